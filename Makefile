@@ -1,0 +1,62 @@
+# Two entry points (see README): `make dev` serves the API locally, `make test` runs every test.
+# Everything installs itself through scripts/bootstrap.sh; compiled tools are cached outside the clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PORT ?= 8787
+# Local D1 for `make dev` (the tests make their own, fresh, per run).
+DEV_STATE ?= .wrangler/state
+WRANGLER := node_modules/.bin/wrangler
+
+.PHONY: help bootstrap build dev test test-unit test-wasm test-api fmt clippy deploy-dry-run clean
+
+help:
+	@echo "make dev    bootstrap, build, migrate a local D1, start wrangler dev on 127.0.0.1:$(PORT)"
+	@echo "make test   bootstrap, build once, run native unit, wasm and HTTP integration tests"
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+build: bootstrap
+	@scripts/build.sh
+
+.dev.vars:
+	cp .dev.vars.example .dev.vars
+
+dev: build .dev.vars
+	$(WRANGLER) d1 migrations apply DB --local --persist-to $(DEV_STATE)
+	@set -a; source .dev.vars; set +a; \
+	echo; echo "  API:         http://127.0.0.1:$(PORT)/api/v1/"; \
+	echo "  Health:      http://127.0.0.1:$(PORT)/api/v1/utils/health-check/"; \
+	echo "  OpenAPI:     http://127.0.0.1:$(PORT)/api/v1/openapi.json"; \
+	echo "  Superuser:   $$FIRST_SUPERUSER / $$FIRST_SUPERUSER_PASSWORD (from .dev.vars)"; echo
+	$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(DEV_STATE) --show-interactive-dev-session=false
+
+test: build
+	$(MAKE) --no-print-directory test-unit test-wasm test-api
+
+# Pure modules, natively.
+test-unit:
+	cargo test --lib
+
+# The same pure modules compiled to wasm32 and run in Node by wasm-bindgen-test-runner.
+test-wasm: bootstrap
+	eval "$$(scripts/bootstrap.sh --env)"; \
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$$WASM_BINDGEN_TEST_RUNNER" \
+	cargo test --target wasm32-unknown-unknown --test wasm
+
+# HTTP tests against the built worker under wrangler dev with a fresh local D1.
+test-api:
+	cargo test --test api -- --test-threads=8
+
+fmt:
+	cargo fmt
+
+clippy:
+	cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+# The deployable bundle, built without network access.
+deploy-dry-run: build
+	$(WRANGLER) deploy --dry-run --outdir build/deploy
+
+clean:
+	rm -rf build target/wasm32-unknown-unknown

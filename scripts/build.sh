@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds the worker bundle (build/index.js + wasm) with worker-build --release,
+# pointed at the locally installed wasm-bindgen, esbuild and wasm-opt so that
+# nothing is downloaded. wrangler's [build] command runs this, so `wrangler dev`,
+# `wrangler deploy` and the tests build the same way. Skips all work when the
+# bundle is newer than every input.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+stamp=build/.inputs
+inputs=$( (find src migrations -type f; echo Cargo.toml; echo Cargo.lock; echo openapi.json) | sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
+if [ -f build/index.js ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
+  exit 0
+fi
+
+scripts/bootstrap.sh
+eval "$(scripts/bootstrap.sh --env)"
+export WASM_BINDGEN_BIN ESBUILD_BIN="$PWD/node_modules/.bin/esbuild" WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt"
+"$WORKER_BUILD" --release >&2
+echo "$inputs" > "$stamp"

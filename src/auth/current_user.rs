@@ -1,0 +1,75 @@
+//! The only place a bearer token is read. Every check of the contract's
+//! Authentication table runs here, in its order, before any body validation.
+
+use crate::app::{now_secs, Ctx};
+use crate::auth::jwt;
+use crate::error::{ApiError, ApiResult};
+use crate::users::models::UserRow;
+use crate::users::repo;
+
+pub const COULD_NOT_VALIDATE: &str = "Could not validate credentials";
+pub const NOT_ENOUGH_PRIVILEGES: &str = "The user doesn't have enough privileges";
+
+/// The token of an `Authorization` header, as Starlette's OAuth2PasswordBearer
+/// splits it: scheme, first space, the rest. A missing header or another scheme
+/// is 401; whatever follows `Bearer ` is for the token check to refuse.
+pub fn bearer_token(header: Option<&str>) -> ApiResult<&str> {
+    let value = header.unwrap_or("");
+    let (scheme, param) = value.split_once(' ').unwrap_or((value, ""));
+    if value.is_empty() || !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::NotAuthenticated);
+    }
+    Ok(param)
+}
+
+/// A1–A4: the active user the token names.
+pub async fn current_user(cx: &Ctx) -> ApiResult<UserRow> {
+    let header = cx.header("Authorization");
+    let token = bearer_token(header.as_deref())?;
+    let claims = jwt::decode(&cx.config.secret_key, token, now_secs())
+        .map_err(|_| ApiError::forbidden(COULD_NOT_VALIDATE))?;
+    let user = repo::find_user_by_id(&cx.db, &claims.user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("User not found"))?;
+    if claims.issued_at < user.password_changed_at {
+        return Err(ApiError::forbidden(COULD_NOT_VALIDATE));
+    }
+    if !user.is_active() {
+        return Err(ApiError::bad_request("Inactive user"));
+    }
+    Ok(user)
+}
+
+/// S1: as [`current_user`], and a superuser.
+pub async fn current_superuser(cx: &Ctx) -> ApiResult<UserRow> {
+    let user = current_user(cx).await?;
+    if !user.is_superuser() {
+        return Err(ApiError::forbidden(NOT_ENOUGH_PRIVILEGES));
+    }
+    Ok(user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_or_foreign_scheme_is_not_authenticated() {
+        for h in [
+            None,
+            Some(""),
+            Some("Basic abc"),
+            Some("Token abc"),
+            Some("Bearerabc"),
+        ] {
+            assert_eq!(bearer_token(h).unwrap_err().status(), 401, "{h:?}");
+        }
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive_and_the_rest_is_the_token() {
+        assert_eq!(bearer_token(Some("bearer abc")).unwrap(), "abc");
+        assert_eq!(bearer_token(Some("BEARER abc def")).unwrap(), "abc def");
+        assert_eq!(bearer_token(Some("Bearer")).unwrap(), "");
+    }
+}

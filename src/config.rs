@@ -1,0 +1,156 @@
+//! Settings, read once per request from the worker's vars and secrets.
+//!
+//! Pure: `lib.rs` hands over a lookup function, so these rules are unit-tested
+//! natively. A missing or placeholder secret is a refusal to run: every request
+//! answers 500 and the log says which setting is wrong.
+
+/// The placeholder secrets ship in `.dev.vars.example`; they are fine on a laptop only.
+pub const PLACEHOLDER_SECRET: &str = "changethis";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Local,
+    Staging,
+    Production,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub environment: Environment,
+    /// HS256 key for access tokens (`SECRET_KEY`, a secret).
+    pub secret_key: String,
+    /// Access token lifetime (`ACCESS_TOKEN_EXPIRE_MINUTES`, default 8 days).
+    pub access_token_expire_minutes: i64,
+    /// PBKDF2-HMAC-SHA256 rounds for new hashes (`PASSWORD_HASH_ITERATIONS`, default 600,000).
+    pub password_iterations: u32,
+    /// `FIRST_SUPERUSER` / `FIRST_SUPERUSER_PASSWORD`: created once if missing.
+    pub first_superuser: Option<(String, String)>,
+}
+
+pub const DEFAULT_ACCESS_TOKEN_EXPIRE_MINUTES: i64 = 60 * 24 * 8;
+pub const DEFAULT_PASSWORD_ITERATIONS: u32 = 600_000;
+/// Bounds on the configured work factor; a stored hash outside them is refused too.
+pub const MIN_PASSWORD_ITERATIONS: u32 = 1_000;
+pub const MAX_PASSWORD_ITERATIONS: u32 = 5_000_000;
+
+impl Config {
+    /// Reads every setting through `get` (a var or secret by name).
+    pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let environment = match get("ENVIRONMENT").as_deref().map(str::trim) {
+            None | Some("") | Some("production") => Environment::Production,
+            Some("staging") => Environment::Staging,
+            Some("local") => Environment::Local,
+            Some(other) => {
+                return Err(format!(
+                    "ENVIRONMENT must be local, staging or production, not {other:?}"
+                ))
+            }
+        };
+        let secret_key = get("SECRET_KEY").filter(|s| !s.is_empty()).ok_or(
+            "SECRET_KEY is not set: `wrangler secret put SECRET_KEY` in production, .dev.vars locally",
+        )?;
+        check_secret("SECRET_KEY", &secret_key, environment)?;
+        let access_token_expire_minutes = parse_num(
+            &get,
+            "ACCESS_TOKEN_EXPIRE_MINUTES",
+            DEFAULT_ACCESS_TOKEN_EXPIRE_MINUTES,
+        )?;
+        if access_token_expire_minutes <= 0 {
+            return Err("ACCESS_TOKEN_EXPIRE_MINUTES must be positive".into());
+        }
+        let password_iterations = parse_num(
+            &get,
+            "PASSWORD_HASH_ITERATIONS",
+            DEFAULT_PASSWORD_ITERATIONS,
+        )?;
+        if !(MIN_PASSWORD_ITERATIONS..=MAX_PASSWORD_ITERATIONS).contains(&password_iterations) {
+            return Err(format!(
+                "PASSWORD_HASH_ITERATIONS must be between {MIN_PASSWORD_ITERATIONS} and {MAX_PASSWORD_ITERATIONS}"
+            ));
+        }
+        let first_superuser = match (get("FIRST_SUPERUSER"), get("FIRST_SUPERUSER_PASSWORD")) {
+            (Some(email), Some(password)) if !email.is_empty() => {
+                check_secret("FIRST_SUPERUSER_PASSWORD", &password, environment)?;
+                Some((email, password))
+            }
+            (Some(email), None) if !email.is_empty() => {
+                return Err("FIRST_SUPERUSER is set but FIRST_SUPERUSER_PASSWORD is not".into())
+            }
+            _ => None,
+        };
+        Ok(Config {
+            environment,
+            secret_key,
+            access_token_expire_minutes,
+            password_iterations,
+            first_superuser,
+        })
+    }
+}
+
+fn check_secret(name: &str, value: &str, env: Environment) -> Result<(), String> {
+    if value == PLACEHOLDER_SECRET && env != Environment::Local {
+        return Err(format!(
+            "{name} is the placeholder {PLACEHOLDER_SECRET:?}: set a real one (`wrangler secret put {name}`)"
+        ));
+    }
+    Ok(())
+}
+
+fn parse_num<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+) -> Result<T, String> {
+    match get(name) {
+        None => Ok(default),
+        Some(s) if s.trim().is_empty() => Ok(default),
+        Some(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name} must be a whole number, not {s:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn a_missing_secret_key_refuses_to_run() {
+        assert!(load(&[]).unwrap_err().contains("SECRET_KEY is not set"));
+    }
+
+    #[test]
+    fn the_placeholder_key_is_accepted_only_in_local_development() {
+        assert!(load(&[("SECRET_KEY", "changethis")])
+            .unwrap_err()
+            .contains("placeholder"));
+        assert!(load(&[("SECRET_KEY", "changethis"), ("ENVIRONMENT", "staging")]).is_err());
+        assert!(load(&[("SECRET_KEY", "changethis"), ("ENVIRONMENT", "local")]).is_ok());
+    }
+
+    #[test]
+    fn defaults_apply_when_settings_are_absent() {
+        let c = load(&[("SECRET_KEY", "k")]).unwrap();
+        assert_eq!(c.access_token_expire_minutes, 11_520);
+        assert_eq!(c.password_iterations, 600_000);
+        assert_eq!(c.environment, Environment::Production);
+        assert!(c.first_superuser.is_none());
+    }
+
+    #[test]
+    fn a_work_factor_out_of_bounds_is_refused() {
+        assert!(load(&[("SECRET_KEY", "k"), ("PASSWORD_HASH_ITERATIONS", "10")]).is_err());
+        assert!(load(&[("SECRET_KEY", "k"), ("PASSWORD_HASH_ITERATIONS", "ten")]).is_err());
+    }
+}

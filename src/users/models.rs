@@ -1,0 +1,268 @@
+//! Users: the stored row, the public shapes, and the request bodies with their rules.
+//!
+//! Request bodies are parsed, not validated: `parse` collects every problem in the
+//! [`Validator`] and returns the typed input only when there was none.
+
+use crate::validation::email::Email;
+use crate::validation::{boolean, email, integer, string, Patch, Validator};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Passwords are 8 to 40 characters, as in the origin.
+pub const PASSWORD_MIN: usize = 8;
+pub const PASSWORD_MAX: usize = 40;
+/// Length limit of names and emails where the schema sets one.
+pub const NAME_MAX: usize = 255;
+/// `rework_available` of a new user unless a superuser sets it.
+pub const DEFAULT_REWORK_AVAILABLE: i64 = 2;
+
+/// A `users` row as D1 returns it (flags are 0/1 integers).
+#[derive(Debug, Clone, Deserialize)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub hashed_password: String,
+    pub full_name: Option<String>,
+    pub is_active: i64,
+    pub is_superuser: i64,
+    pub rework_available: i64,
+    /// Unix seconds of the last password change; older tokens are refused.
+    pub password_changed_at: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl UserRow {
+    pub fn is_active(&self) -> bool {
+        self.is_active != 0
+    }
+    pub fn is_superuser(&self) -> bool {
+        self.is_superuser != 0
+    }
+}
+
+/// `UserPublic`.
+#[derive(Debug, Serialize)]
+pub struct UserPublic {
+    pub id: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub email: String,
+    pub full_name: Option<String>,
+    pub is_active: bool,
+    pub is_superuser: bool,
+    pub rework_available: i64,
+}
+
+impl From<UserRow> for UserPublic {
+    fn from(u: UserRow) -> Self {
+        UserPublic {
+            is_active: u.is_active(),
+            is_superuser: u.is_superuser(),
+            id: u.id,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+            email: u.email,
+            full_name: u.full_name,
+            rework_available: u.rework_available,
+        }
+    }
+}
+
+/// `UsersPublic`: one page and the total number of matches.
+#[derive(Debug, Serialize)]
+pub struct UsersPublic {
+    pub data: Vec<UserPublic>,
+    pub count: i64,
+}
+
+/// `Message`.
+#[derive(Debug, Serialize)]
+pub struct Message {
+    pub message: &'static str,
+}
+
+fn password() -> impl FnOnce(&Value) -> Result<String, crate::validation::Fail> {
+    string(Some(PASSWORD_MIN), Some(PASSWORD_MAX))
+}
+
+/// `UserCreate`: a user made by a superuser.
+#[derive(Debug)]
+pub struct UserCreate {
+    pub email: Email,
+    pub password: String,
+    pub full_name: Option<String>,
+    pub is_superuser: bool,
+    pub rework_available: i64,
+    pub is_active: bool,
+}
+
+impl UserCreate {
+    pub fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
+        let email = v.required(b, "email", email(None));
+        let password = v.required(b, "password", password());
+        let full_name = v.nullable(b, "full_name", string(None, None));
+        let is_superuser = v.defaulted(b, "is_superuser", false, boolean);
+        let rework_available =
+            v.defaulted(b, "rework_available", DEFAULT_REWORK_AVAILABLE, integer);
+        let is_active = v.defaulted(b, "is_active", true, boolean);
+        Some(UserCreate {
+            email: email?,
+            password: password?,
+            full_name: full_name.value(),
+            is_superuser: is_superuser?,
+            rework_available: rework_available?,
+            is_active: is_active?,
+        })
+    }
+}
+
+/// `UserRegister`: public signup. Only these fields count: nothing in the body
+/// can make a superuser or set credits.
+#[derive(Debug)]
+pub struct UserRegister {
+    pub email: Email,
+    pub password: String,
+    pub full_name: Option<String>,
+}
+
+impl UserRegister {
+    pub fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
+        let email = v.required(b, "email", email(Some(NAME_MAX)));
+        let password = v.required(b, "password", password());
+        let full_name = v.nullable(b, "full_name", string(None, Some(NAME_MAX)));
+        Some(UserRegister {
+            email: email?,
+            password: password?,
+            full_name: full_name.value(),
+        })
+    }
+}
+
+/// `UserUpdateMe`.
+#[derive(Debug)]
+pub struct UserUpdateMe {
+    pub full_name: Patch<String>,
+    pub email: Option<Email>,
+}
+
+impl UserUpdateMe {
+    pub fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
+        let full_name = v.nullable(b, "full_name", string(None, Some(NAME_MAX)));
+        let email = v.nullable(b, "email", email(Some(NAME_MAX)));
+        Some(UserUpdateMe {
+            full_name,
+            email: email.value(),
+        })
+    }
+}
+
+/// `UserUpdate`: what a superuser may change on any user.
+#[derive(Debug)]
+pub struct UserUpdate {
+    pub email: Option<Email>,
+    pub full_name: Patch<String>,
+    pub password: Option<String>,
+    pub is_superuser: Option<bool>,
+    pub is_active: Option<bool>,
+    pub rework_available: Option<i64>,
+}
+
+impl UserUpdate {
+    pub fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
+        let email = v.nullable(b, "email", email(None));
+        let full_name = v.nullable(b, "full_name", string(None, None));
+        let password = v.nullable(b, "password", password());
+        let is_superuser = v.nullable(b, "is_superuser", boolean);
+        let is_active = v.nullable(b, "is_active", boolean);
+        let rework_available = v.nullable(b, "rework_available", integer);
+        Some(UserUpdate {
+            email: email.value(),
+            full_name,
+            password: password.value(),
+            is_superuser: is_superuser.value(),
+            is_active: is_active.value(),
+            rework_available: rework_available.value(),
+        })
+    }
+}
+
+/// `UpdatePassword`.
+#[derive(Debug)]
+pub struct UpdatePassword {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+impl UpdatePassword {
+    pub fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
+        let current_password = v.required(b, "current_password", password());
+        let new_password = v.required(b, "new_password", password());
+        Some(UpdatePassword {
+            current_password: current_password?,
+            new_password: new_password?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse<T>(
+        f: fn(&mut Validator, &Map<String, Value>) -> Option<T>,
+        body: Value,
+    ) -> (Option<T>, Result<(), Value>) {
+        let mut v = Validator::new();
+        let out = f(&mut v, body.as_object().unwrap());
+        (out, v.finish().map_err(|e| e.body()))
+    }
+
+    #[test]
+    fn a_new_user_gets_the_documented_defaults() {
+        let (u, r) = parse(
+            UserCreate::parse,
+            json!({"email": "a@example.com", "password": "12345678"}),
+        );
+        assert!(r.is_ok());
+        let u = u.unwrap();
+        assert!(u.is_active && !u.is_superuser);
+        assert_eq!(u.rework_available, 2);
+        assert_eq!(u.full_name, None);
+    }
+
+    #[test]
+    fn signup_ignores_privilege_fields() {
+        let (u, r) = parse(
+            UserRegister::parse,
+            json!({"email": "a@example.com", "password": "12345678", "is_superuser": true}),
+        );
+        assert!(r.is_ok());
+        assert_eq!(u.unwrap().email.as_str(), "a@example.com");
+    }
+
+    #[test]
+    fn passwords_outside_8_to_40_characters_are_refused() {
+        let (_, r) = parse(
+            UpdatePassword::parse,
+            json!({"current_password": "1234567", "new_password": "x".repeat(41)}),
+        );
+        let d = r.unwrap_err()["detail"].clone();
+        assert_eq!(d[0]["type"], "string_too_short");
+        assert_eq!(d[1]["type"], "string_too_long");
+        assert_eq!(d[1]["ctx"], json!({"max_length": 40}));
+    }
+
+    #[test]
+    fn an_explicit_null_clears_full_name_but_not_email() {
+        let (u, r) = parse(
+            UserUpdateMe::parse,
+            json!({"full_name": null, "email": null}),
+        );
+        assert!(r.is_ok());
+        let u = u.unwrap();
+        assert_eq!(u.full_name, Patch::Null);
+        assert_eq!(u.email, None);
+    }
+}

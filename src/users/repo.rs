@@ -1,0 +1,232 @@
+//! SQL for `users`, one function per statement, named for what it does.
+
+use super::models::UserRow;
+use crate::db::{rows, Arg, Db, DbError};
+use crate::error::ApiResult;
+use crate::validation::Patch;
+use uuid::Uuid;
+
+const USER_COLUMNS: &str = "id, email, hashed_password, full_name, is_active, is_superuser, \
+                            rework_available, password_changed_at, created_at, updated_at";
+
+/// Ids are stored lower-case and hyphenated, whatever form the client sent.
+pub fn id_text(id: &Uuid) -> String {
+    id.hyphenated().to_string()
+}
+
+pub async fn find_user_by_id(db: &Db, id: &Uuid) -> ApiResult<Option<UserRow>> {
+    let sql = format!("select {USER_COLUMNS} from users where id = ?1");
+    Ok(db.first(db.stmt(&sql, &[Arg::from(&id_text(id))])?).await?)
+}
+
+/// Emails compare without regard to case (the column is `collate nocase`).
+pub async fn find_user_by_email(db: &Db, email: &str) -> ApiResult<Option<UserRow>> {
+    let sql = format!("select {USER_COLUMNS} from users where email = ?1");
+    Ok(db.first(db.stmt(&sql, &[Arg::from(email)])?).await?)
+}
+
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub hashed_password: &'a str,
+    pub full_name: Option<&'a str>,
+    pub is_active: bool,
+    pub is_superuser: bool,
+    pub rework_available: i64,
+    pub now_secs: i64,
+    pub now: &'a str,
+}
+
+/// Why a write to `users` was refused.
+#[derive(Debug)]
+pub enum WriteError {
+    EmailTaken,
+    Db(DbError),
+}
+
+impl From<DbError> for WriteError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Unique(c) if c == "users.email" => WriteError::EmailTaken,
+            other => WriteError::Db(other),
+        }
+    }
+}
+
+/// Inserts a user and returns the stored row; a taken email is `EmailTaken`
+/// (the UNIQUE index decides, so two racing signups cannot both win).
+pub async fn insert_user(db: &Db, u: &NewUser<'_>) -> Result<UserRow, WriteError> {
+    let sql = format!(
+        "insert into users (id, email, hashed_password, full_name, is_active, is_superuser, \
+         rework_available, password_changed_at, created_at, updated_at) \
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) returning {USER_COLUMNS}"
+    );
+    let stmt = db.stmt(
+        &sql,
+        &[
+            u.id.into(),
+            u.email.into(),
+            u.hashed_password.into(),
+            u.full_name.into(),
+            u.is_active.into(),
+            u.is_superuser.into(),
+            u.rework_available.into(),
+            u.now_secs.into(),
+            u.now.into(),
+        ],
+    )?;
+    let row = db.first::<UserRow>(stmt).await?;
+    row.ok_or(WriteError::Db(DbError::Other(
+        "insert returned no row".into(),
+    )))
+}
+
+/// Inserts the first superuser unless that email exists; never overwrites.
+pub async fn insert_user_if_missing(db: &Db, u: &NewUser<'_>) -> ApiResult<()> {
+    let stmt = db.stmt(
+        "insert into users (id, email, hashed_password, full_name, is_active, is_superuser, \
+         rework_available, password_changed_at, created_at, updated_at) \
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) on conflict (email) do nothing",
+        &[
+            u.id.into(),
+            u.email.into(),
+            u.hashed_password.into(),
+            u.full_name.into(),
+            u.is_active.into(),
+            u.is_superuser.into(),
+            u.rework_available.into(),
+            u.now_secs.into(),
+            u.now.into(),
+        ],
+    )?;
+    db.run(stmt).await?;
+    Ok(())
+}
+
+/// `%`, `_` and `\` in a search match themselves.
+pub fn like_pattern(search: &str) -> String {
+    let mut p = String::with_capacity(search.len() + 2);
+    p.push('%');
+    for c in search.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// One page of users, newest first, and the number of all matches: one round trip.
+pub async fn list_users(
+    db: &Db,
+    skip: i64,
+    limit: i64,
+    search: Option<&str>,
+) -> ApiResult<(Vec<UserRow>, i64)> {
+    let pattern = search.map(like_pattern);
+    let filter = "(?1 is null or email like ?1 escape '\\' or full_name like ?1 escape '\\')";
+    let page = db.stmt(
+        &format!(
+            "select {USER_COLUMNS} from users where {filter} \
+             order by created_at desc, rowid desc limit ?2 offset ?3"
+        ),
+        &[pattern.as_deref().into(), limit.into(), skip.into()],
+    )?;
+    let count = db.stmt(
+        &format!("select count(*) as count from users where {filter}"),
+        &[pattern.as_deref().into()],
+    )?;
+    let results = db.batch(vec![page, count]).await?;
+    let users = rows::<UserRow>(&results[0])?;
+    let count = rows::<Count>(&results[1])?.first().map_or(0, |c| c.count);
+    Ok((users, count))
+}
+
+#[derive(serde::Deserialize)]
+pub struct Count {
+    pub count: i64,
+}
+
+/// What an update changes; `None` (or `Patch::Absent`) leaves a column as it is.
+#[derive(Default)]
+pub struct UserChanges<'a> {
+    pub email: Option<&'a str>,
+    pub full_name: Patch<String>,
+    pub hashed_password: Option<&'a str>,
+    /// Set with a new password: tokens issued before it stop working.
+    pub password_changed_at: Option<i64>,
+    pub is_superuser: Option<bool>,
+    pub is_active: Option<bool>,
+    pub rework_available: Option<i64>,
+}
+
+/// Applies `changes` and returns the updated row (`None`: no such user).
+pub async fn update_user(
+    db: &Db,
+    id: &str,
+    changes: &UserChanges<'_>,
+    now: &str,
+) -> Result<Option<UserRow>, WriteError> {
+    let (set_name, name) = match &changes.full_name {
+        Patch::Absent => (false, None),
+        Patch::Null => (true, None),
+        Patch::Set(s) => (true, Some(s.as_str())),
+    };
+    let sql = format!(
+        "update users set \
+           email = coalesce(?2, email), \
+           full_name = case when ?3 then ?4 else full_name end, \
+           hashed_password = coalesce(?5, hashed_password), \
+           password_changed_at = coalesce(?6, password_changed_at), \
+           is_superuser = coalesce(?7, is_superuser), \
+           is_active = coalesce(?8, is_active), \
+           rework_available = coalesce(?9, rework_available), \
+           updated_at = ?10 \
+         where id = ?1 returning {USER_COLUMNS}"
+    );
+    let stmt = db.stmt(
+        &sql,
+        &[
+            id.into(),
+            changes.email.into(),
+            set_name.into(),
+            name.into(),
+            changes.hashed_password.into(),
+            changes.password_changed_at.into(),
+            changes.is_superuser.map(i64::from).into(),
+            changes.is_active.map(i64::from).into(),
+            changes.rework_available.into(),
+            now.into(),
+        ],
+    )?;
+    Ok(db.first::<UserRow>(stmt).await?)
+}
+
+/// Replaces the stored hash without touching `password_changed_at`
+/// (a rehash at login keeps the user's tokens valid).
+pub async fn replace_password_hash(db: &Db, id: &str, hashed_password: &str) -> ApiResult<()> {
+    let stmt = db.stmt(
+        "update users set hashed_password = ?2 where id = ?1",
+        &[id.into(), hashed_password.into()],
+    )?;
+    db.run(stmt).await?;
+    Ok(())
+}
+
+/// Deletes a user. Their memberships and personal resources go in the same batch.
+pub async fn delete_user(db: &Db, id: &str) -> ApiResult<()> {
+    let stmt = db.stmt("delete from users where id = ?1", &[id.into()])?;
+    db.batch(vec![stmt]).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_wildcards_match_literally() {
+        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+}

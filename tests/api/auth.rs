@@ -1,0 +1,252 @@
+//! Login and the Authentication table of the contract (A1–A4, S1), token attacks.
+
+use crate::helpers::*;
+use serde_json::json;
+use users_orgs_api::auth::{jwt, password};
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A token signed with the test worker's key, issued at `iat`.
+fn token_for(user_id: &str, iat: i64, ttl_minutes: i64) -> String {
+    jwt::issue(SECRET_KEY, &user_id.parse().unwrap(), iat, ttl_minutes).unwrap()
+}
+
+#[test]
+fn login_returns_a_bearer_token_with_its_lifetime() {
+    let r = post("/api/v1/login/access-token").form(&[
+        ("username", SUPERUSER_EMAIL),
+        ("password", SUPERUSER_PASSWORD),
+    ]);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let body = r.json();
+    assert_eq!(body.as_object().unwrap().len(), 3);
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["expires_in"], 11520 * 60);
+    let token = body["access_token"].as_str().unwrap();
+    let me = post("/api/v1/login/test-token").token(token).send();
+    assert_eq!(me.status, 200);
+    assert_eq!(me.json()["email"], SUPERUSER_EMAIL);
+    assert_eq!(me.json()["is_superuser"], true);
+}
+
+#[test]
+fn login_with_a_wrong_password_or_unknown_email_gives_the_same_answer() {
+    post("/api/v1/login/access-token")
+        .form(&[
+            ("username", SUPERUSER_EMAIL),
+            ("password", "wrong-password"),
+        ])
+        .assert_detail(400, "Incorrect email or password");
+    post("/api/v1/login/access-token")
+        .form(&[("username", &random_email()), ("password", "whatever123")])
+        .assert_detail(400, "Incorrect email or password");
+}
+
+#[test]
+fn login_of_an_inactive_user_is_refused() {
+    let email = random_email();
+    let r = post("/api/v1/users/")
+        .token(&superuser_token())
+        .json(&json!({"email": email, "password": "password123", "is_active": false}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    post("/api/v1/login/access-token")
+        .form(&[("username", &email), ("password", "password123")])
+        .assert_detail(400, "Inactive user");
+    post("/api/v1/login/access-token")
+        .form(&[("username", &email), ("password", "wrong-password")])
+        .assert_detail(400, "Incorrect email or password");
+}
+
+#[test]
+fn login_matches_the_email_in_any_case() {
+    let u = signup_user();
+    login(&u.email.to_uppercase(), &u.password);
+    login(&format!("  {}  ", u.email), &u.password);
+}
+
+#[test]
+fn login_form_problems_are_422s() {
+    post("/api/v1/login/access-token")
+        .form(&[("password", "x")])
+        .assert(
+            422,
+            json!({"detail": [missing(json!(["body", "username"]), json!(null))]}),
+        );
+    post("/api/v1/login/access-token").send().assert(
+        422,
+        json!({"detail": [missing(json!(["body", "username"]), json!(null)), missing(json!(["body", "password"]), json!(null))]}),
+    );
+    post("/api/v1/login/access-token")
+        .form(&[("grant_type", "client_credentials"), ("username", "a"), ("password", "b")])
+        .assert(
+            422,
+            json!({"detail": [{"type": "string_pattern_mismatch", "loc": ["body", "grant_type"], "msg": "String should match pattern '^password$'", "input": "client_credentials", "ctx": {"pattern": "^password$"}}]}),
+        );
+    let r = post("/api/v1/login/access-token").form(&[
+        ("grant_type", "password"),
+        ("username", SUPERUSER_EMAIL),
+        ("password", SUPERUSER_PASSWORD),
+    ]);
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn a_missing_or_foreign_authorization_header_is_a_401_asking_for_bearer() {
+    for header in [None, Some("Basic YTpi"), Some("Token abc")] {
+        let mut req = get("/api/v1/users/me");
+        if let Some(h) = header {
+            req = req.header("Authorization", h);
+        }
+        let r = req.send();
+        r.assert_detail(401, "Not authenticated");
+        assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    }
+}
+
+#[test]
+fn bad_tokens_are_a_403() {
+    let u = signup_user();
+    let payload = format!(
+        r#"{{"sub":"{}","iat":{},"exp":{}}}"#,
+        u.id,
+        now(),
+        now() + 600
+    );
+    let b64 = |s: &str| {
+        use base64ct::{Base64UrlUnpadded, Encoding};
+        Base64UrlUnpadded::encode_string(s.as_bytes())
+    };
+    let alg_none = format!(
+        "{}.{}.",
+        b64(r#"{"alg":"none","typ":"JWT"}"#),
+        b64(&payload)
+    );
+    let parts: Vec<&str> = u.token.split('.').collect();
+    let hs512_header = format!(
+        "{}.{}.{}",
+        b64(r#"{"alg":"HS512","typ":"JWT"}"#),
+        parts[1],
+        parts[2]
+    );
+    let bad_signature = format!("{}.{}.{}", parts[0], parts[1], "A".repeat(43));
+    let swapped_payload = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64(&payload.replace(&u.id, &uuid::Uuid::new_v4().to_string())),
+        parts[2]
+    );
+    let expired = token_for(&u.id, now() - 7200, 60);
+    let other_key = jwt::issue("another-key", &u.id.parse().unwrap(), now(), 60).unwrap();
+    for header in [
+        "Bearer garbage".to_string(),
+        "Bearer".to_string(),
+        "Bearer ".to_string(),
+        format!("Bearer {} extra", u.token),
+        format!("Bearer {alg_none}"),
+        format!("Bearer {hs512_header}"),
+        format!("Bearer {bad_signature}"),
+        format!("Bearer {swapped_payload}"),
+        format!("Bearer {expired}"),
+        format!("Bearer {other_key}"),
+    ] {
+        get("/api/v1/users/me")
+            .header("Authorization", &header)
+            .send()
+            .assert_detail(403, "Could not validate credentials");
+    }
+    // the scheme is case-insensitive
+    assert_eq!(
+        get("/api/v1/users/me")
+            .header("Authorization", &format!("bearer {}", u.token))
+            .send()
+            .status,
+        200
+    );
+}
+
+#[test]
+fn a_token_for_a_deleted_user_is_a_404() {
+    let u = signup_user();
+    let r = delete(&format!("/api/v1/users/{}", u.id))
+        .token(&superuser_token())
+        .send();
+    r.assert(200, json!({"message": "User deleted successfully"}));
+    get("/api/v1/users/me")
+        .token(&u.token)
+        .send()
+        .assert_detail(404, "User not found");
+}
+
+#[test]
+fn a_token_for_an_inactive_user_is_a_400() {
+    let u = signup_user();
+    let r = patch(&format!("/api/v1/users/{}", u.id))
+        .token(&superuser_token())
+        .json(&json!({"is_active": false}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    get("/api/v1/users/me")
+        .token(&u.token)
+        .send()
+        .assert_detail(400, "Inactive user");
+}
+
+#[test]
+fn a_token_issued_before_a_password_change_is_refused() {
+    let u = signup_user();
+    let old = u.token.clone();
+    assert_eq!(get("/api/v1/users/me").token(&old).send().status, 200);
+    // iat and the change are whole seconds: let the change fall in a later second.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    patch("/api/v1/users/me/password")
+        .token(&u.token)
+        .json(&json!({"current_password": u.password, "new_password": "new-password-1"}))
+        .assert(200, json!({"message": "Password updated successfully"}));
+    get("/api/v1/users/me")
+        .token(&old)
+        .send()
+        .assert_detail(403, "Could not validate credentials");
+    let fresh = login(&u.email, "new-password-1");
+    assert_eq!(get("/api/v1/users/me").token(&fresh).send().status, 200);
+}
+
+#[test]
+fn authentication_is_checked_before_the_body() {
+    post("/api/v1/users/")
+        .raw("application/json", b"{bad")
+        .assert_detail(401, "Not authenticated");
+    let u = signup_user();
+    post("/api/v1/users/")
+        .token(&u.token)
+        .raw("application/json", b"{bad")
+        .assert_detail(403, "The user doesn't have enough privileges");
+}
+
+#[test]
+fn a_hash_with_old_parameters_is_upgraded_at_the_next_login() {
+    let email = random_email();
+    let id = uuid::Uuid::new_v4().to_string();
+    let old_hash = password::hash_with_salt("legacy-password", b"0123456789abcdef", 2000);
+    d1(&format!(
+        "insert into users (id, email, hashed_password, password_changed_at, created_at, updated_at) \
+         values ('{id}', '{email}', '{old_hash}', 0, '2020-01-01T00:00:00.000000Z', '2020-01-01T00:00:00.000000Z')"
+    ));
+    login(&email, "legacy-password");
+    let rows = d1(&format!(
+        "select hashed_password from users where id = '{id}'"
+    ));
+    let stored = rows[0]["hashed_password"].as_str().unwrap();
+    assert!(
+        stored.starts_with(&format!("$pbkdf2-sha256$i={TEST_ITERATIONS},l=32$")),
+        "{stored}"
+    );
+    assert_eq!(
+        password::verify("legacy-password", stored, TEST_ITERATIONS),
+        password::Verified::Yes { rehash: false }
+    );
+    login(&email, "legacy-password");
+}

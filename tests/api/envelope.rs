@@ -1,0 +1,192 @@
+//! The HTTP envelope every operation shares: routing, 404/405, 413, 422 shapes,
+//! 500s that leak nothing, the OpenAPI document and the health check.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+#[test]
+fn the_health_check_answers_true_with_and_without_a_trailing_slash() {
+    for path in ["/api/v1/utils/health-check/", "/api/v1/utils/health-check"] {
+        let r = get(path).send();
+        r.assert(200, json!(true));
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        assert!(r.header("x-request-id").is_some_and(|v| v.len() == 32));
+        assert!(
+            r.header("server-timing")
+                .is_some_and(|v| v.starts_with("d1;desc=\"")),
+            "{:?}",
+            r.headers
+        );
+    }
+}
+
+#[test]
+fn an_unknown_path_is_a_json_404() {
+    for path in [
+        "/",
+        "/api/v1/nope",
+        "/api/v1/users/me/nope/deeper",
+        "/api/v2/users/",
+    ] {
+        get(path).send().assert_detail(404, "Not Found");
+    }
+}
+
+#[test]
+fn a_known_path_with_the_wrong_method_is_a_json_405() {
+    let r = put("/api/v1/users/me").send();
+    r.assert_detail(405, "Method Not Allowed");
+    assert_eq!(r.header("allow"), Some("GET, DELETE, PATCH"));
+    delete("/api/v1/utils/health-check/")
+        .send()
+        .assert_detail(405, "Method Not Allowed");
+    get("/api/v1/login/access-token")
+        .send()
+        .assert_detail(405, "Method Not Allowed");
+}
+
+#[test]
+fn list_paths_answer_with_and_without_the_trailing_slash_without_redirecting() {
+    for path in ["/api/v1/users", "/api/v1/users/"] {
+        let r = get(path).send();
+        r.assert_detail(401, "Not authenticated");
+        let r = get(path).token(&superuser_token()).send();
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+}
+
+#[test]
+fn a_body_over_one_mebibyte_is_refused_before_parsing() {
+    let big = vec![b'x'; 1024 * 1024 + 1];
+    post("/api/v1/users/signup")
+        .raw("application/json", &big)
+        .assert_detail(413, "Request body too large");
+    let exactly = format!("{{\"email\": \"{}\"}}", "a".repeat(1024 * 1024 - 13));
+    assert_eq!(exactly.len(), 1024 * 1024);
+    assert_eq!(
+        post("/api/v1/users/signup")
+            .raw("application/json", exactly.as_bytes())
+            .status,
+        422
+    );
+}
+
+#[test]
+fn malformed_json_is_a_422_with_the_offset_of_the_first_bad_character() {
+    post("/api/v1/users/signup").raw("application/json", br#"{"email": }"#).assert(
+        422,
+        json!({"detail": [{"type": "json_invalid", "loc": ["body", 10], "msg": "JSON decode error", "input": {}, "ctx": {"error": "Expecting value"}}]}),
+    );
+    post("/api/v1/users/signup").raw("application/json", br#"{"email": "a@example.com",}"#).assert(
+        422,
+        json!({"detail": [{"type": "json_invalid", "loc": ["body", 26], "msg": "JSON decode error", "input": {}, "ctx": {"error": "Expecting property name enclosed in double quotes"}}]}),
+    );
+}
+
+#[test]
+fn a_body_that_is_not_an_object_is_a_422() {
+    post("/api/v1/users/signup").json(&json!([1, 2])).assert(
+        422,
+        json!({"detail": [{"type": "model_attributes_type", "loc": ["body"], "msg": "Input should be a valid dictionary or object to extract fields from", "input": [1, 2]}]}),
+    );
+}
+
+#[test]
+fn no_body_at_all_is_a_missing_body() {
+    post("/api/v1/users/signup").send().assert(
+        422,
+        json!({"detail": [{"type": "missing", "loc": ["body"], "msg": "Field required", "input": null}]}),
+    );
+}
+
+#[test]
+fn a_body_that_is_not_utf8_is_a_400() {
+    post("/api/v1/users/signup")
+        .raw("application/json", b"{\"email\": \"\xff\xfe\"}")
+        .assert_detail(400, "There was an error parsing the body");
+}
+
+#[test]
+fn field_errors_are_listed_together_in_schema_order() {
+    post("/api/v1/users/signup").json(&json!({"email": 5, "password": "short", "full_name": "x".repeat(256)})).assert(
+        422,
+        json!({"detail": [
+            {"type": "string_type", "loc": ["body", "email"], "msg": "Input should be a valid string", "input": 5},
+            {"type": "string_too_short", "loc": ["body", "password"], "msg": "String should have at least 8 characters", "input": "short", "ctx": {"min_length": 8}},
+            {"type": "string_too_long", "loc": ["body", "full_name"], "msg": "String should have at most 255 characters", "input": "x".repeat(256), "ctx": {"max_length": 255}}
+        ]}),
+    );
+}
+
+#[test]
+fn a_bad_uuid_path_parameter_is_a_422() {
+    get("/api/v1/users/not-a-uuid").token(&superuser_token()).send().assert(
+        422,
+        json!({"detail": [{"type": "uuid_parsing", "loc": ["path", "user_id"], "msg": "Input should be a valid UUID, invalid character: found `n` at 0", "input": "not-a-uuid", "ctx": {"error": "invalid character: found `n` at 0"}}]}),
+    );
+}
+
+#[test]
+fn a_bad_integer_query_parameter_is_a_422() {
+    get("/api/v1/users/?skip=x&limit=1001").token(&superuser_token()).send().assert(
+        422,
+        json!({"detail": [
+            {"type": "int_parsing", "loc": ["query", "skip"], "msg": "Input should be a valid integer, unable to parse string as an integer", "input": "x"},
+            {"type": "less_than_equal", "loc": ["query", "limit"], "msg": "Input should be less than or equal to 1000", "input": "1001", "ctx": {"le": 1000}}
+        ]}),
+    );
+}
+
+#[test]
+fn an_unexpected_failure_is_a_500_that_leaks_nothing_and_logs_the_request_id() {
+    d1("create trigger if not exists refuse_boom before insert on users when new.email like 'boom-%' \
+        begin select raise(abort, 'secret internals: boom'); end;");
+    let email = format!("boom-{}", random_email());
+    let r = post("/api/v1/users/signup").json(&json!({"email": email, "password": "password123"}));
+    r.assert_detail(500, "Internal Server Error");
+    assert!(!r.text.contains("secret"));
+    let id = r.header("x-request-id").unwrap().to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let log = std::fs::read_to_string(&app().log_path).unwrap_or_default();
+        if log.contains(&format!("request_id={id}")) {
+            assert!(
+                log.contains("secret internals: boom"),
+                "the log keeps the cause"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "request id {id} not logged:\n{log}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn the_openapi_document_is_served_and_every_operation_in_it_is_routed() {
+    let r = get("/api/v1/openapi.json").send();
+    assert_eq!(r.status, 200);
+    let doc = r.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 8);
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            let concrete = path
+                .replace("{user_id}", &uuid::Uuid::new_v4().to_string())
+                .replace("{organization_id}", &uuid::Uuid::new_v4().to_string());
+            let r = request(&method.to_uppercase(), &concrete).send();
+            assert!(
+                r.status != 404 || r.json() != json!({"detail": "Not Found"}),
+                "{method} {path} is documented but not routed"
+            );
+            assert_ne!(
+                r.status, 405,
+                "{method} {path} is documented but not routed"
+            );
+            let _: Value = r.json();
+        }
+    }
+}

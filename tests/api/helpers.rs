@@ -1,0 +1,344 @@
+//! Starts the worker once per test binary and gives tests an HTTP client.
+//!
+//! `wrangler dev` runs in its own process group under a small bash watchdog that
+//! kills the group when this test process exits (normally, on a panic, or
+//! killed), so no worker outlives the tests. Each run gets a free port and a
+//! fresh `--persist-to` folder with the migrations applied.
+
+use serde_json::{json, Value};
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+pub const SUPERUSER_EMAIL: &str = "admin@example.com";
+pub const SUPERUSER_PASSWORD: &str = "first-superuser-pw";
+pub const SECRET_KEY: &str = "integration-test-secret-key";
+/// Low work factor so hundreds of logins stay fast; the default is measured by `make bench`.
+pub const TEST_ITERATIONS: u32 = 1000;
+
+pub struct TestApp {
+    pub base_url: String,
+    pub state_dir: PathBuf,
+    pub log_path: PathBuf,
+    pgid: u32,
+}
+
+static APP: OnceLock<TestApp> = OnceLock::new();
+
+extern "C" {
+    fn atexit(cb: extern "C" fn()) -> i32;
+}
+
+extern "C" fn stop_worker() {
+    if let Some(app) = APP.get() {
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", app.pgid)])
+            .status();
+        // KEEP_TEST_STATE=1 keeps the local D1 and the wrangler log for a look afterwards.
+        if std::env::var_os("KEEP_TEST_STATE").is_none() {
+            let _ = std::fs::remove_dir_all(&app.state_dir);
+        } else {
+            eprintln!("test state kept in {}", app.state_dir.display());
+        }
+    }
+}
+
+fn project_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn app() -> &'static TestApp {
+    APP.get_or_init(spawn_app)
+}
+
+fn spawn_app() -> TestApp {
+    let dir = project_dir();
+    let state_dir =
+        std::env::temp_dir().join(format!("users-orgs-api-test-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&state_dir).unwrap();
+    let wrangler = dir.join("node_modules/.bin/wrangler");
+    assert!(
+        wrangler.exists(),
+        "run `make test` (or scripts/bootstrap.sh) first: {wrangler:?} is missing"
+    );
+    let status = Command::new(&wrangler)
+        .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+        .arg(&state_dir)
+        .current_dir(dir)
+        .env("CI", "true")
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "applying migrations failed");
+
+    let port = free_port();
+    let log_path = state_dir.join("wrangler-dev.log");
+    let vars = [
+        format!("SECRET_KEY:{SECRET_KEY}"),
+        "ENVIRONMENT:local".to_string(),
+        format!("FIRST_SUPERUSER:{SUPERUSER_EMAIL}"),
+        format!("FIRST_SUPERUSER_PASSWORD:{SUPERUSER_PASSWORD}"),
+        format!("PASSWORD_HASH_ITERATIONS:{TEST_ITERATIONS}"),
+    ];
+    let var_args: Vec<String> = vars.iter().map(|v| format!("--var '{v}'")).collect();
+    let script = format!(
+        "trap 'kill 0' EXIT; \
+         '{wrangler}' dev --ip 127.0.0.1 --port {port} --persist-to '{state}' \
+           --show-interactive-dev-session=false {vars} > '{log}' 2>&1 & \
+         child=$!; \
+         while kill -0 {parent} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.5; done",
+        wrangler = wrangler.display(),
+        state = state_dir.display(),
+        vars = var_args.join(" "),
+        log = log_path.display(),
+        parent = std::process::id(),
+    );
+    use std::os::unix::process::CommandExt;
+    let child = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .env("CI", "true")
+        .env("WRANGLER_SEND_METRICS", "false")
+        .process_group(0)
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let app = TestApp {
+        base_url: format!("http://127.0.0.1:{port}"),
+        state_dir,
+        log_path,
+        pgid: child.id(),
+    };
+    unsafe {
+        atexit(stop_worker);
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Ok(resp) = ureq::get(&format!("{}/api/v1/utils/health-check/", app.base_url))
+            .timeout(Duration::from_secs(5))
+            .call()
+        {
+            if resp.status() == 200 {
+                break;
+            }
+        }
+        if Instant::now() > deadline {
+            let log = std::fs::read_to_string(&app.log_path).unwrap_or_default();
+            let _ = Command::new("kill")
+                .args(["-TERM", "--", &format!("-{}", app.pgid)])
+                .status();
+            panic!("the worker did not answer within 120 s; wrangler said:\n{log}");
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    app
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    /// Asserts status and the exact JSON body.
+    #[track_caller]
+    pub fn assert(&self, status: u16, body: Value) {
+        assert_eq!(
+            (self.status, self.json()),
+            (status, body),
+            "response: {}",
+            self.text
+        );
+    }
+    #[track_caller]
+    pub fn assert_detail(&self, status: u16, detail: &str) {
+        self.assert(status, json!({ "detail": detail }));
+    }
+}
+
+/// A request builder over ureq that never turns 4xx/5xx into errors.
+pub struct Req {
+    inner: ureq::Request,
+}
+
+pub fn request(method: &str, path: &str) -> Req {
+    let url = format!("{}{}", app().base_url, path);
+    Req {
+        inner: ureq::request(method, &url).timeout(Duration::from_secs(60)),
+    }
+}
+
+pub fn get(path: &str) -> Req {
+    request("GET", path)
+}
+pub fn post(path: &str) -> Req {
+    request("POST", path)
+}
+pub fn patch(path: &str) -> Req {
+    request("PATCH", path)
+}
+pub fn put(path: &str) -> Req {
+    request("PUT", path)
+}
+pub fn delete(path: &str) -> Req {
+    request("DELETE", path)
+}
+
+impl Req {
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.inner = self.inner.set(name, value);
+        self
+    }
+    pub fn token(self, token: &str) -> Self {
+        self.header("Authorization", &format!("Bearer {token}"))
+    }
+    pub fn send(self) -> Resp {
+        finish(self.inner.call())
+    }
+    pub fn json(self, body: &Value) -> Resp {
+        self.raw("application/json", body.to_string().as_bytes())
+    }
+    pub fn raw(self, content_type: &str, bytes: &[u8]) -> Resp {
+        finish(
+            self.inner
+                .set("Content-Type", content_type)
+                .send_bytes(bytes),
+        )
+    }
+    pub fn form(self, pairs: &[(&str, &str)]) -> Resp {
+        finish(self.inner.send_form(pairs))
+    }
+}
+
+fn finish(result: Result<ureq::Response, ureq::Error>) -> Resp {
+    let resp = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("request failed: {e}"),
+    };
+    let status = resp.status();
+    let headers = resp
+        .headers_names()
+        .into_iter()
+        .map(|n| {
+            let v = resp.header(&n).unwrap_or("").to_string();
+            (n, v)
+        })
+        .collect();
+    let mut text = String::new();
+    resp.into_reader()
+        .take(50_000_000)
+        .read_to_string(&mut text)
+        .unwrap();
+    Resp {
+        status,
+        headers,
+        text,
+    }
+}
+
+// ---- domain helpers ----
+
+pub fn random_email() -> String {
+    format!("user-{}@example.com", Uuid::new_v4().simple())
+}
+
+pub fn login(email: &str, password: &str) -> String {
+    let r = post("/api/v1/login/access-token").form(&[("username", email), ("password", password)]);
+    assert_eq!(r.status, 200, "login failed: {}", r.text);
+    r.json()["access_token"].as_str().unwrap().to_string()
+}
+
+pub fn superuser_token() -> String {
+    static TOKEN: OnceLock<String> = OnceLock::new();
+    TOKEN
+        .get_or_init(|| login(SUPERUSER_EMAIL, SUPERUSER_PASSWORD))
+        .clone()
+}
+
+/// A user made through public signup: (id, email, password, token).
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+    pub token: String,
+}
+
+pub fn signup_user() -> TestUser {
+    let email = random_email();
+    let password = "password123".to_string();
+    let r = post("/api/v1/users/signup")
+        .json(&json!({"email": email, "password": password, "full_name": "Test User"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let token = login(&email, &password);
+    TestUser {
+        id,
+        email,
+        password,
+        token,
+    }
+}
+
+/// Runs SQL against the test's local D1 (beside the running worker) and returns the rows.
+pub fn d1(sql: &str) -> Vec<Value> {
+    let app = app();
+    let wrangler = project_dir().join("node_modules/.bin/wrangler");
+    let sql_file = app
+        .state_dir
+        .join(format!("{}.sql", Uuid::new_v4().simple()));
+    std::fs::write(&sql_file, sql).unwrap();
+    let out = Command::new(wrangler)
+        .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
+        .arg(&app.state_dir)
+        .arg("--file")
+        .arg(&sql_file)
+        .current_dir(project_dir())
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&sql_file);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "d1 execute failed: {stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    v.as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["results"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+/// The exact 422 item for a missing body field.
+pub fn missing(loc: Value, input: Value) -> Value {
+    json!({"type": "missing", "loc": loc, "msg": "Field required", "input": input})
+}

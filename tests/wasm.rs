@@ -1,0 +1,72 @@
+//! The pure modules compiled to wasm32 and run in Node (wasm-bindgen-test-runner):
+//! what must behave the same inside the worker as natively.
+#![cfg(target_arch = "wasm32")]
+
+use users_orgs_api::auth::{jwt, password};
+use users_orgs_api::validation::email::Email;
+use users_orgs_api::validation::json::{parse_body, JsonBody};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+#[wasm_bindgen_test]
+fn pbkdf2_sha256_matches_the_rfc_7914_vector_in_wasm() {
+    let mut out = [0u8; 64];
+    password::derive(b"Password", b"NaCl", 80_000, &mut out);
+    let hex: String = out.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex, "4ddcd8f60b98be21830cee5ef22701f9641a4418d04c0414aeff08876b34ab56a1d425a1225833549adb841b51c9b3176a272bdebba1d078478f62b397f33c8d");
+}
+
+#[wasm_bindgen_test]
+fn hashes_made_in_wasm_use_random_salts_and_verify() {
+    let a = password::hash_password("correct horse", 1000).unwrap();
+    let b = password::hash_password("correct horse", 1000).unwrap();
+    assert_ne!(a, b);
+    assert_eq!(
+        password::verify("correct horse", &a, 1000),
+        password::Verified::Yes { rehash: false }
+    );
+    assert_eq!(
+        password::verify("wrong horse", &a, 1000),
+        password::Verified::No
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_known_hash_string_verifies_in_wasm() {
+    // A 4-byte salt is weaker than ours: it verifies, and asks to be replaced.
+    let s = "$pbkdf2-sha256$i=4096,l=32$c2FsdA$xeR41ZKIyEGqUw22hFxMjZYok6ABzk4RpJY4c6qYE0o";
+    assert_eq!(
+        password::verify("password", s, 4096),
+        password::Verified::Yes { rehash: true }
+    );
+    assert!(password::PasswordHash::parse("$pbkdf2-sha256$i=x,l=32$a$b").is_err());
+}
+
+#[wasm_bindgen_test]
+fn tokens_round_trip_in_wasm() {
+    let id = uuid::Uuid::new_v4();
+    let token = jwt::issue("secret", &id, 1_800_000_000, 60).unwrap();
+    let claims = jwt::decode("secret", &token, 1_800_000_010).unwrap();
+    assert_eq!(claims.user_id, id);
+    assert_eq!(claims.expires_at, 1_800_003_600);
+    assert!(jwt::decode("other", &token, 1_800_000_010).is_err());
+    assert!(jwt::decode("secret", &token, 1_800_003_601).is_err());
+}
+
+#[wasm_bindgen_test]
+fn email_and_json_errors_read_the_same_in_wasm() {
+    assert_eq!(
+        Email::parse("A@Example.COM").unwrap().as_str(),
+        "A@example.com"
+    );
+    assert_eq!(
+        Email::parse("nope").unwrap_err(),
+        "An email address must have an @-sign."
+    );
+    assert_eq!(
+        parse_body(br#"{"email": }"#),
+        JsonBody::Invalid {
+            message: "Expecting value",
+            offset: 10
+        }
+    );
+}
