@@ -10,12 +10,22 @@ use crate::config::Config;
 use crate::db::{Db, DbStats};
 use crate::error::{ApiError, ApiResult};
 use crate::validation::Validator;
-use crate::{auth, openapi, users, utils};
+use crate::{auth, memberships, openapi, organizations, users, utils};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::future::Future;
 use std::pin::Pin;
 use worker::{console_error, Env, Method, Request, Response};
+
+/// Largest page a list returns.
+pub const MAX_LIMIT: i64 = 1000;
+
+/// Paging of a list request, checked.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub skip: i64,
+    pub limit: i64,
+}
 
 /// Largest request body read, as the contract fixes it.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -50,6 +60,27 @@ impl Ctx {
 
     pub fn header(&self, name: &str) -> Option<String> {
         self.req.headers().get(name).ok().flatten()
+    }
+
+    /// `skip` (>= 0, default 0) and `limit` (0..=1000, default 100), as every list takes them.
+    pub fn page(&self, v: &mut Validator) -> Option<Page> {
+        let skip = v.query_int("skip", self.query("skip").as_deref(), 0, Some(0), None);
+        let limit = v.query_int(
+            "limit",
+            self.query("limit").as_deref(),
+            100,
+            Some(0),
+            Some(MAX_LIMIT),
+        );
+        Some(Page {
+            skip: skip?,
+            limit: limit?,
+        })
+    }
+
+    /// `search`, where an empty value means no filter.
+    pub fn search(&self) -> Option<String> {
+        self.query("search").filter(|s| !s.is_empty())
     }
 
     /// Parses the JSON body into a typed input with `parse`, recording every
@@ -115,6 +146,14 @@ pub fn routes() -> Vec<Route> {
         route!(Get "/api/v1/users/{user_id}" => users::routes::read_user_by_id),
         route!(Patch "/api/v1/users/{user_id}" => users::routes::update_user),
         route!(Delete "/api/v1/users/{user_id}" => users::routes::delete_user),
+        route!(Get "/api/v1/organizations" => organizations::routes::read_organizations),
+        route!(Post "/api/v1/organizations" => organizations::routes::create_organization),
+        route!(Get "/api/v1/organizations/{organization_id}" => organizations::routes::read_organization),
+        route!(Put "/api/v1/organizations/{organization_id}" => organizations::routes::update_organization),
+        route!(Delete "/api/v1/organizations/{organization_id}" => organizations::routes::delete_organization),
+        route!(Get "/api/v1/organizations/{organization_id}/members" => memberships::routes::read_organization_members),
+        route!(Post "/api/v1/organizations/{organization_id}/members" => memberships::routes::add_organization_member),
+        route!(Delete "/api/v1/organizations/{organization_id}/members/{user_id}" => memberships::routes::remove_organization_member),
         route!(Get "/api/v1/utils/health-check" => utils::health_check),
         route!(Get "/api/v1/openapi.json" => openapi::openapi_json),
     ]

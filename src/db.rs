@@ -178,6 +178,8 @@ pub fn rows<T: DeserializeOwned>(result: &D1Result) -> ApiResult<Vec<T>> {
 #[derive(Debug)]
 pub enum DbError {
     Unique(String),
+    /// A FOREIGN KEY constraint refused the write.
+    ForeignKey,
     Other(String),
 }
 
@@ -193,6 +195,7 @@ impl From<worker::Error> for DbError {
         };
         match unique_violation(&text) {
             Some(column) => DbError::Unique(column),
+            None if text.contains("FOREIGN KEY constraint failed") => DbError::ForeignKey,
             None => DbError::Other(text),
         }
     }
@@ -202,6 +205,7 @@ impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
             DbError::Unique(c) => ApiError::internal(format!("unhandled UNIQUE violation on {c}")),
+            DbError::ForeignKey => ApiError::internal("unhandled FOREIGN KEY violation"),
             DbError::Other(t) => ApiError::internal(format!("d1: {t}")),
         }
     }

@@ -214,10 +214,32 @@ pub async fn replace_password_hash(db: &Db, id: &str, hashed_password: &str) -> 
     Ok(())
 }
 
-/// Deletes a user. Their memberships and personal resources go in the same batch.
-pub async fn delete_user(db: &Db, id: &str) -> ApiResult<()> {
-    let stmt = db.stmt("delete from users where id = ?1", &[id.into()])?;
-    db.batch(vec![stmt]).await?;
+pub enum DeleteError {
+    OwnsOrganizations,
+    Db(DbError),
+}
+
+/// Deletes a user, their personal resources and their memberships in one batch.
+/// Resources they created inside organizations stay there (`owner_id` becomes
+/// null). If they own an organization the foreign key refuses the last
+/// statement and the whole batch rolls back: no check-then-delete race.
+pub async fn delete_user(db: &Db, id: &str) -> Result<(), DeleteError> {
+    let stmt = |sql: &str| db.stmt(sql, &[id.into()]).map_err(DeleteError::Db);
+    let mut stmts = Vec::new();
+    for table in crate::resources::RESOURCE_TABLES {
+        stmts.push(stmt(&format!(
+            "delete from {table} where owner_id = ?1 and organization_id is null"
+        ))?);
+        stmts.push(stmt(&format!(
+            "update {table} set owner_id = null where owner_id = ?1"
+        ))?);
+    }
+    stmts.push(stmt("delete from organization_members where user_id = ?1")?);
+    stmts.push(stmt("delete from users where id = ?1")?);
+    db.batch(stmts).await.map_err(|e| match e {
+        DbError::ForeignKey => DeleteError::OwnsOrganizations,
+        other => DeleteError::Db(other),
+    })?;
     Ok(())
 }
 

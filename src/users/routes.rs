@@ -5,7 +5,7 @@ use super::models::{
     Message, UpdatePassword, UserCreate, UserPublic, UserRegister, UserRow, UserUpdate,
     UserUpdateMe, UsersPublic,
 };
-use super::repo::{self, NewUser, UserChanges, WriteError};
+use super::repo::{self, DeleteError, NewUser, UserChanges, WriteError};
 use crate::app::{json_ok, now_iso, now_secs, Ctx};
 use crate::auth::current_user::{current_superuser, current_user, NOT_ENOUGH_PRIVILEGES};
 use crate::auth::password;
@@ -19,6 +19,19 @@ const SUPERUSER_SELF_DELETE: &str = "Super users are not allowed to delete thems
 fn hash(cx: &Ctx, password: &str) -> ApiResult<String> {
     password::hash_password(password, cx.config.password_iterations)
         .map_err(|e| ApiError::internal(format!("getrandom: {e}")))
+}
+
+/// Deletes a user; owning an organization is a 409.
+async fn delete(cx: &Ctx, id: &str) -> ApiResult<Response> {
+    repo::delete_user(&cx.db, id).await.map_err(|e| match e {
+        DeleteError::OwnsOrganizations => {
+            ApiError::conflict("The user owns organizations; transfer their ownership first")
+        }
+        DeleteError::Db(db) => db.into(),
+    })?;
+    json_ok(&Message {
+        message: "User deleted successfully",
+    })
 }
 
 fn public(user: UserRow) -> ApiResult<Response> {
@@ -37,18 +50,11 @@ fn write_error(e: WriteError, status: u16, detail: &'static str) -> ApiError {
 pub async fn read_users(cx: Ctx) -> ApiResult<Response> {
     current_superuser(&cx).await?;
     let mut v = Validator::new();
-    let skip = v.query_int("skip", cx.query("skip").as_deref(), 0, Some(0), None);
-    let limit = v.query_int(
-        "limit",
-        cx.query("limit").as_deref(),
-        100,
-        Some(0),
-        Some(1000),
-    );
+    let page = cx.page(&mut v);
     v.finish()?;
-    let search = cx.query("search").filter(|s| !s.is_empty());
-    let (users, count) =
-        repo::list_users(&cx.db, checked(skip)?, checked(limit)?, search.as_deref()).await?;
+    let page = checked(page)?;
+    let search = cx.search();
+    let (users, count) = repo::list_users(&cx.db, page.skip, page.limit, search.as_deref()).await?;
     json_ok(&UsersPublic {
         data: users.into_iter().map(UserPublic::from).collect(),
         count,
@@ -148,10 +154,7 @@ pub async fn delete_user_me(cx: Ctx) -> ApiResult<Response> {
     if me.is_superuser() {
         return Err(ApiError::forbidden(SUPERUSER_SELF_DELETE));
     }
-    repo::delete_user(&cx.db, &me.id).await?;
-    json_ok(&Message {
-        message: "User deleted successfully",
-    })
+    delete(&cx, &me.id).await
 }
 
 /// Register User: create new user without the need to be logged in.
@@ -245,8 +248,5 @@ pub async fn delete_user(cx: Ctx) -> ApiResult<Response> {
     if user.id == me.id {
         return Err(ApiError::forbidden(SUPERUSER_SELF_DELETE));
     }
-    repo::delete_user(&cx.db, &user.id).await?;
-    json_ok(&Message {
-        message: "User deleted successfully",
-    })
+    delete(&cx, &user.id).await
 }

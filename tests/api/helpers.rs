@@ -29,6 +29,11 @@ pub struct TestApp {
 
 static APP: OnceLock<TestApp> = OnceLock::new();
 
+/// `wrangler d1 execute` opens the worker's SQLite file from another process; a
+/// write there while the worker writes makes one of them fail with SQLITE_BUSY.
+/// Requests share this lock; `d1()` takes it alone.
+static LOCAL_DB: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
 extern "C" {
     fn atexit(cb: extern "C" fn()) -> i32;
 }
@@ -219,6 +224,7 @@ impl Req {
         self.header("Authorization", &format!("Bearer {token}"))
     }
     pub fn send(self) -> Resp {
+        let _shared = LOCAL_DB.read();
         finish(self.inner.call())
     }
     pub fn json(self, body: &Value) -> Resp {
@@ -309,6 +315,7 @@ pub fn signup_user() -> TestUser {
 /// Runs SQL against the test's local D1 (beside the running worker) and returns the rows.
 pub fn d1(sql: &str) -> Vec<Value> {
     let app = app();
+    let _alone = LOCAL_DB.write();
     let wrangler = project_dir().join("node_modules/.bin/wrangler");
     let sql_file = app
         .state_dir

@@ -6,4 +6,5 @@ mod helpers;
 
 mod auth;
 mod envelope;
+mod organizations;
 mod users;

@@ -1,0 +1,104 @@
+//! Who may do what to an organization. The rules live here, not in SQL or handlers:
+//! a missing organization is 404 before any permission check; owners and
+//! superusers manage; members (and superusers) read.
+
+use super::repo::select_membership;
+use crate::app::Ctx;
+use crate::db::rows;
+use crate::error::{ApiError, ApiResult};
+use crate::organizations::models::OrganizationRow;
+use crate::organizations::repo::select_organization;
+use crate::users::models::UserRow;
+use crate::users::repo::id_text;
+use uuid::Uuid;
+
+pub const NOT_ENOUGH_PERMISSIONS: &str = "Not enough permissions";
+
+/// What the caller may do with one organization, and what is known of the user
+/// an operation names (new owner, member to add or remove).
+pub struct OrgAccess {
+    pub org: OrganizationRow,
+    pub caller: UserRow,
+    pub caller_is_member: bool,
+    pub subject: Option<Subject>,
+}
+
+pub struct Subject {
+    pub id: String,
+    pub exists: bool,
+    pub is_member: bool,
+}
+
+#[derive(serde::Deserialize)]
+struct Exists {}
+
+impl OrgAccess {
+    /// Reads the organization, the caller's membership and, if named, the
+    /// subject's existence and membership: one D1 round trip.
+    pub async fn load(
+        cx: &Ctx,
+        caller: UserRow,
+        org_id: &Uuid,
+        subject: Option<&Uuid>,
+    ) -> ApiResult<OrgAccess> {
+        let org_id = id_text(org_id);
+        let db = &cx.db;
+        let mut stmts = vec![
+            select_organization(db, &org_id)?,
+            select_membership(db, &org_id, &caller.id)?,
+        ];
+        let subject_id = subject.map(id_text);
+        if let Some(s) = &subject_id {
+            stmts.push(db.stmt("select 1 as found from users where id = ?1", &[s.into()])?);
+            stmts.push(select_membership(db, &org_id, s)?);
+        }
+        let results = db.batch(stmts).await?;
+        let org = rows::<OrganizationRow>(&results[0])?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ApiError::not_found("Organization not found"))?;
+        let caller_is_member = !rows::<Exists>(&results[1])?.is_empty();
+        let subject = match subject_id {
+            Some(id) => Some(Subject {
+                id,
+                exists: !rows::<Exists>(&results[2])?.is_empty(),
+                is_member: !rows::<Exists>(&results[3])?.is_empty(),
+            }),
+            None => None,
+        };
+        Ok(OrgAccess {
+            org,
+            caller,
+            caller_is_member,
+            subject,
+        })
+    }
+
+    pub fn caller_is_owner(&self) -> bool {
+        self.org.owner_id == self.caller.id
+    }
+
+    /// Members and superusers.
+    pub fn require_member(&self) -> ApiResult<()> {
+        if self.caller_is_member || self.caller.is_superuser() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS))
+        }
+    }
+
+    /// The owner and superusers.
+    pub fn require_owner(&self) -> ApiResult<()> {
+        if self.caller_is_owner() || self.caller.is_superuser() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS))
+        }
+    }
+
+    pub fn subject(&self) -> ApiResult<&Subject> {
+        self.subject.as_ref().ok_or_else(|| {
+            ApiError::internal("access loaded without the subject the operation needs")
+        })
+    }
+}

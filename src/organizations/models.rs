@@ -1,0 +1,223 @@
+//! Organizations: the stored row, the public shapes and the request bodies.
+
+use super::media::{parse_avatar, MediaInput, MediaResource};
+use crate::validation::{integer, string, uuid, Fail, Patch, Validator};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+pub const NAME_MAX: usize = 255;
+pub const DESCRIPTION_MAX: usize = 1000;
+pub const DEFAULT_REWORK_AVAILABLE: i64 = 2;
+
+/// An `organizations` row joined with its avatar (`m_*` columns, null without one).
+#[derive(Debug, Clone, Deserialize)]
+pub struct OrganizationRow {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub rework_available: i64,
+    pub owner_id: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub avatar_media_id: Option<String>,
+    pub m_created_at: Option<String>,
+    pub m_url: Option<String>,
+    pub m_resource_type: Option<String>,
+    pub m_content_hash: Option<String>,
+    pub m_extension: Option<String>,
+    pub m_file_size: Option<i64>,
+    pub m_width: Option<i64>,
+    pub m_height: Option<i64>,
+    pub m_duration: Option<f64>,
+    pub m_aspect_ratio: Option<f64>,
+    pub m_orientation: Option<String>,
+    pub m_alt_text: Option<String>,
+    pub m_caption: Option<String>,
+    pub m_color_profile: Option<String>,
+    pub m_dominant_color: Option<String>,
+    pub m_protected: Option<i64>,
+}
+
+impl OrganizationRow {
+    pub fn avatar(&self) -> Option<MediaResource> {
+        Some(MediaResource {
+            id: self.avatar_media_id.clone()?,
+            created_at: self.m_created_at.clone()?,
+            url: self.m_url.clone()?,
+            resource_type: self.m_resource_type.clone()?,
+            content_hash: self.m_content_hash.clone().unwrap_or_default(),
+            extension: self.m_extension.clone().unwrap_or_default(),
+            file_size: self.m_file_size.unwrap_or(0),
+            width: self.m_width,
+            height: self.m_height,
+            duration: self.m_duration,
+            aspect_ratio: self.m_aspect_ratio,
+            orientation: self.m_orientation.clone(),
+            alt_text: self.m_alt_text.clone(),
+            caption: self.m_caption.clone(),
+            color_profile: self.m_color_profile.clone(),
+            dominant_color: self.m_dominant_color.clone(),
+            protected: self.m_protected.unwrap_or(0) != 0,
+        })
+    }
+}
+
+/// `OrganizationPublic`.
+#[derive(Debug, Serialize)]
+pub struct OrganizationPublic {
+    pub id: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub name: String,
+    pub avatar_image_url: String,
+    pub avatar_image_media: Option<MediaResource>,
+    pub description: Option<String>,
+    pub rework_available: i64,
+    pub owner_id: String,
+}
+
+impl From<OrganizationRow> for OrganizationPublic {
+    fn from(o: OrganizationRow) -> Self {
+        let media = o.avatar();
+        OrganizationPublic {
+            avatar_image_url: media.as_ref().map(|m| m.url.clone()).unwrap_or_default(),
+            avatar_image_media: media,
+            id: o.id,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+            name: o.name,
+            description: o.description,
+            rework_available: o.rework_available,
+            owner_id: o.owner_id,
+        }
+    }
+}
+
+/// `OrganizationsPublic`.
+#[derive(Debug, Serialize)]
+pub struct OrganizationsPublic {
+    pub data: Vec<OrganizationPublic>,
+    pub count: i64,
+}
+
+fn avatar_field(v: &mut Validator, b: &Map<String, Value>, required: bool) -> Patch<MediaInput> {
+    match b.get("avatar_image") {
+        None if required => {
+            v.push(
+                vec!["body".into(), "avatar_image".into()],
+                Value::Object(b.clone()),
+                Fail {
+                    kind: "missing",
+                    msg: "Field required".into(),
+                    ctx: None,
+                },
+            );
+            Patch::Absent
+        }
+        None => Patch::Absent,
+        Some(Value::Null) if !required => Patch::Null,
+        Some(value) => match parse_avatar(v, value) {
+            Some(m) => Patch::Set(m),
+            None => Patch::Absent,
+        },
+    }
+}
+
+/// `OrganizationCreate`.
+#[derive(Debug)]
+pub struct OrganizationCreate {
+    pub name: String,
+    pub avatar: MediaInput,
+    pub description: Option<String>,
+    pub rework_available: Option<i64>,
+}
+
+impl OrganizationCreate {
+    pub fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
+        let name = v.required(b, "name", string(None, Some(NAME_MAX)));
+        let avatar = avatar_field(v, b, true);
+        let description = v.nullable(b, "description", string(None, Some(DESCRIPTION_MAX)));
+        let rework_available = v.nullable(b, "rework_available", integer);
+        Some(OrganizationCreate {
+            name: name?,
+            avatar: avatar.value()?,
+            description: description.value(),
+            rework_available: rework_available.value(),
+        })
+    }
+}
+
+/// `OrganizationUpdate`: only the keys present change.
+#[derive(Debug)]
+pub struct OrganizationUpdate {
+    pub name: Option<String>,
+    pub avatar: Option<MediaInput>,
+    pub description: Patch<String>,
+    pub rework_available: Option<i64>,
+    pub owner_id: Option<Uuid>,
+}
+
+impl OrganizationUpdate {
+    pub fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
+        let name = v.nullable(b, "name", string(None, Some(NAME_MAX)));
+        let avatar = avatar_field(v, b, false);
+        let description = v.nullable(b, "description", string(None, Some(DESCRIPTION_MAX)));
+        let rework_available = v.nullable(b, "rework_available", integer);
+        let owner_id = v.nullable(b, "owner_id", uuid);
+        Some(OrganizationUpdate {
+            name: name.value(),
+            avatar: avatar.value(),
+            description,
+            rework_available: rework_available.value(),
+            owner_id: owner_id.value(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn errors<T>(f: fn(&mut Validator, &Map<String, Value>) -> Option<T>, body: Value) -> Value {
+        let mut v = Validator::new();
+        f(&mut v, body.as_object().unwrap());
+        match v.finish() {
+            Err(e) => e.body()["detail"].clone(),
+            Ok(()) => json!([]),
+        }
+    }
+
+    #[test]
+    fn name_and_avatar_are_required_to_create() {
+        let d = errors(OrganizationCreate::parse, json!({}));
+        assert_eq!(d[0]["loc"], json!(["body", "name"]));
+        assert_eq!(d[1]["loc"], json!(["body", "avatar_image"]));
+    }
+
+    #[test]
+    fn a_non_http_avatar_is_refused_on_avatar_image() {
+        let d = errors(
+            OrganizationCreate::parse,
+            json!({"name": "n", "avatar_image": "ftp://x.com/a.png"}),
+        );
+        assert_eq!(d[0]["loc"], json!(["body", "avatar_image"]));
+        assert_eq!(d[0]["type"], "value_error");
+        let d = errors(
+            OrganizationCreate::parse,
+            json!({"name": "n", "avatar_image": 5}),
+        );
+        assert_eq!(d[0]["loc"], json!(["body", "avatar_image"]));
+    }
+
+    #[test]
+    fn long_names_and_descriptions_are_refused() {
+        let d = errors(
+            OrganizationCreate::parse,
+            json!({"name": "x".repeat(256), "avatar_image": "https://x.com/a.png", "description": "d".repeat(1001)}),
+        );
+        assert_eq!(d[0]["type"], "string_too_long");
+        assert_eq!(d[1]["ctx"], json!({"max_length": 1000}));
+    }
+}

@@ -1,0 +1,136 @@
+//! `/organizations` (origin: `api/routes/organizations.py`).
+
+use super::media::MediaResource;
+use super::models::{
+    OrganizationCreate, OrganizationPublic, OrganizationUpdate, OrganizationsPublic,
+    DEFAULT_REWORK_AVAILABLE,
+};
+use super::repo::{self, NewOrganization, OrganizationChanges};
+use crate::app::{json_ok, now_iso, Ctx};
+use crate::auth::current_user::{current_user, NOT_ENOUGH_PRIVILEGES};
+use crate::error::{ApiError, ApiResult};
+use crate::memberships::access::OrgAccess;
+use crate::users::models::Message;
+use crate::validation::{checked, Validator};
+use uuid::Uuid;
+use worker::Response;
+
+fn new_id() -> String {
+    Uuid::new_v4().hyphenated().to_string()
+}
+
+/// Create Organization: the caller becomes its owner and first member.
+pub async fn create_organization(cx: Ctx) -> ApiResult<Response> {
+    let me = current_user(&cx).await?;
+    let mut v = Validator::new();
+    let input = cx.parse_body(&mut v, OrganizationCreate::parse)?;
+    v.finish()?;
+    let input = checked(input)?;
+    if input.rework_available.is_some() && !me.is_superuser() {
+        return Err(ApiError::forbidden(NOT_ENOUGH_PRIVILEGES));
+    }
+    let now = now_iso();
+    let avatar = MediaResource::from_input(&input.avatar, new_id(), &now);
+    let id = new_id();
+    let org = NewOrganization {
+        id: &id,
+        name: &input.name,
+        description: input.description.as_deref(),
+        rework_available: input.rework_available.unwrap_or(DEFAULT_REWORK_AVAILABLE),
+        owner_id: &me.id,
+        now: &now,
+    };
+    let row = repo::create_organization(&cx.db, &org, &avatar).await?;
+    json_ok(&OrganizationPublic::from(row))
+}
+
+/// Read Organizations: members see their organizations, superusers all.
+pub async fn read_organizations(cx: Ctx) -> ApiResult<Response> {
+    let me = current_user(&cx).await?;
+    let mut v = Validator::new();
+    let page = cx.page(&mut v);
+    v.finish()?;
+    let page = checked(page)?;
+    let search = cx.search();
+    let member = (!me.is_superuser()).then_some(me.id.as_str());
+    let (orgs, count) =
+        repo::list_organizations(&cx.db, member, page.skip, page.limit, search.as_deref()).await?;
+    json_ok(&OrganizationsPublic {
+        data: orgs.into_iter().map(OrganizationPublic::from).collect(),
+        count,
+    })
+}
+
+/// Read Organization: members and superusers.
+pub async fn read_organization(cx: Ctx) -> ApiResult<Response> {
+    let me = current_user(&cx).await?;
+    let mut v = Validator::new();
+    let org_id = v.path_uuid("organization_id", cx.param("organization_id"));
+    v.finish()?;
+    let access = OrgAccess::load(&cx, me, &checked(org_id)?, None).await?;
+    access.require_member()?;
+    json_ok(&OrganizationPublic::from(access.org))
+}
+
+/// Update Organization: the owner and superusers; `owner_id` transfers ownership
+/// to a member (the old owner stays a member).
+pub async fn update_organization(cx: Ctx) -> ApiResult<Response> {
+    let me = current_user(&cx).await?;
+    let mut v = Validator::new();
+    let org_id = v.path_uuid("organization_id", cx.param("organization_id"));
+    let input = cx.parse_body(&mut v, OrganizationUpdate::parse)?;
+    v.finish()?;
+    let (org_id, input) = (checked(org_id)?, checked(input)?);
+    let access = OrgAccess::load(&cx, me, &org_id, input.owner_id.as_ref()).await?;
+    access.require_owner()?;
+    if input.rework_available.is_some() && !access.caller.is_superuser() {
+        return Err(ApiError::forbidden(NOT_ENOUGH_PRIVILEGES));
+    }
+    if let Some(subject) = &access.subject {
+        if !subject.exists {
+            return Err(ApiError::not_found("User not found"));
+        }
+        if !subject.is_member {
+            return Err(ApiError::bad_request(
+                "The new owner must be a member of the organization",
+            ));
+        }
+    }
+    let now = now_iso();
+    let avatar = input
+        .avatar
+        .as_ref()
+        .map(|a| MediaResource::from_input(a, new_id(), &now));
+    let changes = OrganizationChanges {
+        name: input.name.as_deref(),
+        description: &input.description,
+        rework_available: input.rework_available,
+        owner_id: access.subject.as_ref().map(|s| s.id.as_str()),
+        avatar: avatar
+            .as_ref()
+            .map(|m| (m, access.org.avatar_media_id.as_deref())),
+        now: &now,
+    };
+    let row = repo::update_organization(&cx.db, &access.org.id, &changes).await?;
+    json_ok(&OrganizationPublic::from(row))
+}
+
+/// Delete Organization: the owner and superusers. Memberships go with it; its
+/// resources return to their creators' personal scope.
+pub async fn delete_organization(cx: Ctx) -> ApiResult<Response> {
+    let me = current_user(&cx).await?;
+    let mut v = Validator::new();
+    let org_id = v.path_uuid("organization_id", cx.param("organization_id"));
+    v.finish()?;
+    let access = OrgAccess::load(&cx, me, &checked(org_id)?, None).await?;
+    access.require_owner()?;
+    repo::delete_organization(
+        &cx.db,
+        &access.org.id,
+        access.org.avatar_media_id.as_deref(),
+    )
+    .await?;
+    json_ok(&Message {
+        message: "Organization deleted successfully",
+    })
+}

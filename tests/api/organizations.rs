@@ -1,0 +1,669 @@
+//! The Organizations section of the contract: every operation, the permission
+//! matrix, ownership transfer, avatars, deletion, and how users meet organizations.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+const AVATAR: &str = "https://cdn.example.com/avatars/logo.png";
+
+pub fn create_org(token: &str, name: &str) -> Value {
+    let r = post("/api/v1/organizations/")
+        .token(token)
+        .json(&json!({"name": name, "avatar_image": AVATAR}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()
+}
+
+fn org_path(org: &Value) -> String {
+    format!("/api/v1/organizations/{}", org["id"].as_str().unwrap())
+}
+
+fn add_member(token: &str, org: &Value, user_id: &str) -> Resp {
+    post(&format!("{}/members", org_path(org)))
+        .token(token)
+        .json(&json!({"user_id": user_id}))
+}
+
+/// An organization owned by `owner` with `member` in it.
+fn org_with_member() -> (TestUser, TestUser, Value) {
+    let owner = signup_user();
+    let member = signup_user();
+    let org = create_org(&owner.token, "Acme");
+    assert_eq!(add_member(&owner.token, &org, &member.id).status, 200);
+    (owner, member, org)
+}
+
+#[test]
+fn creating_an_organization_makes_the_caller_owner_and_member() {
+    let owner = signup_user();
+    let org = create_org(&owner.token, "Acme Studio");
+    let keys: Vec<&str> = org
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "id",
+            "created_at",
+            "updated_at",
+            "name",
+            "avatar_image_url",
+            "avatar_image_media",
+            "description",
+            "rework_available",
+            "owner_id"
+        ]
+    );
+    assert_eq!(
+        (
+            &org["name"],
+            &org["owner_id"],
+            &org["rework_available"],
+            &org["description"]
+        ),
+        (
+            &json!("Acme Studio"),
+            &json!(owner.id),
+            &json!(2),
+            &json!(null)
+        )
+    );
+    assert_eq!(org["avatar_image_url"], AVATAR);
+    let media = &org["avatar_image_media"];
+    assert_eq!(
+        (
+            &media["url"],
+            &media["resource_type"],
+            &media["extension"],
+            &media["protected"]
+        ),
+        (
+            &json!(AVATAR),
+            &json!("image"),
+            &json!("png"),
+            &json!(false)
+        )
+    );
+    assert_eq!(media["content_hash"].as_str().unwrap().len(), 64);
+    let members = get(&format!("{}/members", org_path(&org)))
+        .token(&owner.token)
+        .send()
+        .json();
+    assert_eq!(members["count"], 1);
+    assert_eq!(members["data"][0]["user_id"], owner.id);
+    assert_eq!(members["data"][0]["email"], owner.email);
+    assert_eq!(members["data"][0]["full_name"], "Test User");
+}
+
+#[test]
+fn an_avatar_may_be_a_media_object() {
+    let owner = signup_user();
+    let r = post("/api/v1/organizations/").token(&owner.token).json(&json!({
+        "name": "Media", "description": "with media",
+        "avatar_image": {"url": "https://cdn.example.com/a.jpg", "width": 400, "height": 200, "alt_text": "logo", "protected": true}
+    }));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let media = &r.json()["avatar_image_media"];
+    assert_eq!(
+        (
+            &media["width"],
+            &media["height"],
+            &media["aspect_ratio"],
+            &media["orientation"]
+        ),
+        (&json!(400), &json!(200), &json!(2.0), &json!("landscape"))
+    );
+    assert_eq!(
+        (&media["alt_text"], &media["protected"]),
+        (&json!("logo"), &json!(true))
+    );
+    assert_eq!(
+        r.json()["avatar_image_url"],
+        "https://cdn.example.com/a.jpg"
+    );
+}
+
+#[test]
+fn only_superusers_set_rework_available() {
+    let u = signup_user();
+    post("/api/v1/organizations/")
+        .token(&u.token)
+        .json(&json!({"name": "x", "avatar_image": AVATAR, "rework_available": 5}))
+        .assert_detail(403, "The user doesn't have enough privileges");
+    let r = post("/api/v1/organizations/")
+        .token(&superuser_token())
+        .json(&json!({"name": "x", "avatar_image": AVATAR, "rework_available": 5}));
+    assert_eq!(r.json()["rework_available"], 5);
+    let org = create_org(&u.token, "mine");
+    put(&org_path(&org))
+        .token(&u.token)
+        .json(&json!({"rework_available": 9}))
+        .assert_detail(403, "The user doesn't have enough privileges");
+    let r = put(&org_path(&org))
+        .token(&superuser_token())
+        .json(&json!({"rework_available": 9}));
+    assert_eq!(r.json()["rework_available"], 9);
+}
+
+#[test]
+fn organization_bodies_are_validated() {
+    let u = signup_user();
+    let create = |body: Value| post("/api/v1/organizations/").token(&u.token).json(&body);
+    let body = json!({"name": "n"});
+    create(body.clone()).assert(
+        422,
+        json!({"detail": [missing(json!(["body", "avatar_image"]), body)]}),
+    );
+    let r = create(
+        json!({"name": "x".repeat(256), "avatar_image": AVATAR, "description": "d".repeat(1001)}),
+    );
+    assert_eq!(r.status, 422);
+    let d = r.json()["detail"].clone();
+    assert_eq!(
+        (&d[0]["type"], &d[0]["loc"]),
+        (&json!("string_too_long"), &json!(["body", "name"]))
+    );
+    assert_eq!(
+        (&d[1]["type"], &d[1]["loc"], &d[1]["ctx"]),
+        (
+            &json!("string_too_long"),
+            &json!(["body", "description"]),
+            &json!({"max_length": 1000})
+        )
+    );
+    for bad in [
+        json!("ftp://example.com/a.png"),
+        json!("not a url"),
+        json!("javascript:alert(1)"),
+        json!(42),
+        json!([AVATAR]),
+    ] {
+        let r = create(json!({"name": "n", "avatar_image": bad}));
+        assert_eq!(r.status, 422, "{bad}");
+        assert_eq!(
+            r.json()["detail"][0]["loc"],
+            json!(["body", "avatar_image"]),
+            "{bad}"
+        );
+        assert_eq!(r.json()["detail"][0]["input"], bad);
+    }
+    let r = create(json!({"name": 5, "avatar_image": AVATAR}));
+    assert_eq!(r.json()["detail"][0]["type"], "string_type");
+}
+
+#[test]
+fn the_organization_list_shows_members_their_own_and_superusers_all() {
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let a = signup_user();
+    let b = signup_user();
+    for i in 0..3 {
+        create_org(&a.token, &format!("Org {tag} {i}"));
+    }
+    create_org(&b.token, &format!("Org {tag} b"));
+    let mine = get(&format!("/api/v1/organizations/?search={tag}"))
+        .token(&a.token)
+        .send()
+        .json();
+    assert_eq!(mine["count"], 3);
+    let names: Vec<&str> = mine["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            format!("Org {tag} 2"),
+            format!("Org {tag} 1"),
+            format!("Org {tag} 0")
+        ]
+    );
+    let all = get(&format!(
+        "/api/v1/organizations/?search={}",
+        tag.to_uppercase()
+    ))
+    .token(&superuser_token())
+    .send()
+    .json();
+    assert_eq!(all["count"], 4);
+    let page = get(&format!(
+        "/api/v1/organizations/?search={tag}&skip=1&limit=1"
+    ))
+    .token(&a.token)
+    .send()
+    .json();
+    assert_eq!(
+        (
+            page["count"].clone(),
+            page["data"].as_array().unwrap().len()
+        ),
+        (json!(3), 1)
+    );
+    assert_eq!(page["data"][0]["name"], format!("Org {tag} 1"));
+    let fresh = signup_user();
+    get("/api/v1/organizations")
+        .token(&fresh.token)
+        .send()
+        .assert(200, json!({"data": [], "count": 0}));
+    get("/api/v1/organizations/?limit=1001").token(&fresh.token).send().assert(
+        422,
+        json!({"detail": [{"type": "less_than_equal", "loc": ["query", "limit"], "msg": "Input should be less than or equal to 1000", "input": "1001", "ctx": {"le": 1000}}]}),
+    );
+}
+
+#[test]
+fn the_permission_matrix_holds_for_every_organization_operation() {
+    let (owner, member, org) = org_with_member();
+    let outsider = signup_user();
+    let inactive = signup_user();
+    assert_eq!(add_member(&owner.token, &org, &inactive.id).status, 200);
+    assert_eq!(
+        patch(&format!("/api/v1/users/{}", inactive.id))
+            .token(&superuser_token())
+            .json(&json!({"is_active": false}))
+            .status,
+        200
+    );
+    let p = org_path(&org);
+    let target = signup_user();
+    // (operation, anonymous, outsider, member, owner, inactive, superuser)
+    type Call<'a> = Box<dyn Fn(Option<&str>) -> Resp + 'a>;
+    let with = |req: Req, t: Option<&str>| match t {
+        Some(t) => req.token(t),
+        None => req,
+    };
+    let cases: Vec<(&str, Call, [u16; 6])> = vec![
+        (
+            "read",
+            Box::new(|t| with(get(&p), t).send()),
+            [401, 403, 200, 200, 400, 200],
+        ),
+        (
+            "members",
+            Box::new(|t| with(get(&format!("{p}/members")), t).send()),
+            [401, 403, 200, 200, 400, 200],
+        ),
+        (
+            "update",
+            Box::new(|t| with(put(&p), t).json(&json!({"description": "d"}))),
+            [401, 403, 403, 200, 400, 200],
+        ),
+        (
+            "add member",
+            Box::new(|t| {
+                with(post(&format!("{p}/members")), t)
+                    .json(&json!({"user_id": uuid::Uuid::new_v4()}))
+            }),
+            [401, 403, 403, 404, 400, 404],
+        ),
+        (
+            "remove other",
+            Box::new(|t| with(delete(&format!("{p}/members/{}", target.id)), t).send()),
+            [401, 403, 403, 404, 400, 404],
+        ),
+    ];
+    let su = superuser_token();
+    let tokens = [
+        None,
+        Some(outsider.token.as_str()),
+        Some(member.token.as_str()),
+        Some(owner.token.as_str()),
+        Some(inactive.token.as_str()),
+        Some(su.as_str()),
+    ];
+    for (name, call, expected) in &cases {
+        for (who, (token, status)) in [
+            "anonymous",
+            "outsider",
+            "member",
+            "owner",
+            "inactive",
+            "superuser",
+        ]
+        .iter()
+        .zip(tokens.iter().zip(expected))
+        {
+            let r = call(*token);
+            assert_eq!(r.status, *status, "{name} as {who}: {}", r.text);
+        }
+    }
+    // delete last: outsider and member are refused, the owner succeeds.
+    with(delete(&p), Some(&outsider.token))
+        .send()
+        .assert_detail(403, "Not enough permissions");
+    with(delete(&p), Some(&member.token))
+        .send()
+        .assert_detail(403, "Not enough permissions");
+    with(delete(&p), None)
+        .send()
+        .assert_detail(401, "Not authenticated");
+    with(delete(&p), Some(&owner.token))
+        .send()
+        .assert(200, json!({"message": "Organization deleted successfully"}));
+    let org2 = create_org(&owner.token, "second");
+    delete(&org_path(&org2))
+        .token(&superuser_token())
+        .send()
+        .assert(200, json!({"message": "Organization deleted successfully"}));
+}
+
+#[test]
+fn a_missing_organization_is_a_404_before_any_permission_check() {
+    let outsider = signup_user();
+    let p = format!("/api/v1/organizations/{}", uuid::Uuid::new_v4());
+    for r in [
+        get(&p).token(&outsider.token).send(),
+        put(&p).token(&outsider.token).json(&json!({"name": "x"})),
+        delete(&p).token(&outsider.token).send(),
+        get(&format!("{p}/members")).token(&outsider.token).send(),
+        post(&format!("{p}/members"))
+            .token(&outsider.token)
+            .json(&json!({"user_id": outsider.id})),
+        delete(&format!("{p}/members/{}", outsider.id))
+            .token(&outsider.token)
+            .send(),
+    ] {
+        r.assert_detail(404, "Organization not found");
+    }
+}
+
+#[test]
+fn bad_uuids_in_paths_and_bodies_are_422s() {
+    let u = signup_user();
+    get("/api/v1/organizations/nope").token(&u.token).send().assert(
+        422,
+        json!({"detail": [{"type": "uuid_parsing", "loc": ["path", "organization_id"], "msg": "Input should be a valid UUID, invalid character: found `n` at 0", "input": "nope", "ctx": {"error": "invalid character: found `n` at 0"}}]}),
+    );
+    let org = create_org(&u.token, "x");
+    let r = add_member(&u.token, &org, "12345");
+    assert_eq!(r.status, 422);
+    assert_eq!(
+        (
+            &r.json()["detail"][0]["type"],
+            &r.json()["detail"][0]["loc"]
+        ),
+        (&json!("uuid_parsing"), &json!(["body", "user_id"]))
+    );
+    post(&format!("{}/members", org_path(&org)))
+        .token(&u.token)
+        .json(&json!({}))
+        .assert(
+            422,
+            json!({"detail": [missing(json!(["body", "user_id"]), json!({}))]}),
+        );
+    let r = delete(&format!("{}/members/xyz", org_path(&org)))
+        .token(&u.token)
+        .send();
+    assert_eq!(r.json()["detail"][0]["loc"], json!(["path", "user_id"]));
+}
+
+#[test]
+fn update_changes_only_the_keys_present() {
+    let owner = signup_user();
+    let org = create_org(&owner.token, "Before");
+    let r = put(&org_path(&org))
+        .token(&owner.token)
+        .json(&json!({"description": "About us", "name": null}));
+    assert_eq!(
+        (&r.json()["name"], &r.json()["description"]),
+        (&json!("Before"), &json!("About us"))
+    );
+    let r = put(&org_path(&org))
+        .token(&owner.token)
+        .json(&json!({"name": "After", "description": null}));
+    assert_eq!(
+        (&r.json()["name"], &r.json()["description"]),
+        (&json!("After"), &json!(null))
+    );
+    assert_eq!(r.json()["avatar_image_media"], org["avatar_image_media"]);
+}
+
+#[test]
+fn updating_the_avatar_replaces_its_row() {
+    let owner = signup_user();
+    let org = create_org(&owner.token, "Avatar");
+    let old_id = org["avatar_image_media"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = put(&org_path(&org))
+        .token(&owner.token)
+        .json(&json!({"avatar_image": "https://cdn.example.com/new.webp"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.json()["avatar_image_url"],
+        "https://cdn.example.com/new.webp"
+    );
+    let new_id = r.json()["avatar_image_media"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(new_id, old_id);
+    let rows = d1(&format!(
+        "select id from media_resources where id in ('{old_id}', '{new_id}')"
+    ));
+    assert_eq!(rows, vec![json!({"id": new_id})]);
+    put(&org_path(&org)).token(&owner.token).json(&json!({"avatar_image": "data:image/png;base64,AAAA"})).assert(
+        422,
+        json!({"detail": [{"type": "value_error", "loc": ["body", "avatar_image"], "msg": "Value error, avatar_image must be an http or https URL", "input": "data:image/png;base64,AAAA", "ctx": {"error": "avatar_image must be an http or https URL"}}]}),
+    );
+}
+
+#[test]
+fn ownership_moves_only_to_a_member_and_the_old_owner_stays_a_member() {
+    let (owner, member, org) = org_with_member();
+    let outsider = signup_user();
+    let p = org_path(&org);
+    put(&p)
+        .token(&owner.token)
+        .json(&json!({"owner_id": uuid::Uuid::new_v4()}))
+        .assert_detail(404, "User not found");
+    put(&p)
+        .token(&owner.token)
+        .json(&json!({"owner_id": outsider.id}))
+        .assert_detail(400, "The new owner must be a member of the organization");
+    let same = put(&p)
+        .token(&owner.token)
+        .json(&json!({"owner_id": owner.id}));
+    assert_eq!(same.json()["owner_id"], owner.id);
+    let r = put(&p)
+        .token(&owner.token)
+        .json(&json!({"owner_id": member.id}));
+    assert_eq!(r.json()["owner_id"], member.id);
+    put(&p)
+        .token(&owner.token)
+        .json(&json!({"name": "mine again"}))
+        .assert_detail(403, "Not enough permissions");
+    assert_eq!(
+        get(&p).token(&owner.token).send().status,
+        200,
+        "the old owner is still a member"
+    );
+    let members = get(&format!("{p}/members"))
+        .token(&member.token)
+        .send()
+        .json();
+    assert_eq!(members["count"], 2);
+}
+
+#[test]
+fn members_are_listed_in_the_order_they_joined_with_paging() {
+    let (owner, member, org) = org_with_member();
+    let third = signup_user();
+    let r = add_member(&owner.token, &org, &third.id);
+    assert_eq!(r.status, 200);
+    let body = r.json();
+    let ids: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [owner.id.as_str(), member.id.as_str(), third.id.as_str()]
+    );
+    assert_eq!(r.json()["count"], 3);
+    let page = get(&format!("{}/members?skip=1&limit=1", org_path(&org)))
+        .token(&member.token)
+        .send()
+        .json();
+    assert_eq!(page["count"], 3);
+    assert_eq!(page["data"].as_array().unwrap().len(), 1);
+    assert_eq!(page["data"][0]["user_id"], member.id);
+    let keys: Vec<&str> = page["data"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["user_id", "joined_at", "email", "full_name"]);
+}
+
+#[test]
+fn adding_members_refuses_unknown_users_and_existing_members() {
+    let (owner, member, org) = org_with_member();
+    add_member(&owner.token, &org, &uuid::Uuid::new_v4().to_string())
+        .assert_detail(404, "User not found");
+    add_member(&owner.token, &org, &member.id)
+        .assert_detail(409, "User is already a member of this organization");
+    add_member(&owner.token, &org, &owner.id)
+        .assert_detail(409, "User is already a member of this organization");
+    let other = signup_user();
+    assert_eq!(add_member(&superuser_token(), &org, &other.id).status, 200);
+}
+
+#[test]
+fn removing_members_follows_the_rules() {
+    let (owner, member, org) = org_with_member();
+    let other = signup_user();
+    assert_eq!(add_member(&owner.token, &org, &other.id).status, 200);
+    let p = org_path(&org);
+    delete(&format!("{p}/members/{}", owner.id))
+        .token(&owner.token)
+        .send()
+        .assert_detail(400, "The organization owner cannot be removed");
+    delete(&format!("{p}/members/{}", owner.id))
+        .token(&superuser_token())
+        .send()
+        .assert_detail(400, "The organization owner cannot be removed");
+    delete(&format!("{p}/members/{}", other.id))
+        .token(&member.token)
+        .send()
+        .assert_detail(403, "Not enough permissions");
+    delete(&format!("{p}/members/{}", uuid::Uuid::new_v4()))
+        .token(&owner.token)
+        .send()
+        .assert_detail(404, "User is not a member of this organization");
+    delete(&format!("{p}/members/{}", member.id))
+        .token(&member.token)
+        .send()
+        .assert(200, json!({"message": "Member removed successfully"}));
+    get(&p)
+        .token(&member.token)
+        .send()
+        .assert_detail(403, "Not enough permissions");
+    delete(&format!("{p}/members/{}", member.id))
+        .token(&owner.token)
+        .send()
+        .assert_detail(404, "User is not a member of this organization");
+    delete(&format!("{p}/members/{}", other.id))
+        .token(&owner.token)
+        .send()
+        .assert(200, json!({"message": "Member removed successfully"}));
+    assert_eq!(
+        get(&format!("{p}/members"))
+            .token(&owner.token)
+            .send()
+            .json()["count"],
+        1
+    );
+}
+
+#[test]
+fn deleting_an_organization_returns_its_resources_to_their_creators() {
+    let (owner, member, org) = org_with_member();
+    let org_id = org["id"].as_str().unwrap();
+    let p1 = uuid::Uuid::new_v4();
+    let p2 = uuid::Uuid::new_v4();
+    let s1 = uuid::Uuid::new_v4();
+    d1(&format!(
+        "insert into products (id, owner_id, organization_id, name, created_at, updated_at) values \
+           ('{p1}', '{}', '{org_id}', 'p1', 't', 't'), ('{p2}', '{}', null, 'p2', 't', 't'); \
+         insert into styles (id, owner_id, organization_id, name, created_at, updated_at) values ('{s1}', '{}', '{org_id}', 's1', 't', 't');",
+        member.id, member.id, owner.id
+    ));
+    delete(&org_path(&org))
+        .token(&owner.token)
+        .send()
+        .assert(200, json!({"message": "Organization deleted successfully"}));
+    let rows = d1(&format!(
+        "select id, owner_id, organization_id from products where id in ('{p1}', '{p2}') \
+         union all select id, owner_id, organization_id from styles where id = '{s1}' \
+         union all select organization_id, user_id, null from organization_members where organization_id = '{org_id}'"
+    ));
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    for row in &rows {
+        assert_eq!(row["organization_id"], Value::Null, "{row}");
+    }
+    get(&org_path(&org))
+        .token(&owner.token)
+        .send()
+        .assert_detail(404, "Organization not found");
+}
+
+#[test]
+fn a_user_who_owns_an_organization_cannot_be_deleted() {
+    let owner = signup_user();
+    let org = create_org(&owner.token, "Owned");
+    let conflict = "The user owns organizations; transfer their ownership first";
+    delete("/api/v1/users/me")
+        .token(&owner.token)
+        .send()
+        .assert_detail(409, conflict);
+    delete(&format!("/api/v1/users/{}", owner.id))
+        .token(&superuser_token())
+        .send()
+        .assert_detail(409, conflict);
+    assert_eq!(
+        get("/api/v1/users/me").token(&owner.token).send().status,
+        200,
+        "nothing was deleted"
+    );
+    assert_eq!(get(&org_path(&org)).token(&owner.token).send().status, 200);
+}
+
+#[test]
+fn deleting_a_user_removes_memberships_and_personal_resources_only() {
+    let (owner, member, org) = org_with_member();
+    let org_id = org["id"].as_str().unwrap();
+    let personal = uuid::Uuid::new_v4();
+    let shared = uuid::Uuid::new_v4();
+    d1(&format!(
+        "insert into products (id, owner_id, organization_id, name, created_at, updated_at) values \
+           ('{personal}', '{m}', null, 'mine', 't', 't'), ('{shared}', '{m}', '{org_id}', 'ours', 't', 't');",
+        m = member.id
+    ));
+    delete("/api/v1/users/me")
+        .token(&member.token)
+        .send()
+        .assert(200, json!({"message": "User deleted successfully"}));
+    let rows = d1(&format!(
+        "select id, owner_id, organization_id from products where id in ('{personal}', '{shared}')"
+    ));
+    assert_eq!(
+        rows,
+        vec![json!({"id": shared.to_string(), "owner_id": null, "organization_id": org_id})]
+    );
+    assert_eq!(
+        get(&format!("{}/members", org_path(&org)))
+            .token(&owner.token)
+            .send()
+            .json()["count"],
+        1
+    );
+}
