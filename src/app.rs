@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::db::{Db, DbStats};
 use crate::error::{ApiError, ApiResult};
 use crate::validation::Validator;
-use crate::{auth, memberships, openapi, organizations, users, utils};
+use crate::{auth, memberships, openapi, organizations, resource_migration, users, utils};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::future::Future;
@@ -154,6 +154,7 @@ pub fn routes() -> Vec<Route> {
         route!(Get "/api/v1/organizations/{organization_id}/members" => memberships::routes::read_organization_members),
         route!(Post "/api/v1/organizations/{organization_id}/members" => memberships::routes::add_organization_member),
         route!(Delete "/api/v1/organizations/{organization_id}/members/{user_id}" => memberships::routes::remove_organization_member),
+        route!(Post "/api/v1/organizations/{organization_id}/migrate-resources" => resource_migration::routes::migrate_user_resources_endpoint),
         route!(Get "/api/v1/utils/health-check" => utils::health_check),
         route!(Get "/api/v1/openapi.json" => openapi::openapi_json),
     ]

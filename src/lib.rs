@@ -12,6 +12,7 @@ pub mod error;
 pub mod memberships;
 pub mod openapi;
 pub mod organizations;
+pub mod resource_migration;
 pub mod resources;
 pub mod time;
 pub mod users;

@@ -7,4 +7,5 @@ mod helpers;
 mod auth;
 mod envelope;
 mod organizations;
+mod resource_migration;
 mod users;
