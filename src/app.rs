@@ -269,6 +269,7 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
     let method = req.method();
     let path = req.path();
     let routes = routes();
+    let mut boot = DbStats::default();
     let (result, stats) = match match_route(&routes, &method, &path) {
         Matched::NotFound => (Err(ApiError::not_found("Not Found")), None),
         Matched::WrongMethod(allowed) => (
@@ -279,7 +280,8 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
         ),
         Matched::Found(route, params) => match prepare(&mut req, &env).await {
             Err(e) => (Err(e), None),
-            Ok((body, db, config)) => {
+            Ok((body, db, config, boot_stats)) => {
+                boot = boot_stats;
                 let cx = Ctx {
                     req,
                     params,
@@ -299,13 +301,19 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
     let headers = resp.headers_mut();
     let _ = headers.set("X-Request-Id", &request_id);
     let stats = stats.unwrap_or_default();
-    let timing = format!(
+    let mut timing = format!(
         "d1;desc=\"{} round trip{}\";dur={:.1}, app;dur={:.1}",
         stats.round_trips,
         if stats.round_trips == 1 { "" } else { "s" },
         stats.millis,
         worker::js_sys::Date::now() - started
     );
+    if boot.round_trips > 0 {
+        timing += &format!(
+            ", boot;desc=\"first superuser check\";dur={:.1}",
+            boot.millis
+        );
+    }
     let _ = headers.set("Server-Timing", &timing);
     resp
 }
@@ -317,7 +325,9 @@ async fn run(route: &Route, cx: Ctx) -> (ApiResult<Response>, Option<DbStats>) {
 }
 
 /// Reads the body (refusing more than [`MAX_BODY_BYTES`] before parsing) and the settings.
-async fn prepare(req: &mut Request, env: &Env) -> ApiResult<(Vec<u8>, Db, Config)> {
+/// Also returns what the once-per-isolate first-superuser check cost, which
+/// `Server-Timing` reports apart from the request's own D1 work.
+async fn prepare(req: &mut Request, env: &Env) -> ApiResult<(Vec<u8>, Db, Config, DbStats)> {
     let too_large = || ApiError::http(413, "Request body too large");
     let declared = req
         .headers()
@@ -350,5 +360,6 @@ async fn prepare(req: &mut Request, env: &Env) -> ApiResult<(Vec<u8>, Db, Config
         .map_err(|e| ApiError::internal(format!("D1 binding DB: {e}")))?;
     let db = Db::new(d1);
     users::ensure_first_superuser(&db, &config).await?;
-    Ok((body, db, config))
+    let boot = db.take_stats();
+    Ok((body, db, config, boot))
 }

@@ -93,6 +93,11 @@ impl Db {
         }
     }
 
+    /// Returns the counters so far and starts again from zero.
+    pub fn take_stats(&self) -> DbStats {
+        self.stats.replace(DbStats::default())
+    }
+
     /// The counters of this request, readable after the handler consumed the `Db`.
     pub fn stats_handle(&self) -> Rc<Cell<DbStats>> {
         self.stats.clone()

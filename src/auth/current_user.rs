@@ -2,10 +2,12 @@
 //! Authentication table runs here, in its order, before any body validation.
 
 use crate::app::{now_secs, Ctx};
-use crate::auth::jwt;
+use crate::auth::jwt::{self, TokenClaims};
+use crate::db::rows;
 use crate::error::{ApiError, ApiResult};
 use crate::users::models::UserRow;
 use crate::users::repo;
+use worker::{D1PreparedStatement, D1Result};
 
 pub const COULD_NOT_VALIDATE: &str = "Could not validate credentials";
 pub const NOT_ENOUGH_PRIVILEGES: &str = "The user doesn't have enough privileges";
@@ -22,15 +24,17 @@ pub fn bearer_token(header: Option<&str>) -> ApiResult<&str> {
     Ok(param)
 }
 
-/// A1–A4: the active user the token names.
-pub async fn current_user(cx: &Ctx) -> ApiResult<UserRow> {
+/// A1–A2: the claims of the bearer token. No D1: a bad token costs nothing.
+pub fn token_claims(cx: &Ctx) -> ApiResult<TokenClaims> {
     let header = cx.header("Authorization");
     let token = bearer_token(header.as_deref())?;
-    let claims = jwt::decode(&cx.config.secret_key, token, now_secs())
-        .map_err(|_| ApiError::forbidden(COULD_NOT_VALIDATE))?;
-    let user = repo::find_user_by_id(&cx.db, &claims.user_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("User not found"))?;
+    jwt::decode(&cx.config.secret_key, token, now_secs())
+        .map_err(|_| ApiError::forbidden(COULD_NOT_VALIDATE))
+}
+
+/// A3, the password-change rule, and A4, on the row the token names.
+fn check_caller(claims: &TokenClaims, user: Option<UserRow>) -> ApiResult<UserRow> {
+    let user = user.ok_or_else(|| ApiError::not_found("User not found"))?;
     if claims.issued_at < user.password_changed_at {
         return Err(ApiError::forbidden(COULD_NOT_VALIDATE));
     }
@@ -40,13 +44,46 @@ pub async fn current_user(cx: &Ctx) -> ApiResult<UserRow> {
     Ok(user)
 }
 
-/// S1: as [`current_user`], and a superuser.
-pub async fn current_superuser(cx: &Ctx) -> ApiResult<UserRow> {
-    let user = current_user(cx).await?;
+/// S1 on an authenticated caller.
+pub fn require_superuser(user: UserRow) -> ApiResult<UserRow> {
     if !user.is_superuser() {
         return Err(ApiError::forbidden(NOT_ENOUGH_PRIVILEGES));
     }
     Ok(user)
+}
+
+/// A3–A4 for `claims`: one D1 round trip.
+pub async fn caller(cx: &Ctx, claims: &TokenClaims) -> ApiResult<UserRow> {
+    check_caller(
+        claims,
+        repo::find_user_by_id(&cx.db, &claims.user_id).await?,
+    )
+}
+
+/// A3–A4 for `claims`, reading the caller in the same D1 batch as `extra`
+/// (whose results come back in order): the caller costs no round trip of its own.
+pub async fn caller_with(
+    cx: &Ctx,
+    claims: &TokenClaims,
+    extra: Vec<D1PreparedStatement>,
+) -> ApiResult<(UserRow, Vec<D1Result>)> {
+    let mut stmts = vec![repo::select_user_by_id(&cx.db, &claims.user_id)?];
+    stmts.extend(extra);
+    let mut results = cx.db.batch(stmts).await?;
+    let caller_rows = rows::<UserRow>(&results.remove(0))?;
+    let user = check_caller(claims, caller_rows.into_iter().next())?;
+    Ok((user, results))
+}
+
+/// A1–A4: the active user the token names.
+pub async fn current_user(cx: &Ctx) -> ApiResult<UserRow> {
+    let claims = token_claims(cx)?;
+    caller(cx, &claims).await
+}
+
+/// S1: as [`current_user`], and a superuser.
+pub async fn current_superuser(cx: &Ctx) -> ApiResult<UserRow> {
+    require_superuser(current_user(cx).await?)
 }
 
 #[cfg(test)]

@@ -4,12 +4,15 @@
 
 use super::repo::select_membership;
 use crate::app::Ctx;
+use crate::auth::current_user::{caller, caller_with, require_superuser};
+use crate::auth::jwt::TokenClaims;
 use crate::db::rows;
 use crate::error::{ApiError, ApiResult};
 use crate::organizations::models::OrganizationRow;
 use crate::organizations::repo::select_organization;
 use crate::users::models::UserRow;
 use crate::users::repo::id_text;
+use crate::validation::Validator;
 use uuid::Uuid;
 
 pub const NOT_ENOUGH_PERMISSIONS: &str = "Not enough permissions";
@@ -33,42 +36,64 @@ pub struct Subject {
 struct Exists {}
 
 impl OrgAccess {
-    /// Reads the organization, the caller's membership and, if named, the
-    /// subject's existence and membership: one D1 round trip.
-    pub async fn load(
+    /// Authenticates the caller and reads their access to `org_id` (and, if
+    /// named, the subject's existence and membership) in one D1 round trip.
+    ///
+    /// `claims` come from [`token_claims`](crate::auth::current_user::token_claims),
+    /// called first by the handler. Checks then run in the origin's order: caller (A3–A4, and S1
+    /// with `superuser_only`), the request's validation problems in `v`, then a
+    /// missing organization (404). Permission checks are the caller's, after.
+    pub async fn authorize(
         cx: &Ctx,
-        caller: UserRow,
-        org_id: &Uuid,
-        subject: Option<&Uuid>,
+        claims: TokenClaims,
+        v: Validator,
+        org_id: Option<Uuid>,
+        subject: Option<Uuid>,
+        superuser_only: bool,
     ) -> ApiResult<OrgAccess> {
-        let org_id = id_text(org_id);
+        let (Some(org_id), true) = (org_id, v.is_clean()) else {
+            let me = caller(cx, &claims).await?;
+            if superuser_only {
+                require_superuser(me)?;
+            }
+            v.finish()?;
+            return Err(ApiError::internal(
+                "authorize: no organization id after clean validation",
+            ));
+        };
+        let org_id = id_text(&org_id);
         let db = &cx.db;
-        let mut stmts = vec![
-            select_organization(db, &org_id)?,
-            select_membership(db, &org_id, &caller.id)?,
-        ];
-        let subject_id = subject.map(id_text);
+        let subject_id = subject.as_ref().map(id_text);
+        let mut stmts = vec![select_organization(db, &org_id)?];
         if let Some(s) = &subject_id {
             stmts.push(db.stmt("select 1 as found from users where id = ?1", &[s.into()])?);
             stmts.push(select_membership(db, &org_id, s)?);
         }
-        let results = db.batch(stmts).await?;
+        // The caller's membership is asked last: it needs the caller's id, which
+        // the token gives before the row is read.
+        stmts.push(select_membership(db, &org_id, &id_text(&claims.user_id))?);
+        let (me, results) = caller_with(cx, &claims, stmts).await?;
+        let me = if superuser_only {
+            require_superuser(me)?
+        } else {
+            me
+        };
         let org = rows::<OrganizationRow>(&results[0])?
             .into_iter()
             .next()
             .ok_or_else(|| ApiError::not_found("Organization not found"))?;
-        let caller_is_member = !rows::<Exists>(&results[1])?.is_empty();
+        let caller_is_member = !rows::<Exists>(&results[results.len() - 1])?.is_empty();
         let subject = match subject_id {
             Some(id) => Some(Subject {
                 id,
-                exists: !rows::<Exists>(&results[2])?.is_empty(),
-                is_member: !rows::<Exists>(&results[3])?.is_empty(),
+                exists: !rows::<Exists>(&results[1])?.is_empty(),
+                is_member: !rows::<Exists>(&results[2])?.is_empty(),
             }),
             None => None,
         };
         Ok(OrgAccess {
             org,
-            caller,
+            caller: me,
             caller_is_member,
             subject,
         })

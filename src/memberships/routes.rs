@@ -4,7 +4,7 @@ use super::access::OrgAccess;
 use super::models::{AddMemberRequest, OrganizationMembersPublic};
 use super::repo::{self, AddError};
 use crate::app::{json_ok, now_iso, Ctx};
-use crate::auth::current_user::current_user;
+use crate::auth::current_user::token_claims;
 use crate::error::{ApiError, ApiResult};
 use crate::users::models::Message;
 use crate::validation::{checked, Validator};
@@ -12,13 +12,12 @@ use worker::Response;
 
 /// Read Organization Members: members of an organization, in the order they joined.
 pub async fn read_organization_members(cx: Ctx) -> ApiResult<Response> {
-    let me = current_user(&cx).await?;
+    let claims = token_claims(&cx)?;
     let mut v = Validator::new();
     let org_id = v.path_uuid("organization_id", cx.param("organization_id"));
     let page = cx.page(&mut v);
-    v.finish()?;
+    let access = OrgAccess::authorize(&cx, claims, v, org_id, None, false).await?;
     let page = checked(page)?;
-    let access = OrgAccess::load(&cx, me, &checked(org_id)?, None).await?;
     access.require_member()?;
     let (data, count) = repo::list_members(&cx.db, &access.org.id, page.skip, page.limit).await?;
     json_ok(&OrganizationMembersPublic { data, count })
@@ -26,13 +25,12 @@ pub async fn read_organization_members(cx: Ctx) -> ApiResult<Response> {
 
 /// Add Organization Member: add a user to an organization (owner or superusers).
 pub async fn add_organization_member(cx: Ctx) -> ApiResult<Response> {
-    let me = current_user(&cx).await?;
+    let claims = token_claims(&cx)?;
     let mut v = Validator::new();
     let org_id = v.path_uuid("organization_id", cx.param("organization_id"));
     let input = cx.parse_body(&mut v, AddMemberRequest::parse)?;
-    v.finish()?;
-    let (org_id, input) = (checked(org_id)?, checked(input)?);
-    let access = OrgAccess::load(&cx, me, &org_id, Some(&input.user_id)).await?;
+    let user_id = input.as_ref().map(|i| i.user_id);
+    let access = OrgAccess::authorize(&cx, claims, v, org_id, user_id, false).await?;
     access.require_owner()?;
     let subject = access.subject()?;
     if !subject.exists {
@@ -54,13 +52,11 @@ pub async fn add_organization_member(cx: Ctx) -> ApiResult<Response> {
 /// Remove Organization Member: owners and superusers remove anyone, members
 /// themselves; the owner cannot be removed.
 pub async fn remove_organization_member(cx: Ctx) -> ApiResult<Response> {
-    let me = current_user(&cx).await?;
+    let claims = token_claims(&cx)?;
     let mut v = Validator::new();
     let org_id = v.path_uuid("organization_id", cx.param("organization_id"));
     let user_id = v.path_uuid("user_id", cx.param("user_id"));
-    v.finish()?;
-    let user_id = checked(user_id)?;
-    let access = OrgAccess::load(&cx, me, &checked(org_id)?, Some(&user_id)).await?;
+    let access = OrgAccess::authorize(&cx, claims, v, org_id, user_id, false).await?;
     let subject = access.subject()?;
     let removing_self = subject.id == access.caller.id;
     if !(removing_self && access.caller_is_member) {

@@ -7,7 +7,7 @@ use super::models::{
 };
 use super::repo::{self, NewOrganization, OrganizationChanges};
 use crate::app::{json_ok, now_iso, Ctx};
-use crate::auth::current_user::{current_user, NOT_ENOUGH_PRIVILEGES};
+use crate::auth::current_user::{current_user, token_claims, NOT_ENOUGH_PRIVILEGES};
 use crate::error::{ApiError, ApiResult};
 use crate::memberships::access::OrgAccess;
 use crate::users::models::Message;
@@ -63,11 +63,10 @@ pub async fn read_organizations(cx: Ctx) -> ApiResult<Response> {
 
 /// Read Organization: members and superusers.
 pub async fn read_organization(cx: Ctx) -> ApiResult<Response> {
-    let me = current_user(&cx).await?;
+    let claims = token_claims(&cx)?;
     let mut v = Validator::new();
     let org_id = v.path_uuid("organization_id", cx.param("organization_id"));
-    v.finish()?;
-    let access = OrgAccess::load(&cx, me, &checked(org_id)?, None).await?;
+    let access = OrgAccess::authorize(&cx, claims, v, org_id, None, false).await?;
     access.require_member()?;
     json_ok(&OrganizationPublic::from(access.org))
 }
@@ -75,13 +74,13 @@ pub async fn read_organization(cx: Ctx) -> ApiResult<Response> {
 /// Update Organization: the owner and superusers; `owner_id` transfers ownership
 /// to a member (the old owner stays a member).
 pub async fn update_organization(cx: Ctx) -> ApiResult<Response> {
-    let me = current_user(&cx).await?;
+    let claims = token_claims(&cx)?;
     let mut v = Validator::new();
     let org_id = v.path_uuid("organization_id", cx.param("organization_id"));
     let input = cx.parse_body(&mut v, OrganizationUpdate::parse)?;
-    v.finish()?;
-    let (org_id, input) = (checked(org_id)?, checked(input)?);
-    let access = OrgAccess::load(&cx, me, &org_id, input.owner_id.as_ref()).await?;
+    let owner_id = input.as_ref().and_then(|i| i.owner_id);
+    let access = OrgAccess::authorize(&cx, claims, v, org_id, owner_id, false).await?;
+    let input = checked(input)?;
     access.require_owner()?;
     if input.rework_available.is_some() && !access.caller.is_superuser() {
         return Err(ApiError::forbidden(NOT_ENOUGH_PRIVILEGES));
@@ -118,11 +117,10 @@ pub async fn update_organization(cx: Ctx) -> ApiResult<Response> {
 /// Delete Organization: the owner and superusers. Memberships go with it; its
 /// resources return to their creators' personal scope.
 pub async fn delete_organization(cx: Ctx) -> ApiResult<Response> {
-    let me = current_user(&cx).await?;
+    let claims = token_claims(&cx)?;
     let mut v = Validator::new();
     let org_id = v.path_uuid("organization_id", cx.param("organization_id"));
-    v.finish()?;
-    let access = OrgAccess::load(&cx, me, &checked(org_id)?, None).await?;
+    let access = OrgAccess::authorize(&cx, claims, v, org_id, None, false).await?;
     access.require_owner()?;
     repo::delete_organization(
         &cx.db,

@@ -3,7 +3,7 @@
 use super::models::{ResourceMigrationCounts, ResourceMigrationRequest, ResourceMigrationResponse};
 use super::repo;
 use crate::app::{json_ok, now_iso, Ctx};
-use crate::auth::current_user::current_superuser;
+use crate::auth::current_user::token_claims;
 use crate::error::{ApiError, ApiResult};
 use crate::memberships::access::OrgAccess;
 use crate::validation::{checked, Validator};
@@ -12,13 +12,13 @@ use worker::Response;
 /// Migrate User Resources Endpoint: move a member's personal resources into the
 /// organization, all selected types atomically (superusers only).
 pub async fn migrate_user_resources_endpoint(cx: Ctx) -> ApiResult<Response> {
-    let me = current_superuser(&cx).await?;
+    let claims = token_claims(&cx)?;
     let mut v = Validator::new();
     let org_id = v.path_uuid("organization_id", cx.param("organization_id"));
     let input = cx.parse_body(&mut v, ResourceMigrationRequest::parse)?;
-    v.finish()?;
-    let (org_id, input) = (checked(org_id)?, checked(input)?);
-    let access = OrgAccess::load(&cx, me, &org_id, Some(&input.user_id)).await?;
+    let user_id = input.as_ref().map(|i| i.user_id);
+    let access = OrgAccess::authorize(&cx, claims, v, org_id, user_id, true).await?;
+    let input = checked(input)?;
     let subject = access.subject()?;
     if !subject.exists {
         return Err(ApiError::not_found("User not found"));

@@ -5,6 +5,7 @@ use crate::db::{rows, Arg, Db, DbError};
 use crate::error::ApiResult;
 use crate::validation::Patch;
 use uuid::Uuid;
+use worker::D1PreparedStatement;
 
 const USER_COLUMNS: &str = "id, email, hashed_password, full_name, is_active, is_superuser, \
                             rework_available, password_changed_at, created_at, updated_at";
@@ -14,9 +15,14 @@ pub fn id_text(id: &Uuid) -> String {
     id.hyphenated().to_string()
 }
 
-pub async fn find_user_by_id(db: &Db, id: &Uuid) -> ApiResult<Option<UserRow>> {
+/// The statement reading one user (for a batch).
+pub fn select_user_by_id(db: &Db, id: &Uuid) -> Result<D1PreparedStatement, DbError> {
     let sql = format!("select {USER_COLUMNS} from users where id = ?1");
-    Ok(db.first(db.stmt(&sql, &[Arg::from(&id_text(id))])?).await?)
+    db.stmt(&sql, &[Arg::from(&id_text(id))])
+}
+
+pub async fn find_user_by_id(db: &Db, id: &Uuid) -> ApiResult<Option<UserRow>> {
+    Ok(db.first(select_user_by_id(db, id)?).await?)
 }
 
 /// Emails compare without regard to case (the column is `collate nocase`).
@@ -219,11 +225,12 @@ pub enum DeleteError {
     Db(DbError),
 }
 
-/// Deletes a user, their personal resources and their memberships in one batch.
+/// Deletes a user, their personal resources and their memberships in one batch;
+/// `Ok(false)` when there was no such user.
 /// Resources they created inside organizations stay there (`owner_id` becomes
 /// null). If they own an organization the foreign key refuses the last
 /// statement and the whole batch rolls back: no check-then-delete race.
-pub async fn delete_user(db: &Db, id: &str) -> Result<(), DeleteError> {
+pub async fn delete_user(db: &Db, id: &str) -> Result<bool, DeleteError> {
     let stmt = |sql: &str| db.stmt(sql, &[id.into()]).map_err(DeleteError::Db);
     let mut stmts = Vec::new();
     for table in crate::resources::RESOURCE_TABLES {
@@ -236,11 +243,11 @@ pub async fn delete_user(db: &Db, id: &str) -> Result<(), DeleteError> {
     }
     stmts.push(stmt("delete from organization_members where user_id = ?1")?);
     stmts.push(stmt("delete from users where id = ?1")?);
-    db.batch(stmts).await.map_err(|e| match e {
+    let results = db.batch(stmts).await.map_err(|e| match e {
         DbError::ForeignKey => DeleteError::OwnsOrganizations,
         other => DeleteError::Db(other),
     })?;
-    Ok(())
+    Ok(results.last().is_some_and(|r| crate::db::changes(r) > 0))
 }
 
 #[cfg(test)]

@@ -21,14 +21,17 @@ fn hash(cx: &Ctx, password: &str) -> ApiResult<String> {
         .map_err(|e| ApiError::internal(format!("getrandom: {e}")))
 }
 
-/// Deletes a user; owning an organization is a 409.
+/// Deletes a user; owning an organization is a 409, no such user a 404.
 async fn delete(cx: &Ctx, id: &str) -> ApiResult<Response> {
-    repo::delete_user(&cx.db, id).await.map_err(|e| match e {
+    let deleted = repo::delete_user(&cx.db, id).await.map_err(|e| match e {
         DeleteError::OwnsOrganizations => {
             ApiError::conflict("The user owns organizations; transfer their ownership first")
         }
         DeleteError::Db(db) => db.into(),
     })?;
+    if !deleted {
+        return Err(ApiError::not_found("User not found"));
+    }
     json_ok(&Message {
         message: "User deleted successfully",
     })
@@ -241,12 +244,10 @@ pub async fn delete_user(cx: Ctx) -> ApiResult<Response> {
     let mut v = Validator::new();
     let id = v.path_uuid("user_id", cx.param("user_id"));
     v.finish()?;
-    let id = checked(id)?;
-    let user = repo::find_user_by_id(&cx.db, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("User not found"))?;
-    if user.id == me.id {
+    let id = repo::id_text(&checked(id)?);
+    // The caller exists, so "unknown" (404) cannot apply to them: refuse first.
+    if id == me.id {
         return Err(ApiError::forbidden(SUPERUSER_SELF_DELETE));
     }
-    delete(&cx, &user.id).await
+    delete(&cx, &id).await
 }

@@ -109,6 +109,11 @@ impl Validator {
         });
     }
 
+    /// No problem recorded so far.
+    pub fn is_clean(&self) -> bool {
+        self.errors.is_empty()
+    }
+
     /// 422 with everything collected, or `Ok` when there was nothing.
     pub fn finish(self) -> ApiResult<()> {
         if self.errors.is_empty() {

@@ -8,4 +8,5 @@ mod auth;
 mod envelope;
 mod organizations;
 mod resource_migration;
+mod round_trips;
 mod users;

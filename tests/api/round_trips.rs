@@ -1,0 +1,174 @@
+//! The D1 round trips of every operation, read from `Server-Timing`: one for the
+//! caller plus at most one for the data on reads, at most two on writes.
+
+use crate::helpers::*;
+use crate::organizations::create_org;
+use serde_json::json;
+
+fn trips(r: &Resp) -> u32 {
+    let timing = r
+        .header("server-timing")
+        .unwrap_or_else(|| panic!("no Server-Timing: {:?}", r.headers));
+    let desc = timing
+        .split("d1;desc=\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{timing}"));
+    desc.split(' ').next().unwrap().parse().unwrap()
+}
+
+#[track_caller]
+fn expect(r: Resp, status: u16, round_trips: u32) {
+    assert_eq!(r.status, status, "{}", r.text);
+    assert_eq!(
+        trips(&r),
+        round_trips,
+        "round trips for a {status}: {:?}",
+        r.header("server-timing")
+    );
+}
+
+#[test]
+fn server_timing_reports_d1_round_trips_and_handler_time() {
+    let r = get("/api/v1/utils/health-check/").send();
+    let timing = r.header("server-timing").unwrap();
+    let parts: Vec<&str> = timing.split(", ").collect();
+    assert!(
+        parts[0].starts_with("d1;desc=\"1 round trip\";dur="),
+        "{timing}"
+    );
+    assert!(parts[1].starts_with("app;dur="), "{timing}");
+}
+
+#[test]
+fn every_operation_stays_within_its_round_trip_budget() {
+    let admin = superuser_token();
+    let u = signup_user();
+    let other = signup_user();
+    let member = signup_user();
+    expect(get("/api/v1/utils/health-check/").send(), 200, 1);
+    expect(get("/api/v1/openapi.json").send(), 200, 0);
+    expect(get("/api/v1/nope").send(), 404, 0);
+    expect(get("/api/v1/users/me").send(), 401, 0);
+    expect(get("/api/v1/users/me").token("garbage").send(), 403, 0);
+    expect(
+        post("/api/v1/login/access-token")
+            .form(&[("username", &u.email), ("password", &u.password)]),
+        200,
+        1,
+    );
+    expect(
+        post("/api/v1/login/test-token").token(&u.token).send(),
+        200,
+        1,
+    );
+    expect(
+        post("/api/v1/users/signup")
+            .json(&json!({"email": random_email(), "password": "password123"})),
+        200,
+        1,
+    );
+    expect(get("/api/v1/users/me").token(&u.token).send(), 200, 1);
+    expect(
+        get(&format!("/api/v1/users/{}", u.id))
+            .token(&u.token)
+            .send(),
+        200,
+        1,
+    );
+    expect(
+        get(&format!("/api/v1/users/{}", u.id)).token(&admin).send(),
+        200,
+        2,
+    );
+    expect(get("/api/v1/users/?limit=5").token(&admin).send(), 200, 2);
+    expect(
+        post("/api/v1/users/")
+            .token(&admin)
+            .json(&json!({"email": random_email(), "password": "password123"})),
+        200,
+        2,
+    );
+    expect(
+        patch("/api/v1/users/me")
+            .token(&u.token)
+            .json(&json!({"full_name": "n"})),
+        200,
+        2,
+    );
+    expect(
+        patch(&format!("/api/v1/users/{}", u.id))
+            .token(&admin)
+            .json(&json!({"full_name": "m"})),
+        200,
+        2,
+    );
+
+    let org = create_org(&u.token, "Budget");
+    let org_path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
+    expect(
+        post("/api/v1/organizations/")
+            .token(&u.token)
+            .json(&json!({"name": "b", "avatar_image": "https://x.example.com/a.png"})),
+        200,
+        2,
+    );
+    expect(get("/api/v1/organizations/").token(&u.token).send(), 200, 2);
+    expect(get(&org_path).token(&u.token).send(), 200, 1);
+    expect(
+        post(&format!("{org_path}/members"))
+            .token(&u.token)
+            .json(&json!({"user_id": member.id})),
+        200,
+        2,
+    );
+    expect(
+        get(&format!("{org_path}/members")).token(&u.token).send(),
+        200,
+        2,
+    );
+    expect(
+        put(&org_path)
+            .token(&u.token)
+            .json(&json!({"name": "Budget 2", "owner_id": member.id})),
+        200,
+        2,
+    );
+    expect(
+        post(&format!("{org_path}/migrate-resources"))
+            .token(&admin)
+            .json(&json!({"user_id": u.id, "migrate_products": true})),
+        200,
+        2,
+    );
+    expect(
+        delete(&format!("{org_path}/members/{}", u.id))
+            .token(&member.token)
+            .send(),
+        200,
+        2,
+    );
+    expect(delete(&org_path).token(&member.token).send(), 200, 2);
+
+    let fresh = login(&u.email, &u.password);
+    expect(
+        patch("/api/v1/users/me/password")
+            .token(&fresh)
+            .json(&json!({"current_password": u.password, "new_password": "another-pw-1"})),
+        200,
+        2,
+    );
+    expect(
+        delete(&format!("/api/v1/users/{}", other.id))
+            .token(&admin)
+            .send(),
+        200,
+        2,
+    );
+    expect(
+        delete("/api/v1/users/me").token(&member.token).send(),
+        200,
+        2,
+    );
+    let owner = login(&u.email, "another-pw-1");
+    expect(delete("/api/v1/users/me").token(&owner).send(), 409, 2);
+}
