@@ -7,7 +7,7 @@ PORT ?= 8787
 DEV_STATE ?= .wrangler/state
 WRANGLER := node_modules/.bin/wrangler
 
-.PHONY: help bootstrap build dev test test-unit test-wasm test-api fmt clippy deploy-dry-run clean
+.PHONY: help bootstrap build dev test test-unit test-wasm test-api bench fmt clippy deploy-dry-run clean
 
 help:
 	@echo "make dev    bootstrap, build, migrate a local D1, start wrangler dev on 127.0.0.1:$(PORT)"
@@ -47,6 +47,10 @@ test-wasm: bootstrap
 # HTTP tests against the built worker under wrangler dev with a fresh local D1.
 test-api:
 	cargo test --test api -- --test-threads=8
+
+# Throughput, latency, sizes and login cost; writes bench/results.md (see bench/run.sh).
+bench: build
+	bench/run.sh
 
 fmt:
 	cargo fmt
