@@ -51,11 +51,7 @@ impl Ctx {
 
     /// The last value of a query parameter, decoded (Starlette keeps the last).
     pub fn query(&self, name: &str) -> Option<String> {
-        let url = self.req.url().ok()?;
-        url.query_pairs()
-            .filter(|(k, _)| k == name)
-            .last()
-            .map(|(_, v)| v.into_owned())
+        query_param(&self.req.inner().url(), name)
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
@@ -235,6 +231,17 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The last value of `name` in the query of a serialized URL. Read straight from
+/// the string: parsing it as a `url::Url` would link IDNA's Unicode tables into
+/// the wasm for nothing (the runtime has already parsed the URL).
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split('#').next()?.split_once('?')?.1;
+    form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k == name)
+        .last()
+        .map(|(_, v)| v.into_owned())
+}
+
 fn hex(c: u8) -> Option<u8> {
     (c as char).to_digit(16).map(|d| d as u8)
 }
@@ -362,4 +369,37 @@ async fn prepare(req: &mut Request, env: &Env) -> ApiResult<(Vec<u8>, Db, Config
     users::ensure_first_superuser(&db, &config).await?;
     let boot = db.take_stats();
     Ok((body, db, config, boot))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parameters_are_decoded_and_the_last_one_wins() {
+        let url = "http://h/api/v1/users/?search=a%25b+c&limit=1&limit=2#frag";
+        assert_eq!(query_param(url, "search").as_deref(), Some("a%b c"));
+        assert_eq!(query_param(url, "limit").as_deref(), Some("2"));
+        assert_eq!(query_param(url, "skip"), None);
+        assert_eq!(query_param("http://h/x", "a"), None);
+    }
+
+    #[test]
+    fn paths_match_with_or_without_a_trailing_slash_and_decode_parameters() {
+        let routes = routes();
+        let Matched::Found(r, params) = match_route(&routes, &Method::Get, "/api/v1/users/ab%63/")
+        else {
+            panic!("no match")
+        };
+        assert_eq!(r.path, "/api/v1/users/{user_id}");
+        assert_eq!(params, vec![("user_id", "abc".to_string())]);
+        assert!(matches!(
+            match_route(&routes, &Method::Put, "/api/v1/users/me"),
+            Matched::WrongMethod(_)
+        ));
+        assert!(matches!(
+            match_route(&routes, &Method::Get, "/api/v1/userz"),
+            Matched::NotFound
+        ));
+    }
 }
