@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 stamp=build/.inputs
-inputs=$( (find src migrations .cargo -type f; echo Cargo.toml; echo Cargo.lock; echo openapi.json) | sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
+inputs=$( (find src migrations -type f; echo Cargo.toml; echo Cargo.lock; echo openapi.json) | sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
 if [ -f build/index.js ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
   exit 0
 fi
