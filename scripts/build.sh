@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 stamp=build/.inputs
-inputs=$( (find src migrations -type f; echo Cargo.toml; echo Cargo.lock; echo openapi.json) | sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
+inputs=$( (find src migrations .cargo -type f; echo Cargo.toml; echo Cargo.lock; echo openapi.json) | sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
 if [ -f build/index.js ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
   exit 0
 fi
@@ -17,9 +17,10 @@ scripts/bootstrap.sh
 eval "$(scripts/bootstrap.sh --env)"
 export WASM_BINDGEN_BIN ESBUILD_BIN="$PWD/node_modules/.bin/esbuild" WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt"
 "$WORKER_BUILD" --release >&2
-# The names section is ~100 KB of function names, kept by worker-build for stack
-# traces; a panic aborts the isolate anyway, and the upload limit is what counts.
-"$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.wasm --strip-debug --strip-producers \
+# wasm-opt -O3 with SIMD enabled (see .cargo/config.toml), dropping the names
+# section: ~100 KB of function names for stack traces, where a panic aborts the
+# isolate anyway and the upload limit is what counts.
+"$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.wasm -O3 --strip-debug --strip-producers --enable-simd \
   --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
   --enable-multivalue --enable-reference-types --enable-exception-handling >&2
 echo "$inputs" > "$stamp"

@@ -3,10 +3,11 @@
 
 use crate::app::{now_secs, Ctx};
 use crate::auth::jwt::{self, TokenClaims};
-use crate::db::rows;
+use crate::db::{rows, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::users::models::UserRow;
 use crate::users::repo;
+use crate::validation::Validator;
 use worker::{D1PreparedStatement, D1Result};
 
 pub const COULD_NOT_VALIDATE: &str = "Could not validate credentials";
@@ -73,6 +74,33 @@ pub async fn caller_with(
     let caller_rows = rows::<UserRow>(&results.remove(0))?;
     let user = check_caller(claims, caller_rows.into_iter().next())?;
     Ok((user, results))
+}
+
+/// The caller's checks (A3–A4, and S1 with `superuser_only`), then the request's
+/// validation problems in `v`, in the origin's order, with the caller read in the
+/// same D1 batch as the statements `extra` builds (called only once `v` is clean,
+/// so it may rely on validated input). Returns the caller and `extra`'s results.
+pub async fn authorize_with(
+    cx: &Ctx,
+    claims: &TokenClaims,
+    v: Validator,
+    superuser_only: bool,
+    extra: impl FnOnce(&Db) -> ApiResult<Vec<D1PreparedStatement>>,
+) -> ApiResult<(UserRow, Vec<D1Result>)> {
+    if !v.is_clean() {
+        let me = caller(cx, claims).await?;
+        if superuser_only {
+            require_superuser(me)?;
+        }
+        v.finish()?;
+    }
+    let (me, results) = caller_with(cx, claims, extra(&cx.db)?).await?;
+    let me = if superuser_only {
+        require_superuser(me)?
+    } else {
+        me
+    };
+    Ok((me, results))
 }
 
 /// A1–A4: the active user the token names.

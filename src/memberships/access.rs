@@ -4,7 +4,7 @@
 
 use super::repo::select_membership;
 use crate::app::Ctx;
-use crate::auth::current_user::{caller, caller_with, require_superuser};
+use crate::auth::current_user::authorize_with;
 use crate::auth::jwt::TokenClaims;
 use crate::db::rows;
 use crate::error::{ApiError, ApiResult};
@@ -51,33 +51,21 @@ impl OrgAccess {
         subject: Option<Uuid>,
         superuser_only: bool,
     ) -> ApiResult<OrgAccess> {
-        let (Some(org_id), true) = (org_id, v.is_clean()) else {
-            let me = caller(cx, &claims).await?;
-            if superuser_only {
-                require_superuser(me)?;
-            }
-            v.finish()?;
-            return Err(ApiError::internal(
-                "authorize: no organization id after clean validation",
-            ));
-        };
-        let org_id = id_text(&org_id);
-        let db = &cx.db;
         let subject_id = subject.as_ref().map(id_text);
-        let mut stmts = vec![select_organization(db, &org_id)?];
-        if let Some(s) = &subject_id {
-            stmts.push(db.stmt("select 1 as found from users where id = ?1", &[s.into()])?);
-            stmts.push(select_membership(db, &org_id, s)?);
-        }
-        // The caller's membership is asked last: it needs the caller's id, which
-        // the token gives before the row is read.
-        stmts.push(select_membership(db, &org_id, &id_text(&claims.user_id))?);
-        let (me, results) = caller_with(cx, &claims, stmts).await?;
-        let me = if superuser_only {
-            require_superuser(me)?
-        } else {
-            me
-        };
+        let (me, results) = authorize_with(cx, &claims, v, superuser_only, |db| {
+            let org_id = id_text(
+                &org_id.ok_or_else(|| ApiError::internal("authorize: no organization id"))?,
+            );
+            let mut stmts = vec![select_organization(db, &org_id)?];
+            if let Some(s) = &subject_id {
+                stmts.push(db.stmt("select 1 as found from users where id = ?1", &[s.into()])?);
+                stmts.push(select_membership(db, &org_id, s)?);
+            }
+            // The caller's own membership: the token names the caller before the row is read.
+            stmts.push(select_membership(db, &org_id, &id_text(&claims.user_id))?);
+            Ok(stmts)
+        })
+        .await?;
         let org = rows::<OrganizationRow>(&results[0])?
             .into_iter()
             .next()

@@ -103,27 +103,35 @@ fn one_row(result: &worker::D1Result) -> ApiResult<OrganizationRow> {
         .ok_or_else(|| ApiError::internal("organization row missing after write"))
 }
 
-/// One page of organizations, newest first, and the number of all matches.
-/// `member_id`: only organizations that user belongs to (`None` for superusers).
-pub async fn list_organizations(
+/// One page of the organizations `caller_id` may see (superusers: all; others:
+/// those they belong to), newest first, and the number of all matches, as two
+/// statements for the caller's batch ([`list_organizations_from`] reads them).
+pub fn list_organizations_statements(
     db: &Db,
-    member_id: Option<&str>,
+    caller_id: &str,
     skip: i64,
     limit: i64,
     search: Option<&str>,
-) -> ApiResult<(Vec<OrganizationRow>, i64)> {
+) -> Result<Vec<D1PreparedStatement>, DbError> {
     let pattern = search.map(like_pattern);
-    let filter = "(?1 is null or o.id in (select organization_id from organization_members where user_id = ?1)) \
+    let filter = "((select is_superuser from users where id = ?1) = 1 \
+                  or o.id in (select organization_id from organization_members where user_id = ?1)) \
                   and (?2 is null or o.name like ?2 escape '\\')";
-    let page = db.stmt(
-        &format!("{ORG_SELECT} where {filter} order by o.created_at desc, o.rowid desc limit ?3 offset ?4"),
-        &[member_id.into(), pattern.as_deref().into(), limit.into(), skip.into()],
-    )?;
-    let count = db.stmt(
-        &format!("select count(*) as count from organizations o where {filter}"),
-        &[member_id.into(), pattern.as_deref().into()],
-    )?;
-    let results = db.batch(vec![page, count]).await?;
+    Ok(vec![
+        db.stmt(
+            &format!("{ORG_SELECT} where {filter} order by o.created_at desc, o.rowid desc limit ?3 offset ?4"),
+            &[caller_id.into(), pattern.as_deref().into(), limit.into(), skip.into()],
+        )?,
+        db.stmt(
+            &format!("select count(*) as count from organizations o where {filter}"),
+            &[caller_id.into(), pattern.as_deref().into()],
+        )?,
+    ])
+}
+
+pub fn list_organizations_from(
+    results: &[worker::D1Result],
+) -> ApiResult<(Vec<OrganizationRow>, i64)> {
     let orgs = rows::<OrganizationRow>(&results[0])?;
     let count = rows::<Count>(&results[1])?.first().map_or(0, |c| c.count);
     Ok((orgs, count))

@@ -7,7 +7,9 @@ use super::models::{
 };
 use super::repo::{self, NewOrganization, OrganizationChanges};
 use crate::app::{json_ok, now_iso, Ctx};
-use crate::auth::current_user::{current_user, token_claims, NOT_ENOUGH_PRIVILEGES};
+use crate::auth::current_user::{
+    authorize_with, current_user, token_claims, NOT_ENOUGH_PRIVILEGES,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::memberships::access::OrgAccess;
 use crate::users::models::Message;
@@ -45,16 +47,25 @@ pub async fn create_organization(cx: Ctx) -> ApiResult<Response> {
 }
 
 /// Read Organizations: members see their organizations, superusers all.
+/// One D1 round trip: the caller and the page are read together.
 pub async fn read_organizations(cx: Ctx) -> ApiResult<Response> {
-    let me = current_user(&cx).await?;
+    let claims = token_claims(&cx)?;
     let mut v = Validator::new();
     let page = cx.page(&mut v);
-    v.finish()?;
-    let page = checked(page)?;
     let search = cx.search();
-    let member = (!me.is_superuser()).then_some(me.id.as_str());
-    let (orgs, count) =
-        repo::list_organizations(&cx.db, member, page.skip, page.limit, search.as_deref()).await?;
+    let caller_id = claims.user_id.hyphenated().to_string();
+    let (_, results) = authorize_with(&cx, &claims, v, false, |db| {
+        let page = checked(page)?;
+        Ok(repo::list_organizations_statements(
+            db,
+            &caller_id,
+            page.skip,
+            page.limit,
+            search.as_deref(),
+        )?)
+    })
+    .await?;
+    let (orgs, count) = repo::list_organizations_from(&results)?;
     json_ok(&OrganizationsPublic {
         data: orgs.into_iter().map(OrganizationPublic::from).collect(),
         count,

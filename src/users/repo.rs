@@ -5,7 +5,7 @@ use crate::db::{rows, Arg, Db, DbError};
 use crate::error::ApiResult;
 use crate::validation::Patch;
 use uuid::Uuid;
-use worker::D1PreparedStatement;
+use worker::{D1PreparedStatement, D1Result};
 
 const USER_COLUMNS: &str = "id, email, hashed_password, full_name, is_active, is_superuser, \
                             rework_available, password_changed_at, created_at, updated_at";
@@ -123,27 +123,32 @@ pub fn like_pattern(search: &str) -> String {
     p
 }
 
-/// One page of users, newest first, and the number of all matches: one round trip.
-pub async fn list_users(
+/// One page of users, newest first, and the number of all matches, as two
+/// statements for the caller's batch ([`list_users_from`] reads their results).
+pub fn list_users_statements(
     db: &Db,
     skip: i64,
     limit: i64,
     search: Option<&str>,
-) -> ApiResult<(Vec<UserRow>, i64)> {
+) -> Result<Vec<D1PreparedStatement>, DbError> {
     let pattern = search.map(like_pattern);
     let filter = "(?1 is null or email like ?1 escape '\\' or full_name like ?1 escape '\\')";
-    let page = db.stmt(
-        &format!(
-            "select {USER_COLUMNS} from users where {filter} \
-             order by created_at desc, rowid desc limit ?2 offset ?3"
-        ),
-        &[pattern.as_deref().into(), limit.into(), skip.into()],
-    )?;
-    let count = db.stmt(
-        &format!("select count(*) as count from users where {filter}"),
-        &[pattern.as_deref().into()],
-    )?;
-    let results = db.batch(vec![page, count]).await?;
+    Ok(vec![
+        db.stmt(
+            &format!(
+                "select {USER_COLUMNS} from users where {filter} \
+                 order by created_at desc, rowid desc limit ?2 offset ?3"
+            ),
+            &[pattern.as_deref().into(), limit.into(), skip.into()],
+        )?,
+        db.stmt(
+            &format!("select count(*) as count from users where {filter}"),
+            &[pattern.as_deref().into()],
+        )?,
+    ])
+}
+
+pub fn list_users_from(results: &[D1Result]) -> ApiResult<(Vec<UserRow>, i64)> {
     let users = rows::<UserRow>(&results[0])?;
     let count = rows::<Count>(&results[1])?.first().map_or(0, |c| c.count);
     Ok((users, count))

@@ -7,7 +7,9 @@ use super::models::{
 };
 use super::repo::{self, DeleteError, NewUser, UserChanges, WriteError};
 use crate::app::{json_ok, now_iso, now_secs, Ctx};
-use crate::auth::current_user::{current_superuser, current_user, NOT_ENOUGH_PRIVILEGES};
+use crate::auth::current_user::{
+    authorize_with, current_superuser, current_user, token_claims, NOT_ENOUGH_PRIVILEGES,
+};
 use crate::auth::password;
 use crate::error::{ApiError, ApiResult};
 use crate::validation::{checked, Validator};
@@ -49,15 +51,24 @@ fn write_error(e: WriteError, status: u16, detail: &'static str) -> ApiError {
     }
 }
 
-/// Read Users: retrieve users (superusers only).
+/// Read Users: retrieve users (superusers only). One D1 round trip: the caller
+/// and the page are read together; the page is only shown to a superuser.
 pub async fn read_users(cx: Ctx) -> ApiResult<Response> {
-    current_superuser(&cx).await?;
+    let claims = token_claims(&cx)?;
     let mut v = Validator::new();
     let page = cx.page(&mut v);
-    v.finish()?;
-    let page = checked(page)?;
     let search = cx.search();
-    let (users, count) = repo::list_users(&cx.db, page.skip, page.limit, search.as_deref()).await?;
+    let (_, results) = authorize_with(&cx, &claims, v, true, |db| {
+        let page = checked(page)?;
+        Ok(repo::list_users_statements(
+            db,
+            page.skip,
+            page.limit,
+            search.as_deref(),
+        )?)
+    })
+    .await?;
+    let (users, count) = repo::list_users_from(&results)?;
     json_ok(&UsersPublic {
         data: users.into_iter().map(UserPublic::from).collect(),
         count,

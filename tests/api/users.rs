@@ -420,3 +420,24 @@ fn a_user_deletes_themself_but_a_superuser_cannot() {
         .send()
         .assert_detail(403, "Super users are not allowed to delete themselves");
 }
+
+#[test]
+fn the_callers_rights_are_checked_before_the_query() {
+    let u = signup_user();
+    get("/api/v1/users/?limit=abc")
+        .send()
+        .assert_detail(401, "Not authenticated");
+    get("/api/v1/users/?limit=abc")
+        .token(&u.token)
+        .send()
+        .assert_detail(403, "The user doesn't have enough privileges");
+    let r = get("/api/v1/users/?limit=abc")
+        .token(&superuser_token())
+        .send();
+    assert_eq!(r.status, 422);
+    // a page is only shown to superusers, even though it is read with the caller
+    get("/api/v1/users/?limit=1")
+        .token(&u.token)
+        .send()
+        .assert_detail(403, "The user doesn't have enough privileges");
+}
