@@ -10,12 +10,12 @@ use crate::config::Config;
 use crate::db::{Db, DbStats};
 use crate::error::{ApiError, ApiResult};
 use crate::validation::Validator;
-use crate::{auth, memberships, openapi, organizations, resource_migration, users, utils};
+use crate::{auth, cors, memberships, openapi, organizations, resource_migration, users, utils};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::future::Future;
 use std::pin::Pin;
-use worker::{console_error, Env, Method, Request, Response};
+use worker::{console_error, console_log, Env, Method, Request, Response};
 
 /// Largest page a list returns.
 pub const MAX_LIMIT: i64 = 1000;
@@ -72,6 +72,18 @@ impl Ctx {
             skip: skip?,
             limit: limit?,
         })
+    }
+
+    /// The client's address as Cloudflare reports it (`CF-Connecting-IP`), if sane.
+    pub fn client_ip(&self) -> Option<String> {
+        let ip = self.header("CF-Connecting-IP")?;
+        let ip = ip.trim();
+        let sane = !ip.is_empty()
+            && ip.len() <= 45
+            && ip
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == '.' || c == ':');
+        sane.then(|| ip.to_ascii_lowercase())
     }
 
     /// `search`, where an empty value means no filter.
@@ -272,48 +284,79 @@ fn error_response(err: &ApiError, request_id: &str, method: &Method, path: &str)
 /// Serves one request: route, read the body, run the handler, render errors.
 pub async fn handle(mut req: Request, env: Env) -> Response {
     let started = worker::js_sys::Date::now();
-    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let request_id = header("X-Request-Id")
+        .filter(|id| cors::is_sane_request_id(id))
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let origin = header("Origin");
+    let preflight =
+        req.method() == Method::Options && header("Access-Control-Request-Method").is_some();
+    let requested_headers = header("Access-Control-Request-Headers");
     let method = req.method();
     let path = req.path();
-    let routes = routes();
+    let config = load_config(&env);
+    let allowed_origin = match (&config, &origin) {
+        (Ok(c), Some(o)) if cors::is_allowed(&c.cors_origins, o) => Some(o.clone()),
+        _ => None,
+    };
+
     let mut boot = DbStats::default();
-    let (result, stats) = match match_route(&routes, &method, &path) {
-        Matched::NotFound => (Err(ApiError::not_found("Not Found")), None),
-        Matched::WrongMethod(allowed) => (
-            Err(ApiError::MethodNotAllowed {
-                allow: allowed.join(", "),
-            }),
+    let (result, stats) = match config {
+        Err(e) => (Err(e), None),
+        Ok(_) if preflight && origin.is_some() => (
+            preflight_response(allowed_origin.as_deref(), requested_headers.as_deref()),
             None,
         ),
-        Matched::Found(route, params) => match prepare(&mut req, &env).await {
-            Err(e) => (Err(e), None),
-            Ok((body, db, config, boot_stats)) => {
-                boot = boot_stats;
-                let cx = Ctx {
-                    req,
-                    params,
-                    body,
-                    db,
-                    config,
-                    request_id: request_id.clone(),
-                };
-                run(route, cx).await
+        Ok(config) => {
+            let routes = routes();
+            match match_route(&routes, &method, &path) {
+                Matched::NotFound => (Err(ApiError::not_found("Not Found")), None),
+                Matched::WrongMethod(allowed) => (
+                    Err(ApiError::MethodNotAllowed {
+                        allow: allowed.join(", "),
+                    }),
+                    None,
+                ),
+                Matched::Found(route, params) => match prepare(&mut req, &env, &config).await {
+                    Err(e) => (Err(e), None),
+                    Ok((body, db, boot_stats)) => {
+                        boot = boot_stats;
+                        let cx = Ctx {
+                            req,
+                            params,
+                            body,
+                            db,
+                            config,
+                            request_id: request_id.clone(),
+                        };
+                        run(route, cx).await
+                    }
+                },
             }
-        },
+        }
     };
     let mut resp = match result {
         Ok(r) => r,
         Err(e) => error_response(&e, &request_id, &method, &path),
     };
+    let status = resp.status_code();
+    let elapsed = worker::js_sys::Date::now() - started;
     let headers = resp.headers_mut();
     let _ = headers.set("X-Request-Id", &request_id);
+    let _ = headers.set("X-Content-Type-Options", "nosniff");
+    let _ = headers.set("Cache-Control", "no-store");
+    if let Some(origin) = &allowed_origin {
+        for (name, value) in cors::response_headers(origin) {
+            let _ = headers.set(name, &value);
+        }
+    }
     let stats = stats.unwrap_or_default();
     let mut timing = format!(
         "d1;desc=\"{} round trip{}\";dur={:.1}, app;dur={:.1}",
         stats.round_trips,
         if stats.round_trips == 1 { "" } else { "s" },
         stats.millis,
-        worker::js_sys::Date::now() - started
+        elapsed
     );
     if boot.round_trips > 0 {
         timing += &format!(
@@ -322,7 +365,38 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
         );
     }
     let _ = headers.set("Server-Timing", &timing);
+    console_log!(
+        "request_id={request_id} {method} {path} {status} d1_round_trips={} {elapsed:.0}ms",
+        stats.round_trips
+    );
     resp
+}
+
+/// A CORS preflight: allowed origins get the CORS headers, others a 400 without them.
+fn preflight_response(
+    allowed_origin: Option<&str>,
+    requested_headers: Option<&str>,
+) -> ApiResult<Response> {
+    let Some(origin) = allowed_origin else {
+        return Err(ApiError::bad_request("Disallowed CORS origin"));
+    };
+    let mut resp = Response::builder().with_status(200).fixed(b"OK".to_vec());
+    let headers = resp.headers_mut();
+    let _ = headers.set("Content-Type", "text/plain; charset=utf-8");
+    for (name, value) in cors::preflight_headers(origin, requested_headers) {
+        let _ = headers.set(name, &value);
+    }
+    Ok(resp)
+}
+
+fn load_config(env: &Env) -> ApiResult<Config> {
+    Config::load(|name| {
+        env.var(name)
+            .ok()
+            .map(|v| v.to_string())
+            .or_else(|| env.secret(name).ok().map(|v| v.to_string()))
+    })
+    .map_err(|msg| ApiError::internal(format!("configuration: {msg}")))
 }
 
 async fn run(route: &Route, cx: Ctx) -> (ApiResult<Response>, Option<DbStats>) {
@@ -334,7 +408,11 @@ async fn run(route: &Route, cx: Ctx) -> (ApiResult<Response>, Option<DbStats>) {
 /// Reads the body (refusing more than [`MAX_BODY_BYTES`] before parsing) and the settings.
 /// Also returns what the once-per-isolate first-superuser check cost, which
 /// `Server-Timing` reports apart from the request's own D1 work.
-async fn prepare(req: &mut Request, env: &Env) -> ApiResult<(Vec<u8>, Db, Config, DbStats)> {
+async fn prepare(
+    req: &mut Request,
+    env: &Env,
+    config: &Config,
+) -> ApiResult<(Vec<u8>, Db, DbStats)> {
     let too_large = || ApiError::http(413, "Request body too large");
     let declared = req
         .headers()
@@ -355,20 +433,13 @@ async fn prepare(req: &mut Request, env: &Env) -> ApiResult<(Vec<u8>, Db, Config
     if body.len() > MAX_BODY_BYTES {
         return Err(too_large());
     }
-    let config = Config::load(|name| {
-        env.var(name)
-            .ok()
-            .map(|v| v.to_string())
-            .or_else(|| env.secret(name).ok().map(|v| v.to_string()))
-    })
-    .map_err(|msg| ApiError::internal(format!("configuration: {msg}")))?;
     let d1 = env
         .d1("DB")
         .map_err(|e| ApiError::internal(format!("D1 binding DB: {e}")))?;
     let db = Db::new(d1);
-    users::ensure_first_superuser(&db, &config).await?;
+    users::ensure_first_superuser(&db, config).await?;
     let boot = db.take_stats();
-    Ok((body, db, config, boot))
+    Ok((body, db, boot))
 }
 
 #[cfg(test)]

@@ -25,6 +25,16 @@ pub struct Config {
     pub password_iterations: u32,
     /// `FIRST_SUPERUSER` / `FIRST_SUPERUSER_PASSWORD`: created once if missing.
     pub first_superuser: Option<(String, String)>,
+    /// Failed logins allowed per email within the window (`LOGIN_FAILURE_LIMIT`, 10; 0 = off).
+    pub login_failure_limit: u32,
+    /// The window of both login limits (`LOGIN_FAILURE_WINDOW_SECONDS`, 900).
+    pub login_failure_window_seconds: i64,
+    /// Failed logins allowed per client address within the window (`LOGIN_IP_FAILURE_LIMIT`, 100; 0 = off).
+    pub login_ip_failure_limit: u32,
+    /// Signups allowed per client address per hour (`SIGNUP_IP_LIMIT_PER_HOUR`, 30; 0 = off).
+    pub signup_ip_limit_per_hour: u32,
+    /// Origins allowed by CORS (`BACKEND_CORS_ORIGINS`, comma-separated; `*` for any).
+    pub cors_origins: Vec<String>,
 }
 
 pub const DEFAULT_ACCESS_TOKEN_EXPIRE_MINUTES: i64 = 60 * 24 * 8;
@@ -78,12 +88,27 @@ impl Config {
             }
             _ => None,
         };
+        let login_failure_window_seconds = parse_num(&get, "LOGIN_FAILURE_WINDOW_SECONDS", 900)?;
+        if login_failure_window_seconds <= 0 {
+            return Err("LOGIN_FAILURE_WINDOW_SECONDS must be positive".into());
+        }
+        let cors_origins = get("BACKEND_CORS_ORIGINS")
+            .unwrap_or_default()
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_string())
+            .filter(|o| !o.is_empty())
+            .collect();
         Ok(Config {
             environment,
             secret_key,
             access_token_expire_minutes,
             password_iterations,
             first_superuser,
+            login_failure_limit: parse_num(&get, "LOGIN_FAILURE_LIMIT", 10)?,
+            login_failure_window_seconds,
+            login_ip_failure_limit: parse_num(&get, "LOGIN_IP_FAILURE_LIMIT", 100)?,
+            signup_ip_limit_per_hour: parse_num(&get, "SIGNUP_IP_LIMIT_PER_HOUR", 30)?,
+            cors_origins,
         })
     }
 }
@@ -146,6 +171,36 @@ mod tests {
         assert_eq!(c.password_iterations, 600_000);
         assert_eq!(c.environment, Environment::Production);
         assert!(c.first_superuser.is_none());
+    }
+
+    #[test]
+    fn limits_and_cors_origins_have_defaults_and_can_be_set() {
+        let c = load(&[("SECRET_KEY", "k")]).unwrap();
+        assert_eq!(
+            (
+                c.login_failure_limit,
+                c.login_failure_window_seconds,
+                c.login_ip_failure_limit,
+                c.signup_ip_limit_per_hour
+            ),
+            (10, 900, 100, 30)
+        );
+        assert!(c.cors_origins.is_empty());
+        let c = load(&[
+            ("SECRET_KEY", "k"),
+            ("LOGIN_FAILURE_LIMIT", "0"),
+            (
+                "BACKEND_CORS_ORIGINS",
+                " https://a.example.com/ ,http://localhost:5173,",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.login_failure_limit, 0);
+        assert_eq!(
+            c.cors_origins,
+            ["https://a.example.com", "http://localhost:5173"]
+        );
+        assert!(load(&[("SECRET_KEY", "k"), ("LOGIN_FAILURE_LIMIT", "-1")]).is_err());
     }
 
     #[test]

@@ -7,11 +7,13 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod cors;
 pub mod db;
 pub mod error;
 pub mod memberships;
 pub mod openapi;
 pub mod organizations;
+pub mod rate_limits;
 pub mod resource_migration;
 pub mod resources;
 pub mod time;

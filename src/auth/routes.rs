@@ -3,8 +3,10 @@
 use crate::app::{json_ok, now_secs, Ctx};
 use crate::auth::current_user::current_user;
 use crate::auth::{jwt, password};
+use crate::db::rows;
 use crate::error::{ApiError, ApiResult};
-use crate::users::models::UserPublic;
+use crate::rate_limits::{self, Limit};
+use crate::users::models::{UserPublic, UserRow};
 use crate::users::repo;
 use crate::validation::{checked, string, Fail, Validator};
 use serde::Serialize;
@@ -12,6 +14,7 @@ use serde_json::{Map, Value};
 use worker::Response;
 
 const INCORRECT: &str = "Incorrect email or password";
+pub const TOO_MANY_FAILURES: &str = "Too many failed login attempts, try again later";
 
 /// `Token`.
 #[derive(Serialize)]
@@ -86,35 +89,97 @@ impl LoginForm {
 }
 
 /// Login Access Token: OAuth2 compatible token login, get an access token for future requests.
+///
+/// Throttled: after `LOGIN_FAILURE_LIMIT` failures for an email (or
+/// `LOGIN_IP_FAILURE_LIMIT` from one client address) within the window, the
+/// answer is 429 without the password being checked. One D1 round trip reads
+/// the user and both counters; a failure records itself, a success clears its
+/// email's failures (with any hash upgrade) in a second one.
 pub async fn login_access_token(cx: Ctx) -> ApiResult<Response> {
     let form = form_fields(cx.header("Content-Type").as_deref(), &cx.body);
     let mut v = Validator::new();
     let input = LoginForm::parse(&mut v, &form);
     v.finish()?;
     let input = checked(input)?;
-    let iterations = cx.config.password_iterations;
-    let Some(user) = repo::find_user_by_email(&cx.db, input.username.trim()).await? else {
-        password::dummy_verify(&input.password, iterations);
-        return Err(ApiError::bad_request(INCORRECT));
+    let config = &cx.config;
+    let now = now_secs();
+    let window = config.login_failure_window_seconds;
+    let email_limit = Limit {
+        limit: config.login_failure_limit,
+        seconds: window,
     };
-    let password::Verified::Yes { rehash } =
-        password::verify(&input.password, &user.hashed_password, iterations)
-    else {
+    let ip_limit = Limit {
+        limit: config.login_ip_failure_limit,
+        seconds: window,
+    };
+    let email_key = rate_limits::email_key(&input.username);
+    let ip_key = cx
+        .client_ip()
+        .filter(|_| ip_limit.is_on())
+        .map(|ip| rate_limits::login_ip_key(&ip));
+
+    let db = &cx.db;
+    let mut stmts = vec![
+        repo::select_user_by_email(db, input.username.trim())?,
+        rate_limits::count_statement(db, &email_key, email_limit, now)?,
+    ];
+    if let Some(key) = &ip_key {
+        stmts.push(rate_limits::count_statement(db, key, ip_limit, now)?);
+    }
+    let results = db.batch(stmts).await?;
+    let email_failures = rate_limits::check(&results[1], email_limit, now, TOO_MANY_FAILURES)?;
+    if ip_key.is_some() {
+        rate_limits::check(&results[2], ip_limit, now, TOO_MANY_FAILURES)?;
+    }
+    let user = rows::<UserRow>(&results[0])?.into_iter().next();
+
+    let iterations = config.password_iterations;
+    let verified = match &user {
+        Some(u) => password::verify(&input.password, &u.hashed_password, iterations),
+        None => {
+            password::dummy_verify(&input.password, iterations);
+            password::Verified::No
+        }
+    };
+    let (Some(user), password::Verified::Yes { rehash }) = (user, verified) else {
+        let mut record = Vec::new();
+        if email_limit.is_on() {
+            record.extend(rate_limits::record_statements(
+                db,
+                &email_key,
+                email_limit,
+                now,
+            )?);
+        }
+        if let Some(key) = &ip_key {
+            record.extend(rate_limits::record_statements(db, key, ip_limit, now)?);
+        }
+        if !record.is_empty() {
+            db.batch(record).await?;
+        }
         return Err(ApiError::bad_request(INCORRECT));
     };
     if !user.is_active() {
         return Err(ApiError::bad_request("Inactive user"));
     }
+    let mut after = Vec::new();
     if rehash {
         let hashed = password::hash_password(&input.password, iterations)
             .map_err(|e| ApiError::internal(format!("getrandom: {e}")))?;
-        repo::replace_password_hash(&cx.db, &user.id, &hashed).await?;
+        after.push(repo::replace_password_hash_statement(
+            db, &user.id, &hashed,
+        )?);
+    }
+    if email_failures > 0 {
+        after.push(rate_limits::clear_statement(db, &email_key)?);
+    }
+    if !after.is_empty() {
+        db.batch(after).await?;
     }
     let id = uuid::Uuid::parse_str(&user.id)
         .map_err(|e| ApiError::internal(format!("stored id: {e}")))?;
-    let ttl = cx.config.access_token_expire_minutes;
-    let access_token =
-        jwt::issue(&cx.config.secret_key, &id, now_secs(), ttl).map_err(ApiError::internal)?;
+    let ttl = config.access_token_expire_minutes;
+    let access_token = jwt::issue(&config.secret_key, &id, now, ttl).map_err(ApiError::internal)?;
     json_ok(&Token {
         access_token,
         token_type: "bearer",

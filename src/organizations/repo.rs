@@ -148,12 +148,25 @@ pub struct OrganizationChanges<'a> {
     pub now: &'a str,
 }
 
-/// Applies `changes` in one batch and returns the updated organization.
+/// What became of an update.
+pub enum UpdateOutcome {
+    Updated(OrganizationRow),
+    /// The new owner was not a member when the batch ran (removed meanwhile):
+    /// nothing changed.
+    NewOwnerNotMember,
+    /// The organization was deleted meanwhile.
+    Gone,
+}
+
+/// Applies `changes` in one batch. A transfer of ownership applies only if the
+/// new owner is a member at that moment, checked inside the UPDATE itself, so a
+/// concurrent removal can never leave an owner who is not a member; if it does
+/// not apply, nothing does (the new avatar row is dropped again in the batch).
 pub async fn update_organization(
     db: &Db,
     org_id: &str,
     c: &OrganizationChanges<'_>,
-) -> ApiResult<OrganizationRow> {
+) -> ApiResult<UpdateOutcome> {
     let (set_description, description) = match c.description {
         Patch::Absent => (false, None),
         Patch::Null => (true, None),
@@ -163,11 +176,14 @@ pub async fn update_organization(
     if let Some((media, _)) = c.avatar {
         stmts.push(insert_media(db, media)?);
     }
+    let update_index = stmts.len();
     stmts.push(db.stmt(
         "update organizations set name = coalesce(?2, name), \
            description = case when ?3 then ?4 else description end, \
            rework_available = coalesce(?5, rework_available), owner_id = coalesce(?6, owner_id), \
-           avatar_media_id = coalesce(?7, avatar_media_id), updated_at = ?8 where id = ?1",
+           avatar_media_id = coalesce(?7, avatar_media_id), updated_at = ?8 \
+         where id = ?1 and (?6 is null or exists \
+           (select 1 from organization_members where organization_id = ?1 and user_id = ?6))",
         &[
             org_id.into(),
             c.name.into(),
@@ -179,12 +195,28 @@ pub async fn update_organization(
             c.now.into(),
         ],
     )?);
-    if let Some((_, Some(old))) = c.avatar {
-        stmts.push(db.stmt("delete from media_resources where id = ?1", &[old.into()])?);
+    if let Some((new, old)) = c.avatar {
+        // Whichever avatar row no organization points at any more goes.
+        for id in std::iter::once(new.id.as_str()).chain(old) {
+            stmts.push(db.stmt(
+                "delete from media_resources where id = ?1 \
+                 and not exists (select 1 from organizations where avatar_media_id = ?1)",
+                &[id.into()],
+            )?);
+        }
     }
     stmts.push(select_organization(db, org_id)?);
     let results = db.batch(stmts).await?;
-    one_row(&results[results.len() - 1])
+    let row = rows::<OrganizationRow>(&results[results.len() - 1])?
+        .into_iter()
+        .next();
+    Ok(match row {
+        None => UpdateOutcome::Gone,
+        Some(_) if crate::db::changes(&results[update_index]) == 0 => {
+            UpdateOutcome::NewOwnerNotMember
+        }
+        Some(row) => UpdateOutcome::Updated(row),
+    })
 }
 
 /// Deletes an organization in one batch: its resources return to their creators'

@@ -5,7 +5,7 @@ use super::models::{
     OrganizationCreate, OrganizationPublic, OrganizationUpdate, OrganizationsPublic,
     DEFAULT_REWORK_AVAILABLE,
 };
-use super::repo::{self, NewOrganization, OrganizationChanges};
+use super::repo::{self, NewOrganization, OrganizationChanges, UpdateOutcome};
 use crate::app::{json_ok, now_iso, Ctx};
 use crate::auth::current_user::{
     authorize_with, current_user, token_claims, NOT_ENOUGH_PRIVILEGES,
@@ -16,6 +16,8 @@ use crate::users::models::Message;
 use crate::validation::{checked, Validator};
 use uuid::Uuid;
 use worker::Response;
+
+const NEW_OWNER_NOT_MEMBER: &str = "The new owner must be a member of the organization";
 
 fn new_id() -> String {
     Uuid::new_v4().hyphenated().to_string()
@@ -101,9 +103,7 @@ pub async fn update_organization(cx: Ctx) -> ApiResult<Response> {
             return Err(ApiError::not_found("User not found"));
         }
         if !subject.is_member {
-            return Err(ApiError::bad_request(
-                "The new owner must be a member of the organization",
-            ));
+            return Err(ApiError::bad_request(NEW_OWNER_NOT_MEMBER));
         }
     }
     let now = now_iso();
@@ -121,8 +121,11 @@ pub async fn update_organization(cx: Ctx) -> ApiResult<Response> {
             .map(|m| (m, access.org.avatar_media_id.as_deref())),
         now: &now,
     };
-    let row = repo::update_organization(&cx.db, &access.org.id, &changes).await?;
-    json_ok(&OrganizationPublic::from(row))
+    match repo::update_organization(&cx.db, &access.org.id, &changes).await? {
+        UpdateOutcome::Updated(row) => json_ok(&OrganizationPublic::from(row)),
+        UpdateOutcome::NewOwnerNotMember => Err(ApiError::bad_request(NEW_OWNER_NOT_MEMBER)),
+        UpdateOutcome::Gone => Err(ApiError::not_found("Organization not found")),
+    }
 }
 
 /// Delete Organization: the owner and superusers. Memberships go with it; its

@@ -26,9 +26,13 @@ pub async fn find_user_by_id(db: &Db, id: &Uuid) -> ApiResult<Option<UserRow>> {
 }
 
 /// Emails compare without regard to case (the column is `collate nocase`).
-pub async fn find_user_by_email(db: &Db, email: &str) -> ApiResult<Option<UserRow>> {
+pub fn select_user_by_email(db: &Db, email: &str) -> Result<D1PreparedStatement, DbError> {
     let sql = format!("select {USER_COLUMNS} from users where email = ?1");
-    Ok(db.first(db.stmt(&sql, &[Arg::from(email)])?).await?)
+    db.stmt(&sql, &[Arg::from(email)])
+}
+
+pub async fn find_user_by_email(db: &Db, email: &str) -> ApiResult<Option<UserRow>> {
+    Ok(db.first(select_user_by_email(db, email)?).await?)
 }
 
 pub struct NewUser<'a> {
@@ -59,15 +63,17 @@ impl From<DbError> for WriteError {
     }
 }
 
-/// Inserts a user and returns the stored row; a taken email is `EmailTaken`
-/// (the UNIQUE index decides, so two racing signups cannot both win).
-pub async fn insert_user(db: &Db, u: &NewUser<'_>) -> Result<UserRow, WriteError> {
+fn insert_user_statement(
+    db: &Db,
+    u: &NewUser<'_>,
+    tail: &str,
+) -> Result<D1PreparedStatement, DbError> {
     let sql = format!(
         "insert into users (id, email, hashed_password, full_name, is_active, is_superuser, \
          rework_available, password_changed_at, created_at, updated_at) \
-         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) returning {USER_COLUMNS}"
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) {tail}"
     );
-    let stmt = db.stmt(
+    db.stmt(
         &sql,
         &[
             u.id.into(),
@@ -80,32 +86,39 @@ pub async fn insert_user(db: &Db, u: &NewUser<'_>) -> Result<UserRow, WriteError
             u.now_secs.into(),
             u.now.into(),
         ],
-    )?;
-    let row = db.first::<UserRow>(stmt).await?;
-    row.ok_or(WriteError::Db(DbError::Other(
+    )
+}
+
+/// Inserts a user, with `also` in the same batch, and returns the stored row; a
+/// taken email is `EmailTaken` (the UNIQUE index decides, so two racing signups
+/// cannot both win, and nothing in `also` is written for the loser).
+pub async fn insert_user(
+    db: &Db,
+    u: &NewUser<'_>,
+    also: Vec<D1PreparedStatement>,
+) -> Result<UserRow, WriteError> {
+    let mut stmts = vec![insert_user_statement(
+        db,
+        u,
+        &format!("returning {USER_COLUMNS}"),
+    )?];
+    stmts.extend(also);
+    let results = db.batch(stmts).await?;
+    let row = rows::<UserRow>(&results[0])
+        .map_err(|e| WriteError::Db(DbError::Other(format!("{e:?}"))))?;
+    row.into_iter().next().ok_or(WriteError::Db(DbError::Other(
         "insert returned no row".into(),
     )))
 }
 
 /// Inserts the first superuser unless that email exists; never overwrites.
 pub async fn insert_user_if_missing(db: &Db, u: &NewUser<'_>) -> ApiResult<()> {
-    let stmt = db.stmt(
-        "insert into users (id, email, hashed_password, full_name, is_active, is_superuser, \
-         rework_available, password_changed_at, created_at, updated_at) \
-         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) on conflict (email) do nothing",
-        &[
-            u.id.into(),
-            u.email.into(),
-            u.hashed_password.into(),
-            u.full_name.into(),
-            u.is_active.into(),
-            u.is_superuser.into(),
-            u.rework_available.into(),
-            u.now_secs.into(),
-            u.now.into(),
-        ],
-    )?;
-    db.run(stmt).await?;
+    db.run(insert_user_statement(
+        db,
+        u,
+        "on conflict (email) do nothing",
+    )?)
+    .await?;
     Ok(())
 }
 
@@ -216,13 +229,15 @@ pub async fn update_user(
 
 /// Replaces the stored hash without touching `password_changed_at`
 /// (a rehash at login keeps the user's tokens valid).
-pub async fn replace_password_hash(db: &Db, id: &str, hashed_password: &str) -> ApiResult<()> {
-    let stmt = db.stmt(
+pub fn replace_password_hash_statement(
+    db: &Db,
+    id: &str,
+    hashed_password: &str,
+) -> Result<D1PreparedStatement, DbError> {
+    db.stmt(
         "update users set hashed_password = ?2 where id = ?1",
         &[id.into(), hashed_password.into()],
-    )?;
-    db.run(stmt).await?;
-    Ok(())
+    )
 }
 
 pub enum DeleteError {

@@ -12,10 +12,12 @@ use crate::auth::current_user::{
 };
 use crate::auth::password;
 use crate::error::{ApiError, ApiResult};
+use crate::rate_limits::{self, Limit};
 use crate::validation::{checked, Validator};
 use worker::Response;
 
 const EMAIL_EXISTS_409: &str = "User with this email already exists";
+pub const TOO_MANY_SIGNUPS: &str = "Too many signups from this address, try again later";
 const SUPERUSER_SELF_DELETE: &str = "Super users are not allowed to delete themselves";
 
 fn hash(cx: &Ctx, password: &str) -> ApiResult<String> {
@@ -96,13 +98,15 @@ pub async fn create_user(cx: Ctx) -> ApiResult<Response> {
         now_secs: now_secs(),
         now: &now,
     };
-    let user = repo::insert_user(&cx.db, &new).await.map_err(|e| {
-        write_error(
-            e,
-            400,
-            "The user with this email already exists in the system.",
-        )
-    })?;
+    let user = repo::insert_user(&cx.db, &new, Vec::new())
+        .await
+        .map_err(|e| {
+            write_error(
+                e,
+                400,
+                "The user with this email already exists in the system.",
+            )
+        })?;
     public(user)
 }
 
@@ -172,11 +176,34 @@ pub async fn delete_user_me(cx: Ctx) -> ApiResult<Response> {
 }
 
 /// Register User: create new user without the need to be logged in.
+///
+/// At most `SIGNUP_IP_LIMIT_PER_HOUR` accounts per client address per hour: the
+/// count is read first, and the signup is recorded in the batch that creates the user.
 pub async fn register_user(cx: Ctx) -> ApiResult<Response> {
     let mut v = Validator::new();
     let input = cx.parse_body(&mut v, UserRegister::parse)?;
     v.finish()?;
     let input = checked(input)?;
+    let now_s = now_secs();
+    let limit = Limit {
+        limit: cx.config.signup_ip_limit_per_hour,
+        seconds: 3600,
+    };
+    let ip_key = cx
+        .client_ip()
+        .filter(|_| limit.is_on())
+        .map(|ip| rate_limits::signup_ip_key(&ip));
+    let mut record = Vec::new();
+    if let Some(key) = &ip_key {
+        let counted = cx
+            .db
+            .batch(vec![rate_limits::count_statement(
+                &cx.db, key, limit, now_s,
+            )?])
+            .await?;
+        rate_limits::check(&counted[0], limit, now_s, TOO_MANY_SIGNUPS)?;
+        record = rate_limits::record_statements(&cx.db, key, limit, now_s)?;
+    }
     let hashed = hash(&cx, &input.password)?;
     let id = uuid::Uuid::new_v4().hyphenated().to_string();
     let now = now_iso();
@@ -188,10 +215,10 @@ pub async fn register_user(cx: Ctx) -> ApiResult<Response> {
         is_active: true,
         is_superuser: false,
         rework_available: super::models::DEFAULT_REWORK_AVAILABLE,
-        now_secs: now_secs(),
+        now_secs: now_s,
         now: &now,
     };
-    let user = repo::insert_user(&cx.db, &new).await.map_err(|e| {
+    let user = repo::insert_user(&cx.db, &new, record).await.map_err(|e| {
         write_error(
             e,
             400,

@@ -19,6 +19,8 @@ pub const SUPERUSER_PASSWORD: &str = "first-superuser-pw";
 pub const SECRET_KEY: &str = "integration-test-secret-key";
 /// Low work factor so hundreds of logins stay fast; the default is measured by `make bench`.
 pub const TEST_ITERATIONS: u32 = 1000;
+/// The one origin the test worker allows through CORS.
+pub const CORS_ORIGIN: &str = "https://app.example.com";
 
 pub struct TestApp {
     pub base_url: String,
@@ -96,6 +98,7 @@ fn spawn_app() -> TestApp {
         format!("FIRST_SUPERUSER:{SUPERUSER_EMAIL}"),
         format!("FIRST_SUPERUSER_PASSWORD:{SUPERUSER_PASSWORD}"),
         format!("PASSWORD_HASH_ITERATIONS:{TEST_ITERATIONS}"),
+        format!("BACKEND_CORS_ORIGINS:{CORS_ORIGIN}"),
     ];
     let var_args: Vec<String> = vars.iter().map(|v| format!("--var '{v}'")).collect();
     let script = format!(
@@ -192,10 +195,17 @@ pub struct Req {
     inner: ureq::Request,
 }
 
+/// A request from a client of its own: each gets a random `CF-Connecting-IP`
+/// (TEST-NET-2), so the per-address limits count only what a test sends from
+/// one address on purpose (set the header again to choose it).
 pub fn request(method: &str, path: &str) -> Req {
     let url = format!("{}{}", app().base_url, path);
+    let id = Uuid::new_v4();
+    let b = id.as_bytes();
     Req {
-        inner: ureq::request(method, &url).timeout(Duration::from_secs(60)),
+        inner: ureq::request(method, &url)
+            .timeout(Duration::from_secs(60))
+            .set("CF-Connecting-IP", &format!("198.51.{}.{}", b[0], b[1])),
     }
 }
 

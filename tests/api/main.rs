@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod envelope;
+mod hardening;
 mod organizations;
 mod resource_migration;
 mod round_trips;

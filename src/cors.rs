@@ -1,0 +1,105 @@
+//! CORS (`BACKEND_CORS_ORIGINS`) and the headers every response carries.
+//! Pure: `app.rs` applies what these functions decide.
+
+/// Methods a browser may use across origins (every method the API routes).
+pub const ALLOWED_METHODS: &str = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT";
+/// Headers browsers may read from a cross-origin response.
+pub const EXPOSED_HEADERS: &str = "Retry-After, Server-Timing, WWW-Authenticate, X-Request-Id";
+/// How long a browser may cache a preflight answer, in seconds.
+pub const PREFLIGHT_MAX_AGE: &str = "600";
+
+/// Whether `origin` may call the API from a browser. `*` in the list allows any
+/// origin; entries compare without case and without a trailing slash.
+pub fn is_allowed(allowed: &[String], origin: &str) -> bool {
+    let origin = origin.trim_end_matches('/');
+    allowed
+        .iter()
+        .any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
+}
+
+/// The answer to an allowed preflight (`OPTIONS` with `Access-Control-Request-Method`).
+pub fn preflight_headers(
+    origin: &str,
+    requested_headers: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let mut headers = vec![
+        ("Access-Control-Allow-Methods", ALLOWED_METHODS.to_string()),
+        ("Access-Control-Max-Age", PREFLIGHT_MAX_AGE.to_string()),
+    ];
+    let requested = requested_headers
+        .map(str::trim)
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ',' | ' '))
+        })
+        .unwrap_or("Authorization, Content-Type");
+    headers.push(("Access-Control-Allow-Headers", requested.to_string()));
+    headers.extend(response_headers(origin));
+    headers
+}
+
+/// The CORS headers of any response to an allowed origin.
+pub fn response_headers(origin: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("Access-Control-Allow-Origin", origin.to_string()),
+        ("Access-Control-Allow-Credentials", "true".to_string()),
+        ("Access-Control-Expose-Headers", EXPOSED_HEADERS.to_string()),
+        ("Vary", "Origin".to_string()),
+    ]
+}
+
+/// A client's `X-Request-Id` is echoed (and logged) only if it is a short token
+/// of safe characters; otherwise the service makes its own.
+pub fn is_sane_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn only_listed_origins_are_allowed() {
+        let allowed = list(&["https://app.example.com", "http://localhost:5173"]);
+        assert!(is_allowed(&allowed, "https://app.example.com"));
+        assert!(is_allowed(&allowed, "HTTPS://APP.EXAMPLE.COM/"));
+        assert!(!is_allowed(&allowed, "https://evil.example.com"));
+        assert!(!is_allowed(&[], "https://app.example.com"));
+        assert!(is_allowed(&list(&["*"]), "https://anything.example"));
+    }
+
+    #[test]
+    fn preflights_echo_safe_requested_headers_only() {
+        let h = preflight_headers("https://a.example", Some("authorization, content-type"));
+        assert!(h.contains(&(
+            "Access-Control-Allow-Headers",
+            "authorization, content-type".to_string()
+        )));
+        let h = preflight_headers("https://a.example", Some("x\r\nSet-Cookie: a=b"));
+        assert!(h.contains(&(
+            "Access-Control-Allow-Headers",
+            "Authorization, Content-Type".to_string()
+        )));
+        assert!(h.contains(&(
+            "Access-Control-Allow-Origin",
+            "https://a.example".to_string()
+        )));
+    }
+
+    #[test]
+    fn request_ids_must_be_short_and_plain() {
+        assert!(is_sane_request_id("abc-123_DEF.4:5"));
+        assert!(!is_sane_request_id(""));
+        assert!(!is_sane_request_id("a b"));
+        assert!(!is_sane_request_id(&"a".repeat(129)));
+        assert!(!is_sane_request_id("x\nlog-injection"));
+    }
+}
