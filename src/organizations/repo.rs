@@ -150,7 +150,7 @@ pub struct OrganizationChanges<'a> {
 
 /// What became of an update.
 pub enum UpdateOutcome {
-    Updated(OrganizationRow),
+    Updated(Box<OrganizationRow>),
     /// The new owner was not a member when the batch ran (removed meanwhile):
     /// nothing changed.
     NewOwnerNotMember,
@@ -215,7 +215,7 @@ pub async fn update_organization(
         Some(_) if crate::db::changes(&results[update_index]) == 0 => {
             UpdateOutcome::NewOwnerNotMember
         }
-        Some(row) => UpdateOutcome::Updated(row),
+        Some(row) => UpdateOutcome::Updated(Box::new(row)),
     })
 }
 

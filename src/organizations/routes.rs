@@ -122,7 +122,7 @@ pub async fn update_organization(cx: Ctx) -> ApiResult<Response> {
         now: &now,
     };
     match repo::update_organization(&cx.db, &access.org.id, &changes).await? {
-        UpdateOutcome::Updated(row) => json_ok(&OrganizationPublic::from(row)),
+        UpdateOutcome::Updated(row) => json_ok(&OrganizationPublic::from(*row)),
         UpdateOutcome::NewOwnerNotMember => Err(ApiError::bad_request(NEW_OWNER_NOT_MEMBER)),
         UpdateOutcome::Gone => Err(ApiError::not_found("Organization not found")),
     }
