@@ -7,11 +7,12 @@ PORT ?= 8787
 DEV_STATE ?= .wrangler/state
 WRANGLER := node_modules/.bin/wrangler
 
-.PHONY: help bootstrap build dev test test-unit test-wasm test-api bench fmt clippy deploy-dry-run clean
+.PHONY: help bootstrap build dev test test-unit test-wasm test-api fuzz bench fmt clippy deploy-dry-run clean
 
 help:
 	@echo "make dev    bootstrap, build, migrate a local D1, start wrangler dev on 127.0.0.1:$(PORT)"
-	@echo "make test   bootstrap, build once, run native unit, wasm and HTTP integration tests"
+	@echo "make test   bootstrap, build once, run native unit, wasm and HTTP integration tests, and the fuzzer"
+	@echo "make bench  benchmarks (writes bench/results.md)"
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -32,7 +33,7 @@ dev: build .dev.vars
 	$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(DEV_STATE) --show-interactive-dev-session=false
 
 test: build
-	$(MAKE) --no-print-directory test-unit test-wasm test-api
+	$(MAKE) --no-print-directory test-unit test-wasm test-api fuzz
 
 # Pure modules, natively.
 test-unit:
@@ -47,6 +48,10 @@ test-wasm: bootstrap
 # HTTP tests against the built worker under wrangler dev with a fresh local D1.
 test-api:
 	cargo test --test api -- --test-threads=8
+
+# schemathesis against the served OpenAPI document, as a superuser and as a user (bounded).
+fuzz: build
+	scripts/fuzz.sh
 
 # Throughput, latency, sizes and login cost; writes bench/results.md (see bench/run.sh).
 bench: build

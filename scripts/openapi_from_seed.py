@@ -53,6 +53,7 @@ descriptions = {
     400: "Bad request: a rule of the operation refused it", 401: "Not authenticated",
     403: "Forbidden: invalid credentials or not enough privileges", 404: "Not found",
     409: "Conflict", 413: "Request body too large", 422: "Validation Error",
+    429: "Too many attempts: retry after the number of seconds in Retry-After",
 }
 not_yet = set(sys.argv[2:])
 implemented = [p for p in paths if p not in not_yet]
@@ -75,7 +76,9 @@ for path, ops in doc["paths"].items():
         if path == "/api/v1/organizations/{organization_id}/members" and method == "post":
             codes.add(409)
         if path == "/api/v1/login/access-token":
-            codes |= {400, 422}
+            codes |= {400, 422, 429}
+        if path == "/api/v1/users/signup":
+            codes.add(429)
         for code in sorted(codes):
             key = str(code)
             if code == 422:
