@@ -177,6 +177,12 @@ pub enum Matched<'a> {
 }
 
 pub fn match_route<'a>(routes: &'a [Route], method: &Method, path: &str) -> Matched<'a> {
+    // HEAD is answered wherever GET is, as Starlette does (the runtime drops the body).
+    let method = if *method == Method::Head {
+        &Method::Get
+    } else {
+        method
+    };
     let path = if path.len() > 1 {
         path.trim_end_matches('/')
     } else {
