@@ -33,7 +33,7 @@ dev: build .dev.vars
 	$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(DEV_STATE) --show-interactive-dev-session=false
 
 test: build
-	$(MAKE) --no-print-directory test-unit test-wasm test-api fuzz
+	scripts/test.sh
 
 # Pure modules, natively.
 test-unit:

@@ -91,6 +91,18 @@ impl Ctx {
         self.query("search").filter(|s| !s.is_empty())
     }
 
+    /// The typed body of an operation that has no path or query parameters:
+    /// every problem of the body in one 422, or the input.
+    pub fn body<T>(
+        &self,
+        parse: impl FnOnce(&mut Validator, &Map<String, Value>) -> Option<T>,
+    ) -> ApiResult<T> {
+        let mut v = Validator::new();
+        let input = self.parse_body(&mut v, parse)?;
+        v.finish()?;
+        crate::validation::checked(input)
+    }
+
     /// Parses the JSON body into a typed input with `parse`, recording every
     /// problem in `v` (the caller adds path and query problems and calls `finish`).
     pub fn parse_body<T>(

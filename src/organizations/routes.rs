@@ -26,10 +26,7 @@ fn new_id() -> String {
 /// Create Organization: the caller becomes its owner and first member.
 pub async fn create_organization(cx: Ctx) -> ApiResult<Response> {
     let me = current_user(&cx).await?;
-    let mut v = Validator::new();
-    let input = cx.parse_body(&mut v, OrganizationCreate::parse)?;
-    v.finish()?;
-    let input = checked(input)?;
+    let input = cx.body(OrganizationCreate::parse)?;
     if input.rework_available.is_some() && !me.is_superuser() {
         return Err(ApiError::forbidden(NOT_ENOUGH_PRIVILEGES));
     }

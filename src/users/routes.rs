@@ -25,6 +25,20 @@ fn hash(cx: &Ctx, password: &str) -> ApiResult<String> {
         .map_err(|e| ApiError::internal(format!("getrandom: {e}")))
 }
 
+/// Applies `changes` to user `id`: a taken email is a 409, no such user `missing` (404).
+async fn update(
+    cx: &Ctx,
+    id: &str,
+    changes: &UserChanges<'_>,
+    missing: &'static str,
+) -> ApiResult<Response> {
+    let user = repo::update_user(&cx.db, id, changes, &now_iso())
+        .await
+        .map_err(|e| write_error(e, 409, EMAIL_EXISTS_409))?
+        .ok_or_else(|| ApiError::not_found(missing))?;
+    public(user)
+}
+
 /// Deletes a user; owning an organization is a 409, no such user a 404.
 async fn delete(cx: &Ctx, id: &str) -> ApiResult<Response> {
     let deleted = repo::delete_user(&cx.db, id).await.map_err(|e| match e {
@@ -80,10 +94,7 @@ pub async fn read_users(cx: Ctx) -> ApiResult<Response> {
 /// Create User: create a new user (superusers only).
 pub async fn create_user(cx: Ctx) -> ApiResult<Response> {
     current_superuser(&cx).await?;
-    let mut v = Validator::new();
-    let input = cx.parse_body(&mut v, UserCreate::parse)?;
-    v.finish()?;
-    let input = checked(input)?;
+    let input = cx.body(UserCreate::parse)?;
     let hashed = hash(&cx, &input.password)?;
     let id = uuid::Uuid::new_v4().hyphenated().to_string();
     let now = now_iso();
@@ -118,29 +129,19 @@ pub async fn read_user_me(cx: Ctx) -> ApiResult<Response> {
 /// Update User Me: update own user.
 pub async fn update_user_me(cx: Ctx) -> ApiResult<Response> {
     let me = current_user(&cx).await?;
-    let mut v = Validator::new();
-    let input = cx.parse_body(&mut v, UserUpdateMe::parse)?;
-    v.finish()?;
-    let input = checked(input)?;
+    let input = cx.body(UserUpdateMe::parse)?;
     let changes = UserChanges {
         email: input.email.as_ref().map(|e| e.as_str()),
         full_name: input.full_name,
         ..UserChanges::default()
     };
-    let user = repo::update_user(&cx.db, &me.id, &changes, &now_iso())
-        .await
-        .map_err(|e| write_error(e, 409, EMAIL_EXISTS_409))?
-        .ok_or_else(|| ApiError::not_found("User not found"))?;
-    public(user)
+    update(&cx, &me.id, &changes, "User not found").await
 }
 
 /// Update Password Me: update own password; tokens issued before stop working.
 pub async fn update_password_me(cx: Ctx) -> ApiResult<Response> {
     let me = current_user(&cx).await?;
-    let mut v = Validator::new();
-    let input = cx.parse_body(&mut v, UpdatePassword::parse)?;
-    v.finish()?;
-    let input = checked(input)?;
+    let input = cx.body(UpdatePassword::parse)?;
     let iterations = cx.config.password_iterations;
     if password::verify(&input.current_password, &me.hashed_password, iterations)
         == password::Verified::No
@@ -180,10 +181,7 @@ pub async fn delete_user_me(cx: Ctx) -> ApiResult<Response> {
 /// At most `SIGNUP_IP_LIMIT_PER_HOUR` accounts per client address per hour: the
 /// count is read first, and the signup is recorded in the batch that creates the user.
 pub async fn register_user(cx: Ctx) -> ApiResult<Response> {
-    let mut v = Validator::new();
-    let input = cx.parse_body(&mut v, UserRegister::parse)?;
-    v.finish()?;
-    let input = checked(input)?;
+    let input = cx.body(UserRegister::parse)?;
     let now_s = now_secs();
     let limit = Limit {
         limit: cx.config.signup_ip_limit_per_hour,
@@ -269,11 +267,8 @@ pub async fn update_user(cx: Ctx) -> ApiResult<Response> {
         is_active: input.is_active,
         rework_available: input.rework_available,
     };
-    let user = repo::update_user(&cx.db, &repo::id_text(&id), &changes, &now_iso())
-        .await
-        .map_err(|e| write_error(e, 409, EMAIL_EXISTS_409))?
-        .ok_or_else(|| ApiError::not_found("The user with this id does not exist in the system"))?;
-    public(user)
+    let missing = "The user with this id does not exist in the system";
+    update(&cx, &repo::id_text(&id), &changes, missing).await
 }
 
 /// Delete User: delete a user (superusers only; not themselves).

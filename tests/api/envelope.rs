@@ -190,3 +190,34 @@ fn the_openapi_document_is_served_and_every_operation_in_it_is_routed() {
         }
     }
 }
+
+#[test]
+fn a_worker_with_the_placeholder_key_outside_local_development_refuses_to_serve() {
+    let vars = [
+        "SECRET_KEY:changethis".to_string(),
+        "ENVIRONMENT:production".to_string(),
+        format!("PASSWORD_HASH_ITERATIONS:{TEST_ITERATIONS}"),
+    ];
+    let worker = spawn_worker(&vars, 500);
+    for path in ["/api/v1/utils/health-check/", "/api/v1/users/me"] {
+        let r = ureq::get(&format!("{}{path}", worker.base_url)).call();
+        let Err(ureq::Error::Status(500, resp)) = r else {
+            panic!("{path}: expected a 500")
+        };
+        assert_eq!(
+            resp.into_string().unwrap(),
+            r#"{"detail":"Internal Server Error"}"#
+        );
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !std::fs::read_to_string(&worker.log_path)
+        .unwrap_or_default()
+        .contains("SECRET_KEY is the placeholder")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no log line names the setting"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

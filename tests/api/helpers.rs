@@ -40,16 +40,20 @@ extern "C" {
     fn atexit(cb: extern "C" fn()) -> i32;
 }
 
-extern "C" fn stop_worker() {
-    if let Some(app) = APP.get() {
+/// Every worker this process started: process group and state folder.
+static SPAWNED: std::sync::Mutex<Vec<(u32, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+
+extern "C" fn stop_workers() {
+    let spawned = SPAWNED.lock().map(|s| s.clone()).unwrap_or_default();
+    for (pgid, state_dir) in spawned {
         let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{}", app.pgid)])
+            .args(["-TERM", "--", &format!("-{pgid}")])
             .status();
         // KEEP_TEST_STATE=1 keeps the local D1 and the wrangler log for a look afterwards.
         if std::env::var_os("KEEP_TEST_STATE").is_none() {
-            let _ = std::fs::remove_dir_all(&app.state_dir);
+            let _ = std::fs::remove_dir_all(&state_dir);
         } else {
-            eprintln!("test state kept in {}", app.state_dir.display());
+            eprintln!("test state kept in {}", state_dir.display());
         }
     }
 }
@@ -71,6 +75,20 @@ pub fn app() -> &'static TestApp {
 }
 
 fn spawn_app() -> TestApp {
+    let vars = [
+        format!("SECRET_KEY:{SECRET_KEY}"),
+        "ENVIRONMENT:local".to_string(),
+        format!("FIRST_SUPERUSER:{SUPERUSER_EMAIL}"),
+        format!("FIRST_SUPERUSER_PASSWORD:{SUPERUSER_PASSWORD}"),
+        format!("PASSWORD_HASH_ITERATIONS:{TEST_ITERATIONS}"),
+        format!("BACKEND_CORS_ORIGINS:{CORS_ORIGIN}"),
+    ];
+    spawn_worker(&vars, 200)
+}
+
+/// Starts a worker with these `--var`s on a fresh local D1 and waits until its
+/// health check answers `ready_status`. It is stopped when the tests exit.
+pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
     let dir = project_dir();
     let state_dir =
         std::env::temp_dir().join(format!("users-orgs-api-test-{}", Uuid::new_v4().simple()));
@@ -92,14 +110,6 @@ fn spawn_app() -> TestApp {
 
     let port = free_port();
     let log_path = state_dir.join("wrangler-dev.log");
-    let vars = [
-        format!("SECRET_KEY:{SECRET_KEY}"),
-        "ENVIRONMENT:local".to_string(),
-        format!("FIRST_SUPERUSER:{SUPERUSER_EMAIL}"),
-        format!("FIRST_SUPERUSER_PASSWORD:{SUPERUSER_PASSWORD}"),
-        format!("PASSWORD_HASH_ITERATIONS:{TEST_ITERATIONS}"),
-        format!("BACKEND_CORS_ORIGINS:{CORS_ORIGIN}"),
-    ];
     let var_args: Vec<String> = vars.iter().map(|v| format!("--var '{v}'")).collect();
     let script = format!(
         "trap 'kill 0' EXIT; \
@@ -130,18 +140,25 @@ fn spawn_app() -> TestApp {
         log_path,
         pgid: child.id(),
     };
-    unsafe {
-        atexit(stop_worker);
+    static CLEANUP: std::sync::Once = std::sync::Once::new();
+    CLEANUP.call_once(|| unsafe {
+        atexit(stop_workers);
+    });
+    if let Ok(mut spawned) = SPAWNED.lock() {
+        spawned.push((app.pgid, app.state_dir.clone()));
     }
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        if let Ok(resp) = ureq::get(&format!("{}/api/v1/utils/health-check/", app.base_url))
+        let answered = match ureq::get(&format!("{}/api/v1/utils/health-check/", app.base_url))
             .timeout(Duration::from_secs(5))
             .call()
         {
-            if resp.status() == 200 {
-                break;
-            }
+            Ok(resp) => Some(resp.status()),
+            Err(ureq::Error::Status(code, _)) => Some(code),
+            Err(_) => None,
+        };
+        if answered == Some(ready_status) {
+            break;
         }
         if Instant::now() > deadline {
             let log = std::fs::read_to_string(&app.log_path).unwrap_or_default();
