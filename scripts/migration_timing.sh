@@ -3,22 +3,18 @@
 # 10,000 personal rows spread over all 13 types, then 50,000 products.
 PASSWORD_HASH_ITERATIONS=${PASSWORD_HASH_ITERATIONS:-1000}
 source "$(dirname "$0")/lib/devserver.sh"
-python3 - "$BASE" "$SUPERUSER" "$SUPERUSER_PASSWORD" "$STATE" <<'PY'
-import json, subprocess, sys, time, urllib.request, urllib.parse, uuid
+PYTHONPATH=scripts/lib python3 - "$BASE" "$SUPERUSER" "$SUPERUSER_PASSWORD" "$STATE" <<'PY'
+import subprocess, sys, time, uuid
+from api import client
 base, user, password, state = sys.argv[1:5]
 TABLES = ["products", "subjects", "styles", "generations", "shootings", "shot_types", "stylists",
           "background_presets", "resolution_presets", "product_type_shot_types", "external_integrations",
           "shooting_guidelines", "export_configurations"]
 
-def call(method, path, body=None, token=None, form=None):
-    data = json.dumps(body).encode() if body is not None else (urllib.parse.urlencode(form).encode() if form else None)
-    req = urllib.request.Request(base + path, data=data, method=method)
-    if body is not None:
-        req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    with urllib.request.urlopen(req) as r:
-        return json.loads(r.read())
+api_call = client(base)
+
+def call(*args, **kwargs):
+    return api_call(*args, **kwargs)[0]
 
 def d1(sql):
     subprocess.run(["node_modules/.bin/wrangler", "d1", "execute", "DB", "--local", "--persist-to", state,

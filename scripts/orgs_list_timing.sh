@@ -3,19 +3,12 @@
 # who belongs to 50 organizations: N sequential requests (default 30).
 PASSWORD_HASH_ITERATIONS=${PASSWORD_HASH_ITERATIONS:-1000}
 source "$(dirname "$0")/lib/devserver.sh"
-python3 - "$BASE" "${1:-30}" <<'PY'
-import json, statistics, sys, time, urllib.request, urllib.parse, uuid
+PYTHONPATH=scripts/lib python3 - "$BASE" "${1:-30}" <<'PY'
+import statistics, sys, time, uuid
+from api import client
 base, n = sys.argv[1], int(sys.argv[2])
 
-def call(method, path, body=None, token=None, form=None):
-    data = json.dumps(body).encode() if body is not None else (urllib.parse.urlencode(form).encode() if form else None)
-    req = urllib.request.Request(base + path, data=data, method=method)
-    if body is not None:
-        req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    with urllib.request.urlopen(req) as r:
-        return json.loads(r.read()), r.headers.get("Server-Timing")
+call = client(base)
 
 email = f"orgs-{uuid.uuid4().hex}@example.com"
 call("POST", "/api/v1/users/signup", {"email": email, "password": "password123"})

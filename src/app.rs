@@ -37,7 +37,6 @@ pub struct Ctx {
     pub body: Vec<u8>,
     pub db: Db,
     pub config: Config,
-    pub request_id: String,
 }
 
 impl Ctx {
@@ -345,7 +344,6 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
                             body,
                             db,
                             config,
-                            request_id: request_id.clone(),
                         };
                         run(route, cx).await
                     }

@@ -135,17 +135,6 @@ impl Db {
         Ok(self.timed(stmt.first::<T>(None)).await?)
     }
 
-    /// Every row.
-    pub async fn all<T: DeserializeOwned>(
-        &self,
-        stmt: D1PreparedStatement,
-    ) -> Result<Vec<T>, DbError> {
-        let result = self.timed(stmt.all()).await?;
-        result
-            .results::<T>()
-            .map_err(|e| DbError::Other(format!("decode rows: {e}")))
-    }
-
     /// Runs a write; returns the number of rows it changed. A UNIQUE violation
     /// comes back as `Err(Conflict)`, for the repository to word.
     pub async fn run(&self, stmt: D1PreparedStatement) -> Result<u64, DbError> {
