@@ -32,8 +32,9 @@ pub struct TestApp {
 static APP: OnceLock<TestApp> = OnceLock::new();
 
 /// `wrangler d1 execute` opens the worker's SQLite file from another process; a
-/// write there while the worker writes makes one of them fail with SQLITE_BUSY.
-/// Requests share this lock; `d1()` takes it alone.
+/// write there while the worker writes makes one of them fail with SQLITE_BUSY
+/// (local only: in production D1 has a single writer). Requests share this lock;
+/// `d1()` takes it alone.
 static LOCAL_DB: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
 extern "C" {
@@ -343,20 +344,43 @@ pub fn signup_user() -> TestUser {
 pub fn d1(sql: &str) -> Vec<Value> {
     let app = app();
     let _alone = LOCAL_DB.write();
+    // The worker may still be writing (D1 persists after it answers): let it settle
+    // before another process opens the file, and again before requests resume.
+    let settle = || std::thread::sleep(Duration::from_millis(300));
+    settle();
     let wrangler = project_dir().join("node_modules/.bin/wrangler");
     let sql_file = app
         .state_dir
         .join(format!("{}.sql", Uuid::new_v4().simple()));
     std::fs::write(&sql_file, sql).unwrap();
-    let out = Command::new(wrangler)
+    // Its own process group, so that we can wait for wrangler's workerd child too:
+    // the lock is released only once nothing of it holds the SQLite file any more.
+    use std::os::unix::process::CommandExt;
+    let child = Command::new(wrangler)
         .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
         .arg(&app.state_dir)
         .arg("--file")
         .arg(&sql_file)
         .current_dir(project_dir())
         .env("CI", "true")
-        .output()
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    let pgid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Command::new("kill")
+        .args(["-0", "--", &format!("-{pgid}")])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    settle();
     let _ = std::fs::remove_file(&sql_file);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
