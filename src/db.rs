@@ -160,6 +160,20 @@ pub fn changes(result: &D1Result) -> u64 {
         .unwrap_or(0) as u64
 }
 
+/// A page of rows and the `count` of all matches, from two results of a batch
+/// (the page's `select`, then `select count(*) as count ...`).
+pub fn page_and_count<T: DeserializeOwned>(
+    page: &D1Result,
+    count: &D1Result,
+) -> ApiResult<(Vec<T>, i64)> {
+    #[derive(serde::Deserialize)]
+    struct Count {
+        count: i64,
+    }
+    let total = rows::<Count>(count)?.first().map_or(0, |c| c.count);
+    Ok((rows::<T>(page)?, total))
+}
+
 /// Decodes the rows of one result of a batch.
 pub fn rows<T: DeserializeOwned>(result: &D1Result) -> ApiResult<Vec<T>> {
     result

@@ -109,9 +109,19 @@ impl OrgAccess {
         }
     }
 
-    pub fn subject(&self) -> ApiResult<&Subject> {
+    /// The user the operation names, whether or not such a user exists.
+    pub fn named(&self) -> ApiResult<&Subject> {
         self.subject.as_ref().ok_or_else(|| {
             ApiError::internal("access loaded without the subject the operation needs")
         })
+    }
+
+    /// The user the operation names, if it exists (`404 User not found` if not).
+    pub fn subject(&self) -> ApiResult<&Subject> {
+        let subject = self.named()?;
+        if !subject.exists {
+            return Err(ApiError::not_found("User not found"));
+        }
+        Ok(subject)
     }
 }

@@ -1,9 +1,8 @@
 //! SQL for `organization_members`; every function takes the organization id first.
 
 use super::models::OrganizationMemberPublic;
-use crate::db::{rows, Db, DbError};
+use crate::db::{page_and_count, Db, DbError};
 use crate::error::ApiResult;
-use crate::users::repo::Count;
 use worker::D1PreparedStatement;
 
 /// Is `user_id` a member? (a statement for the access batch)
@@ -55,9 +54,7 @@ fn members_from(
     page: &worker::D1Result,
     count: &worker::D1Result,
 ) -> ApiResult<(Vec<OrganizationMemberPublic>, i64)> {
-    let members = rows::<OrganizationMemberPublic>(page)?;
-    let count = rows::<Count>(count)?.first().map_or(0, |c| c.count);
-    Ok((members, count))
+    page_and_count(page, count)
 }
 
 pub enum AddError {

@@ -33,9 +33,6 @@ pub async fn add_organization_member(cx: Ctx) -> ApiResult<Response> {
     let access = OrgAccess::authorize(&cx, claims, v, org_id, user_id, false).await?;
     access.require_owner()?;
     let subject = access.subject()?;
-    if !subject.exists {
-        return Err(ApiError::not_found("User not found"));
-    }
     let already = || ApiError::conflict("User is already a member of this organization");
     if subject.is_member {
         return Err(already());
@@ -57,7 +54,7 @@ pub async fn remove_organization_member(cx: Ctx) -> ApiResult<Response> {
     let org_id = v.path_uuid("organization_id", cx.param("organization_id"));
     let user_id = v.path_uuid("user_id", cx.param("user_id"));
     let access = OrgAccess::authorize(&cx, claims, v, org_id, user_id, false).await?;
-    let subject = access.subject()?;
+    let subject = access.named()?;
     let removing_self = subject.id == access.caller.id;
     if !(removing_self && access.caller_is_member) {
         access.require_owner()?;

@@ -3,10 +3,10 @@
 
 use super::media::MediaResource;
 use super::models::OrganizationRow;
-use crate::db::{rows, Db, DbError};
+use crate::db::{page_and_count, rows, Db, DbError};
 use crate::error::{ApiError, ApiResult};
 use crate::resources::RESOURCE_TABLES;
-use crate::users::repo::{like_pattern, Count};
+use crate::users::repo::like_pattern;
 use crate::validation::Patch;
 use worker::D1PreparedStatement;
 
@@ -132,9 +132,7 @@ pub fn list_organizations_statements(
 pub fn list_organizations_from(
     results: &[worker::D1Result],
 ) -> ApiResult<(Vec<OrganizationRow>, i64)> {
-    let orgs = rows::<OrganizationRow>(&results[0])?;
-    let count = rows::<Count>(&results[1])?.first().map_or(0, |c| c.count);
-    Ok((orgs, count))
+    page_and_count(&results[0], &results[1])
 }
 
 /// What an update changes; `None` / `Patch::Absent` leaves a column as it is.

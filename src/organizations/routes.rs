@@ -95,13 +95,8 @@ pub async fn update_organization(cx: Ctx) -> ApiResult<Response> {
     if input.rework_available.is_some() && !access.caller.is_superuser() {
         return Err(ApiError::forbidden(NOT_ENOUGH_PRIVILEGES));
     }
-    if let Some(subject) = &access.subject {
-        if !subject.exists {
-            return Err(ApiError::not_found("User not found"));
-        }
-        if !subject.is_member {
-            return Err(ApiError::bad_request(NEW_OWNER_NOT_MEMBER));
-        }
+    if input.owner_id.is_some() && !access.subject()?.is_member {
+        return Err(ApiError::bad_request(NEW_OWNER_NOT_MEMBER));
     }
     let now = now_iso();
     let avatar = input

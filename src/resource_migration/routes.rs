@@ -20,9 +20,6 @@ pub async fn migrate_user_resources_endpoint(cx: Ctx) -> ApiResult<Response> {
     let access = OrgAccess::authorize(&cx, claims, v, org_id, user_id, true).await?;
     let input = checked(input)?;
     let subject = access.subject()?;
-    if !subject.exists {
-        return Err(ApiError::not_found("User not found"));
-    }
     if !subject.is_member {
         return Err(ApiError::bad_request(
             "User is not a member of this organization",

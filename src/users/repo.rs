@@ -1,7 +1,7 @@
 //! SQL for `users`, one function per statement, named for what it does.
 
 use super::models::UserRow;
-use crate::db::{rows, Arg, Db, DbError};
+use crate::db::{page_and_count, rows, Arg, Db, DbError};
 use crate::error::ApiResult;
 use crate::validation::Patch;
 use uuid::Uuid;
@@ -162,14 +162,7 @@ pub fn list_users_statements(
 }
 
 pub fn list_users_from(results: &[D1Result]) -> ApiResult<(Vec<UserRow>, i64)> {
-    let users = rows::<UserRow>(&results[0])?;
-    let count = rows::<Count>(&results[1])?.first().map_or(0, |c| c.count);
-    Ok((users, count))
-}
-
-#[derive(serde::Deserialize)]
-pub struct Count {
-    pub count: i64,
+    page_and_count(&results[0], &results[1])
 }
 
 /// What an update changes; `None` (or `Patch::Absent`) leaves a column as it is.
