@@ -353,14 +353,50 @@ pub fn d1(sql: &str) -> Vec<Value> {
         .state_dir
         .join(format!("{}.sql", Uuid::new_v4().simple()));
     std::fs::write(&sql_file, sql).unwrap();
-    // Its own process group, so that we can wait for wrangler's workerd child too:
-    // the lock is released only once nothing of it holds the SQLite file any more.
+    // SQLite refuses a second process while the worker holds the file; D1 rolls the
+    // refused execution back, so it is retried (a few times, with growing pauses).
+    let mut attempt = 0;
+    let out = loop {
+        attempt += 1;
+        let out = run_d1_execute(&wrangler, &app.state_dir, &sql_file);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let locked = text.contains("internal error")
+            || text.contains("SQLITE_BUSY")
+            || text.contains("database is locked");
+        if out.status.success() || !locked || attempt == 6 {
+            break out;
+        }
+        std::thread::sleep(Duration::from_millis(400 * attempt));
+    };
+    settle();
+    let _ = std::fs::remove_file(&sql_file);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "d1 execute failed: {stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    v.as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["results"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+/// One `wrangler d1 execute --file`, in its own process group, waiting for
+/// wrangler's workerd child too: nothing of it holds the SQLite file afterwards.
+fn run_d1_execute(wrangler: &Path, state_dir: &Path, sql_file: &Path) -> std::process::Output {
     use std::os::unix::process::CommandExt;
     let child = Command::new(wrangler)
         .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
-        .arg(&app.state_dir)
+        .arg(state_dir)
         .arg("--file")
-        .arg(&sql_file)
+        .arg(sql_file)
         .current_dir(project_dir())
         .env("CI", "true")
         .process_group(0)
@@ -380,20 +416,7 @@ pub fn d1(sql: &str) -> Vec<Value> {
     {
         std::thread::sleep(Duration::from_millis(50));
     }
-    settle();
-    let _ = std::fs::remove_file(&sql_file);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "d1 execute failed: {stdout} {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    v.as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|r| r["results"].as_array().cloned().unwrap_or_default())
-        .collect()
+    out
 }
 
 /// The exact 422 item for a missing body field.
