@@ -131,7 +131,12 @@ def main():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
-    server = subprocess.Popen(["node", "bench/serve.mjs", str(port), state], stdout=subprocess.DEVNULL,
+    iterations = os.environ.get("PASSWORD_HASH_ITERATIONS", "600000")
+    server = subprocess.Popen(["node", "scripts/lib/serve.mjs", "--port", str(port), "--state", state,
+                               "ENVIRONMENT=local", "SECRET_KEY=bench-secret-key",
+                               "ACCESS_TOKEN_EXPIRE_MINUTES=11520", f"PASSWORD_HASH_ITERATIONS={iterations}",
+                               "FIRST_SUPERUSER=admin@example.com",
+                               "FIRST_SUPERUSER_PASSWORD=bench-admin-password"], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         while True:

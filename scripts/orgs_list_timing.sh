@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Median wall time of GET /api/v1/organizations/ under `wrangler dev` for a user
+# Median wall time of GET /api/v1/organizations/ (worker under Miniflare) for a user
 # who belongs to 50 organizations: N sequential requests (default 30).
 PASSWORD_HASH_ITERATIONS=${PASSWORD_HASH_ITERATIONS:-1000}
 source "$(dirname "$0")/lib/devserver.sh"
@@ -22,6 +22,6 @@ for _ in range(n + 1):
     times.append((time.perf_counter() - t) * 1000)
 assert body["count"] == 50 and len(body["data"]) == 50
 times = times[1:]
-print(f"GET /api/v1/organizations/ for a member of 50 organizations, {n} sequential under wrangler dev:")
+print(f"GET /api/v1/organizations/ for a member of 50 organizations, {n} sequential (worker under Miniflare):")
 print(f"median {statistics.median(times):.1f} ms, min {min(times):.1f} ms, max {max(times):.1f} ms; Server-Timing: {timing}")
 PY

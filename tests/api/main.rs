@@ -1,13 +1,21 @@
-//! HTTP tests against the built worker, served by `wrangler dev` (real workerd)
-//! with a fresh local D1. One worker serves the whole binary; see `helpers.rs`.
+//! HTTP tests against the built worker, served in workerd through Miniflare's
+//! API with a fresh local D1. One worker serves the whole binary; see `helpers`.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod helpers;
 
+#[path = "../support/forged.rs"]
+mod forged;
+
 mod auth;
 mod envelope;
-mod hardening;
+mod headers;
+mod hostile_input;
+mod members;
 mod organizations;
+mod permissions;
+mod races;
+mod rate_limits;
 mod resource_migration;
 mod round_trips;
 mod users;

@@ -4,35 +4,6 @@
 use crate::helpers::*;
 use serde_json::{json, Value};
 
-const AVATAR: &str = "https://cdn.example.com/avatars/logo.png";
-
-pub fn create_org(token: &str, name: &str) -> Value {
-    let r = post("/api/v1/organizations/")
-        .token(token)
-        .json(&json!({"name": name, "avatar_image": AVATAR}));
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.json()
-}
-
-fn org_path(org: &Value) -> String {
-    format!("/api/v1/organizations/{}", org["id"].as_str().unwrap())
-}
-
-fn add_member(token: &str, org: &Value, user_id: &str) -> Resp {
-    post(&format!("{}/members", org_path(org)))
-        .token(token)
-        .json(&json!({"user_id": user_id}))
-}
-
-/// An organization owned by `owner` with `member` in it.
-fn org_with_member() -> (TestUser, TestUser, Value) {
-    let owner = signup_user();
-    let member = signup_user();
-    let org = create_org(&owner.token, "Acme");
-    assert_eq!(add_member(&owner.token, &org, &member.id).status, 200);
-    (owner, member, org)
-}
-
 #[test]
 fn creating_an_organization_makes_the_caller_owner_and_member() {
     let owner = signup_user();
@@ -104,8 +75,7 @@ fn an_avatar_may_be_a_media_object() {
     let r = post("/api/v1/organizations/").token(&owner.token).json(&json!({
         "name": "Media", "description": "with media",
         "avatar_image": {"url": "https://cdn.example.com/a.jpg", "width": 400, "height": 200, "alt_text": "logo", "protected": true}
-    }));
-    assert_eq!(r.status, 200, "{}", r.text);
+    })).expect(200);
     let media = &r.json()["avatar_image_media"];
     assert_eq!(
         (
@@ -159,8 +129,8 @@ fn organization_bodies_are_validated() {
     );
     let r = create(
         json!({"name": "x".repeat(256), "avatar_image": AVATAR, "description": "d".repeat(1001)}),
-    );
-    assert_eq!(r.status, 422);
+    )
+    .expect(422);
     let d = r.json()["detail"].clone();
     assert_eq!(
         (&d[0]["type"], &d[0]["loc"]),
@@ -181,8 +151,7 @@ fn organization_bodies_are_validated() {
         json!(42),
         json!([AVATAR]),
     ] {
-        let r = create(json!({"name": "n", "avatar_image": bad}));
-        assert_eq!(r.status, 422, "{bad}");
+        let r = create(json!({"name": "n", "avatar_image": bad})).expect(422);
         assert_eq!(
             r.json()["detail"][0]["loc"],
             json!(["body", "avatar_image"]),
@@ -256,122 +225,6 @@ fn the_organization_list_shows_members_their_own_and_superusers_all() {
 }
 
 #[test]
-fn the_permission_matrix_holds_for_every_organization_operation() {
-    let (owner, member, org) = org_with_member();
-    let outsider = signup_user();
-    let inactive = signup_user();
-    assert_eq!(add_member(&owner.token, &org, &inactive.id).status, 200);
-    assert_eq!(
-        patch(&format!("/api/v1/users/{}", inactive.id))
-            .token(&superuser_token())
-            .json(&json!({"is_active": false}))
-            .status,
-        200
-    );
-    let p = org_path(&org);
-    let target = signup_user();
-    // (operation, anonymous, outsider, member, owner, inactive, superuser)
-    type Call<'a> = Box<dyn Fn(Option<&str>) -> Resp + 'a>;
-    let with = |req: Req, t: Option<&str>| match t {
-        Some(t) => req.token(t),
-        None => req,
-    };
-    let cases: Vec<(&str, Call, [u16; 6])> = vec![
-        (
-            "read",
-            Box::new(|t| with(get(&p), t).send()),
-            [401, 403, 200, 200, 400, 200],
-        ),
-        (
-            "members",
-            Box::new(|t| with(get(&format!("{p}/members")), t).send()),
-            [401, 403, 200, 200, 400, 200],
-        ),
-        (
-            "update",
-            Box::new(|t| with(put(&p), t).json(&json!({"description": "d"}))),
-            [401, 403, 403, 200, 400, 200],
-        ),
-        (
-            "add member",
-            Box::new(|t| {
-                with(post(&format!("{p}/members")), t)
-                    .json(&json!({"user_id": uuid::Uuid::new_v4()}))
-            }),
-            [401, 403, 403, 404, 400, 404],
-        ),
-        (
-            "remove other",
-            Box::new(|t| with(delete(&format!("{p}/members/{}", target.id)), t).send()),
-            [401, 403, 403, 404, 400, 404],
-        ),
-    ];
-    let su = superuser_token();
-    let tokens = [
-        None,
-        Some(outsider.token.as_str()),
-        Some(member.token.as_str()),
-        Some(owner.token.as_str()),
-        Some(inactive.token.as_str()),
-        Some(su.as_str()),
-    ];
-    for (name, call, expected) in &cases {
-        for (who, (token, status)) in [
-            "anonymous",
-            "outsider",
-            "member",
-            "owner",
-            "inactive",
-            "superuser",
-        ]
-        .iter()
-        .zip(tokens.iter().zip(expected))
-        {
-            let r = call(*token);
-            assert_eq!(r.status, *status, "{name} as {who}: {}", r.text);
-        }
-    }
-    // delete last: outsider and member are refused, the owner succeeds.
-    with(delete(&p), Some(&outsider.token))
-        .send()
-        .assert_detail(403, "Not enough permissions");
-    with(delete(&p), Some(&member.token))
-        .send()
-        .assert_detail(403, "Not enough permissions");
-    with(delete(&p), None)
-        .send()
-        .assert_detail(401, "Not authenticated");
-    with(delete(&p), Some(&owner.token))
-        .send()
-        .assert(200, json!({"message": "Organization deleted successfully"}));
-    let org2 = create_org(&owner.token, "second");
-    delete(&org_path(&org2))
-        .token(&superuser_token())
-        .send()
-        .assert(200, json!({"message": "Organization deleted successfully"}));
-}
-
-#[test]
-fn a_missing_organization_is_a_404_before_any_permission_check() {
-    let outsider = signup_user();
-    let p = format!("/api/v1/organizations/{}", uuid::Uuid::new_v4());
-    for r in [
-        get(&p).token(&outsider.token).send(),
-        put(&p).token(&outsider.token).json(&json!({"name": "x"})),
-        delete(&p).token(&outsider.token).send(),
-        get(&format!("{p}/members")).token(&outsider.token).send(),
-        post(&format!("{p}/members"))
-            .token(&outsider.token)
-            .json(&json!({"user_id": outsider.id})),
-        delete(&format!("{p}/members/{}", outsider.id))
-            .token(&outsider.token)
-            .send(),
-    ] {
-        r.assert_detail(404, "Organization not found");
-    }
-}
-
-#[test]
 fn bad_uuids_in_paths_and_bodies_are_422s() {
     let u = signup_user();
     get("/api/v1/organizations/nope").token(&u.token).send().assert(
@@ -379,8 +232,7 @@ fn bad_uuids_in_paths_and_bodies_are_422s() {
         json!({"detail": [{"type": "uuid_parsing", "loc": ["path", "organization_id"], "msg": "Input should be a valid UUID, invalid character: found `n` at 0", "input": "nope", "ctx": {"error": "invalid character: found `n` at 0"}}]}),
     );
     let org = create_org(&u.token, "x");
-    let r = add_member(&u.token, &org, "12345");
-    assert_eq!(r.status, 422);
+    let r = add_member(&u.token, &org, "12345").expect(422);
     assert_eq!(
         (
             &r.json()["detail"][0]["type"],
@@ -432,8 +284,8 @@ fn updating_the_avatar_replaces_its_row() {
         .to_string();
     let r = put(&org_path(&org))
         .token(&owner.token)
-        .json(&json!({"avatar_image": "https://cdn.example.com/new.webp"}));
-    assert_eq!(r.status, 200, "{}", r.text);
+        .json(&json!({"avatar_image": "https://cdn.example.com/new.webp"}))
+        .expect(200);
     assert_eq!(
         r.json()["avatar_image_url"],
         "https://cdn.example.com/new.webp"
@@ -478,110 +330,12 @@ fn ownership_moves_only_to_a_member_and_the_old_owner_stays_a_member() {
         .token(&owner.token)
         .json(&json!({"name": "mine again"}))
         .assert_detail(403, "Not enough permissions");
-    assert_eq!(
-        get(&p).token(&owner.token).send().status,
-        200,
-        "the old owner is still a member"
-    );
+    get(&p).token(&owner.token).send().expect(200); // the old owner is still a member
     let members = get(&format!("{p}/members"))
         .token(&member.token)
         .send()
         .json();
     assert_eq!(members["count"], 2);
-}
-
-#[test]
-fn members_are_listed_in_the_order_they_joined_with_paging() {
-    let (owner, member, org) = org_with_member();
-    let third = signup_user();
-    let r = add_member(&owner.token, &org, &third.id);
-    assert_eq!(r.status, 200);
-    let body = r.json();
-    let ids: Vec<&str> = body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["user_id"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        ids,
-        [owner.id.as_str(), member.id.as_str(), third.id.as_str()]
-    );
-    assert_eq!(r.json()["count"], 3);
-    let page = get(&format!("{}/members?skip=1&limit=1", org_path(&org)))
-        .token(&member.token)
-        .send()
-        .json();
-    assert_eq!(page["count"], 3);
-    assert_eq!(page["data"].as_array().unwrap().len(), 1);
-    assert_eq!(page["data"][0]["user_id"], member.id);
-    let keys: Vec<&str> = page["data"][0]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(keys, ["user_id", "joined_at", "email", "full_name"]);
-}
-
-#[test]
-fn adding_members_refuses_unknown_users_and_existing_members() {
-    let (owner, member, org) = org_with_member();
-    add_member(&owner.token, &org, &uuid::Uuid::new_v4().to_string())
-        .assert_detail(404, "User not found");
-    add_member(&owner.token, &org, &member.id)
-        .assert_detail(409, "User is already a member of this organization");
-    add_member(&owner.token, &org, &owner.id)
-        .assert_detail(409, "User is already a member of this organization");
-    let other = signup_user();
-    assert_eq!(add_member(&superuser_token(), &org, &other.id).status, 200);
-}
-
-#[test]
-fn removing_members_follows_the_rules() {
-    let (owner, member, org) = org_with_member();
-    let other = signup_user();
-    assert_eq!(add_member(&owner.token, &org, &other.id).status, 200);
-    let p = org_path(&org);
-    delete(&format!("{p}/members/{}", owner.id))
-        .token(&owner.token)
-        .send()
-        .assert_detail(400, "The organization owner cannot be removed");
-    delete(&format!("{p}/members/{}", owner.id))
-        .token(&superuser_token())
-        .send()
-        .assert_detail(400, "The organization owner cannot be removed");
-    delete(&format!("{p}/members/{}", other.id))
-        .token(&member.token)
-        .send()
-        .assert_detail(403, "Not enough permissions");
-    delete(&format!("{p}/members/{}", uuid::Uuid::new_v4()))
-        .token(&owner.token)
-        .send()
-        .assert_detail(404, "User is not a member of this organization");
-    delete(&format!("{p}/members/{}", member.id))
-        .token(&member.token)
-        .send()
-        .assert(200, json!({"message": "Member removed successfully"}));
-    get(&p)
-        .token(&member.token)
-        .send()
-        .assert_detail(403, "Not enough permissions");
-    delete(&format!("{p}/members/{}", member.id))
-        .token(&owner.token)
-        .send()
-        .assert_detail(404, "User is not a member of this organization");
-    delete(&format!("{p}/members/{}", other.id))
-        .token(&owner.token)
-        .send()
-        .assert(200, json!({"message": "Member removed successfully"}));
-    assert_eq!(
-        get(&format!("{p}/members"))
-            .token(&owner.token)
-            .send()
-            .json()["count"],
-        1
-    );
 }
 
 #[test]
@@ -629,12 +383,11 @@ fn a_user_who_owns_an_organization_cannot_be_deleted() {
         .token(&superuser_token())
         .send()
         .assert_detail(409, conflict);
-    assert_eq!(
-        get("/api/v1/users/me").token(&owner.token).send().status,
-        200,
-        "nothing was deleted"
-    );
-    assert_eq!(get(&org_path(&org)).token(&owner.token).send().status, 200);
+    get("/api/v1/users/me")
+        .token(&owner.token)
+        .send()
+        .expect(200); // nothing was deleted
+    get(&org_path(&org)).token(&owner.token).send().expect(200);
 }
 
 #[test]

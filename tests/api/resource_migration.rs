@@ -1,7 +1,6 @@
 //! `POST /organizations/{id}/migrate-resources`: rules, counts, atomicity.
 
 use crate::helpers::*;
-use crate::organizations::create_org;
 use serde_json::{json, Value};
 use users_orgs_api::resources::RESOURCE_TABLES;
 
@@ -37,10 +36,10 @@ fn setup() -> (TestUser, String) {
     let member = signup_user();
     let org = create_org(&owner.token, "Migration target");
     let org_id = org["id"].as_str().unwrap().to_string();
-    let r = post(&format!("/api/v1/organizations/{org_id}/members"))
+    post(&format!("/api/v1/organizations/{org_id}/members"))
         .token(&owner.token)
-        .json(&json!({"user_id": member.id}));
-    assert_eq!(r.status, 200);
+        .json(&json!({"user_id": member.id}))
+        .expect(200);
     (member, org_id)
 }
 
@@ -98,8 +97,8 @@ fn the_request_is_validated() {
         &superuser_token(),
         &org_id,
         &json!({"user_id": "not-a-uuid", "migrate_styles": "sometimes", "migrate_stylists": null}),
-    );
-    assert_eq!(r.status, 422);
+    )
+    .expect(422);
     let d = r.json()["detail"].clone();
     assert_eq!(
         (&d[0]["type"], &d[0]["loc"]),
@@ -137,8 +136,7 @@ fn exactly_the_selected_personal_rows_of_the_user_move_and_a_second_call_moves_n
     sql += &seed("products", &member.id, Some(other_org_id), 6); // already in another organization
     d1(&sql);
     let body = json!({"user_id": member.id, "migrate_products": true, "migrate_styles": true, "migrate_export_configurations": true, "migrate_stylists": true});
-    let r = migrate(&superuser_token(), &org_id, &body);
-    assert_eq!(r.status, 200, "{}", r.text);
+    let r = migrate(&superuser_token(), &org_id, &body).expect(200);
     let b = r.json();
     assert_eq!(
         b["migrated_counts"],
@@ -195,8 +193,7 @@ fn exactly_the_selected_personal_rows_of_the_user_move_and_a_second_call_moves_n
 fn nothing_selected_moves_nothing() {
     let (member, org_id) = setup();
     d1(&seed("products", &member.id, None, 2));
-    let r = migrate(&superuser_token(), &org_id, &json!({"user_id": member.id}));
-    assert_eq!(r.status, 200);
+    let r = migrate(&superuser_token(), &org_id, &json!({"user_id": member.id})).expect(200);
     assert_eq!(
         (
             r.json()["total_migrated"].clone(),

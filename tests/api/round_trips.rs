@@ -2,7 +2,6 @@
 //! caller plus at most one for the data on reads, at most two on writes.
 
 use crate::helpers::*;
-use crate::organizations::create_org;
 use serde_json::json;
 
 fn trips(r: &Resp) -> u32 {

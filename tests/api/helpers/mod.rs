@@ -1,9 +1,12 @@
 //! Starts the worker once per test binary and gives tests an HTTP client.
 //!
-//! `wrangler dev` runs in its own process group under a small bash watchdog that
-//! kills the group when this test process exits (normally, on a panic, or
-//! killed), so no worker outlives the tests. Each run gets a free port and a
-//! fresh `--persist-to` folder with the migrations applied.
+//! The built worker runs in workerd through Miniflare's API
+//! (`scripts/lib/serve.mjs`), in its own process group under a small bash
+//! watchdog that kills the group when this test process exits (normally, on a
+//! panic, or killed), so no worker outlives the tests. Each run gets free ports
+//! and a fresh `--persist-to` folder with the migrations applied. The same
+//! process seeds and reads D1 for the tests ([`d1`]), through the same D1 object
+//! the worker uses: no second process ever opens the SQLite file.
 
 use serde_json::{json, Value};
 use std::io::Read;
@@ -13,6 +16,9 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
+
+mod fixtures;
+pub use fixtures::*;
 
 pub const SUPERUSER_EMAIL: &str = "admin@example.com";
 pub const SUPERUSER_PASSWORD: &str = "first-superuser-pw";
@@ -26,16 +32,11 @@ pub struct TestApp {
     pub base_url: String,
     pub state_dir: PathBuf,
     pub log_path: PathBuf,
+    control_url: String,
     pgid: u32,
 }
 
 static APP: OnceLock<TestApp> = OnceLock::new();
-
-/// `wrangler d1 execute` opens the worker's SQLite file from another process; a
-/// write there while the worker writes makes one of them fail with SQLITE_BUSY
-/// (local only: in production D1 has a single writer). Requests share this lock;
-/// `d1()` takes it alone.
-static LOCAL_DB: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
 extern "C" {
     fn atexit(cb: extern "C" fn()) -> i32;
@@ -50,7 +51,7 @@ extern "C" fn stop_workers() {
         let _ = Command::new("kill")
             .args(["-TERM", "--", &format!("-{pgid}")])
             .status();
-        // KEEP_TEST_STATE=1 keeps the local D1 and the wrangler log for a look afterwards.
+        // KEEP_TEST_STATE=1 keeps the local D1 and the worker log for a look afterwards.
         if std::env::var_os("KEEP_TEST_STATE").is_none() {
             let _ = std::fs::remove_dir_all(&state_dir);
         } else {
@@ -77,17 +78,17 @@ pub fn app() -> &'static TestApp {
 
 fn spawn_app() -> TestApp {
     let vars = [
-        format!("SECRET_KEY:{SECRET_KEY}"),
-        "ENVIRONMENT:local".to_string(),
-        format!("FIRST_SUPERUSER:{SUPERUSER_EMAIL}"),
-        format!("FIRST_SUPERUSER_PASSWORD:{SUPERUSER_PASSWORD}"),
-        format!("PASSWORD_HASH_ITERATIONS:{TEST_ITERATIONS}"),
-        format!("BACKEND_CORS_ORIGINS:{CORS_ORIGIN}"),
+        format!("SECRET_KEY={SECRET_KEY}"),
+        "ENVIRONMENT=local".to_string(),
+        format!("FIRST_SUPERUSER={SUPERUSER_EMAIL}"),
+        format!("FIRST_SUPERUSER_PASSWORD={SUPERUSER_PASSWORD}"),
+        format!("PASSWORD_HASH_ITERATIONS={TEST_ITERATIONS}"),
+        format!("BACKEND_CORS_ORIGINS={CORS_ORIGIN}"),
     ];
     spawn_worker(&vars, 200)
 }
 
-/// Starts a worker with these `--var`s on a fresh local D1 and waits until its
+/// Starts a worker with these `NAME=VALUE` vars on a fresh local D1 and waits until its
 /// health check answers `ready_status`. It is stopped when the tests exit.
 pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
     let dir = project_dir();
@@ -110,21 +111,23 @@ pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
     assert!(status.success(), "applying migrations failed");
 
     let port = free_port();
-    let log_path = state_dir.join("wrangler-dev.log");
-    let var_args: Vec<String> = vars.iter().map(|v| format!("--var '{v}'")).collect();
+    let control_port = free_port();
+    let log_path = state_dir.join("worker.log");
+    let var_args: Vec<String> = vars.iter().map(|v| format!("'{v}'")).collect();
     let script = format!(
         "trap 'kill 0' EXIT; \
-         '{wrangler}' dev --ip 127.0.0.1 --port {port} --persist-to '{state}' \
-           --show-interactive-dev-session=false {vars} > '{log}' 2>&1 & \
+         node scripts/lib/serve.mjs --port {port} --control-port {control_port} --state '{state}' \
+           {vars} > '{log}' 2>&1 & \
          child=$!; \
          while kill -0 {parent} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.5; done",
-        wrangler = wrangler.display(),
         state = state_dir.display(),
         vars = var_args.join(" "),
         log = log_path.display(),
         parent = std::process::id(),
     );
     use std::os::unix::process::CommandExt;
+    // The watchdog ends with this process; its exit status is of no interest.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new("bash")
         .arg("-c")
         .arg(script)
@@ -137,6 +140,7 @@ pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
         .unwrap();
     let app = TestApp {
         base_url: format!("http://127.0.0.1:{port}"),
+        control_url: format!("http://127.0.0.1:{control_port}/d1"),
         state_dir,
         log_path,
         pgid: child.id(),
@@ -166,7 +170,7 @@ pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
             let _ = Command::new("kill")
                 .args(["-TERM", "--", &format!("-{}", app.pgid)])
                 .status();
-            panic!("the worker did not answer within 120 s; wrangler said:\n{log}");
+            panic!("the worker did not answer within 120 s; it said:\n{log}");
         }
         std::thread::sleep(Duration::from_millis(300));
     }
@@ -191,6 +195,17 @@ impl Resp {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+    /// Asserts the status (showing the body if it differs) and hands the response on.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Resp {
+        assert_eq!(self.status, status, "response: {}", self.text);
+        self
+    }
+    /// Asserts 200 and returns the JSON body.
+    #[track_caller]
+    pub fn ok(self) -> Value {
+        self.expect(200).json()
     }
     /// Asserts status and the exact JSON body.
     #[track_caller]
@@ -252,7 +267,6 @@ impl Req {
         self.header("Authorization", &format!("Bearer {token}"))
     }
     pub fn send(self) -> Resp {
-        let _shared = LOCAL_DB.read();
         finish(self.inner.call())
     }
     pub fn json(self, body: &Value) -> Resp {
@@ -304,8 +318,9 @@ pub fn random_email() -> String {
 }
 
 pub fn login(email: &str, password: &str) -> String {
-    let r = post("/api/v1/login/access-token").form(&[("username", email), ("password", password)]);
-    assert_eq!(r.status, 200, "login failed: {}", r.text);
+    let r = post("/api/v1/login/access-token")
+        .form(&[("username", email), ("password", password)])
+        .expect(200);
     r.json()["access_token"].as_str().unwrap().to_string()
 }
 
@@ -328,8 +343,8 @@ pub fn signup_user() -> TestUser {
     let email = random_email();
     let password = "password123".to_string();
     let r = post("/api/v1/users/signup")
-        .json(&json!({"email": email, "password": password, "full_name": "Test User"}));
-    assert_eq!(r.status, 200, "{}", r.text);
+        .json(&json!({"email": email, "password": password, "full_name": "Test User"}))
+        .expect(200);
     let id = r.json()["id"].as_str().unwrap().to_string();
     let token = login(&email, &password);
     TestUser {
@@ -340,83 +355,15 @@ pub fn signup_user() -> TestUser {
     }
 }
 
-/// Runs SQL against the test's local D1 (beside the running worker) and returns the rows.
+/// Runs SQL (one or more statements, as one D1 batch) through the process that
+/// serves the worker, and returns the rows every statement produced.
 pub fn d1(sql: &str) -> Vec<Value> {
-    let app = app();
-    let _alone = LOCAL_DB.write();
-    // The worker may still be writing (D1 persists after it answers): let it settle
-    // before another process opens the file, and again before requests resume.
-    let settle = || std::thread::sleep(Duration::from_millis(300));
-    settle();
-    let wrangler = project_dir().join("node_modules/.bin/wrangler");
-    let sql_file = app
-        .state_dir
-        .join(format!("{}.sql", Uuid::new_v4().simple()));
-    std::fs::write(&sql_file, sql).unwrap();
-    // SQLite refuses a second process while the worker holds the file; D1 rolls the
-    // refused execution back, so it is retried (a few times, with growing pauses).
-    let mut attempt = 0;
-    let out = loop {
-        attempt += 1;
-        let out = run_d1_execute(&wrangler, &app.state_dir, &sql_file);
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let locked = text.contains("internal error")
-            || text.contains("SQLITE_BUSY")
-            || text.contains("database is locked");
-        if out.status.success() || !locked || attempt == 6 {
-            break out;
-        }
-        std::thread::sleep(Duration::from_millis(400 * attempt));
-    };
-    settle();
-    let _ = std::fs::remove_file(&sql_file);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "d1 execute failed: {stdout} {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    v.as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|r| r["results"].as_array().cloned().unwrap_or_default())
-        .collect()
-}
-
-/// One `wrangler d1 execute --file`, in its own process group, waiting for
-/// wrangler's workerd child too: nothing of it holds the SQLite file afterwards.
-fn run_d1_execute(wrangler: &Path, state_dir: &Path, sql_file: &Path) -> std::process::Output {
-    use std::os::unix::process::CommandExt;
-    let child = Command::new(wrangler)
-        .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
-        .arg(state_dir)
-        .arg("--file")
-        .arg(sql_file)
-        .current_dir(project_dir())
-        .env("CI", "true")
-        .process_group(0)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pgid = child.id();
-    let out = child.wait_with_output().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Command::new("kill")
-        .args(["-0", "--", &format!("-{pgid}")])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-        && Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    out
+    let resp = ureq::post(&app().control_url)
+        .timeout(Duration::from_secs(60))
+        .send_string(sql)
+        .unwrap_or_else(|e| panic!("d1 failed: {e}: {sql}"));
+    resp.into_json::<Vec<Value>>()
+        .unwrap_or_else(|e| panic!("d1 answered no JSON: {e}"))
 }
 
 /// The exact 422 item for a missing body field.

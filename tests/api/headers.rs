@@ -1,0 +1,85 @@
+//! CORS, the safety headers and the request id every response carries.
+
+use crate::helpers::*;
+use serde_json::json;
+
+#[test]
+fn cors_answers_preflights_for_allowed_origins_only() {
+    let r = request("OPTIONS", "/api/v1/users/")
+        .header("Origin", CORS_ORIGIN)
+        .header("Access-Control-Request-Method", "POST")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization, content-type",
+        )
+        .send()
+        .expect(200);
+    assert_eq!(r.header("access-control-allow-origin"), Some(CORS_ORIGIN));
+    assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+    assert_eq!(
+        r.header("access-control-allow-headers"),
+        Some("authorization, content-type")
+    );
+    assert!(r
+        .header("access-control-allow-methods")
+        .unwrap()
+        .contains("PATCH"));
+    let r = request("OPTIONS", "/api/v1/users/")
+        .header("Origin", "https://evil.example.com")
+        .header("Access-Control-Request-Method", "POST")
+        .send();
+    r.assert_detail(400, "Disallowed CORS origin");
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    let r = get("/api/v1/utils/health-check/")
+        .header("Origin", CORS_ORIGIN)
+        .send();
+    assert_eq!(r.header("access-control-allow-origin"), Some(CORS_ORIGIN));
+    assert_eq!(r.header("vary"), Some("Origin"));
+    let r = get("/api/v1/utils/health-check/")
+        .header("Origin", "https://evil.example.com")
+        .send();
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    request("OPTIONS", "/api/v1/users/")
+        .send()
+        .assert_detail(405, "Method Not Allowed");
+}
+
+#[test]
+fn every_response_carries_the_safety_headers_and_a_request_id() {
+    for r in [
+        get("/api/v1/utils/health-check/").send(),
+        get("/api/v1/nope").send(),
+        get("/api/v1/users/me").send(),
+        post("/api/v1/users/signup").json(&json!({})),
+    ] {
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{}",
+            r.text
+        );
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        assert!(r.header("x-request-id").is_some());
+    }
+    let r = get("/api/v1/utils/health-check/")
+        .header("X-Request-Id", "client-trace-42")
+        .send();
+    assert_eq!(r.header("x-request-id"), Some("client-trace-42"));
+    let r = get("/api/v1/utils/health-check/")
+        .header("X-Request-Id", "bad id with spaces")
+        .send();
+    assert_ne!(r.header("x-request-id"), Some("bad id with spaces"));
+    let id = format!("trace-{}", uuid::Uuid::new_v4().simple());
+    get("/api/v1/nope").header("X-Request-Id", &id).send();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !std::fs::read_to_string(&app().log_path)
+        .unwrap_or_default()
+        .contains(&format!("request_id={id} GET /api/v1/nope 404"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "request id not in the log"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

@@ -1,0 +1,32 @@
+//! Fixtures made through the public API: organizations and their members.
+
+use super::*;
+use serde_json::{json, Value};
+
+pub const AVATAR: &str = "https://cdn.example.com/avatars/logo.png";
+
+pub fn create_org(token: &str, name: &str) -> Value {
+    post("/api/v1/organizations/")
+        .token(token)
+        .json(&json!({"name": name, "avatar_image": AVATAR}))
+        .ok()
+}
+
+pub fn org_path(org: &Value) -> String {
+    format!("/api/v1/organizations/{}", org["id"].as_str().unwrap())
+}
+
+pub fn add_member(token: &str, org: &Value, user_id: &str) -> Resp {
+    post(&format!("{}/members", org_path(org)))
+        .token(token)
+        .json(&json!({"user_id": user_id}))
+}
+
+/// An organization owned by `owner` with `member` in it.
+pub fn org_with_member() -> (TestUser, TestUser, Value) {
+    let owner = signup_user();
+    let member = signup_user();
+    let org = create_org(&owner.token, "Acme");
+    add_member(&owner.token, &org, &member.id).expect(200);
+    (owner, member, org)
+}
