@@ -7,11 +7,11 @@ PORT ?= 8787
 DEV_STATE ?= .wrangler/state
 WRANGLER := node_modules/.bin/wrangler
 
-.PHONY: help bootstrap build dev test test-unit test-wasm test-api fuzz bench fmt clippy deploy-dry-run clean
+.PHONY: help bootstrap build dev test lint test-unit test-wasm test-api fuzz bench fmt clippy deploy-dry-run clean
 
 help:
 	@echo "make dev    bootstrap, build, migrate a local D1, start wrangler dev on 127.0.0.1:$(PORT)"
-	@echo "make test   bootstrap, build once, run native unit, wasm and HTTP integration tests, and the fuzzer"
+	@echo "make test   bootstrap, build once, lint, run native unit, wasm and HTTP integration tests, and the fuzzer"
 	@echo "make bench  benchmarks (writes bench/results.md)"
 
 bootstrap:
@@ -45,7 +45,7 @@ test-wasm: bootstrap
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$$WASM_BINDGEN_TEST_RUNNER" \
 	cargo test --target wasm32-unknown-unknown --test wasm
 
-# HTTP tests against the built worker under wrangler dev with a fresh local D1.
+# HTTP tests against the built worker in workerd (Miniflare's API) with a fresh local D1.
 test-api:
 	cargo test --test api -- --test-threads=8
 
@@ -60,8 +60,13 @@ bench: build
 fmt:
 	cargo fmt
 
+# Formatting, and clippy for the wasm target and for the native one (unit and HTTP tests, tools).
+lint: clippy
+	cargo fmt --check
+
 clippy:
 	cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+	cargo clippy --all-targets -- -D warnings
 
 # The deployable bundle, built without network access.
 deploy-dry-run: build

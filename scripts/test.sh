@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# `make test` after the build: native unit tests, wasm tests, HTTP tests, fuzzing,
+# `make test` after the build: lint (fmt, clippy), native unit tests, wasm tests, HTTP tests, fuzzing,
 # each printing as it runs; then one closing line with the totals.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-for stage in test-unit test-wasm test-api fuzz; do
+for stage in lint test-unit test-wasm test-api fuzz; do
   make --no-print-directory "$stage" 2>&1 | tee -a "$log" || { status=1; echo "test: $stage failed" >&2; }
 done
 python3 - "$log" "$status" <<'PY'

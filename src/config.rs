@@ -5,47 +5,46 @@
 //! answers 500 and the log says which setting is wrong.
 
 /// The placeholder secrets ship in `.dev.vars.example`; they are fine on a laptop only.
-pub const PLACEHOLDER_SECRET: &str = "changethis";
+pub(crate) const PLACEHOLDER_SECRET: &str = "changethis";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Environment {
+pub(crate) enum Environment {
     Local,
     Staging,
     Production,
 }
 
 #[derive(Debug, Clone)]
-pub struct Config {
-    pub environment: Environment,
+pub(crate) struct Config {
     /// HS256 key for access tokens (`SECRET_KEY`, a secret).
-    pub secret_key: String,
+    pub(crate) secret_key: String,
     /// Access token lifetime (`ACCESS_TOKEN_EXPIRE_MINUTES`, default 8 days).
-    pub access_token_expire_minutes: i64,
+    pub(crate) access_token_expire_minutes: i64,
     /// PBKDF2-HMAC-SHA256 rounds for new hashes (`PASSWORD_HASH_ITERATIONS`, default 600,000).
-    pub password_iterations: u32,
+    pub(crate) password_iterations: u32,
     /// `FIRST_SUPERUSER` / `FIRST_SUPERUSER_PASSWORD`: created once if missing.
-    pub first_superuser: Option<(String, String)>,
+    pub(crate) first_superuser: Option<(String, String)>,
     /// Failed logins allowed per email within the window (`LOGIN_FAILURE_LIMIT`, 10; 0 = off).
-    pub login_failure_limit: u32,
+    pub(crate) login_failure_limit: u32,
     /// The window of both login limits (`LOGIN_FAILURE_WINDOW_SECONDS`, 900).
-    pub login_failure_window_seconds: i64,
+    pub(crate) login_failure_window_seconds: i64,
     /// Failed logins allowed per client address within the window (`LOGIN_IP_FAILURE_LIMIT`, 100; 0 = off).
-    pub login_ip_failure_limit: u32,
+    pub(crate) login_ip_failure_limit: u32,
     /// Signups allowed per client address per hour (`SIGNUP_IP_LIMIT_PER_HOUR`, 30; 0 = off).
-    pub signup_ip_limit_per_hour: u32,
+    pub(crate) signup_ip_limit_per_hour: u32,
     /// Origins allowed by CORS (`BACKEND_CORS_ORIGINS`, comma-separated; `*` for any).
-    pub cors_origins: Vec<String>,
+    pub(crate) cors_origins: Vec<String>,
 }
 
-pub const DEFAULT_ACCESS_TOKEN_EXPIRE_MINUTES: i64 = 60 * 24 * 8;
-pub const DEFAULT_PASSWORD_ITERATIONS: u32 = 600_000;
+pub(crate) const DEFAULT_ACCESS_TOKEN_EXPIRE_MINUTES: i64 = 60 * 24 * 8;
+pub(crate) const DEFAULT_PASSWORD_ITERATIONS: u32 = 600_000;
 /// Bounds on the configured work factor; a stored hash outside them is refused too.
-pub const MIN_PASSWORD_ITERATIONS: u32 = 1_000;
-pub const MAX_PASSWORD_ITERATIONS: u32 = 5_000_000;
+pub(crate) const MIN_PASSWORD_ITERATIONS: u32 = 1_000;
+pub(crate) const MAX_PASSWORD_ITERATIONS: u32 = 5_000_000;
 
 impl Config {
     /// Reads every setting through `get` (a var or secret by name).
-    pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+    pub(crate) fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
         let environment = match get("ENVIRONMENT").as_deref().map(str::trim) {
             None | Some("") | Some("production") => Environment::Production,
             Some("staging") => Environment::Staging,
@@ -99,7 +98,6 @@ impl Config {
             .filter(|o| !o.is_empty())
             .collect();
         Ok(Config {
-            environment,
             secret_key,
             access_token_expire_minutes,
             password_iterations,
@@ -169,7 +167,6 @@ mod tests {
         let c = load(&[("SECRET_KEY", "k")]).unwrap();
         assert_eq!(c.access_token_expire_minutes, 11_520);
         assert_eq!(c.password_iterations, 600_000);
-        assert_eq!(c.environment, Environment::Production);
         assert!(c.first_superuser.is_none());
     }
 

@@ -2,15 +2,16 @@
 //! Pure: `app.rs` applies what these functions decide.
 
 /// Methods a browser may use across origins (every method the API routes).
-pub const ALLOWED_METHODS: &str = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT";
+pub(crate) const ALLOWED_METHODS: &str = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT";
 /// Headers browsers may read from a cross-origin response.
-pub const EXPOSED_HEADERS: &str = "Retry-After, Server-Timing, WWW-Authenticate, X-Request-Id";
+pub(crate) const EXPOSED_HEADERS: &str =
+    "Retry-After, Server-Timing, WWW-Authenticate, X-Request-Id";
 /// How long a browser may cache a preflight answer, in seconds.
-pub const PREFLIGHT_MAX_AGE: &str = "600";
+pub(crate) const PREFLIGHT_MAX_AGE: &str = "600";
 
 /// Whether `origin` may call the API from a browser. `*` in the list allows any
 /// origin; entries compare without case and without a trailing slash.
-pub fn is_allowed(allowed: &[String], origin: &str) -> bool {
+pub(crate) fn is_allowed(allowed: &[String], origin: &str) -> bool {
     let origin = origin.trim_end_matches('/');
     allowed
         .iter()
@@ -18,7 +19,7 @@ pub fn is_allowed(allowed: &[String], origin: &str) -> bool {
 }
 
 /// The answer to an allowed preflight (`OPTIONS` with `Access-Control-Request-Method`).
-pub fn preflight_headers(
+pub(crate) fn preflight_headers(
     origin: &str,
     requested_headers: Option<&str>,
 ) -> Vec<(&'static str, String)> {
@@ -40,7 +41,7 @@ pub fn preflight_headers(
 }
 
 /// The CORS headers of any response to an allowed origin.
-pub fn response_headers(origin: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn response_headers(origin: &str) -> Vec<(&'static str, String)> {
     vec![
         ("Access-Control-Allow-Origin", origin.to_string()),
         ("Access-Control-Allow-Credentials", "true".to_string()),
@@ -51,7 +52,7 @@ pub fn response_headers(origin: &str) -> Vec<(&'static str, String)> {
 
 /// A client's `X-Request-Id` is echoed (and logged) only if it is a short token
 /// of safe characters; otherwise the service makes its own.
-pub fn is_sane_request_id(id: &str) -> bool {
+pub(crate) fn is_sane_request_id(id: &str) -> bool {
     (1..=128).contains(&id.len())
         && id
             .chars()

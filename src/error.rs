@@ -1,18 +1,51 @@
 //! The one error type of the service, its one status map and its two body shapes.
 //!
-//! Every failure a handler can meet is an [`ApiError`]; `app.rs` renders it once.
+//! Every failure a handler can meet is an [`ApiError`]; the envelope (`app`) renders it once.
+//! It sits at the bottom of the crate: it imports nothing of ours.
 //! Bodies follow FastAPI: `{"detail": "<message>"}` for HTTP errors and
 //! `{"detail": [<ValidationErrorItem>, ...]}` for 422. Internal errors carry their
 //! cause for the log line only: the client sees `Internal Server Error`.
 
-use crate::validation::ValidationErrorItem;
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::borrow::Cow;
 
-pub type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
+
+/// One entry of a 422 `detail` list; keys serialize in FastAPI's order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct ValidationErrorItem {
+    #[serde(rename = "type")]
+    pub(crate) kind: &'static str,
+    pub(crate) loc: Vec<Loc>,
+    pub(crate) msg: String,
+    pub(crate) input: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) ctx: Option<Value>,
+}
+
+/// A `loc` item: a name, or an array index / JSON offset as a number.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub(crate) enum Loc {
+    Key(String),
+    Index(usize),
+}
+
+impl From<&str> for Loc {
+    fn from(s: &str) -> Self {
+        Loc::Key(s.to_string())
+    }
+}
+
+impl From<usize> for Loc {
+    fn from(i: usize) -> Self {
+        Loc::Index(i)
+    }
+}
 
 #[derive(Debug)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// A client error with a fixed status and `detail` message (400, 403, 404, 409, ...).
     Http {
         status: u16,
@@ -34,30 +67,30 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn bad_request(detail: impl Into<Cow<'static, str>>) -> Self {
+    pub(crate) fn bad_request(detail: impl Into<Cow<'static, str>>) -> Self {
         Self::http(400, detail)
     }
-    pub fn forbidden(detail: impl Into<Cow<'static, str>>) -> Self {
+    pub(crate) fn forbidden(detail: impl Into<Cow<'static, str>>) -> Self {
         Self::http(403, detail)
     }
-    pub fn not_found(detail: impl Into<Cow<'static, str>>) -> Self {
+    pub(crate) fn not_found(detail: impl Into<Cow<'static, str>>) -> Self {
         Self::http(404, detail)
     }
-    pub fn conflict(detail: impl Into<Cow<'static, str>>) -> Self {
+    pub(crate) fn conflict(detail: impl Into<Cow<'static, str>>) -> Self {
         Self::http(409, detail)
     }
-    pub fn http(status: u16, detail: impl Into<Cow<'static, str>>) -> Self {
+    pub(crate) fn http(status: u16, detail: impl Into<Cow<'static, str>>) -> Self {
         Self::Http {
             status,
             detail: detail.into(),
         }
     }
-    pub fn internal(cause: impl Into<String>) -> Self {
+    pub(crate) fn internal(cause: impl Into<String>) -> Self {
         Self::Internal(cause.into())
     }
 
     /// The one status map.
-    pub fn status(&self) -> u16 {
+    pub(crate) fn status(&self) -> u16 {
         match self {
             Self::Http { status, .. } => *status,
             Self::NotAuthenticated => 401,
@@ -69,7 +102,7 @@ impl ApiError {
     }
 
     /// The JSON body the client sees.
-    pub fn body(&self) -> Value {
+    pub(crate) fn body(&self) -> Value {
         match self {
             Self::Http { detail, .. } => json!({ "detail": detail }),
             Self::NotAuthenticated => json!({ "detail": "Not authenticated" }),
@@ -81,7 +114,7 @@ impl ApiError {
     }
 
     /// Extra headers the status calls for.
-    pub fn headers(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn headers(&self) -> Vec<(&'static str, String)> {
         match self {
             Self::NotAuthenticated => vec![("WWW-Authenticate", "Bearer".into())],
             Self::MethodNotAllowed { allow } => vec![("Allow", allow.clone())],

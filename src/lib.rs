@@ -1,24 +1,34 @@
 //! Users & Organizations API: a Cloudflare Worker in Rust, with D1 for storage.
 //!
-//! `lib.rs` only receives the request; `app.rs` holds the route table and the
-//! HTTP envelope; each feature lives in its own folder (`routes.rs` for the
-//! handlers, `models.rs` for request/response shapes, `repo.rs` for its SQL).
+//! Layers, each importing only those below it:
+//!
+//! - `lib.rs` receives the request; `app` holds the route table and the envelope;
+//! - the features (`auth`, `users`, `organizations`, `memberships`,
+//!   `resource_migration`, `utils`, `openapi`): `routes.rs` for the handlers,
+//!   `models.rs` for request and response shapes, `repo.rs` for their SQL;
+//! - `access`: the access levels a handler declares (it reads through the repos);
+//! - `http` (request context, typed inputs, responses), `lists`, `rate_limits`;
+//! - `db`, `validation`, `config`, `cors`, `clock`, `ids`, `resources`, `error`.
 
-pub mod app;
+mod access;
+mod app;
 pub mod auth;
-pub mod config;
-pub mod cors;
-pub mod db;
-pub mod error;
-pub mod memberships;
-pub mod openapi;
-pub mod organizations;
-pub mod rate_limits;
-pub mod resource_migration;
+mod clock;
+mod config;
+mod cors;
+mod db;
+mod error;
+mod http;
+mod ids;
+mod lists;
+mod memberships;
+mod openapi;
+mod organizations;
+mod rate_limits;
+mod resource_migration;
 pub mod resources;
-pub mod time;
-pub mod users;
-pub mod utils;
+mod users;
+mod utils;
 pub mod validation;
 
 use worker::{event, Context, Env, Request, Response, Result};

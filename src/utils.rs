@@ -1,11 +1,17 @@
 //! `/utils` (origin: `api/routes/utils.py`).
 
-use crate::app::{json_ok, Ctx};
+use crate::access::Public;
 use crate::error::ApiResult;
+use crate::http::{json_ok, Ctx};
+use serde::Deserialize;
 use worker::Response;
 
+#[derive(Deserialize)]
+struct One {}
+
 /// Health Check: `true` once D1 answers a query.
-pub async fn health_check(cx: Ctx) -> ApiResult<Response> {
-    let one: Option<serde_json::Value> = cx.db.first(cx.db.stmt("select 1 as ok", &[])?).await?;
-    json_ok(&one.is_some())
+pub(crate) async fn health_check(cx: Ctx, _: Public, _: ()) -> ApiResult<Response> {
+    let mut b = cx.db.batch();
+    let one = b.query::<One>("select 1 as ok", &[])?;
+    json_ok(&b.run().await?.exists(one)?)
 }

@@ -1,6 +1,17 @@
-//! Authentication: password hashing, tokens, the current user, and login.
+//! Authentication: password hashing, tokens, the caller checks, and login.
 
-pub mod current_user;
+pub(crate) mod current_user;
+pub(crate) mod form;
 pub mod jwt;
 pub mod password;
-pub mod routes;
+pub(crate) mod routes;
+mod service;
+
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+
+/// A new hash of `password` at the configured work factor.
+pub(crate) fn hash_password(config: &Config, password: &str) -> ApiResult<String> {
+    password::hash_password(password, config.password_iterations)
+        .map_err(|e| ApiError::internal(format!("getrandom: {e}")))
+}

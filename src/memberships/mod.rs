@@ -1,7 +1,6 @@
-//! Organization membership: who belongs to an organization, and the access rules
-//! (owner, member, superuser) every organization operation checks.
+//! Organization membership: who belongs to an organization. The rules of who
+//! may change it are access levels (`crate::access::org`).
 
-pub mod access;
-pub mod models;
-pub mod repo;
-pub mod routes;
+pub(crate) mod models;
+pub(crate) mod repo;
+pub(crate) mod routes;

@@ -1,5 +1,6 @@
 //! Membership shapes.
 
+use crate::http::input::Body;
 use crate::validation::{uuid, Validator};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -7,28 +8,25 @@ use uuid::Uuid;
 
 /// `OrganizationMemberPublic`, as the members query returns it.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct OrganizationMemberPublic {
-    pub user_id: String,
-    pub joined_at: String,
-    pub email: String,
-    pub full_name: Option<String>,
-}
-
-/// `OrganizationMembersPublic`.
-#[derive(Debug, Serialize)]
-pub struct OrganizationMembersPublic {
-    pub data: Vec<OrganizationMemberPublic>,
-    pub count: i64,
+pub(crate) struct OrganizationMemberPublic {
+    pub(crate) user_id: String,
+    pub(crate) joined_at: String,
+    pub(crate) email: String,
+    pub(crate) full_name: Option<String>,
 }
 
 /// `AddMemberRequest`.
-pub struct AddMemberRequest {
-    pub user_id: Uuid,
+pub(crate) struct AddMemberRequest {
+    pub(crate) user_id: Uuid,
 }
 
-impl AddMemberRequest {
-    pub fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
+impl Body for AddMemberRequest {
+    fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
         let user_id = v.required(b, "user_id", uuid);
         Some(AddMemberRequest { user_id: user_id? })
+    }
+
+    fn subject(&self) -> Option<Uuid> {
+        Some(self.user_id)
     }
 }

@@ -8,16 +8,16 @@ use sha2::{Digest, Sha256};
 
 /// An avatar as the client sent it, checked.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct MediaInput {
-    pub url: String,
-    pub width: Option<i64>,
-    pub height: Option<i64>,
-    pub duration: Option<f64>,
-    pub alt_text: Option<String>,
-    pub caption: Option<String>,
-    pub color_profile: Option<String>,
-    pub dominant_color: Option<String>,
-    pub protected: bool,
+pub(crate) struct MediaInput {
+    pub(crate) url: String,
+    pub(crate) width: Option<i64>,
+    pub(crate) height: Option<i64>,
+    pub(crate) duration: Option<f64>,
+    pub(crate) alt_text: Option<String>,
+    pub(crate) caption: Option<String>,
+    pub(crate) color_profile: Option<String>,
+    pub(crate) dominant_color: Option<String>,
+    pub(crate) protected: bool,
 }
 
 fn url_error() -> Fail {
@@ -29,7 +29,7 @@ fn url_error() -> Fail {
 }
 
 /// Only absolute http(s) URLs with a host are accepted.
-pub fn is_http_url(s: &str) -> bool {
+pub(crate) fn is_http_url(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
     let rest = lower
         .strip_prefix("https://")
@@ -41,7 +41,7 @@ pub fn is_http_url(s: &str) -> bool {
 }
 
 /// Parses `avatar_image` (already known to be present and not null).
-pub fn parse_avatar(v: &mut Validator, value: &Value) -> Option<MediaInput> {
+pub(crate) fn parse_avatar(v: &mut Validator, value: &Value) -> Option<MediaInput> {
     let loc = |field: Option<&str>| {
         let mut l = vec!["body".into(), "avatar_image".into()];
         if let Some(f) = field {
@@ -74,7 +74,7 @@ pub fn parse_avatar(v: &mut Validator, value: &Value) -> Option<MediaInput> {
 fn parse_media_object(
     v: &mut Validator,
     m: &Map<String, Value>,
-    loc: &dyn Fn(Option<&str>) -> Vec<crate::validation::Loc>,
+    loc: &dyn Fn(Option<&str>) -> Vec<crate::error::Loc>,
 ) -> Option<MediaInput> {
     let mut field = |name: &str, conv: &dyn Fn(&Value) -> Result<Value, Fail>| -> Patch<Value> {
         match m.get(name) {
@@ -146,25 +146,25 @@ fn parse_media_object(
 
 /// A `media_resources` row; also the shape of `MediaResourcePublic`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct MediaResource {
-    pub id: String,
-    pub created_at: String,
-    pub url: String,
-    pub resource_type: String,
-    pub content_hash: String,
-    pub extension: String,
-    pub file_size: i64,
-    pub width: Option<i64>,
-    pub height: Option<i64>,
-    pub duration: Option<f64>,
-    pub aspect_ratio: Option<f64>,
-    pub orientation: Option<String>,
-    pub alt_text: Option<String>,
-    pub caption: Option<String>,
-    pub color_profile: Option<String>,
-    pub dominant_color: Option<String>,
+pub(crate) struct MediaResource {
+    pub(crate) id: String,
+    pub(crate) created_at: String,
+    pub(crate) url: String,
+    pub(crate) resource_type: String,
+    pub(crate) content_hash: String,
+    pub(crate) extension: String,
+    pub(crate) file_size: i64,
+    pub(crate) width: Option<i64>,
+    pub(crate) height: Option<i64>,
+    pub(crate) duration: Option<f64>,
+    pub(crate) aspect_ratio: Option<f64>,
+    pub(crate) orientation: Option<String>,
+    pub(crate) alt_text: Option<String>,
+    pub(crate) caption: Option<String>,
+    pub(crate) color_profile: Option<String>,
+    pub(crate) dominant_color: Option<String>,
     #[serde(deserialize_with = "int_bool", serialize_with = "plain_bool")]
-    pub protected: bool,
+    pub(crate) protected: bool,
 }
 
 fn int_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
@@ -176,7 +176,7 @@ fn plain_bool<S: serde::Serializer>(b: &bool, s: S) -> Result<S::Ok, S::Error> {
 }
 
 /// The extension of the URL's path, lower-cased (`""` when there is none).
-pub fn extension_of(url: &str) -> String {
+pub(crate) fn extension_of(url: &str) -> String {
     let path = url.split(['?', '#']).next().unwrap_or("");
     let after_host = path.splitn(4, '/').nth(3).unwrap_or("");
     let last = after_host.rsplit('/').next().unwrap_or("");
@@ -204,7 +204,7 @@ fn resource_type_of(ext: &str) -> &'static str {
 
 impl MediaResource {
     /// The row to store for `input`, with what can be derived from it.
-    pub fn from_input(input: &MediaInput, id: String, now: &str) -> MediaResource {
+    pub(crate) fn from_input(input: &MediaInput, id: String, now: &str) -> MediaResource {
         let extension = extension_of(&input.url);
         let (aspect_ratio, orientation) = match (input.width, input.height) {
             (Some(w), Some(h)) if w > 0 && h > 0 => {

@@ -1,6 +1,6 @@
 //! Organizations: create, list, read, update (with ownership transfer), delete.
 
-pub mod media;
-pub mod models;
-pub mod repo;
-pub mod routes;
+pub(crate) mod media;
+pub(crate) mod models;
+pub(crate) mod repo;
+pub(crate) mod routes;

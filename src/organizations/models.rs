@@ -1,46 +1,47 @@
 //! Organizations: the stored row, the public shapes and the request bodies.
 
 use super::media::{parse_avatar, MediaInput, MediaResource};
+use crate::http::input::Body;
 use crate::validation::{integer, string, uuid, Fail, Patch, Validator};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-pub const NAME_MAX: usize = 255;
-pub const DESCRIPTION_MAX: usize = 1000;
-pub const DEFAULT_REWORK_AVAILABLE: i64 = 2;
+pub(crate) const NAME_MAX: usize = 255;
+pub(crate) const DESCRIPTION_MAX: usize = 1000;
+pub(crate) const DEFAULT_REWORK_AVAILABLE: i64 = 2;
 
 /// An `organizations` row joined with its avatar (`m_*` columns, null without one).
 #[derive(Debug, Clone, Deserialize)]
-pub struct OrganizationRow {
-    pub id: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub rework_available: i64,
-    pub owner_id: String,
-    pub created_at: String,
-    pub updated_at: String,
-    pub avatar_media_id: Option<String>,
-    pub m_created_at: Option<String>,
-    pub m_url: Option<String>,
-    pub m_resource_type: Option<String>,
-    pub m_content_hash: Option<String>,
-    pub m_extension: Option<String>,
-    pub m_file_size: Option<i64>,
-    pub m_width: Option<i64>,
-    pub m_height: Option<i64>,
-    pub m_duration: Option<f64>,
-    pub m_aspect_ratio: Option<f64>,
-    pub m_orientation: Option<String>,
-    pub m_alt_text: Option<String>,
-    pub m_caption: Option<String>,
-    pub m_color_profile: Option<String>,
-    pub m_dominant_color: Option<String>,
-    pub m_protected: Option<i64>,
+pub(crate) struct OrganizationRow {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) rework_available: i64,
+    pub(crate) owner_id: String,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+    pub(crate) avatar_media_id: Option<String>,
+    pub(crate) m_created_at: Option<String>,
+    pub(crate) m_url: Option<String>,
+    pub(crate) m_resource_type: Option<String>,
+    pub(crate) m_content_hash: Option<String>,
+    pub(crate) m_extension: Option<String>,
+    pub(crate) m_file_size: Option<i64>,
+    pub(crate) m_width: Option<i64>,
+    pub(crate) m_height: Option<i64>,
+    pub(crate) m_duration: Option<f64>,
+    pub(crate) m_aspect_ratio: Option<f64>,
+    pub(crate) m_orientation: Option<String>,
+    pub(crate) m_alt_text: Option<String>,
+    pub(crate) m_caption: Option<String>,
+    pub(crate) m_color_profile: Option<String>,
+    pub(crate) m_dominant_color: Option<String>,
+    pub(crate) m_protected: Option<i64>,
 }
 
 impl OrganizationRow {
-    pub fn avatar(&self) -> Option<MediaResource> {
+    pub(crate) fn avatar(&self) -> Option<MediaResource> {
         Some(MediaResource {
             id: self.avatar_media_id.clone()?,
             created_at: self.m_created_at.clone()?,
@@ -65,16 +66,16 @@ impl OrganizationRow {
 
 /// `OrganizationPublic`.
 #[derive(Debug, Serialize)]
-pub struct OrganizationPublic {
-    pub id: String,
-    pub created_at: String,
-    pub updated_at: String,
-    pub name: String,
-    pub avatar_image_url: String,
-    pub avatar_image_media: Option<MediaResource>,
-    pub description: Option<String>,
-    pub rework_available: i64,
-    pub owner_id: String,
+pub(crate) struct OrganizationPublic {
+    pub(crate) id: String,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+    pub(crate) name: String,
+    pub(crate) avatar_image_url: String,
+    pub(crate) avatar_image_media: Option<MediaResource>,
+    pub(crate) description: Option<String>,
+    pub(crate) rework_available: i64,
+    pub(crate) owner_id: String,
 }
 
 impl From<OrganizationRow> for OrganizationPublic {
@@ -94,24 +95,13 @@ impl From<OrganizationRow> for OrganizationPublic {
     }
 }
 
-/// `OrganizationsPublic`.
-#[derive(Debug, Serialize)]
-pub struct OrganizationsPublic {
-    pub data: Vec<OrganizationPublic>,
-    pub count: i64,
-}
-
 fn avatar_field(v: &mut Validator, b: &Map<String, Value>, required: bool) -> Patch<MediaInput> {
     match b.get("avatar_image") {
         None if required => {
-            v.push(
-                vec!["body".into(), "avatar_image".into()],
+            v.body_field_error(
+                "avatar_image",
                 Value::Object(b.clone()),
-                Fail {
-                    kind: "missing",
-                    msg: "Field required".into(),
-                    ctx: None,
-                },
+                Fail::new("missing", "Field required"),
             );
             Patch::Absent
         }
@@ -126,15 +116,15 @@ fn avatar_field(v: &mut Validator, b: &Map<String, Value>, required: bool) -> Pa
 
 /// `OrganizationCreate`.
 #[derive(Debug)]
-pub struct OrganizationCreate {
-    pub name: String,
-    pub avatar: MediaInput,
-    pub description: Option<String>,
-    pub rework_available: Option<i64>,
+pub(crate) struct OrganizationCreate {
+    pub(crate) name: String,
+    pub(crate) avatar: MediaInput,
+    pub(crate) description: Option<String>,
+    pub(crate) rework_available: Option<i64>,
 }
 
-impl OrganizationCreate {
-    pub fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
+impl Body for OrganizationCreate {
+    fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
         let name = v.required(b, "name", string(None, Some(NAME_MAX)));
         let avatar = avatar_field(v, b, true);
         let description = v.nullable(b, "description", string(None, Some(DESCRIPTION_MAX)));
@@ -150,16 +140,21 @@ impl OrganizationCreate {
 
 /// `OrganizationUpdate`: only the keys present change.
 #[derive(Debug)]
-pub struct OrganizationUpdate {
-    pub name: Option<String>,
-    pub avatar: Option<MediaInput>,
-    pub description: Patch<String>,
-    pub rework_available: Option<i64>,
-    pub owner_id: Option<Uuid>,
+pub(crate) struct OrganizationUpdate {
+    pub(crate) name: Option<String>,
+    pub(crate) avatar: Option<MediaInput>,
+    pub(crate) description: Patch<String>,
+    pub(crate) rework_available: Option<i64>,
+    pub(crate) owner_id: Option<Uuid>,
 }
 
-impl OrganizationUpdate {
-    pub fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
+impl Body for OrganizationUpdate {
+    /// A transfer names the new owner: the access check loads them.
+    fn subject(&self) -> Option<Uuid> {
+        self.owner_id
+    }
+
+    fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
         let name = v.nullable(b, "name", string(None, Some(NAME_MAX)));
         let avatar = avatar_field(v, b, false);
         let description = v.nullable(b, "description", string(None, Some(DESCRIPTION_MAX)));

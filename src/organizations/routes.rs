@@ -2,100 +2,99 @@
 
 use super::media::MediaResource;
 use super::models::{
-    OrganizationCreate, OrganizationPublic, OrganizationUpdate, OrganizationsPublic,
+    OrganizationCreate, OrganizationPublic, OrganizationRow, OrganizationUpdate,
     DEFAULT_REWORK_AVAILABLE,
 };
-use super::repo::{self, NewOrganization, OrganizationChanges, UpdateOutcome};
-use crate::app::{json_ok, now_iso, Ctx};
-use crate::auth::current_user::{
-    authorize_with, current_user, token_claims, NOT_ENOUGH_PRIVILEGES,
-};
+use super::repo::{self, NewOrganization, OrganizationChanges};
+use crate::access::org::{OrgMember, OrgOwner};
+use crate::access::{Caller, Gate};
+use crate::auth::current_user::NOT_ENOUGH_PRIVILEGES;
+use crate::clock::now_iso;
 use crate::error::{ApiError, ApiResult};
-use crate::memberships::access::OrgAccess;
-use crate::users::models::Message;
-use crate::validation::{checked, Validator};
-use uuid::Uuid;
+use crate::http::input::{Json, OrgPath};
+use crate::http::{json_ok, message, Ctx};
+use crate::ids::new_id;
+use crate::lists::{Page, Search};
+use crate::users::models::UserRow;
 use worker::Response;
 
 const NEW_OWNER_NOT_MEMBER: &str = "The new owner must be a member of the organization";
 
-fn new_id() -> String {
-    Uuid::new_v4().hyphenated().to_string()
+/// `rework_available` is for superusers to set.
+fn may_set_rework(caller: &UserRow, rework_available: Option<i64>) -> ApiResult<()> {
+    if rework_available.is_some() && !caller.is_superuser() {
+        return Err(ApiError::forbidden(NOT_ENOUGH_PRIVILEGES));
+    }
+    Ok(())
+}
+
+fn public(row: OrganizationRow) -> ApiResult<Response> {
+    json_ok(&OrganizationPublic::from(row))
 }
 
 /// Create Organization: the caller becomes its owner and first member.
-pub async fn create_organization(cx: Ctx) -> ApiResult<Response> {
-    let me = current_user(&cx).await?;
-    let input = cx.body(OrganizationCreate::parse)?;
-    if input.rework_available.is_some() && !me.is_superuser() {
-        return Err(ApiError::forbidden(NOT_ENOUGH_PRIVILEGES));
-    }
+pub(crate) async fn create_organization(
+    cx: Ctx,
+    Caller(me): Caller,
+    Json(input): Json<OrganizationCreate>,
+) -> ApiResult<Response> {
+    may_set_rework(&me, input.rework_available)?;
     let now = now_iso();
     let avatar = MediaResource::from_input(&input.avatar, new_id(), &now);
-    let id = new_id();
     let org = NewOrganization {
-        id: &id,
+        id: &new_id(),
         name: &input.name,
         description: input.description.as_deref(),
         rework_available: input.rework_available.unwrap_or(DEFAULT_REWORK_AVAILABLE),
         owner_id: &me.id,
         now: &now,
     };
-    let row = repo::create_organization(&cx.db, &org, &avatar).await?;
-    json_ok(&OrganizationPublic::from(row))
+    let mut b = cx.db.batch();
+    let row = repo::create(&mut b, &org, &avatar)?;
+    let r = b.run().await?;
+    public(
+        r.first(row)?
+            .ok_or_else(|| ApiError::internal("organization missing after insert"))?,
+    )
 }
 
 /// Read Organizations: members see their organizations, superusers all.
 /// One D1 round trip: the caller and the page are read together.
-pub async fn read_organizations(cx: Ctx) -> ApiResult<Response> {
-    let claims = token_claims(&cx)?;
-    let mut v = Validator::new();
-    let page = cx.page(&mut v);
-    let search = cx.search();
-    let caller_id = claims.user_id.hyphenated().to_string();
-    let (_, results) = authorize_with(&cx, &claims, v, false, |db| {
-        let page = checked(page)?;
-        Ok(repo::list_organizations_statements(
-            db,
-            &caller_id,
-            page.skip,
-            page.limit,
-            search.as_deref(),
-        )?)
-    })
-    .await?;
-    let (orgs, count) = repo::list_organizations_from(&results)?;
-    json_ok(&OrganizationsPublic {
-        data: orgs.into_iter().map(OrganizationPublic::from).collect(),
-        count,
-    })
+pub(crate) async fn read_organizations(
+    cx: Ctx,
+    gate: Gate<Caller>,
+    (page, search): (Page, Search),
+) -> ApiResult<Response> {
+    let (_, r, list) = gate
+        .open_with(&cx.db, |b, caller_id| {
+            repo::list(b, caller_id, page, &search)
+        })
+        .await?;
+    json_ok(&list.read(&r)?.map(OrganizationPublic::from))
 }
 
 /// Read Organization: members and superusers.
-pub async fn read_organization(cx: Ctx) -> ApiResult<Response> {
-    let claims = token_claims(&cx)?;
-    let mut v = Validator::new();
-    let org_id = v.path_uuid("organization_id", cx.param("organization_id"));
-    let access = OrgAccess::authorize(&cx, claims, v, org_id, None, false).await?;
-    access.require_member()?;
-    json_ok(&OrganizationPublic::from(access.org))
+pub(crate) async fn read_organization(
+    _: Ctx,
+    access: OrgMember,
+    _: OrgPath,
+) -> ApiResult<Response> {
+    public(access.org.clone())
 }
 
 /// Update Organization: the owner and superusers; `owner_id` transfers ownership
 /// to a member (the old owner stays a member).
-pub async fn update_organization(cx: Ctx) -> ApiResult<Response> {
-    let claims = token_claims(&cx)?;
-    let mut v = Validator::new();
-    let org_id = v.path_uuid("organization_id", cx.param("organization_id"));
-    let input = cx.parse_body(&mut v, OrganizationUpdate::parse)?;
-    let owner_id = input.as_ref().and_then(|i| i.owner_id);
-    let access = OrgAccess::authorize(&cx, claims, v, org_id, owner_id, false).await?;
-    let input = checked(input)?;
-    access.require_owner()?;
-    if input.rework_available.is_some() && !access.caller.is_superuser() {
-        return Err(ApiError::forbidden(NOT_ENOUGH_PRIVILEGES));
-    }
-    if input.owner_id.is_some() && !access.subject()?.is_member {
+pub(crate) async fn update_organization(
+    cx: Ctx,
+    access: OrgOwner,
+    (_, Json(input)): (OrgPath, Json<OrganizationUpdate>),
+) -> ApiResult<Response> {
+    may_set_rework(&access.caller, input.rework_available)?;
+    let new_owner = match input.owner_id {
+        Some(_) => Some(access.subject()?),
+        None => None,
+    };
+    if new_owner.is_some_and(|s| !s.is_member) {
         return Err(ApiError::bad_request(NEW_OWNER_NOT_MEMBER));
     }
     let now = now_iso();
@@ -107,34 +106,33 @@ pub async fn update_organization(cx: Ctx) -> ApiResult<Response> {
         name: input.name.as_deref(),
         description: &input.description,
         rework_available: input.rework_available,
-        owner_id: access.subject.as_ref().map(|s| s.id.as_str()),
-        avatar: avatar
-            .as_ref()
-            .map(|m| (m, access.org.avatar_media_id.as_deref())),
+        owner_id: new_owner.map(|s| s.id.as_str()),
+        avatar: avatar.as_ref(),
         now: &now,
     };
-    match repo::update_organization(&cx.db, &access.org.id, &changes).await? {
-        UpdateOutcome::Updated(row) => json_ok(&OrganizationPublic::from(*row)),
-        UpdateOutcome::NewOwnerNotMember => Err(ApiError::bad_request(NEW_OWNER_NOT_MEMBER)),
-        UpdateOutcome::Gone => Err(ApiError::not_found("Organization not found")),
+    let mut b = cx.db.batch();
+    let updated = repo::update(&mut b, &access, &changes)?;
+    let r = b.run().await?;
+    let row = r.first(updated.row)?;
+    match row {
+        None => Err(ApiError::not_found("Organization not found")),
+        // The new owner left between the check and the write: nothing changed.
+        Some(_) if r.changes(updated.changed)? == 0 => {
+            Err(ApiError::bad_request(NEW_OWNER_NOT_MEMBER))
+        }
+        Some(row) => public(row),
     }
 }
 
 /// Delete Organization: the owner and superusers. Memberships go with it; its
 /// resources return to their creators' personal scope.
-pub async fn delete_organization(cx: Ctx) -> ApiResult<Response> {
-    let claims = token_claims(&cx)?;
-    let mut v = Validator::new();
-    let org_id = v.path_uuid("organization_id", cx.param("organization_id"));
-    let access = OrgAccess::authorize(&cx, claims, v, org_id, None, false).await?;
-    access.require_owner()?;
-    repo::delete_organization(
-        &cx.db,
-        &access.org.id,
-        access.org.avatar_media_id.as_deref(),
-    )
-    .await?;
-    json_ok(&Message {
-        message: "Organization deleted successfully",
-    })
+pub(crate) async fn delete_organization(
+    cx: Ctx,
+    access: OrgOwner,
+    _: OrgPath,
+) -> ApiResult<Response> {
+    let mut b = cx.db.batch();
+    repo::delete(&mut b, &access)?;
+    b.run().await?;
+    message("Organization deleted successfully")
 }

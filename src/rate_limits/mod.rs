@@ -4,60 +4,63 @@
 //! Reads are statements for the caller's batch, so a limit check costs no round
 //! trip of its own; events are written in the same batch as what they count.
 
-use crate::db::{rows, Db, DbError};
+use crate::db::{Batch, Db, DbResult, Rows, Write};
 use crate::error::{ApiError, ApiResult};
 use serde::Deserialize;
-use worker::{D1PreparedStatement, D1Result};
 
 /// At most `limit` events per `seconds`; a limit of 0 is off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limit {
-    pub limit: u32,
-    pub seconds: i64,
+pub(crate) struct Limit {
+    pub(crate) limit: u32,
+    pub(crate) seconds: i64,
 }
 
 impl Limit {
-    pub fn is_on(&self) -> bool {
+    pub(crate) fn is_on(&self) -> bool {
         self.limit > 0
     }
 }
 
 /// The rate-limit key of a login email (emails compare without case).
-pub fn email_key(email: &str) -> String {
+pub(crate) fn email_key(email: &str) -> String {
     format!("login-email:{}", email.trim().to_lowercase())
 }
 
-pub fn login_ip_key(ip: &str) -> String {
+pub(crate) fn login_ip_key(ip: &str) -> String {
     format!("login-ip:{ip}")
 }
 
-pub fn signup_ip_key(ip: &str) -> String {
+pub(crate) fn signup_ip_key(ip: &str) -> String {
     format!("signup-ip:{ip}")
 }
 
 /// How many events `key` has in the window ending `now`, and the oldest of them.
-pub fn count_statement(
-    db: &Db,
+pub(crate) fn count(
+    b: &mut Batch<'_>,
     key: &str,
     limit: Limit,
     now: i64,
-) -> Result<D1PreparedStatement, DbError> {
-    db.stmt(
+) -> DbResult<Rows<Counted>> {
+    b.query(
         "select count(*) as count, min(at) as oldest from rate_limit_events where key = ?1 and at > ?2",
         &[key.into(), (now - limit.seconds).into()],
     )
 }
 
 #[derive(Deserialize)]
-struct Counted {
+pub(crate) struct Counted {
     count: i64,
     oldest: Option<i64>,
 }
 
 /// The number of events counted, or `Err(429)` with `Retry-After` when it
 /// reaches the limit.
-pub fn check(result: &D1Result, limit: Limit, now: i64, detail: &'static str) -> ApiResult<i64> {
-    let counted = rows::<Counted>(result)?.into_iter().next();
+pub(crate) fn check(
+    counted: Option<Counted>,
+    limit: Limit,
+    now: i64,
+    detail: &'static str,
+) -> ApiResult<i64> {
     let Some(Counted {
         count,
         oldest: Some(oldest),
@@ -74,33 +77,41 @@ pub fn check(result: &D1Result, limit: Limit, now: i64, detail: &'static str) ->
     Ok(count)
 }
 
-/// Seconds until the oldest event leaves the window (at least 1).
-pub fn retry_after(oldest: i64, window: i64, now: i64) -> u64 {
-    (oldest + window - now).max(1) as u64
-}
-
-/// Records one event for `key` and prunes its events older than the window.
-pub fn record_statements(
+/// Counts `key`'s events in one round trip and refuses with 429 at the limit.
+pub(crate) async fn enforce(
     db: &Db,
     key: &str,
     limit: Limit,
     now: i64,
-) -> Result<Vec<D1PreparedStatement>, DbError> {
-    Ok(vec![
-        db.stmt(
-            "delete from rate_limit_events where key = ?1 and at <= ?2",
-            &[key.into(), (now - limit.seconds).into()],
-        )?,
-        db.stmt(
-            "insert into rate_limit_events (key, at) values (?1, ?2)",
-            &[key.into(), now.into()],
-        )?,
-    ])
+    detail: &'static str,
+) -> ApiResult<()> {
+    let mut b = db.batch();
+    let counted = count(&mut b, key, limit, now)?;
+    let r = b.run().await?;
+    check(r.first(counted)?, limit, now, detail).map(|_| ())
+}
+
+/// Seconds until the oldest event leaves the window (at least 1).
+pub(crate) fn retry_after(oldest: i64, window: i64, now: i64) -> u64 {
+    (oldest + window - now).max(1) as u64
+}
+
+/// Records one event for `key` and prunes its events older than the window.
+pub(crate) fn record(b: &mut Batch<'_>, key: &str, limit: Limit, now: i64) -> DbResult<()> {
+    let _ = b.write(
+        "delete from rate_limit_events where key = ?1 and at <= ?2",
+        &[key.into(), (now - limit.seconds).into()],
+    )?;
+    let _ = b.write(
+        "insert into rate_limit_events (key, at) values (?1, ?2)",
+        &[key.into(), now.into()],
+    )?;
+    Ok(())
 }
 
 /// Forgets every event of `key` (a successful login clears its email's failures).
-pub fn clear_statement(db: &Db, key: &str) -> Result<D1PreparedStatement, DbError> {
-    db.stmt(
+pub(crate) fn clear(b: &mut Batch<'_>, key: &str) -> DbResult<Write> {
+    b.write(
         "delete from rate_limit_events where key = ?1",
         &[key.into()],
     )

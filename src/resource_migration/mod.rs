@@ -2,6 +2,6 @@
 //! an organization, every selected type in one D1 batch (all or nothing).
 //! Named so as not to be confused with the schema's `migrations/`.
 
-pub mod models;
-pub mod repo;
-pub mod routes;
+pub(crate) mod models;
+pub(crate) mod repo;
+pub(crate) mod routes;

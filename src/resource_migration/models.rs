@@ -1,19 +1,22 @@
-//! `ResourceMigrationRequest` / `ResourceMigrationResponse`.
+//! `ResourceMigrationRequest` / `ResourceMigrationResponse`. Both follow
+//! [`RESOURCE_TABLES`]: one `migrate_<table>` flag and one count per table.
 
+use crate::http::input::Body;
 use crate::resources::RESOURCE_TABLES;
 use crate::validation::{boolean, uuid, Validator};
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-pub struct ResourceMigrationRequest {
-    pub user_id: Uuid,
+pub(crate) struct ResourceMigrationRequest {
+    pub(crate) user_id: Uuid,
     /// The tables selected, in `RESOURCE_TABLES` order.
-    pub tables: Vec<&'static str>,
+    pub(crate) tables: Vec<&'static str>,
 }
 
-impl ResourceMigrationRequest {
-    pub fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
+impl Body for ResourceMigrationRequest {
+    fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
         let user_id = v.required(b, "user_id", uuid);
         let mut tables = Vec::new();
         let mut ok = true;
@@ -30,55 +33,46 @@ impl ResourceMigrationRequest {
             tables,
         })
     }
+
+    /// The user whose resources move: the access check loads them.
+    fn subject(&self) -> Option<Uuid> {
+        Some(self.user_id)
+    }
 }
 
-/// `ResourceMigrationCounts`: one count per type, 0 for types not selected.
-#[derive(Debug, Default, Serialize, PartialEq)]
-pub struct ResourceMigrationCounts {
-    pub products: u64,
-    pub subjects: u64,
-    pub styles: u64,
-    pub generations: u64,
-    pub shootings: u64,
-    pub shot_types: u64,
-    pub stylists: u64,
-    pub background_presets: u64,
-    pub resolution_presets: u64,
-    pub product_type_shot_types: u64,
-    pub external_integrations: u64,
-    pub shooting_guidelines: u64,
-    pub export_configurations: u64,
-}
+/// `ResourceMigrationCounts`: one count per type in schema order, 0 for types not selected.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct ResourceMigrationCounts([u64; RESOURCE_TABLES.len()]);
 
 impl ResourceMigrationCounts {
-    pub fn set(&mut self, table: &str, n: u64) {
-        let slot = match table {
-            "products" => &mut self.products,
-            "subjects" => &mut self.subjects,
-            "styles" => &mut self.styles,
-            "generations" => &mut self.generations,
-            "shootings" => &mut self.shootings,
-            "shot_types" => &mut self.shot_types,
-            "stylists" => &mut self.stylists,
-            "background_presets" => &mut self.background_presets,
-            "resolution_presets" => &mut self.resolution_presets,
-            "product_type_shot_types" => &mut self.product_type_shot_types,
-            "external_integrations" => &mut self.external_integrations,
-            "shooting_guidelines" => &mut self.shooting_guidelines,
-            "export_configurations" => &mut self.export_configurations,
-            _ => return,
-        };
-        *slot = n;
+    pub(crate) fn set(&mut self, table: &str, n: u64) {
+        if let Some(i) = RESOURCE_TABLES.iter().position(|t| *t == table) {
+            self.0[i] = n;
+        }
+    }
+
+    pub(crate) fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+}
+
+impl Serialize for ResourceMigrationCounts {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(RESOURCE_TABLES.len()))?;
+        for (table, n) in RESOURCE_TABLES.iter().zip(self.0) {
+            map.serialize_entry(table, &n)?;
+        }
+        map.end()
     }
 }
 
 /// `ResourceMigrationResponse`.
 #[derive(Debug, Serialize)]
-pub struct ResourceMigrationResponse {
-    pub message: String,
-    pub organization_id: String,
-    pub migrated_counts: ResourceMigrationCounts,
-    pub total_migrated: u64,
+pub(crate) struct ResourceMigrationResponse {
+    pub(crate) message: String,
+    pub(crate) organization_id: String,
+    pub(crate) migrated_counts: ResourceMigrationCounts,
+    pub(crate) total_migrated: u64,
 }
 
 #[cfg(test)]
@@ -112,14 +106,10 @@ mod tests {
     fn counts_serialize_every_type_in_schema_order() {
         let mut c = ResourceMigrationCounts::default();
         c.set("styles", 3);
-        let keys: Vec<String> = serde_json::to_value(&c)
-            .unwrap()
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
+        let value = serde_json::to_value(&c).unwrap();
+        let keys: Vec<&String> = value.as_object().unwrap().keys().collect();
         assert_eq!(keys, RESOURCE_TABLES);
-        assert_eq!(c.styles, 3);
+        assert_eq!(value["styles"], 3);
+        assert_eq!(c.total(), 3);
     }
 }

@@ -1,14 +1,15 @@
 //! Users: accounts, signup, profile and password, and the first superuser.
 
-pub mod models;
-pub mod repo;
-pub mod routes;
+pub(crate) mod models;
+pub(crate) mod repo;
+pub(crate) mod routes;
 
-use crate::app::{now_iso, now_secs};
-use crate::auth::password;
+use crate::auth::hash_password;
+use crate::clock::{now_iso, now_secs};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
+use crate::ids::new_id;
 use crate::validation::email::Email;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -17,7 +18,7 @@ static FIRST_SUPERUSER_PRESENT: AtomicBool = AtomicBool::new(false);
 
 /// Creates `FIRST_SUPERUSER` if it does not exist; never overwrites it. Costs one
 /// D1 query per isolate start (the hash is only computed when the row is missing).
-pub async fn ensure_first_superuser(db: &Db, config: &Config) -> ApiResult<()> {
+pub(crate) async fn ensure_first_superuser(db: &Db, config: &Config) -> ApiResult<()> {
     if FIRST_SUPERUSER_PRESENT.load(Ordering::Relaxed) {
         return Ok(());
     }
@@ -27,18 +28,15 @@ pub async fn ensure_first_superuser(db: &Db, config: &Config) -> ApiResult<()> {
     };
     let email =
         Email::parse(email).map_err(|r| ApiError::internal(format!("FIRST_SUPERUSER: {r}")))?;
-    if repo::find_user_by_email(db, email.as_str())
-        .await?
-        .is_none()
-    {
-        let hashed = password::hash_password(pass, config.password_iterations)
-            .map_err(|e| ApiError::internal(format!("getrandom: {e}")))?;
-        let id = uuid::Uuid::new_v4().hyphenated().to_string();
-        let now = now_iso();
-        repo::insert_user_if_missing(
-            db,
+    let mut b = db.batch();
+    let existing = repo::find_by_email(&mut b, email.as_str())?;
+    if !b.run().await?.exists(existing)? {
+        let hashed = hash_password(config, pass)?;
+        let mut b = db.batch();
+        let _ = repo::insert_if_missing(
+            &mut b,
             &repo::NewUser {
-                id: &id,
+                id: &new_id(),
                 email: email.as_str(),
                 hashed_password: &hashed,
                 full_name: None,
@@ -46,10 +44,10 @@ pub async fn ensure_first_superuser(db: &Db, config: &Config) -> ApiResult<()> {
                 is_superuser: true,
                 rework_available: models::DEFAULT_REWORK_AVAILABLE,
                 now_secs: now_secs(),
-                now: &now,
+                now: &now_iso(),
             },
-        )
-        .await?;
+        )?;
+        b.run().await?;
     }
     FIRST_SUPERUSER_PRESENT.store(true, Ordering::Relaxed);
     Ok(())

@@ -3,55 +3,56 @@
 //! Request bodies are parsed, not validated: `parse` collects every problem in the
 //! [`Validator`] and returns the typed input only when there was none.
 
+use crate::http::input::Body;
 use crate::validation::email::Email;
-use crate::validation::{boolean, email, integer, string, Patch, Validator};
+use crate::validation::{boolean, email, integer, string, Fail, Patch, Validator};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Passwords are 8 to 40 characters, as in the origin.
-pub const PASSWORD_MIN: usize = 8;
-pub const PASSWORD_MAX: usize = 40;
+pub(crate) const PASSWORD_MIN: usize = 8;
+pub(crate) const PASSWORD_MAX: usize = 40;
 /// Length limit of names and emails where the schema sets one.
-pub const NAME_MAX: usize = 255;
+pub(crate) const NAME_MAX: usize = 255;
 /// `rework_available` of a new user unless a superuser sets it.
-pub const DEFAULT_REWORK_AVAILABLE: i64 = 2;
+pub(crate) const DEFAULT_REWORK_AVAILABLE: i64 = 2;
 
 /// A `users` row as D1 returns it (flags are 0/1 integers).
 #[derive(Debug, Clone, Deserialize)]
-pub struct UserRow {
-    pub id: String,
-    pub email: String,
-    pub hashed_password: String,
-    pub full_name: Option<String>,
-    pub is_active: i64,
-    pub is_superuser: i64,
-    pub rework_available: i64,
+pub(crate) struct UserRow {
+    pub(crate) id: String,
+    pub(crate) email: String,
+    pub(crate) hashed_password: String,
+    pub(crate) full_name: Option<String>,
+    pub(crate) is_active: i64,
+    pub(crate) is_superuser: i64,
+    pub(crate) rework_available: i64,
     /// Unix seconds of the last password change; older tokens are refused.
-    pub password_changed_at: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub(crate) password_changed_at: i64,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
 }
 
 impl UserRow {
-    pub fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         self.is_active != 0
     }
-    pub fn is_superuser(&self) -> bool {
+    pub(crate) fn is_superuser(&self) -> bool {
         self.is_superuser != 0
     }
 }
 
 /// `UserPublic`.
 #[derive(Debug, Serialize)]
-pub struct UserPublic {
-    pub id: String,
-    pub created_at: String,
-    pub updated_at: String,
-    pub email: String,
-    pub full_name: Option<String>,
-    pub is_active: bool,
-    pub is_superuser: bool,
-    pub rework_available: i64,
+pub(crate) struct UserPublic {
+    pub(crate) id: String,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+    pub(crate) email: String,
+    pub(crate) full_name: Option<String>,
+    pub(crate) is_active: bool,
+    pub(crate) is_superuser: bool,
+    pub(crate) rework_available: i64,
 }
 
 impl From<UserRow> for UserPublic {
@@ -69,36 +70,23 @@ impl From<UserRow> for UserPublic {
     }
 }
 
-/// `UsersPublic`: one page and the total number of matches.
-#[derive(Debug, Serialize)]
-pub struct UsersPublic {
-    pub data: Vec<UserPublic>,
-    pub count: i64,
-}
-
-/// `Message`.
-#[derive(Debug, Serialize)]
-pub struct Message {
-    pub message: &'static str,
-}
-
-fn password() -> impl FnOnce(&Value) -> Result<String, crate::validation::Fail> {
+fn password() -> impl FnOnce(&Value) -> Result<String, Fail> {
     string(Some(PASSWORD_MIN), Some(PASSWORD_MAX))
 }
 
 /// `UserCreate`: a user made by a superuser.
 #[derive(Debug)]
-pub struct UserCreate {
-    pub email: Email,
-    pub password: String,
-    pub full_name: Option<String>,
-    pub is_superuser: bool,
-    pub rework_available: i64,
-    pub is_active: bool,
+pub(crate) struct UserCreate {
+    pub(crate) email: Email,
+    pub(crate) password: String,
+    pub(crate) full_name: Option<String>,
+    pub(crate) is_superuser: bool,
+    pub(crate) rework_available: i64,
+    pub(crate) is_active: bool,
 }
 
-impl UserCreate {
-    pub fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
+impl Body for UserCreate {
+    fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
         let email = v.required(b, "email", email(None));
         let password = v.required(b, "password", password());
         let full_name = v.nullable(b, "full_name", string(None, None));
@@ -120,14 +108,14 @@ impl UserCreate {
 /// `UserRegister`: public signup. Only these fields count: nothing in the body
 /// can make a superuser or set credits.
 #[derive(Debug)]
-pub struct UserRegister {
-    pub email: Email,
-    pub password: String,
-    pub full_name: Option<String>,
+pub(crate) struct UserRegister {
+    pub(crate) email: Email,
+    pub(crate) password: String,
+    pub(crate) full_name: Option<String>,
 }
 
-impl UserRegister {
-    pub fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
+impl Body for UserRegister {
+    fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
         let email = v.required(b, "email", email(Some(NAME_MAX)));
         let password = v.required(b, "password", password());
         let full_name = v.nullable(b, "full_name", string(None, Some(NAME_MAX)));
@@ -141,13 +129,13 @@ impl UserRegister {
 
 /// `UserUpdateMe`.
 #[derive(Debug)]
-pub struct UserUpdateMe {
-    pub full_name: Patch<String>,
-    pub email: Option<Email>,
+pub(crate) struct UserUpdateMe {
+    pub(crate) full_name: Patch<String>,
+    pub(crate) email: Option<Email>,
 }
 
-impl UserUpdateMe {
-    pub fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
+impl Body for UserUpdateMe {
+    fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
         let full_name = v.nullable(b, "full_name", string(None, Some(NAME_MAX)));
         let email = v.nullable(b, "email", email(Some(NAME_MAX)));
         Some(UserUpdateMe {
@@ -159,17 +147,17 @@ impl UserUpdateMe {
 
 /// `UserUpdate`: what a superuser may change on any user.
 #[derive(Debug)]
-pub struct UserUpdate {
-    pub email: Option<Email>,
-    pub full_name: Patch<String>,
-    pub password: Option<String>,
-    pub is_superuser: Option<bool>,
-    pub is_active: Option<bool>,
-    pub rework_available: Option<i64>,
+pub(crate) struct UserUpdate {
+    pub(crate) email: Option<Email>,
+    pub(crate) full_name: Patch<String>,
+    pub(crate) password: Option<String>,
+    pub(crate) is_superuser: Option<bool>,
+    pub(crate) is_active: Option<bool>,
+    pub(crate) rework_available: Option<i64>,
 }
 
-impl UserUpdate {
-    pub fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
+impl Body for UserUpdate {
+    fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
         let email = v.nullable(b, "email", email(None));
         let full_name = v.nullable(b, "full_name", string(None, None));
         let password = v.nullable(b, "password", password());
@@ -189,13 +177,13 @@ impl UserUpdate {
 
 /// `UpdatePassword`.
 #[derive(Debug)]
-pub struct UpdatePassword {
-    pub current_password: String,
-    pub new_password: String,
+pub(crate) struct UpdatePassword {
+    pub(crate) current_password: String,
+    pub(crate) new_password: String,
 }
 
-impl UpdatePassword {
-    pub fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
+impl Body for UpdatePassword {
+    fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
         let current_password = v.required(b, "current_password", password());
         let new_password = v.required(b, "new_password", password());
         Some(UpdatePassword {

@@ -1,105 +1,105 @@
-//! `/users` (origin: `api/routes/users.py`). Each handler: authenticate, parse,
-//! one repository call, map to the public model.
+//! `/users` (origin: `api/routes/users.py`). Each handler gets its access level
+//! and its checked inputs from the route table, makes one repository call and
+//! maps the row to its public model.
 
 use super::models::{
-    Message, UpdatePassword, UserCreate, UserPublic, UserRegister, UserRow, UserUpdate,
-    UserUpdateMe, UsersPublic,
+    UpdatePassword, UserCreate, UserPublic, UserRegister, UserRow, UserUpdate, UserUpdateMe,
+    DEFAULT_REWORK_AVAILABLE,
 };
-use super::repo::{self, DeleteError, NewUser, UserChanges, WriteError};
-use crate::app::{json_ok, now_iso, now_secs, Ctx};
-use crate::auth::current_user::{
-    authorize_with, current_superuser, current_user, token_claims, NOT_ENOUGH_PRIVILEGES,
-};
-use crate::auth::password;
+use super::repo::{self, NewUser, UserChanges};
+use crate::access::{Caller, Gate, Public, Superuser};
+use crate::auth::current_user::NOT_ENOUGH_PRIVILEGES;
+use crate::auth::{hash_password, password};
+use crate::clock::{now_iso, now_secs};
+use crate::db::{Batch, Db, DbResult, ResultExt};
 use crate::error::{ApiError, ApiResult};
+use crate::http::input::{Json, UserPath};
+use crate::http::{json_ok, message, Ctx};
+use crate::ids::new_id;
+use crate::lists::{Page, Search};
 use crate::rate_limits::{self, Limit};
-use crate::validation::{checked, Validator};
 use worker::Response;
 
 const EMAIL_EXISTS_409: &str = "User with this email already exists";
-pub const TOO_MANY_SIGNUPS: &str = "Too many signups from this address, try again later";
+pub(crate) const TOO_MANY_SIGNUPS: &str = "Too many signups from this address, try again later";
 const SUPERUSER_SELF_DELETE: &str = "Super users are not allowed to delete themselves";
-
-fn hash(cx: &Ctx, password: &str) -> ApiResult<String> {
-    password::hash_password(password, cx.config.password_iterations)
-        .map_err(|e| ApiError::internal(format!("getrandom: {e}")))
-}
-
-/// Applies `changes` to user `id`: a taken email is a 409, no such user `missing` (404).
-async fn update(
-    cx: &Ctx,
-    id: &str,
-    changes: &UserChanges<'_>,
-    missing: &'static str,
-) -> ApiResult<Response> {
-    let user = repo::update_user(&cx.db, id, changes, &now_iso())
-        .await
-        .map_err(|e| write_error(e, 409, EMAIL_EXISTS_409))?
-        .ok_or_else(|| ApiError::not_found(missing))?;
-    public(user)
-}
-
-/// Deletes a user; owning an organization is a 409, no such user a 404.
-async fn delete(cx: &Ctx, id: &str) -> ApiResult<Response> {
-    let deleted = repo::delete_user(&cx.db, id).await.map_err(|e| match e {
-        DeleteError::OwnsOrganizations => {
-            ApiError::conflict("The user owns organizations; transfer their ownership first")
-        }
-        DeleteError::Db(db) => db.into(),
-    })?;
-    if !deleted {
-        return Err(ApiError::not_found("User not found"));
-    }
-    json_ok(&Message {
-        message: "User deleted successfully",
-    })
-}
 
 fn public(user: UserRow) -> ApiResult<Response> {
     json_ok(&UserPublic::from(user))
 }
 
-/// Maps a refused write: a taken email is `detail` with `status`.
-fn write_error(e: WriteError, status: u16, detail: &'static str) -> ApiError {
-    match e {
-        WriteError::EmailTaken => ApiError::http(status, detail),
-        WriteError::Db(db) => db.into(),
+/// Inserts `new` with `also`'s statements in the same batch; a taken email is
+/// `400 taken` (the origin words signup's without the final period).
+async fn insert(
+    db: &Db,
+    new: &NewUser<'_>,
+    taken: &'static str,
+    also: impl FnOnce(&mut Batch<'_>) -> DbResult<()>,
+) -> ApiResult<Response> {
+    let mut b = db.batch();
+    let row = repo::insert(&mut b, new)?;
+    also(&mut b)?;
+    let r = b
+        .run()
+        .await
+        .on_unique("users.email", || ApiError::bad_request(taken))?;
+    public(
+        r.first(row)?
+            .ok_or_else(|| ApiError::internal("insert returned no row"))?,
+    )
+}
+
+/// Applies `changes` to user `id`: a taken email is a 409, no such user `missing` (404).
+async fn update(
+    db: &Db,
+    id: &str,
+    changes: &UserChanges<'_>,
+    missing: &'static str,
+) -> ApiResult<Response> {
+    let mut b = db.batch();
+    let row = repo::update(&mut b, id, changes, &now_iso())?;
+    let r = b
+        .run()
+        .await
+        .on_unique("users.email", || ApiError::conflict(EMAIL_EXISTS_409))?;
+    public(r.first(row)?.ok_or_else(|| ApiError::not_found(missing))?)
+}
+
+/// Deletes a user; owning an organization is a 409, no such user a 404.
+async fn delete(db: &Db, id: &str) -> ApiResult<Response> {
+    let mut b = db.batch();
+    let deleted = repo::delete(&mut b, id)?;
+    let r = b.run().await.on_foreign_key(|| {
+        ApiError::conflict("The user owns organizations; transfer their ownership first")
+    })?;
+    if r.changes(deleted)? == 0 {
+        return Err(ApiError::not_found("User not found"));
     }
+    message("User deleted successfully")
 }
 
 /// Read Users: retrieve users (superusers only). One D1 round trip: the caller
 /// and the page are read together; the page is only shown to a superuser.
-pub async fn read_users(cx: Ctx) -> ApiResult<Response> {
-    let claims = token_claims(&cx)?;
-    let mut v = Validator::new();
-    let page = cx.page(&mut v);
-    let search = cx.search();
-    let (_, results) = authorize_with(&cx, &claims, v, true, |db| {
-        let page = checked(page)?;
-        Ok(repo::list_users_statements(
-            db,
-            page.skip,
-            page.limit,
-            search.as_deref(),
-        )?)
-    })
-    .await?;
-    let (users, count) = repo::list_users_from(&results)?;
-    json_ok(&UsersPublic {
-        data: users.into_iter().map(UserPublic::from).collect(),
-        count,
-    })
+pub(crate) async fn read_users(
+    cx: Ctx,
+    gate: Gate<Superuser>,
+    (page, search): (Page, Search),
+) -> ApiResult<Response> {
+    let (_, r, list) = gate
+        .open_with(&cx.db, |b, _| repo::list(b, page, &search))
+        .await?;
+    json_ok(&list.read(&r)?.map(UserPublic::from))
 }
 
 /// Create User: create a new user (superusers only).
-pub async fn create_user(cx: Ctx) -> ApiResult<Response> {
-    current_superuser(&cx).await?;
-    let input = cx.body(UserCreate::parse)?;
-    let hashed = hash(&cx, &input.password)?;
-    let id = uuid::Uuid::new_v4().hyphenated().to_string();
-    let now = now_iso();
+pub(crate) async fn create_user(
+    cx: Ctx,
+    _: Superuser,
+    Json(input): Json<UserCreate>,
+) -> ApiResult<Response> {
+    let hashed = hash_password(&cx.config, &input.password)?;
     let new = NewUser {
-        id: &id,
+        id: &new_id(),
         email: input.email.as_str(),
         hashed_password: &hashed,
         full_name: input.full_name.as_deref(),
@@ -107,41 +107,37 @@ pub async fn create_user(cx: Ctx) -> ApiResult<Response> {
         is_superuser: input.is_superuser,
         rework_available: input.rework_available,
         now_secs: now_secs(),
-        now: &now,
+        now: &now_iso(),
     };
-    let user = repo::insert_user(&cx.db, &new, Vec::new())
-        .await
-        .map_err(|e| {
-            write_error(
-                e,
-                400,
-                "The user with this email already exists in the system.",
-            )
-        })?;
-    public(user)
+    let taken = "The user with this email already exists in the system.";
+    insert(&cx.db, &new, taken, |_| Ok(())).await
 }
 
 /// Read User Me: get current user.
-pub async fn read_user_me(cx: Ctx) -> ApiResult<Response> {
-    public(current_user(&cx).await?)
+pub(crate) async fn read_user_me(_: Ctx, Caller(me): Caller, _: ()) -> ApiResult<Response> {
+    public(me)
 }
 
 /// Update User Me: update own user.
-pub async fn update_user_me(cx: Ctx) -> ApiResult<Response> {
-    let me = current_user(&cx).await?;
-    let input = cx.body(UserUpdateMe::parse)?;
+pub(crate) async fn update_user_me(
+    cx: Ctx,
+    Caller(me): Caller,
+    Json(input): Json<UserUpdateMe>,
+) -> ApiResult<Response> {
     let changes = UserChanges {
         email: input.email.as_ref().map(|e| e.as_str()),
         full_name: input.full_name,
         ..UserChanges::default()
     };
-    update(&cx, &me.id, &changes, "User not found").await
+    update(&cx.db, &me.id, &changes, "User not found").await
 }
 
 /// Update Password Me: update own password; tokens issued before stop working.
-pub async fn update_password_me(cx: Ctx) -> ApiResult<Response> {
-    let me = current_user(&cx).await?;
-    let input = cx.body(UpdatePassword::parse)?;
+pub(crate) async fn update_password_me(
+    cx: Ctx,
+    Caller(me): Caller,
+    Json(input): Json<UpdatePassword>,
+) -> ApiResult<Response> {
     let iterations = cx.config.password_iterations;
     if password::verify(&input.current_password, &me.hashed_password, iterations)
         == password::Verified::No
@@ -153,110 +149,96 @@ pub async fn update_password_me(cx: Ctx) -> ApiResult<Response> {
             "New password cannot be the same as the current one",
         ));
     }
-    let hashed = hash(&cx, &input.new_password)?;
+    let hashed = hash_password(&cx.config, &input.new_password)?;
     let changes = UserChanges {
         hashed_password: Some(&hashed),
         password_changed_at: Some(now_secs()),
         ..UserChanges::default()
     };
-    repo::update_user(&cx.db, &me.id, &changes, &now_iso())
-        .await
-        .map_err(|e| write_error(e, 409, EMAIL_EXISTS_409))?;
-    json_ok(&Message {
-        message: "Password updated successfully",
-    })
+    update(&cx.db, &me.id, &changes, "User not found").await?;
+    message("Password updated successfully")
 }
 
 /// Delete User Me: delete own user (not for superusers).
-pub async fn delete_user_me(cx: Ctx) -> ApiResult<Response> {
-    let me = current_user(&cx).await?;
+pub(crate) async fn delete_user_me(cx: Ctx, Caller(me): Caller, _: ()) -> ApiResult<Response> {
     if me.is_superuser() {
         return Err(ApiError::forbidden(SUPERUSER_SELF_DELETE));
     }
-    delete(&cx, &me.id).await
+    delete(&cx.db, &me.id).await
 }
 
 /// Register User: create new user without the need to be logged in.
 ///
 /// At most `SIGNUP_IP_LIMIT_PER_HOUR` accounts per client address per hour: the
 /// count is read first, and the signup is recorded in the batch that creates the user.
-pub async fn register_user(cx: Ctx) -> ApiResult<Response> {
-    let input = cx.body(UserRegister::parse)?;
+pub(crate) async fn register_user(
+    cx: Ctx,
+    _: Public,
+    Json(input): Json<UserRegister>,
+) -> ApiResult<Response> {
     let now_s = now_secs();
     let limit = Limit {
         limit: cx.config.signup_ip_limit_per_hour,
         seconds: 3600,
     };
-    let ip_key = cx
+    let key = cx
         .client_ip()
         .filter(|_| limit.is_on())
         .map(|ip| rate_limits::signup_ip_key(&ip));
-    let mut record = Vec::new();
-    if let Some(key) = &ip_key {
-        let counted = cx
-            .db
-            .batch(vec![rate_limits::count_statement(
-                &cx.db, key, limit, now_s,
-            )?])
-            .await?;
-        rate_limits::check(&counted[0], limit, now_s, TOO_MANY_SIGNUPS)?;
-        record = rate_limits::record_statements(&cx.db, key, limit, now_s)?;
+    if let Some(key) = &key {
+        rate_limits::enforce(&cx.db, key, limit, now_s, TOO_MANY_SIGNUPS).await?;
     }
-    let hashed = hash(&cx, &input.password)?;
-    let id = uuid::Uuid::new_v4().hyphenated().to_string();
-    let now = now_iso();
+    let hashed = hash_password(&cx.config, &input.password)?;
     let new = NewUser {
-        id: &id,
+        id: &new_id(),
         email: input.email.as_str(),
         hashed_password: &hashed,
         full_name: input.full_name.as_deref(),
         is_active: true,
         is_superuser: false,
-        rework_available: super::models::DEFAULT_REWORK_AVAILABLE,
+        rework_available: DEFAULT_REWORK_AVAILABLE,
         now_secs: now_s,
-        now: &now,
+        now: &now_iso(),
     };
-    let user = repo::insert_user(&cx.db, &new, record).await.map_err(|e| {
-        write_error(
-            e,
-            400,
-            "The user with this email already exists in the system",
-        )
-    })?;
-    public(user)
+    let taken = "The user with this email already exists in the system";
+    insert(&cx.db, &new, taken, |b| match &key {
+        Some(key) => rate_limits::record(b, key, limit, now_s),
+        None => Ok(()),
+    })
+    .await
 }
 
 /// Read User By Id: get a specific user by id (self, or superusers).
-pub async fn read_user_by_id(cx: Ctx) -> ApiResult<Response> {
-    let me = current_user(&cx).await?;
-    let mut v = Validator::new();
-    let id = v.path_uuid("user_id", cx.param("user_id"));
-    v.finish()?;
-    let id = checked(id)?;
-    if repo::id_text(&id) == me.id {
+pub(crate) async fn read_user_by_id(
+    cx: Ctx,
+    Caller(me): Caller,
+    UserPath(id): UserPath,
+) -> ApiResult<Response> {
+    if id == me.id {
         return public(me);
     }
     if !me.is_superuser() {
         return Err(ApiError::forbidden(NOT_ENOUGH_PRIVILEGES));
     }
-    let user = repo::find_user_by_id(&cx.db, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("User not found"))?;
-    public(user)
+    let mut b = cx.db.batch();
+    let user = repo::find_by_id(&mut b, &id)?;
+    let r = b.run().await?;
+    public(
+        r.first(user)?
+            .ok_or_else(|| ApiError::not_found("User not found"))?,
+    )
 }
 
 /// Update User: update a user (superusers only).
-pub async fn update_user(cx: Ctx) -> ApiResult<Response> {
-    current_superuser(&cx).await?;
-    let mut v = Validator::new();
-    let id = v.path_uuid("user_id", cx.param("user_id"));
-    let input = cx.parse_body(&mut v, UserUpdate::parse)?;
-    v.finish()?;
-    let (id, input) = (checked(id)?, checked(input)?);
+pub(crate) async fn update_user(
+    cx: Ctx,
+    _: Superuser,
+    (UserPath(id), Json(input)): (UserPath, Json<UserUpdate>),
+) -> ApiResult<Response> {
     let hashed = input
         .password
         .as_deref()
-        .map(|p| hash(&cx, p))
+        .map(|p| hash_password(&cx.config, p))
         .transpose()?;
     let changes = UserChanges {
         email: input.email.as_ref().map(|e| e.as_str()),
@@ -268,19 +250,18 @@ pub async fn update_user(cx: Ctx) -> ApiResult<Response> {
         rework_available: input.rework_available,
     };
     let missing = "The user with this id does not exist in the system";
-    update(&cx, &repo::id_text(&id), &changes, missing).await
+    update(&cx.db, &id, &changes, missing).await
 }
 
 /// Delete User: delete a user (superusers only; not themselves).
-pub async fn delete_user(cx: Ctx) -> ApiResult<Response> {
-    let me = current_superuser(&cx).await?;
-    let mut v = Validator::new();
-    let id = v.path_uuid("user_id", cx.param("user_id"));
-    v.finish()?;
-    let id = repo::id_text(&checked(id)?);
+pub(crate) async fn delete_user(
+    cx: Ctx,
+    Superuser(me): Superuser,
+    UserPath(id): UserPath,
+) -> ApiResult<Response> {
     // The caller exists, so "unknown" (404) cannot apply to them: refuse first.
     if id == me.id {
         return Err(ApiError::forbidden(SUPERUSER_SELF_DELETE));
     }
-    delete(&cx, &id).await
+    delete(&cx.db, &id).await
 }

@@ -1,9 +1,33 @@
-//! Timestamps as the API shows them: RFC 3339 in UTC with microseconds and `Z`,
-//! the way pydantic prints an aware UTC datetime. Fixed width, so the stored
-//! text sorts in time order.
+//! The clock, and timestamps as the API shows them: RFC 3339 in UTC with
+//! microseconds and `Z`, the way pydantic prints an aware UTC datetime. Fixed
+//! width, so the stored text sorts in time order.
+
+/// Milliseconds since the Unix epoch, from the JavaScript clock.
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn now_millis() -> u64 {
+    worker::js_sys::Date::now() as u64
+}
+
+/// Milliseconds since the Unix epoch (native builds: unit tests and tools).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Whole seconds since the Unix epoch (token `iat`, password changes, rate limits).
+pub(crate) fn now_secs() -> i64 {
+    (now_millis() / 1000) as i64
+}
+
+/// Now as the API shows timestamps.
+pub(crate) fn now_iso() -> String {
+    rfc3339_from_millis(now_millis())
+}
 
 /// `2026-11-28T23:36:42.123000Z` for a count of milliseconds since the Unix epoch.
-pub fn rfc3339_from_millis(millis: u64) -> String {
+pub(crate) fn rfc3339_from_millis(millis: u64) -> String {
     let secs = millis / 1000;
     let micros = (millis % 1000) * 1000;
     let days = (secs / 86_400) as i64;

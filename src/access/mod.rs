@@ -1,0 +1,222 @@
+//! Access levels as types (svix-server's `permissions.rs`, FastAPI's
+//! `CurrentUser` / `get_current_active_superuser`).
+//!
+//! A route names its level in its handler's signature; the envelope
+//! ([`serve`](crate::access::serve)) runs the checks of `behaviour.md` in order
+//! and hands the handler a value that proves them:
+//!
+//! 1. A1–A2: the bearer token (no D1), before anything else;
+//! 2. the inputs; if they are refused (422, or an unreadable body), the caller's
+//!    own checks still come first: A3–A4 and S1 for superuser-only levels;
+//! 3. A3–A4 (and S1) on the caller, read in one D1 batch with whatever the level
+//!    needs (the organization, memberships, the named user);
+//! 4. the level's rule: 404 for a missing organization, then permissions.
+//!
+//! A handler taking [`Gate<A>`] gets steps 1–2 done and runs 3–4 itself with
+//! [`Gate::open_with`], to read its own data in the same batch (one round trip).
+//! A new level is a type and an [`Access`] (or [`org::OrgRule`]) impl.
+
+pub(crate) mod org;
+
+use crate::auth::current_user::{check_caller, require_superuser, token_claims};
+use crate::auth::jwt::TokenClaims;
+use crate::db::{Batch, Db, DbResult, Results};
+use crate::error::{ApiError, ApiResult};
+use crate::http::input::{Input, Target};
+use crate::http::Ctx;
+use crate::ids::id_text;
+use crate::users::models::UserRow;
+use crate::users::repo as users;
+use crate::validation::Validator;
+use std::future::Future;
+use std::marker::PhantomData;
+use worker::Response;
+
+/// A level that needs an authenticated, active caller.
+pub(crate) trait Access: Sized {
+    /// S1 applies: checked right after A3–A4, before the inputs' 422.
+    const SUPERUSER_ONLY: bool = false;
+    /// Handles into the batch for what the level must know.
+    type Plan;
+    fn plan(b: &mut Batch<'_>, claims: &TokenClaims, target: &Target) -> ApiResult<Self::Plan>;
+    /// The level's own rule, once the caller passed A3–A4 (and S1).
+    fn decide(caller: UserRow, plan: Self::Plan, r: &Results) -> ApiResult<Self>;
+}
+
+/// How the envelope obtains a handler's access argument.
+pub(crate) trait Extract: Sized {
+    /// A1–A2. `None` for public operations.
+    fn authenticate(cx: &Ctx) -> ApiResult<Option<TokenClaims>>;
+    /// The inputs were refused with `invalid`: the caller's own checks go first.
+    fn refuse(
+        cx: &Ctx,
+        claims: Option<TokenClaims>,
+        invalid: ApiError,
+    ) -> impl Future<Output = ApiError>;
+    fn extract(
+        cx: &Ctx,
+        claims: Option<TokenClaims>,
+        target: Target,
+    ) -> impl Future<Output = ApiResult<Self>>;
+}
+
+/// Runs one operation: access and inputs checked in the contract's order, then the handler.
+pub(crate) async fn serve<A, I, F, Fut>(cx: Ctx, handler: F) -> ApiResult<Response>
+where
+    A: Extract,
+    I: Input,
+    F: FnOnce(Ctx, A, I) -> Fut,
+    Fut: Future<Output = ApiResult<Response>>,
+{
+    let claims = A::authenticate(&cx)?;
+    let mut v = Validator::new();
+    let parsed = I::parse(&cx, &mut v);
+    let input = match (parsed, v.finish()) {
+        (Err(unreadable), _) => Err(unreadable),
+        (Ok(_), Err(invalid)) => Err(invalid),
+        (Ok(Some(input)), Ok(())) => Ok(input),
+        (Ok(None), Ok(())) => Err(ApiError::internal("an input failed without a problem")),
+    };
+    let input = match input {
+        Ok(input) => input,
+        Err(invalid) => return Err(A::refuse(&cx, claims, invalid).await),
+    };
+    let mut target = Target::default();
+    input.target(&mut target);
+    let access = A::extract(&cx, claims, target).await?;
+    handler(cx, access, input).await
+}
+
+/// Anyone: no token is read.
+pub(crate) struct Public;
+
+impl Extract for Public {
+    fn authenticate(_: &Ctx) -> ApiResult<Option<TokenClaims>> {
+        Ok(None)
+    }
+    async fn refuse(_: &Ctx, _: Option<TokenClaims>, invalid: ApiError) -> ApiError {
+        invalid
+    }
+    async fn extract(_: &Ctx, _: Option<TokenClaims>, _: Target) -> ApiResult<Self> {
+        Ok(Public)
+    }
+}
+
+/// An authenticated, active user (A1–A4).
+pub(crate) struct Caller(pub(crate) UserRow);
+
+impl Access for Caller {
+    type Plan = ();
+    fn plan(_: &mut Batch<'_>, _: &TokenClaims, _: &Target) -> ApiResult<()> {
+        Ok(())
+    }
+    fn decide(caller: UserRow, _: (), _: &Results) -> ApiResult<Self> {
+        Ok(Caller(caller))
+    }
+}
+
+/// An active superuser (A1–A4, S1).
+pub(crate) struct Superuser(pub(crate) UserRow);
+
+impl Access for Superuser {
+    const SUPERUSER_ONLY: bool = true;
+    type Plan = ();
+    fn plan(_: &mut Batch<'_>, _: &TokenClaims, _: &Target) -> ApiResult<()> {
+        Ok(())
+    }
+    fn decide(caller: UserRow, _: (), _: &Results) -> ApiResult<Self> {
+        Ok(Superuser(caller))
+    }
+}
+
+/// Access level `A`, authenticated (A1–A2) but not yet checked: the handler
+/// opens it, with its own reads in the same batch.
+pub(crate) struct Gate<A> {
+    claims: TokenClaims,
+    target: Target,
+    level: PhantomData<A>,
+}
+
+impl<A: Access> Gate<A> {
+    /// The caller's checks and the level's, with `data`'s statements (given
+    /// the caller's id) in the same batch: one round trip. `data`'s results are
+    /// handed out only when every check passed.
+    pub(crate) async fn open_with<H>(
+        self,
+        db: &Db,
+        data: impl FnOnce(&mut Batch<'_>, &str) -> DbResult<H>,
+    ) -> ApiResult<(A, Results, H)> {
+        let caller_id = id_text(&self.claims.user_id);
+        let mut b = db.batch();
+        let caller = users::find_by_id(&mut b, &caller_id)?;
+        let plan = A::plan(&mut b, &self.claims, &self.target)?;
+        let data = data(&mut b, &caller_id)?;
+        let r = b.run().await?;
+        let caller = check_caller(&self.claims, r.first(caller)?)?;
+        let caller = if A::SUPERUSER_ONLY {
+            require_superuser(caller)?
+        } else {
+            caller
+        };
+        Ok((A::decide(caller, plan, &r)?, r, data))
+    }
+
+    pub(crate) async fn open(self, db: &Db) -> ApiResult<A> {
+        Ok(self.open_with(db, |_, _| Ok(())).await?.0)
+    }
+}
+
+async fn refuse_as<A: Access>(
+    cx: &Ctx,
+    claims: Option<TokenClaims>,
+    invalid: ApiError,
+) -> ApiError {
+    let Some(claims) = claims else { return invalid };
+    let gate = Gate::<Caller> {
+        claims,
+        target: Target::default(),
+        level: PhantomData,
+    };
+    match gate.open(&cx.db).await {
+        Err(e) => e,
+        Ok(Caller(me)) if A::SUPERUSER_ONLY => require_superuser(me).err().unwrap_or(invalid),
+        Ok(_) => invalid,
+    }
+}
+
+fn claims_of(claims: Option<TokenClaims>) -> ApiResult<TokenClaims> {
+    claims.ok_or_else(|| ApiError::internal("an access level ran without authentication"))
+}
+
+impl<A: Access> Extract for A {
+    fn authenticate(cx: &Ctx) -> ApiResult<Option<TokenClaims>> {
+        token_claims(cx).map(Some)
+    }
+    async fn refuse(cx: &Ctx, claims: Option<TokenClaims>, invalid: ApiError) -> ApiError {
+        refuse_as::<A>(cx, claims, invalid).await
+    }
+    async fn extract(cx: &Ctx, claims: Option<TokenClaims>, target: Target) -> ApiResult<Self> {
+        let gate = Gate::<A> {
+            claims: claims_of(claims)?,
+            target,
+            level: PhantomData,
+        };
+        gate.open(&cx.db).await
+    }
+}
+
+impl<A: Access> Extract for Gate<A> {
+    fn authenticate(cx: &Ctx) -> ApiResult<Option<TokenClaims>> {
+        token_claims(cx).map(Some)
+    }
+    async fn refuse(cx: &Ctx, claims: Option<TokenClaims>, invalid: ApiError) -> ApiError {
+        refuse_as::<A>(cx, claims, invalid).await
+    }
+    async fn extract(_: &Ctx, claims: Option<TokenClaims>, target: Target) -> ApiResult<Self> {
+        Ok(Gate {
+            claims: claims_of(claims)?,
+            target,
+            level: PhantomData,
+        })
+    }
+}

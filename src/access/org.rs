@@ -1,0 +1,174 @@
+//! Organization levels: who may do what to one organization (`behaviour.md`,
+//! Organizations). A missing organization is 404 before any permission check;
+//! members (and superusers) read; the owner (and superusers) manage.
+//!
+//! Every level is an [`OrgAccess`] that passed its [`OrgRule`]; repositories
+//! that touch one organization's data take the level they need, so every such
+//! query is scoped to the organization the check was made for.
+
+use super::Access;
+use crate::auth::jwt::TokenClaims;
+use crate::db::{Batch, Results, Rows};
+use crate::error::{ApiError, ApiResult};
+use crate::http::input::Target;
+use crate::ids::id_text;
+use crate::memberships::repo as memberships;
+use crate::organizations::models::OrganizationRow;
+use crate::organizations::repo as organizations;
+use crate::users::models::UserRow;
+use crate::users::repo::{self as users, Found};
+use std::ops::Deref;
+
+pub(crate) const NOT_ENOUGH_PERMISSIONS: &str = "Not enough permissions";
+
+/// What the caller may do with one organization, and what is known of the user
+/// the operation names (a new owner, a member to add or remove).
+pub(crate) struct OrgAccess {
+    pub(crate) org: OrganizationRow,
+    pub(crate) caller: UserRow,
+    pub(crate) caller_is_member: bool,
+    subject: Option<Subject>,
+}
+
+/// The user an operation names.
+pub(crate) struct Subject {
+    pub(crate) id: String,
+    pub(crate) exists: bool,
+    pub(crate) is_member: bool,
+}
+
+impl OrgAccess {
+    pub(crate) fn org_id(&self) -> &str {
+        &self.org.id
+    }
+
+    pub(crate) fn caller_is_owner(&self) -> bool {
+        self.org.owner_id == self.caller.id
+    }
+
+    /// The user the operation names, whether or not such a user exists.
+    pub(crate) fn named(&self) -> ApiResult<&Subject> {
+        self.subject
+            .as_ref()
+            .ok_or_else(|| ApiError::internal("access loaded without the user the operation names"))
+    }
+
+    /// The user the operation names, if it exists (`404 User not found` if not).
+    pub(crate) fn subject(&self) -> ApiResult<&Subject> {
+        let subject = self.named()?;
+        if !subject.exists {
+            return Err(ApiError::not_found("User not found"));
+        }
+        Ok(subject)
+    }
+}
+
+/// The rule of one organization level.
+pub(crate) trait OrgRule: Sized {
+    const SUPERUSER_ONLY: bool = false;
+    fn permits(access: &OrgAccess) -> bool;
+    fn wrap(access: OrgAccess) -> Self;
+}
+
+/// The statements that load an [`OrgAccess`].
+pub(crate) struct OrgPlan {
+    org: Rows<OrganizationRow>,
+    caller_membership: Rows<Found>,
+    subject: Option<(String, Rows<Found>, Rows<Found>)>,
+}
+
+impl<L: OrgRule> Access for L {
+    const SUPERUSER_ONLY: bool = L::SUPERUSER_ONLY;
+    type Plan = OrgPlan;
+
+    fn plan(b: &mut Batch<'_>, claims: &TokenClaims, target: &Target) -> ApiResult<OrgPlan> {
+        let org_id = target
+            .org_id
+            .as_deref()
+            .ok_or_else(|| ApiError::internal("an organization level without an organization"))?;
+        let subject = match &target.subject {
+            Some(id) => Some((
+                id.clone(),
+                users::exists(b, id)?,
+                memberships::find(b, org_id, id)?,
+            )),
+            None => None,
+        };
+        Ok(OrgPlan {
+            org: organizations::find(b, org_id)?,
+            caller_membership: memberships::find(b, org_id, &id_text(&claims.user_id))?,
+            subject,
+        })
+    }
+
+    fn decide(caller: UserRow, plan: OrgPlan, r: &Results) -> ApiResult<Self> {
+        let org = r
+            .first(plan.org)?
+            .ok_or_else(|| ApiError::not_found("Organization not found"))?;
+        let subject = match plan.subject {
+            Some((id, exists, member)) => Some(Subject {
+                id,
+                exists: r.exists(exists)?,
+                is_member: r.exists(member)?,
+            }),
+            None => None,
+        };
+        let access = OrgAccess {
+            org,
+            caller,
+            caller_is_member: r.exists(plan.caller_membership)?,
+            subject,
+        };
+        if !L::permits(&access) {
+            return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
+        }
+        Ok(L::wrap(access))
+    }
+}
+
+macro_rules! org_level {
+    ($(#[$doc:meta])* $name:ident, superuser_only = $su:expr, |$a:ident| $rule:expr) => {
+        $(#[$doc])*
+        pub(crate) struct $name(OrgAccess);
+
+        impl OrgRule for $name {
+            const SUPERUSER_ONLY: bool = $su;
+            fn permits($a: &OrgAccess) -> bool {
+                $rule
+            }
+            fn wrap(access: OrgAccess) -> Self {
+                $name(access)
+            }
+        }
+
+        impl Deref for $name {
+            type Target = OrgAccess;
+            fn deref(&self) -> &OrgAccess {
+                &self.0
+            }
+        }
+    };
+}
+
+org_level!(
+    /// Members and superusers: reads.
+    OrgMember, superuser_only = false,
+    |a| a.caller_is_member || a.caller.is_superuser()
+);
+org_level!(
+    /// The owner and superusers: changes, deletion, adding members.
+    OrgOwner, superuser_only = false,
+    |a| a.caller_is_owner() || a.caller.is_superuser()
+);
+org_level!(
+    /// The owner and superusers remove anyone; a member removes themself.
+    MemberRemoval, superuser_only = false,
+    |a| a.caller_is_owner()
+        || a.caller.is_superuser()
+        || (a.caller_is_member && a.subject.as_ref().is_some_and(|s| s.id == a.caller.id))
+);
+org_level!(
+    /// Superusers only (S1 first), on an organization that exists.
+    OrgSuperuser, superuser_only = true,
+    |_a| true
+);

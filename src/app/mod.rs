@@ -1,0 +1,183 @@
+//! The top of the crate: the route table ([`routes`]) and the HTTP envelope
+//! every operation shares ([`handle`]). Only `lib.rs` imports it.
+//!
+//! The envelope adds the request id, the safety and CORS headers,
+//! `Server-Timing`, the 413 size limit, and renders every [`ApiError`]
+//! (logging 500s with their cause and request id).
+
+mod router;
+mod routes;
+
+use crate::config::Config;
+use crate::db::{Db, DbStats};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{json_response, Ctx, MAX_BODY_BYTES};
+use crate::{cors, users};
+use router::{match_route, Matched};
+use worker::{console_error, console_log, Env, Method, Request, Response};
+
+fn error_response(err: &ApiError, request_id: &str, method: &Method, path: &str) -> Response {
+    if let ApiError::Internal(cause) = err {
+        console_error!("request_id={request_id} {method} {path} failed: {cause}");
+    }
+    let mut resp = json_response(err.status(), err.body().to_string().into_bytes());
+    let headers = resp.headers_mut();
+    for (name, value) in err.headers() {
+        let _ = headers.set(name, &value);
+    }
+    resp
+}
+
+/// Serves one request: route, read the body, run the handler, render errors.
+pub(crate) async fn handle(mut req: Request, env: Env) -> Response {
+    let started = worker::js_sys::Date::now();
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let request_id = header("X-Request-Id")
+        .filter(|id| cors::is_sane_request_id(id))
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let origin = header("Origin");
+    let preflight =
+        req.method() == Method::Options && header("Access-Control-Request-Method").is_some();
+    let requested_headers = header("Access-Control-Request-Headers");
+    let method = req.method();
+    let path = req.path();
+    let config = load_config(&env);
+    let allowed_origin = match (&config, &origin) {
+        (Ok(c), Some(o)) if cors::is_allowed(&c.cors_origins, o) => Some(o.clone()),
+        _ => None,
+    };
+
+    let mut boot = DbStats::default();
+    let mut stats = DbStats::default();
+    let result = match config {
+        Err(e) => Err(e),
+        Ok(_) if preflight && origin.is_some() => {
+            preflight_response(allowed_origin.as_deref(), requested_headers.as_deref())
+        }
+        Ok(config) => {
+            let routes = routes::routes();
+            match match_route(&routes, &method, &path) {
+                Matched::NotFound => Err(ApiError::not_found("Not Found")),
+                Matched::WrongMethod(allowed) => Err(ApiError::MethodNotAllowed {
+                    allow: allowed.join(", "),
+                }),
+                Matched::Found(route, params) => match prepare(&mut req, &env, &config).await {
+                    Err(e) => Err(e),
+                    Ok((body, db)) => {
+                        boot = db.take_stats();
+                        let counted = db.stats_handle();
+                        let cx = Ctx {
+                            req,
+                            params,
+                            body,
+                            db,
+                            config,
+                        };
+                        let result = (route.handler)(cx).await;
+                        stats = counted.get();
+                        result
+                    }
+                },
+            }
+        }
+    };
+    let mut resp = match result {
+        Ok(r) => r,
+        Err(e) => error_response(&e, &request_id, &method, &path),
+    };
+    let status = resp.status_code();
+    let elapsed = worker::js_sys::Date::now() - started;
+    let headers = resp.headers_mut();
+    let _ = headers.set("X-Request-Id", &request_id);
+    let _ = headers.set("X-Content-Type-Options", "nosniff");
+    let _ = headers.set("Cache-Control", "no-store");
+    if let Some(origin) = &allowed_origin {
+        for (name, value) in cors::response_headers(origin) {
+            let _ = headers.set(name, &value);
+        }
+    }
+    let _ = headers.set("Server-Timing", &server_timing(stats, boot, elapsed));
+    console_log!(
+        "request_id={request_id} {method} {path} {status} d1_round_trips={} {elapsed:.0}ms",
+        stats.round_trips
+    );
+    resp
+}
+
+/// `d1` (the request's own D1 work), `app` (the whole request) and, on the
+/// first request of an isolate, `boot` (the first-superuser check).
+fn server_timing(stats: DbStats, boot: DbStats, elapsed: f64) -> String {
+    let mut timing = format!(
+        "d1;desc=\"{} round trip{}\";dur={:.1}, app;dur={:.1}",
+        stats.round_trips,
+        if stats.round_trips == 1 { "" } else { "s" },
+        stats.millis,
+        elapsed
+    );
+    if boot.round_trips > 0 {
+        timing += &format!(
+            ", boot;desc=\"first superuser check\";dur={:.1}",
+            boot.millis
+        );
+    }
+    timing
+}
+
+/// A CORS preflight: allowed origins get the CORS headers, others a 400 without them.
+fn preflight_response(
+    allowed_origin: Option<&str>,
+    requested_headers: Option<&str>,
+) -> ApiResult<Response> {
+    let Some(origin) = allowed_origin else {
+        return Err(ApiError::bad_request("Disallowed CORS origin"));
+    };
+    let mut resp = Response::builder().with_status(200).fixed(b"OK".to_vec());
+    let headers = resp.headers_mut();
+    let _ = headers.set("Content-Type", "text/plain; charset=utf-8");
+    for (name, value) in cors::preflight_headers(origin, requested_headers) {
+        let _ = headers.set(name, &value);
+    }
+    Ok(resp)
+}
+
+fn load_config(env: &Env) -> ApiResult<Config> {
+    Config::load(|name| {
+        env.var(name)
+            .ok()
+            .map(|v| v.to_string())
+            .or_else(|| env.secret(name).ok().map(|v| v.to_string()))
+    })
+    .map_err(|msg| ApiError::internal(format!("configuration: {msg}")))
+}
+
+/// Reads the body (refusing more than [`MAX_BODY_BYTES`] before parsing) and
+/// opens D1, making sure the first superuser exists (once per isolate; what it
+/// cost is taken from the `Db`'s counters by the caller).
+async fn prepare(req: &mut Request, env: &Env, config: &Config) -> ApiResult<(Vec<u8>, Db)> {
+    let too_large = || ApiError::http(413, "Request body too large");
+    let declared = req
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let body = match req.method() {
+        Method::Get | Method::Head => Vec::new(),
+        _ => req
+            .bytes()
+            .await
+            .map_err(|e| ApiError::internal(format!("read body: {e}")))?,
+    };
+    if body.len() > MAX_BODY_BYTES {
+        return Err(too_large());
+    }
+    let d1 = env
+        .d1("DB")
+        .map_err(|e| ApiError::internal(format!("D1 binding DB: {e}")))?;
+    let db = Db::new(d1);
+    users::ensure_first_superuser(&db, config).await?;
+    Ok((body, db))
+}

@@ -1,0 +1,125 @@
+//! Matching a request to the route table, as Starlette does: the first route
+//! whose path and method match wins; a path that matches with another method is
+//! a 405, anything else a 404. Paths answer with and without a trailing slash.
+
+use crate::error::ApiResult;
+use crate::http::Ctx;
+use std::future::Future;
+use std::pin::Pin;
+use worker::{Method, Response};
+
+type HandlerFuture = Pin<Box<dyn Future<Output = ApiResult<Response>>>>;
+
+pub(crate) struct Route {
+    pub(crate) method: Method,
+    /// `/api/v1/...` with `{name}` segments, without a trailing slash.
+    pub(crate) path: &'static str,
+    pub(crate) handler: fn(Ctx) -> HandlerFuture,
+}
+
+/// The outcome of matching a path against the table.
+pub(crate) enum Matched<'a> {
+    Found(&'a Route, Vec<(&'static str, String)>),
+    /// The path exists, but not with this method; the methods it does answer.
+    WrongMethod(Vec<String>),
+    NotFound,
+}
+
+pub(crate) fn match_route<'a>(routes: &'a [Route], method: &Method, path: &str) -> Matched<'a> {
+    // HEAD is answered wherever GET is, as Starlette does (the runtime drops the body).
+    let method = if *method == Method::Head {
+        &Method::Get
+    } else {
+        method
+    };
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut allowed = Vec::new();
+    for route in routes {
+        let Some(params) = match_path(route.path, &segments) else {
+            continue;
+        };
+        if route.method == *method {
+            return Matched::Found(route, params);
+        }
+        let name = route.method.to_string();
+        if !allowed.contains(&name) {
+            allowed.push(name);
+        }
+    }
+    if allowed.is_empty() {
+        Matched::NotFound
+    } else {
+        Matched::WrongMethod(allowed)
+    }
+}
+
+fn match_path(pattern: &'static str, segments: &[&str]) -> Option<Vec<(&'static str, String)>> {
+    let parts: Vec<&'static str> = pattern.split('/').collect();
+    if parts.len() != segments.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (part, seg) in parts.into_iter().zip(segments) {
+        if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            if seg.is_empty() {
+                return None;
+            }
+            params.push((name, percent_decode(seg)));
+        } else if part != *seg {
+            return None;
+        }
+    }
+    Some(params)
+}
+
+fn percent_decode(s: &str) -> String {
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            if let (Some(h), Some(l)) = (
+                b.get(i + 1).and_then(|&c| hex(c)),
+                b.get(i + 2).and_then(|&c| hex(c)),
+            ) {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::routes::routes;
+    use super::*;
+
+    #[test]
+    fn paths_match_with_or_without_a_trailing_slash_and_decode_parameters() {
+        let routes = routes();
+        let Matched::Found(r, params) = match_route(&routes, &Method::Get, "/api/v1/users/ab%63/")
+        else {
+            panic!("no match")
+        };
+        assert_eq!(r.path, "/api/v1/users/{user_id}");
+        assert_eq!(params, vec![("user_id", "abc".to_string())]);
+        assert!(matches!(
+            match_route(&routes, &Method::Put, "/api/v1/users/me"),
+            Matched::WrongMethod(_)
+        ));
+        assert!(matches!(
+            match_route(&routes, &Method::Get, "/api/v1/userz"),
+            Matched::NotFound
+        ));
+    }
+}

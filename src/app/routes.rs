@@ -1,0 +1,103 @@
+//! The route table: every operation of the API, with the access level and the
+//! inputs its handler declares (the compiler holds each entry to its handler's
+//! signature), in matching order (`/users/me` before `/users/{user_id}`).
+
+use super::router::Route;
+use crate::access::org::{MemberRemoval, OrgMember, OrgOwner, OrgSuperuser};
+use crate::access::{Caller, Gate, Public, Superuser};
+use crate::auth::form::LoginForm;
+use crate::http::input::{Json, OrgPath, UserPath};
+use crate::lists::{Page, Search};
+use crate::memberships::models::AddMemberRequest;
+use crate::organizations::models::{OrganizationCreate, OrganizationUpdate};
+use crate::resource_migration::models::ResourceMigrationRequest;
+use crate::users::models::{UpdatePassword, UserCreate, UserRegister, UserUpdate, UserUpdateMe};
+use crate::{auth, memberships, openapi, organizations, resource_migration, users, utils};
+use worker::Method;
+
+macro_rules! route {
+    ($method:ident $path:literal, $access:ty, $input:ty => $handler:path) => {
+        Route {
+            method: Method::$method,
+            path: $path,
+            handler: |cx| Box::pin(crate::access::serve::<$access, $input, _, _>(cx, $handler)),
+        }
+    };
+}
+
+#[rustfmt::skip]
+pub(crate) fn routes() -> Vec<Route> {
+    vec![
+        route!(Post "/api/v1/login/access-token", Public, LoginForm => auth::routes::login_access_token),
+        route!(Post "/api/v1/login/test-token", Caller, () => auth::routes::test_token),
+        route!(Get "/api/v1/users", Gate<Superuser>, (Page, Search) => users::routes::read_users),
+        route!(Post "/api/v1/users", Superuser, Json<UserCreate> => users::routes::create_user),
+        route!(Get "/api/v1/users/me", Caller, () => users::routes::read_user_me),
+        route!(Delete "/api/v1/users/me", Caller, () => users::routes::delete_user_me),
+        route!(Patch "/api/v1/users/me", Caller, Json<UserUpdateMe> => users::routes::update_user_me),
+        route!(Patch "/api/v1/users/me/password", Caller, Json<UpdatePassword> => users::routes::update_password_me),
+        route!(Post "/api/v1/users/signup", Public, Json<UserRegister> => users::routes::register_user),
+        route!(Get "/api/v1/users/{user_id}", Caller, UserPath => users::routes::read_user_by_id),
+        route!(Patch "/api/v1/users/{user_id}", Superuser, (UserPath, Json<UserUpdate>) => users::routes::update_user),
+        route!(Delete "/api/v1/users/{user_id}", Superuser, UserPath => users::routes::delete_user),
+        route!(Get "/api/v1/organizations", Gate<Caller>, (Page, Search) => organizations::routes::read_organizations),
+        route!(Post "/api/v1/organizations", Caller, Json<OrganizationCreate> => organizations::routes::create_organization),
+        route!(Get "/api/v1/organizations/{organization_id}", OrgMember, OrgPath => organizations::routes::read_organization),
+        route!(Put "/api/v1/organizations/{organization_id}", OrgOwner, (OrgPath, Json<OrganizationUpdate>) => organizations::routes::update_organization),
+        route!(Delete "/api/v1/organizations/{organization_id}", OrgOwner, OrgPath => organizations::routes::delete_organization),
+        route!(Get "/api/v1/organizations/{organization_id}/members", OrgMember, (OrgPath, Page) => memberships::routes::read_organization_members),
+        route!(Post "/api/v1/organizations/{organization_id}/members", OrgOwner, (OrgPath, Json<AddMemberRequest>) => memberships::routes::add_organization_member),
+        route!(Delete "/api/v1/organizations/{organization_id}/members/{user_id}", MemberRemoval, (OrgPath, UserPath) => memberships::routes::remove_organization_member),
+        route!(Post "/api/v1/organizations/{organization_id}/migrate-resources", OrgSuperuser, (OrgPath, Json<ResourceMigrationRequest>) => resource_migration::routes::migrate_user_resources_endpoint),
+        route!(Get "/api/v1/utils/health-check", Public, () => utils::health_check),
+        route!(Get "/api/v1/openapi.json", Public, () => openapi::openapi_json),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::openapi::OPENAPI_JSON;
+    use crate::resources::RESOURCE_TABLES;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn the_document_lists_exactly_the_routed_operations() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI_JSON).unwrap();
+        let mut documented = BTreeSet::new();
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for method in ops.as_object().unwrap().keys() {
+                let p = if path.len() > 1 {
+                    path.trim_end_matches('/')
+                } else {
+                    path
+                };
+                documented.insert((method.to_uppercase(), p.to_string()));
+            }
+        }
+        let routed: BTreeSet<(String, String)> = routes()
+            .iter()
+            .map(|r| (r.method.to_string().to_uppercase(), r.path.to_string()))
+            .collect();
+        assert_eq!(documented, routed);
+    }
+
+    #[test]
+    fn the_document_names_every_resource_table_in_both_migration_schemas() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI_JSON).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        let counts: Vec<&String> = schemas["ResourceMigrationCounts"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(counts, RESOURCE_TABLES);
+        let flags: Vec<String> = schemas["ResourceMigrationRequest"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter_map(|k| k.strip_prefix("migrate_").map(str::to_string))
+            .collect();
+        assert_eq!(flags, RESOURCE_TABLES);
+    }
+}

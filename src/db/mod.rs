@@ -1,0 +1,125 @@
+//! D1 glue, and the one place the service talks to D1.
+//!
+//! Every statement travels in a [`Batch`] (one transaction, one round trip):
+//! pushing a statement returns a typed handle, and its rows or its change count
+//! are taken from the [`Results`] by that handle, never by position. [`Db`]
+//! counts round trips, rows read and written, and the time spent, for
+//! `Server-Timing`, so no query goes unseen. Failures are one [`DbError`];
+//! constraint failures become client errors through [`ResultExt`].
+
+mod batch;
+mod error;
+
+pub(crate) use batch::{Batch, Results, Rows, Write};
+pub(crate) use error::{DbError, DbResult, ResultExt};
+
+use std::cell::Cell;
+use std::rc::Rc;
+use worker::wasm_bindgen::JsValue;
+use worker::D1Database;
+
+/// A value bound to a `?N` parameter. D1 takes JS numbers, so integers travel as
+/// f64 (exact up to 2^53, the range the API accepts) and `None` as SQL NULL.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg<'a> {
+    Null,
+    Text(&'a str),
+    Int(i64),
+    Real(f64),
+}
+
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(s: &'a str) -> Self {
+        Arg::Text(s)
+    }
+}
+impl<'a> From<&'a String> for Arg<'a> {
+    fn from(s: &'a String) -> Self {
+        Arg::Text(s)
+    }
+}
+impl<'a> From<Option<&'a str>> for Arg<'a> {
+    fn from(s: Option<&'a str>) -> Self {
+        s.map_or(Arg::Null, Arg::Text)
+    }
+}
+impl From<i64> for Arg<'_> {
+    fn from(n: i64) -> Self {
+        Arg::Int(n)
+    }
+}
+impl From<Option<i64>> for Arg<'_> {
+    fn from(n: Option<i64>) -> Self {
+        n.map_or(Arg::Null, Arg::Int)
+    }
+}
+impl From<Option<f64>> for Arg<'_> {
+    fn from(n: Option<f64>) -> Self {
+        n.map_or(Arg::Null, Arg::Real)
+    }
+}
+impl From<bool> for Arg<'_> {
+    fn from(b: bool) -> Self {
+        Arg::Int(i64::from(b))
+    }
+}
+impl From<Option<bool>> for Arg<'_> {
+    fn from(b: Option<bool>) -> Self {
+        b.map_or(Arg::Null, |b| Arg::Int(i64::from(b)))
+    }
+}
+
+impl Arg<'_> {
+    fn js(&self) -> JsValue {
+        match self {
+            Arg::Null => JsValue::NULL,
+            Arg::Text(s) => JsValue::from_str(s),
+            Arg::Int(n) => JsValue::from_f64(*n as f64),
+            Arg::Real(x) => JsValue::from_f64(*x),
+        }
+    }
+}
+
+/// What one request (or the once-per-isolate boot check) cost in D1.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct DbStats {
+    pub(crate) round_trips: u32,
+    pub(crate) millis: f64,
+}
+
+/// The request's handle on D1.
+pub(crate) struct Db {
+    d1: D1Database,
+    stats: Rc<Cell<DbStats>>,
+}
+
+impl Db {
+    pub(crate) fn new(d1: D1Database) -> Self {
+        Db {
+            d1,
+            stats: Rc::new(Cell::new(DbStats::default())),
+        }
+    }
+
+    /// An empty batch for this database.
+    pub(crate) fn batch(&self) -> Batch<'_> {
+        Batch::new(self)
+    }
+
+    /// Returns the counters so far and starts again from zero.
+    pub(crate) fn take_stats(&self) -> DbStats {
+        self.stats.replace(DbStats::default())
+    }
+
+    /// The counters of this request, readable after the handler consumed the `Db`.
+    pub(crate) fn stats_handle(&self) -> Rc<Cell<DbStats>> {
+        self.stats.clone()
+    }
+
+    fn record(&self, started: f64) {
+        let mut s = self.stats.get();
+        s.round_trips += 1;
+        s.millis += worker::js_sys::Date::now() - started;
+        self.stats.set(s);
+    }
+}

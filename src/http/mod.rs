@@ -1,0 +1,102 @@
+//! What every handler works with: the request context ([`Ctx`]), the typed
+//! inputs it declares ([`input`]), and the response helpers. Below the features
+//! and above the db: nothing here knows a route or a feature.
+
+pub(crate) mod input;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::ApiResult;
+use serde::Serialize;
+use worker::{Request, Response};
+
+/// Largest request body read, as the contract fixes it.
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What a handler is given: the request, its path parameters, its body, D1 and the settings.
+pub(crate) struct Ctx {
+    pub(crate) req: Request,
+    pub(crate) params: Vec<(&'static str, String)>,
+    pub(crate) body: Vec<u8>,
+    pub(crate) db: Db,
+    pub(crate) config: Config,
+}
+
+impl Ctx {
+    /// A path parameter by name (present by construction of the route).
+    pub(crate) fn param(&self, name: &str) -> &str {
+        self.params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// The last value of a query parameter, decoded (Starlette keeps the last).
+    pub(crate) fn query(&self, name: &str) -> Option<String> {
+        query_param(&self.req.inner().url(), name)
+    }
+
+    pub(crate) fn header(&self, name: &str) -> Option<String> {
+        self.req.headers().get(name).ok().flatten()
+    }
+
+    /// The client's address as Cloudflare reports it (`CF-Connecting-IP`), if sane.
+    pub(crate) fn client_ip(&self) -> Option<String> {
+        let ip = self.header("CF-Connecting-IP")?;
+        let ip = ip.trim();
+        let sane = !ip.is_empty()
+            && ip.len() <= 45
+            && ip
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == '.' || c == ':');
+        sane.then(|| ip.to_ascii_lowercase())
+    }
+}
+
+/// The last value of `name` in the query of a serialized URL. Read straight from
+/// the string: parsing it as a `url::Url` would link IDNA's Unicode tables into
+/// the wasm for nothing (the runtime has already parsed the URL).
+pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split('#').next()?.split_once('?')?.1;
+    form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k == name)
+        .last()
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `Message`: the body of operations that answer with a sentence.
+#[derive(Debug, Serialize)]
+pub(crate) struct Message {
+    pub(crate) message: &'static str,
+}
+
+/// A 200 with `{"message": ...}`.
+pub(crate) fn message(message: &'static str) -> ApiResult<Response> {
+    json_ok(&Message { message })
+}
+
+/// A 200 with a JSON body (the origin answers 200 for creates too).
+pub(crate) fn json_ok<T: Serialize>(value: &T) -> ApiResult<Response> {
+    Ok(json_response(200, serde_json::to_vec(value)?))
+}
+
+/// A response with a JSON body and the given status.
+pub(crate) fn json_response(status: u16, body: Vec<u8>) -> Response {
+    let mut resp = Response::builder().with_status(status).fixed(body);
+    let _ = resp.headers_mut().set("Content-Type", "application/json");
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parameters_are_decoded_and_the_last_one_wins() {
+        let url = "http://h/api/v1/users/?search=a%25b+c&limit=1&limit=2#frag";
+        assert_eq!(query_param(url, "search").as_deref(), Some("a%b c"));
+        assert_eq!(query_param(url, "limit").as_deref(), Some("2"));
+        assert_eq!(query_param(url, "skip"), None);
+        assert_eq!(query_param("http://h/x", "a"), None);
+    }
+}

@@ -1,0 +1,126 @@
+//! Lists: paging (`skip`, `limit`), `search`, and the `{data, count}` shape
+//! every list answers (`UsersPublic`, `OrganizationsPublic`, `OrganizationMembersPublic`).
+
+use crate::db::{Batch, DbResult, Results, Rows};
+use crate::error::ApiResult;
+use crate::http::input::Input;
+use crate::http::Ctx;
+use crate::validation::Validator;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// Largest page a list returns.
+pub(crate) const MAX_LIMIT: i64 = 1000;
+/// The page size when the client names none.
+pub(crate) const DEFAULT_LIMIT: i64 = 100;
+
+/// `skip` (>= 0, default 0) and `limit` (0..=1000, default 100), checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Page {
+    pub(crate) skip: i64,
+    pub(crate) limit: i64,
+}
+
+impl Input for Page {
+    fn parse(cx: &Ctx, v: &mut Validator) -> ApiResult<Option<Self>> {
+        let skip = v.query_int("skip", cx.query("skip").as_deref(), 0, Some(0), None);
+        let limit = v.query_int(
+            "limit",
+            cx.query("limit").as_deref(),
+            DEFAULT_LIMIT,
+            Some(0),
+            Some(MAX_LIMIT),
+        );
+        Ok(skip.zip(limit).map(|(skip, limit)| Page { skip, limit }))
+    }
+}
+
+/// `search`, where an empty value means no filter.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Search(pub(crate) Option<String>);
+
+impl Search {
+    /// The `LIKE` pattern of a substring search: `%`, `_` and `\` match themselves.
+    pub(crate) fn like_pattern(&self) -> Option<String> {
+        self.0.as_deref().map(like_pattern)
+    }
+}
+
+impl Input for Search {
+    fn parse(cx: &Ctx, _: &mut Validator) -> ApiResult<Option<Self>> {
+        Ok(Some(Search(cx.query("search").filter(|s| !s.is_empty()))))
+    }
+}
+
+fn like_pattern(search: &str) -> String {
+    let mut p = String::with_capacity(search.len() + 2);
+    p.push('%');
+    for c in search.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// One page and the number of all matches.
+#[derive(Debug, Serialize)]
+pub(crate) struct List<T> {
+    pub(crate) data: Vec<T>,
+    pub(crate) count: i64,
+}
+
+impl<T> List<T> {
+    /// The same list with every item converted (a row into its public shape).
+    pub(crate) fn map<U>(self, f: impl FnMut(T) -> U) -> List<U> {
+        List {
+            data: self.data.into_iter().map(f).collect(),
+            count: self.count,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Count {
+    count: i64,
+}
+
+/// The two statements of a list, in a batch: the page, and `select count(*) as count`.
+pub(crate) struct ListQuery<T> {
+    page: Rows<T>,
+    count: Rows<Count>,
+}
+
+impl<T: DeserializeOwned> ListQuery<T> {
+    /// Pushes the page query and the count query (whose one column is `count`).
+    pub(crate) fn push(
+        b: &mut Batch<'_>,
+        page: (&str, &[crate::db::Arg<'_>]),
+        count: (&str, &[crate::db::Arg<'_>]),
+    ) -> DbResult<Self> {
+        Ok(ListQuery {
+            page: b.query(page.0, page.1)?,
+            count: b.query(count.0, count.1)?,
+        })
+    }
+
+    pub(crate) fn read(self, r: &Results) -> DbResult<List<T>> {
+        let count = r.first(self.count)?.map_or(0, |c| c.count);
+        Ok(List {
+            data: r.rows(self.page)?,
+            count,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_wildcards_match_literally() {
+        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+}

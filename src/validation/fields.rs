@@ -1,0 +1,235 @@
+//! One converter per pydantic type we accept: each checks one JSON value and
+//! says why it refused it in pydantic v2's words.
+
+use super::email::Email;
+use super::Fail;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// `str` with optional length bounds, counted in characters.
+pub(crate) fn string(
+    min: Option<usize>,
+    max: Option<usize>,
+) -> impl FnOnce(&Value) -> Result<String, Fail> {
+    move |v| {
+        let Value::String(s) = v else {
+            return Err(Fail::new("string_type", "Input should be a valid string"));
+        };
+        check_length(s, min, max)?;
+        Ok(s.clone())
+    }
+}
+
+fn check_length(s: &str, min: Option<usize>, max: Option<usize>) -> Result<(), Fail> {
+    let n = s.chars().count();
+    if let Some(min) = min.filter(|&m| n < m) {
+        let unit = if min == 1 { "character" } else { "characters" };
+        return Err(Fail::new(
+            "string_too_short",
+            format!("String should have at least {min} {unit}"),
+        )
+        .with_ctx(json!({ "min_length": min })));
+    }
+    if let Some(max) = max.filter(|&m| n > m) {
+        let unit = if max == 1 { "character" } else { "characters" };
+        return Err(Fail::new(
+            "string_too_long",
+            format!("String should have at most {max} {unit}"),
+        )
+        .with_ctx(json!({ "max_length": max })));
+    }
+    Ok(())
+}
+
+/// `EmailStr`, optionally with a `max_length` checked first.
+pub(crate) fn email(max: Option<usize>) -> impl FnOnce(&Value) -> Result<Email, Fail> {
+    move |v| {
+        let Value::String(s) = v else {
+            return Err(Fail::new("string_type", "Input should be a valid string"));
+        };
+        check_length(s, None, max)?;
+        Email::parse(s).map_err(|reason| {
+            Fail::new(
+                "value_error",
+                format!("value is not a valid email address: {reason}"),
+            )
+            .with_ctx(json!({ "reason": reason }))
+        })
+    }
+}
+
+/// `bool` in pydantic's lax mode.
+pub(crate) fn boolean(v: &Value) -> Result<bool, Fail> {
+    let parsing = || {
+        Fail::new(
+            "bool_parsing",
+            "Input should be a valid boolean, unable to interpret input",
+        )
+    };
+    match v {
+        Value::Bool(b) => Ok(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (_, Some(0.0)) => Ok(false),
+            (_, Some(1.0)) => Ok(true),
+            (Some(_), _) => Err(parsing()),
+            _ => Err(Fail::new("bool_type", "Input should be a valid boolean")),
+        },
+        Value::String(s) => match s.to_ascii_lowercase().as_str() {
+            "0" | "off" | "f" | "false" | "n" | "no" => Ok(false),
+            "1" | "on" | "t" | "true" | "y" | "yes" => Ok(true),
+            _ => Err(parsing()),
+        },
+        _ => Err(Fail::new("bool_type", "Input should be a valid boolean")),
+    }
+}
+
+/// The largest integer a JavaScript number (and so a D1 binding) holds exactly.
+pub(crate) const MAX_SAFE_INTEGER: i64 = 9_007_199_254_740_991;
+
+/// `int` in pydantic's lax mode, limited to what D1 stores exactly.
+pub(crate) fn integer(v: &Value) -> Result<i64, Fail> {
+    let n = match v {
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i
+            } else {
+                let x = n.as_f64().unwrap_or(f64::NAN);
+                if x.fract() != 0.0 || !x.is_finite() {
+                    return Err(Fail::new(
+                        "int_from_float",
+                        "Input should be a valid integer, got a number with a fractional part",
+                    ));
+                }
+                if x.abs() > MAX_SAFE_INTEGER as f64 {
+                    return check_bounds(
+                        if x > 0.0 { i64::MAX } else { i64::MIN },
+                        Some(-MAX_SAFE_INTEGER),
+                        Some(MAX_SAFE_INTEGER),
+                    );
+                }
+                x as i64
+            }
+        }
+        Value::Bool(b) => i64::from(*b),
+        Value::String(s) => parse_int_str(s)?,
+        _ => return Err(Fail::new("int_type", "Input should be a valid integer")),
+    };
+    check_bounds(n, Some(-MAX_SAFE_INTEGER), Some(MAX_SAFE_INTEGER))
+}
+
+/// `float` in pydantic's lax mode.
+pub(crate) fn number(v: &Value) -> Result<f64, Fail> {
+    match v {
+        Value::Number(n) => n
+            .as_f64()
+            .ok_or_else(|| Fail::new("float_type", "Input should be a valid number")),
+        Value::Bool(b) => Ok(f64::from(u8::from(*b))),
+        Value::String(s) => s.trim().parse::<f64>().map_err(|_| {
+            Fail::new(
+                "float_parsing",
+                "Input should be a valid number, unable to parse string as a number",
+            )
+        }),
+        _ => Err(Fail::new("float_type", "Input should be a valid number")),
+    }
+}
+
+/// A `UUID` field in a body.
+pub(crate) fn uuid(v: &Value) -> Result<Uuid, Fail> {
+    match v {
+        Value::String(s) => parse_uuid(s),
+        _ => Err(Fail::new(
+            "uuid_type",
+            "UUID input should be a string, bytes or UUID object",
+        )),
+    }
+}
+
+/// Parses a UUID as pydantic does (it uses this same crate): any case, with or
+/// without hyphens, braces or `urn:uuid:`; the error text is the crate's.
+pub(crate) fn parse_uuid(s: &str) -> Result<Uuid, Fail> {
+    Uuid::parse_str(s).map_err(|e| {
+        let detail = e.to_string();
+        Fail::new(
+            "uuid_parsing",
+            format!("Input should be a valid UUID, {detail}"),
+        )
+        .with_ctx(json!({ "error": detail }))
+    })
+}
+
+pub(crate) fn parse_int_str(s: &str) -> Result<i64, Fail> {
+    let t = s.trim().replace('_', "");
+    t.parse::<i64>().map_err(|_| {
+        Fail::new(
+            "int_parsing",
+            "Input should be a valid integer, unable to parse string as an integer",
+        )
+    })
+}
+
+pub(crate) fn check_bounds(n: i64, min: Option<i64>, max: Option<i64>) -> Result<i64, Fail> {
+    if let Some(min) = min.filter(|&m| n < m) {
+        return Err(Fail::new(
+            "greater_than_equal",
+            format!("Input should be greater than or equal to {min}"),
+        )
+        .with_ctx(json!({ "ge": min })));
+    }
+    if let Some(max) = max.filter(|&m| n > m) {
+        return Err(Fail::new(
+            "less_than_equal",
+            format!("Input should be less than or equal to {max}"),
+        )
+        .with_ctx(json!({ "le": max })));
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_count_characters_not_bytes() {
+        assert!(string(None, Some(3))(&json!("ééé")).is_ok());
+        assert_eq!(
+            string(None, Some(3))(&json!("éééé")).unwrap_err().kind,
+            "string_too_long"
+        );
+    }
+
+    #[test]
+    fn null_for_a_required_string_is_a_type_error() {
+        assert_eq!(
+            string(None, None)(&Value::Null).unwrap_err(),
+            Fail::new("string_type", "Input should be a valid string")
+        );
+    }
+
+    #[test]
+    fn booleans_follow_pydantic_lax_mode() {
+        assert_eq!(boolean(&json!("yes")), Ok(true));
+        assert_eq!(boolean(&json!(0)), Ok(false));
+        assert_eq!(boolean(&json!("maybe")).unwrap_err().kind, "bool_parsing");
+        assert_eq!(boolean(&json!([])).unwrap_err().kind, "bool_type");
+        assert_eq!(boolean(&Value::Null).unwrap_err().kind, "bool_type");
+    }
+
+    #[test]
+    fn integers_follow_pydantic_lax_mode() {
+        assert_eq!(integer(&json!(3)), Ok(3));
+        assert_eq!(integer(&json!(3.0)), Ok(3));
+        assert_eq!(integer(&json!("4")), Ok(4));
+        assert_eq!(integer(&json!(3.5)).unwrap_err().kind, "int_from_float");
+        assert_eq!(integer(&json!("x")).unwrap_err().kind, "int_parsing");
+        assert_eq!(integer(&json!(null)).unwrap_err().kind, "int_type");
+        assert_eq!(integer(&json!(1e300)).unwrap_err().kind, "less_than_equal");
+    }
+
+    #[test]
+    fn uuids_are_accepted_in_any_case_with_or_without_hyphens() {
+        let id = parse_uuid("0B5E7A2C-8F7B-4C55-9C10-5B0E2E8D3A11").unwrap();
+        assert_eq!(parse_uuid("0b5e7a2c8f7b4c559c105b0e2e8d3a11").unwrap(), id);
+    }
+}
