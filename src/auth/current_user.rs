@@ -31,10 +31,11 @@ pub(crate) fn token_claims(cx: &Ctx) -> ApiResult<TokenClaims> {
         .map_err(|_| ApiError::forbidden(COULD_NOT_VALIDATE))
 }
 
-/// A3, the password-change rule, and A4, on the row the token names.
+/// A3, the password-change rules (issued before the last change, or of
+/// another token version), and A4, on the row the token names.
 pub(crate) fn check_caller(claims: &TokenClaims, user: Option<UserRow>) -> ApiResult<UserRow> {
     let user = user.ok_or_else(|| ApiError::not_found("User not found"))?;
-    if claims.issued_at < user.password_changed_at {
+    if claims.issued_at < user.password_changed_at || claims.token_version != user.token_version {
         return Err(ApiError::forbidden(COULD_NOT_VALIDATE));
     }
     if !user.is_active() {

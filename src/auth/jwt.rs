@@ -1,5 +1,5 @@
 //! Access tokens: HS256 JWTs signed with `SECRET_KEY`, claims `sub` (user id),
-//! `iat` and `exp` in whole seconds. Only HS256 is accepted (jwt-compact checks
+//! `ver` (the user's token version when it was issued), `iat` and `exp` in whole seconds. Only HS256 is accepted (jwt-compact checks
 //! the header's `alg` against the validator's), the clock is passed in, so tests
 //! and the worker (which reads JavaScript's clock) decide what "now" is.
 
@@ -15,12 +15,17 @@ const MAX_CLOCK_SKEW_SECS: i64 = 60;
 #[derive(Debug, Serialize, Deserialize)]
 struct Subject {
     sub: String,
+    /// Absent in tokens issued before versions existed: version 0.
+    #[serde(default)]
+    ver: i64,
 }
 
 /// The claims of a token that passed every check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenClaims {
     pub user_id: Uuid,
+    /// The user's token version when the token was issued.
+    pub token_version: i64,
     pub issued_at: i64,
     pub expires_at: i64,
 }
@@ -29,16 +34,18 @@ fn at(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, 0).unwrap_or_default()
 }
 
-/// Signs a token for `user_id`, valid for `ttl_minutes` from `now_secs`.
+/// Signs a token for `user_id` at its `token_version`, valid for `ttl_minutes` from `now_secs`.
 pub fn issue(
     secret: &str,
     user_id: &Uuid,
+    token_version: i64,
     now_secs: i64,
     ttl_minutes: i64,
 ) -> Result<String, String> {
     let options = TimeOptions::new(Duration::zero(), move || at(now_secs));
     let claims = Claims::new(Subject {
         sub: user_id.hyphenated().to_string(),
+        ver: token_version,
     })
     .set_duration_and_issuance(&options, Duration::minutes(ttl_minutes));
     let header = Header::empty().with_token_type("JWT");
@@ -72,6 +79,7 @@ pub fn decode(secret: &str, token: &str, now_secs: i64) -> Result<TokenClaims, I
     let user_id = Uuid::parse_str(&claims.custom.sub).map_err(|_| InvalidToken)?;
     Ok(TokenClaims {
         user_id,
+        token_version: claims.custom.ver,
         issued_at,
         expires_at,
     })
@@ -93,11 +101,12 @@ mod tests {
     #[test]
     fn an_issued_token_decodes_to_its_claims() {
         let id = Uuid::new_v4();
-        let token = issue(SECRET, &id, NOW, 60).unwrap();
+        let token = issue(SECRET, &id, 3, NOW, 60).unwrap();
         assert_eq!(
             decode(SECRET, &token, NOW + 10),
             Ok(TokenClaims {
                 user_id: id,
+                token_version: 3,
                 issued_at: NOW,
                 expires_at: NOW + 3600
             })
@@ -105,14 +114,21 @@ mod tests {
     }
 
     #[test]
+    fn a_token_without_a_version_is_version_0() {
+        let sub = Uuid::new_v4();
+        let token = forged::control(SECRET.as_bytes(), &sub.to_string(), NOW);
+        assert_eq!(decode(SECRET, &token, NOW).unwrap().token_version, 0);
+    }
+
+    #[test]
     fn an_expired_token_is_refused() {
-        let token = issue(SECRET, &Uuid::new_v4(), NOW, 1).unwrap();
+        let token = issue(SECRET, &Uuid::new_v4(), 0, NOW, 1).unwrap();
         assert_eq!(decode(SECRET, &token, NOW + 61), Err(InvalidToken));
     }
 
     #[test]
     fn a_token_signed_with_another_key_is_refused() {
-        let token = issue("other", &Uuid::new_v4(), NOW, 60).unwrap();
+        let token = issue("other", &Uuid::new_v4(), 0, NOW, 60).unwrap();
         assert_eq!(decode(SECRET, &token, NOW), Err(InvalidToken));
     }
 

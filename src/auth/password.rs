@@ -1,11 +1,13 @@
 //! Password hashing: PBKDF2-HMAC-SHA256 with a random 16-byte salt, stored as a
 //! self-describing PHC string, `$pbkdf2-sha256$i=<rounds>,l=32$<salt>$<hash>`
 //! (unpadded standard base64), so the work factor can change without a migration:
-//! a hash made with other parameters verifies, then is replaced at the next login.
+//! a hash made with weaker parameters (fewer rounds, a shorter salt or hash)
+//! verifies, then is replaced at the next login. A stronger one is kept as it is:
+//! lowering `PASSWORD_HASH_ITERATIONS` never weakens stored hashes.
 //! Comparison is constant-time; an unknown email is checked against a dummy hash
-//! at the same cost, so timing does not reveal which emails exist.
+//! of the same cost.
 
-use crate::config::{MAX_PASSWORD_ITERATIONS, MIN_PASSWORD_ITERATIONS};
+use crate::config::MAX_PASSWORD_ITERATIONS;
 use base64ct::{Base64Unpadded, Encoding};
 use hmac::{Hmac, Mac};
 use sha2::digest::generic_array::GenericArray;
@@ -187,7 +189,7 @@ pub fn hash_with_salt(password: &str, salt: &[u8], iterations: u32) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verified {
     No,
-    /// The password matches; `rehash` when the stored parameters differ from today's.
+    /// The password matches; `rehash` when the stored parameters are weaker than today's.
     Yes {
         rehash: bool,
     },
@@ -207,10 +209,9 @@ pub fn verify(password: &str, stored: &str, iterations_now: u32) -> Verified {
         &mut candidate,
     );
     if bool::from(candidate.ct_eq(&parsed.hash)) {
-        let rehash = parsed.iterations != iterations_now
-            || parsed.salt.len() != SALT_LEN
-            || parsed.hash.len() != HASH_LEN
-            || iterations_now < MIN_PASSWORD_ITERATIONS;
+        let rehash = parsed.iterations < iterations_now
+            || parsed.salt.len() < SALT_LEN
+            || parsed.hash.len() < HASH_LEN;
         Verified::Yes { rehash }
     } else {
         Verified::No
@@ -304,9 +305,15 @@ mod tests {
     }
 
     #[test]
-    fn a_hash_with_other_parameters_asks_to_be_rehashed() {
+    fn a_hash_with_fewer_rounds_asks_to_be_rehashed() {
         let s = hash_password("pw", 1000).unwrap();
         assert_eq!(verify("pw", &s, 2000), Verified::Yes { rehash: true });
+    }
+
+    #[test]
+    fn a_hash_with_more_rounds_is_kept() {
+        let s = hash_password("pw", 2000).unwrap();
+        assert_eq!(verify("pw", &s, 1000), Verified::Yes { rehash: false });
     }
 
     #[test]

@@ -135,7 +135,8 @@ fn issue(config: &Config, user: &UserRow, now: i64) -> ApiResult<Token> {
     let id = uuid::Uuid::parse_str(&user.id)
         .map_err(|e| ApiError::internal(format!("stored id: {e}")))?;
     let ttl = config.access_token_expire_minutes;
-    let access_token = jwt::issue(&config.secret_key, &id, now, ttl).map_err(ApiError::internal)?;
+    let access_token = jwt::issue(&config.secret_key, &id, user.token_version, now, ttl)
+        .map_err(ApiError::internal)?;
     Ok(Token {
         access_token,
         token_type: "bearer",

@@ -29,6 +29,8 @@ pub(crate) struct UserRow {
     pub(crate) rework_available: i64,
     /// Unix seconds of the last password change; older tokens are refused.
     pub(crate) password_changed_at: i64,
+    /// Bumped by every password change; tokens of another version are refused.
+    pub(crate) token_version: i64,
     pub(crate) created_at: String,
     pub(crate) updated_at: String,
 }

@@ -9,7 +9,7 @@ use crate::validation::Patch;
 use serde::Deserialize;
 
 const USER_COLUMNS: &str = "id, email, hashed_password, full_name, is_active, is_superuser, \
-                            rework_available, password_changed_at, created_at, updated_at";
+                            rework_available, password_changed_at, token_version, created_at, updated_at";
 
 /// A row that only says something exists.
 #[derive(Deserialize)]
@@ -116,7 +116,8 @@ pub(crate) struct UserChanges<'a> {
     pub(crate) email: Option<&'a str>,
     pub(crate) full_name: Patch<String>,
     pub(crate) hashed_password: Option<&'a str>,
-    /// Set with a new password: tokens issued before it stop working.
+    /// Set with a new password: tokens issued before it stop working (the
+    /// token version is bumped too, so even one issued in the same second).
     pub(crate) password_changed_at: Option<i64>,
     pub(crate) is_superuser: Option<bool>,
     pub(crate) is_active: Option<bool>,
@@ -143,6 +144,7 @@ pub(crate) fn update(
                full_name = case when ?3 then ?4 else full_name end, \
                hashed_password = coalesce(?5, hashed_password), \
                password_changed_at = coalesce(?6, password_changed_at), \
+               token_version = token_version + (?6 is not null), \
                is_superuser = coalesce(?7, is_superuser), \
                is_active = coalesce(?8, is_active), \
                rework_available = coalesce(?9, rework_available), \
