@@ -99,19 +99,20 @@ pub(crate) async fn handle(mut req: Request, env: Env) -> Response {
     let _ = headers.set("Server-Timing", &server_timing(stats, boot, elapsed));
     console_log!(
         "request_id={request_id} {method} {path} {status} d1_round_trips={} {elapsed:.0}ms",
-        stats.round_trips
+        stats.round_trips + boot.round_trips
     );
     resp
 }
 
-/// `d1` (the request's own D1 work), `app` (the whole request) and, on the
-/// first request of an isolate, `boot` (the first-superuser check).
+/// `d1` (every D1 round trip the request made), `app` (the whole request)
+/// and, on the first request of an isolate, `boot`: the part of `d1` that was
+/// the first-superuser check.
 fn server_timing(stats: DbStats, boot: DbStats, elapsed: f64) -> String {
+    let trips = stats.round_trips + boot.round_trips;
     let mut timing = format!(
-        "d1;desc=\"{} round trip{}\";dur={:.1}, app;dur={:.1}",
-        stats.round_trips,
-        if stats.round_trips == 1 { "" } else { "s" },
-        stats.millis,
+        "d1;desc=\"{trips} round trip{}\";dur={:.1}, app;dur={:.1}",
+        if trips == 1 { "" } else { "s" },
+        stats.millis + boot.millis,
         elapsed
     );
     if boot.round_trips > 0 {

@@ -9,6 +9,7 @@ mod forged;
 
 mod auth;
 mod envelope;
+mod first_superuser;
 mod headers;
 mod hostile_input;
 mod members;

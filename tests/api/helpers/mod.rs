@@ -85,11 +85,13 @@ fn spawn_app() -> TestApp {
         format!("PASSWORD_HASH_ITERATIONS={TEST_ITERATIONS}"),
         format!("BACKEND_CORS_ORIGINS={CORS_ORIGIN}"),
     ];
-    spawn_worker(&vars, 200)
+    spawn_worker(&vars, 404)
 }
 
-/// Starts a worker with these `NAME=VALUE` vars on a fresh local D1 and waits until its
-/// health check answers `ready_status`. It is stopped when the tests exit.
+/// Starts a worker with these `NAME=VALUE` vars on a fresh local D1 and waits until an
+/// unknown path answers `ready_status` (404 when its settings are sound, 500 when
+/// not; a probe that touches no D1, so the worker's first real request is the
+/// test's) and its D1 door answers. It is stopped when the tests exit.
 pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
     let dir = project_dir();
     let state_dir =
@@ -154,7 +156,7 @@ pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
     }
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let answered = match ureq::get(&format!("{}/api/v1/utils/health-check/", app.base_url))
+        let answered = match ureq::get(&format!("{}/api/v1/ready-probe", app.base_url))
             .timeout(Duration::from_secs(5))
             .call()
         {
@@ -162,7 +164,14 @@ pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
             Err(ureq::Error::Status(code, _)) => Some(code),
             Err(_) => None,
         };
-        if answered == Some(ready_status) {
+        // The D1 door opens just after the worker's port: ready is both.
+        let control_ready = || {
+            ureq::post(&app.control_url)
+                .timeout(Duration::from_secs(5))
+                .send_string("select 1")
+                .is_ok()
+        };
+        if answered == Some(ready_status) && control_ready() {
             break;
         }
         if Instant::now() > deadline {
@@ -232,13 +241,31 @@ pub struct Req {
 /// (TEST-NET-2), so the per-address limits count only what a test sends from
 /// one address on purpose (set the header again to choose it).
 pub fn request(method: &str, path: &str) -> Req {
-    let url = format!("{}{}", app().base_url, path);
-    let id = Uuid::new_v4();
-    let b = id.as_bytes();
-    Req {
-        inner: ureq::request(method, &url)
+    app().request(method, path)
+}
+
+impl TestApp {
+    /// A request to this worker (see [`request`]).
+    pub fn request(&self, method: &str, path: &str) -> Req {
+        let url = format!("{}{}", self.base_url, path);
+        let id = Uuid::new_v4();
+        let b = id.as_bytes();
+        Req {
+            inner: ureq::request(method, &url)
+                .timeout(Duration::from_secs(60))
+                .set("CF-Connecting-IP", &format!("198.51.{}.{}", b[0], b[1])),
+        }
+    }
+
+    /// Runs SQL (one or more statements, as one D1 batch) through the process
+    /// that serves this worker, and returns the rows every statement produced.
+    pub fn d1(&self, sql: &str) -> Vec<Value> {
+        let resp = ureq::post(&self.control_url)
             .timeout(Duration::from_secs(60))
-            .set("CF-Connecting-IP", &format!("198.51.{}.{}", b[0], b[1])),
+            .send_string(sql)
+            .unwrap_or_else(|e| panic!("d1 failed: {e}: {sql}"));
+        resp.into_json::<Vec<Value>>()
+            .unwrap_or_else(|e| panic!("d1 answered no JSON: {e}"))
     }
 }
 
@@ -355,15 +382,9 @@ pub fn signup_user() -> TestUser {
     }
 }
 
-/// Runs SQL (one or more statements, as one D1 batch) through the process that
-/// serves the worker, and returns the rows every statement produced.
+/// Runs SQL against the shared test worker's D1 (see [`TestApp::d1`]).
 pub fn d1(sql: &str) -> Vec<Value> {
-    let resp = ureq::post(&app().control_url)
-        .timeout(Duration::from_secs(60))
-        .send_string(sql)
-        .unwrap_or_else(|e| panic!("d1 failed: {e}: {sql}"));
-    resp.into_json::<Vec<Value>>()
-        .unwrap_or_else(|e| panic!("d1 answered no JSON: {e}"))
+    app().d1(sql)
 }
 
 /// The exact 422 item for a missing body field.
