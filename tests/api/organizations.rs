@@ -357,13 +357,22 @@ fn deleting_an_organization_returns_its_resources_to_their_creators() {
         .assert(200, json!({"message": "Organization deleted successfully"}));
     let rows = d1(&format!(
         "select id, owner_id, organization_id from products where id in ('{p1}', '{p2}') \
-         union all select id, owner_id, organization_id from styles where id = '{s1}' \
-         union all select organization_id, user_id, null from organization_members where organization_id = '{org_id}'"
+         union all select id, owner_id, organization_id from styles where id = '{s1}' order by 1"
     ));
-    assert_eq!(rows.len(), 3, "{rows:?}");
-    for row in &rows {
-        assert_eq!(row["organization_id"], Value::Null, "{row}");
-    }
+    let mut expected = vec![
+        json!({"id": p1.to_string(), "owner_id": member.id, "organization_id": null}),
+        json!({"id": p2.to_string(), "owner_id": member.id, "organization_id": null}),
+        json!({"id": s1.to_string(), "owner_id": owner.id, "organization_id": null}),
+    ];
+    expected.sort_by_key(|row| row["id"].as_str().unwrap().to_string());
+    assert_eq!(
+        rows, expected,
+        "each resource is back with its creator, nothing deleted"
+    );
+    let memberships = d1(&format!(
+        "select count(*) as n from organization_members where organization_id = '{org_id}'"
+    ));
+    assert_eq!(memberships, vec![json!({"n": 0})]);
     get(&org_path(&org))
         .token(&owner.token)
         .send()

@@ -17,7 +17,7 @@ fn random_ip() -> String {
 }
 
 #[test]
-fn ten_failed_logins_for_an_email_lock_it_without_checking_the_password() {
+fn ten_failed_logins_for_an_email_lock_it_even_for_the_right_password() {
     let u = signup_user();
     for _ in 0..10 {
         // each from another address: the email is what is counted here
@@ -80,4 +80,34 @@ fn signups_from_one_address_are_limited_per_hour() {
         .json(&json!({"email": random_email(), "password": "password123"}));
     r.assert_detail(429, "Too many signups from this address, try again later");
     assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() <= 3600);
+}
+
+#[test]
+fn failures_older_than_the_window_no_longer_count() {
+    let u = signup_user();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // ten failures, all just outside the 900 s window
+    let key = format!("login-email:{}", u.email.to_lowercase());
+    let values: Vec<String> = (0..10)
+        .map(|i| format!("('{key}', {})", now - 901 - i))
+        .collect();
+    d1(&format!(
+        "insert into rate_limit_events (key, at) values {}",
+        values.join(", ")
+    ));
+    login_as(&random_ip(), &u.email, "wrong-password")
+        .assert_detail(400, "Incorrect email or password");
+    login_as(&random_ip(), &u.email, &u.password).expect(200);
+    // and the same ten inside the window do count
+    let values: Vec<String> = (0..10)
+        .map(|i| format!("('{key}', {})", now - 10 - i))
+        .collect();
+    d1(&format!(
+        "insert into rate_limit_events (key, at) values {}",
+        values.join(", ")
+    ));
+    login_as(&random_ip(), &u.email, &u.password).assert_detail(429, THROTTLED);
 }

@@ -161,18 +161,21 @@ fn exactly_the_selected_personal_rows_of_the_user_move_and_a_second_call_moves_n
     );
 
     let rows = d1(&format!(
-        "select 'moved' as what, count(*) as n, min(updated_at) as first from products where organization_id = '{org_id}' \
-         union all select 'others', count(*), null from products where owner_id = '{o}' and organization_id is null \
-         union all select 'elsewhere', count(*), null from products where organization_id = '{other_org_id}' \
-         union all select 'subjects', count(*), null from subjects where owner_id = '{m}' and organization_id is null",
+        "select 'moved' as what, count(*) as n, min(updated_at) as first, max(updated_at) as last from products where organization_id = '{org_id}' \
+         union all select 'others', count(*), null, null from products where owner_id = '{o}' and organization_id is null \
+         union all select 'elsewhere', count(*), null, null from products where organization_id = '{other_org_id}' \
+         union all select 'subjects', count(*), null, null from subjects where owner_id = '{m}' and organization_id is null",
         o = other.id,
         m = member.id
     ));
     assert_eq!(rows[0]["n"], 5);
+    // The rows were seeded with 2020's timestamps; the move stamps them all with
+    // one time, later than the organization created in this test.
+    let first = rows[0]["first"].as_str().unwrap();
+    assert_eq!(rows[0]["last"], first, "one stamp for the whole move");
     assert!(
-        rows[0]["first"].as_str().unwrap() > "2026",
-        "updated_at is the time of the move: {}",
-        rows[0]["first"]
+        first >= other_org["created_at"].as_str().unwrap(),
+        "updated_at is the time of the move: {first}"
     );
     assert_eq!(
         (&rows[1]["n"], &rows[2]["n"], &rows[3]["n"]),
