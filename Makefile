@@ -35,9 +35,10 @@ dev: build .dev.vars
 test: build
 	scripts/test.sh
 
-# Pure modules, natively.
+# Pure modules, natively, and the scripts' own unit tests.
 test-unit:
 	cargo test --lib
+	python3 -m unittest scripts/test_totals.py
 
 # The same pure modules compiled to wasm32 and run in Node by wasm-bindgen-test-runner.
 test-wasm: bootstrap

@@ -28,13 +28,16 @@ ADMIN=$(token "$SUPERUSER" "$SUPERUSER_PASSWORD")
 USER=$(token "$FUZZ_EMAIL" fuzz-password-1)
 
 status=0
+REPORTS=${FUZZ_REPORT_DIR:-target/fuzz-reports}
+mkdir -p "$REPORTS"
 fuzz() { # who token [schemathesis options...]
   echo "fuzz: as $1" >&2
-  local token=$2; shift 2
+  local who=$1 token=$2; shift 2
   timeout "${FUZZ_SECONDS:-300}" "$VENV/bin/schemathesis" run "$BASE/api/v1/openapi.json" \
     --url "$BASE" -H "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance \
-    --max-examples "${FUZZ_EXAMPLES:-25}" --workers 2 --request-timeout 30 --no-color "$@" \
+    --max-examples "${FUZZ_EXAMPLES:-25}" --workers 2 --request-timeout 30 --no-color \
+    --report junit --report-junit-path "$REPORTS/$who.xml" "$@" \
     || status=$?
 }
 fuzz superuser "$ADMIN"
