@@ -32,24 +32,24 @@ def seed_sql():
     now = "2026-01-01T00:00:00.000000Z"
     h = phc(BENCH_PASSWORD, b"bench-salt-16byt", ITERATIONS)
     lines, bench_id = [], "00000000-0000-4000-8000-000000000001"
-    lines.append(f"insert into users (id, email, hashed_password, full_name, password_changed_at, created_at, updated_at) "
-                 f"values ('{bench_id}', '{BENCH_EMAIL}', '{h}', 'Bench User', 0, '{now}', '{now}');")
+    lines.append(f"insert into users (id, email, email_key, hashed_password, full_name, name_key, password_changed_at, created_at, updated_at) "
+                 f"values ('{bench_id}', '{BENCH_EMAIL}', '{BENCH_EMAIL}', '{h}', 'Bench User', 'bench user', 0, '{now}', '{now}');")
     # The first superuser exists already, as on any deployment after its first
     # request: the start-up figure then measures no password hashing.
     admin = phc(ADMIN_PASSWORD, b"bench-admin-salt", ITERATIONS)
-    lines.append(f"insert into users (id, email, hashed_password, is_superuser, password_changed_at, created_at, updated_at) "
-                 f"values ('00000000-0000-4000-8000-100000000000', '{ADMIN_EMAIL}', '{admin}', 1, 0, '{now}', '{now}');")
+    lines.append(f"insert into users (id, email, email_key, hashed_password, is_superuser, password_changed_at, created_at, updated_at) "
+                 f"values ('00000000-0000-4000-8000-100000000000', '{ADMIN_EMAIL}', '{ADMIN_EMAIL}', '{admin}', 1, 0, '{now}', '{now}');")
     for start in range(2, 1001, 100):  # D1 caps the length of one statement
         values = ",".join(
-            f"('00000000-0000-4000-8000-{i:012d}', 'user{i}@example.com', '{h}', 'User {i}', 0, '{now}', '{now}')"
+            f"('00000000-0000-4000-8000-{i:012d}', 'user{i}@example.com', 'user{i}@example.com', '{h}', 'User {i}', 'user {i}', 0, '{now}', '{now}')"
             for i in range(start, min(start + 100, 1001)))
-        lines.append(f"insert into users (id, email, hashed_password, full_name, password_changed_at, created_at, updated_at) values {values};")
+        lines.append(f"insert into users (id, email, email_key, hashed_password, full_name, name_key, password_changed_at, created_at, updated_at) values {values};")
     for j in range(50):
         org, media, owner = f"10000000-0000-4000-8000-{j:012d}", f"20000000-0000-4000-8000-{j:012d}", f"00000000-0000-4000-8000-{j + 2:012d}"
         lines.append(f"insert into media_resources (id, url, resource_type, content_hash, extension, created_at) values "
                      f"('{media}', 'https://cdn.example.com/{j}.png', 'image', '', 'png', '{now}');")
-        lines.append(f"insert into organizations (id, name, owner_id, avatar_media_id, created_at, updated_at) values "
-                     f"('{org}', 'Org {j}', '{owner}', '{media}', '{now}', '{now}');")
+        lines.append(f"insert into organizations (id, name, name_key, owner_id, avatar_media_id, created_at, updated_at) values "
+                     f"('{org}', 'Org {j}', 'org {j}', '{owner}', '{media}', '{now}', '{now}');")
         lines.append(f"insert into organization_members (organization_id, user_id, joined_at) values "
                      f"('{org}', '{owner}', '{now}'), ('{org}', '{bench_id}', '{now}');")
     return "\n".join(lines)

@@ -68,7 +68,7 @@ STATUSES = {
     ("get", "/api/v1/users/me"): AUTH,
     ("delete", "/api/v1/users/me"): AUTH | {409},
     ("patch", "/api/v1/users/me"): AUTH | {409, 413, 422},
-    ("patch", "/api/v1/users/me/password"): AUTH | {413, 422},
+    ("patch", "/api/v1/users/me/password"): AUTH | {413, 422, 429},  # guesses are limited per user
     ("post", "/api/v1/users/signup"): {400, 413, 422, 429},  # a taken email is 400 here
     ("get", "/api/v1/users/{user_id}"): AUTH | {422},
     ("patch", "/api/v1/users/{user_id}"): AUTH | {409, 413, 422},

@@ -1,4 +1,5 @@
-//! Settings, read once per request from the worker's vars and secrets.
+//! Settings, read once per request from the worker's vars and secrets. Every
+//! one is bounded: a value out of range refuses to run, naming the setting.
 //!
 //! Pure: `lib.rs` hands over a lookup function, so these rules are unit-tested
 //! natively. A missing or placeholder secret is a refusal to run: every request
@@ -6,6 +7,9 @@
 
 /// The placeholder secrets ship in `.dev.vars.example`; they are fine on a laptop only.
 pub(crate) const PLACEHOLDER_SECRET: &str = "changethis";
+
+use crate::validation::email::Email;
+use crate::validation::{PASSWORD_MAX, PASSWORD_MIN};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Environment {
@@ -16,17 +20,21 @@ pub(crate) enum Environment {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
-    /// HS256 key for access tokens (`SECRET_KEY`, a secret).
+    /// HS256 key for access tokens (`SECRET_KEY`, a secret; at least 32 bytes outside local).
     pub(crate) secret_key: String,
-    /// Access token lifetime (`ACCESS_TOKEN_EXPIRE_MINUTES`, default 8 days).
+    /// Access token lifetime (`ACCESS_TOKEN_EXPIRE_MINUTES`, default 8 days, at most a year).
     pub(crate) access_token_expire_minutes: i64,
     /// PBKDF2-HMAC-SHA256 rounds for new hashes (`PASSWORD_HASH_ITERATIONS`, default 600,000).
     pub(crate) password_iterations: u32,
     /// `FIRST_SUPERUSER` / `FIRST_SUPERUSER_PASSWORD`: created once if missing.
     pub(crate) first_superuser: Option<(String, String)>,
-    /// Failed logins allowed per email within the window (`LOGIN_FAILURE_LIMIT`, 10; 0 = off).
+    /// Failed logins allowed per (email, client address) within the window
+    /// (`LOGIN_FAILURE_LIMIT`, 10; 0 = off).
     pub(crate) login_failure_limit: u32,
-    /// The window of both login limits (`LOGIN_FAILURE_WINDOW_SECONDS`, 900).
+    /// Failed logins allowed per email across all addresses within the window
+    /// (`LOGIN_EMAIL_FAILURE_LIMIT`, 100; 0 = off).
+    pub(crate) login_email_failure_limit: u32,
+    /// The window of the login limits (`LOGIN_FAILURE_WINDOW_SECONDS`, 900).
     pub(crate) login_failure_window_seconds: i64,
     /// Failed logins allowed per client address within the window (`LOGIN_IP_FAILURE_LIMIT`, 100; 0 = off).
     pub(crate) login_ip_failure_limit: u32,
@@ -34,16 +42,25 @@ pub(crate) struct Config {
     pub(crate) signup_ip_limit_per_hour: u32,
     /// Origins allowed by CORS (`BACKEND_CORS_ORIGINS`, comma-separated; `*` for any).
     pub(crate) cors_origins: Vec<String>,
+    /// Whether responses carry `Server-Timing` (`SERVER_TIMING`, `on` or `off`; default on).
+    pub(crate) server_timing: bool,
 }
 
 pub(crate) const DEFAULT_ACCESS_TOKEN_EXPIRE_MINUTES: i64 = 60 * 24 * 8;
+pub(crate) const MAX_ACCESS_TOKEN_EXPIRE_MINUTES: i64 = 60 * 24 * 365;
 pub(crate) const DEFAULT_PASSWORD_ITERATIONS: u32 = 600_000;
 /// Bounds on the configured work factor; a stored hash outside them is refused too.
 pub(crate) const MIN_PASSWORD_ITERATIONS: u32 = 1_000;
 pub(crate) const MAX_PASSWORD_ITERATIONS: u32 = 5_000_000;
+/// Shortest `SECRET_KEY` accepted outside local development (HS256's key size).
+pub(crate) const MIN_SECRET_KEY_BYTES: usize = 32;
+/// Largest value of a count limit.
+const MAX_LIMIT: u32 = 1_000_000;
+/// Longest login window: 30 days.
+const MAX_WINDOW_SECONDS: i64 = 30 * 24 * 3600;
 
 impl Config {
-    /// Reads every setting through `get` (a var or secret by name).
+    /// Reads every setting through `get` (a var or secret by name); each is bounded.
     pub(crate) fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
         let environment = match get("ENVIRONMENT").as_deref().map(str::trim) {
             None | Some("") | Some("production") => Environment::Production,
@@ -59,27 +76,23 @@ impl Config {
             "SECRET_KEY is not set: `wrangler secret put SECRET_KEY` in production, .dev.vars locally",
         )?;
         check_secret("SECRET_KEY", &secret_key, environment)?;
-        let access_token_expire_minutes = parse_num(
-            &get,
-            "ACCESS_TOKEN_EXPIRE_MINUTES",
-            DEFAULT_ACCESS_TOKEN_EXPIRE_MINUTES,
-        )?;
-        if access_token_expire_minutes <= 0 {
-            return Err("ACCESS_TOKEN_EXPIRE_MINUTES must be positive".into());
-        }
-        let password_iterations = parse_num(
-            &get,
-            "PASSWORD_HASH_ITERATIONS",
-            DEFAULT_PASSWORD_ITERATIONS,
-        )?;
-        if !(MIN_PASSWORD_ITERATIONS..=MAX_PASSWORD_ITERATIONS).contains(&password_iterations) {
+        if environment != Environment::Local && secret_key.len() < MIN_SECRET_KEY_BYTES {
             return Err(format!(
-                "PASSWORD_HASH_ITERATIONS must be between {MIN_PASSWORD_ITERATIONS} and {MAX_PASSWORD_ITERATIONS}"
+                "SECRET_KEY is {} bytes: at least {MIN_SECRET_KEY_BYTES} are required (e.g. `openssl rand -hex 32`)",
+                secret_key.len()
             ));
         }
         let first_superuser = match (get("FIRST_SUPERUSER"), get("FIRST_SUPERUSER_PASSWORD")) {
             (Some(email), Some(password)) if !email.is_empty() => {
                 check_secret("FIRST_SUPERUSER_PASSWORD", &password, environment)?;
+                Email::parse(&email)
+                    .map_err(|r| format!("FIRST_SUPERUSER is not a valid email: {r}"))?;
+                let n = password.chars().count();
+                if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&n) {
+                    return Err(format!(
+                        "FIRST_SUPERUSER_PASSWORD must be {PASSWORD_MIN} to {PASSWORD_MAX} characters, not {n}"
+                    ));
+                }
                 Some((email, password))
             }
             (Some(email), None) if !email.is_empty() => {
@@ -87,26 +100,48 @@ impl Config {
             }
             _ => None,
         };
-        let login_failure_window_seconds = parse_num(&get, "LOGIN_FAILURE_WINDOW_SECONDS", 900)?;
-        if login_failure_window_seconds <= 0 {
-            return Err("LOGIN_FAILURE_WINDOW_SECONDS must be positive".into());
-        }
+        let server_timing = match get("SERVER_TIMING").as_deref().map(str::trim) {
+            None | Some("") | Some("on") => true,
+            Some("off") => false,
+            Some(other) => return Err(format!("SERVER_TIMING must be on or off, not {other:?}")),
+        };
         let cors_origins = get("BACKEND_CORS_ORIGINS")
             .unwrap_or_default()
             .split(',')
             .map(|o| o.trim().trim_end_matches('/').to_string())
             .filter(|o| !o.is_empty())
             .collect();
+        let limit = |name, default| bounded(&get, name, default, 0, MAX_LIMIT);
         Ok(Config {
             secret_key,
-            access_token_expire_minutes,
-            password_iterations,
+            access_token_expire_minutes: bounded(
+                &get,
+                "ACCESS_TOKEN_EXPIRE_MINUTES",
+                DEFAULT_ACCESS_TOKEN_EXPIRE_MINUTES,
+                1,
+                MAX_ACCESS_TOKEN_EXPIRE_MINUTES,
+            )?,
+            password_iterations: bounded(
+                &get,
+                "PASSWORD_HASH_ITERATIONS",
+                DEFAULT_PASSWORD_ITERATIONS,
+                MIN_PASSWORD_ITERATIONS,
+                MAX_PASSWORD_ITERATIONS,
+            )?,
             first_superuser,
-            login_failure_limit: parse_num(&get, "LOGIN_FAILURE_LIMIT", 10)?,
-            login_failure_window_seconds,
-            login_ip_failure_limit: parse_num(&get, "LOGIN_IP_FAILURE_LIMIT", 100)?,
-            signup_ip_limit_per_hour: parse_num(&get, "SIGNUP_IP_LIMIT_PER_HOUR", 30)?,
+            login_failure_limit: limit("LOGIN_FAILURE_LIMIT", 10)?,
+            login_email_failure_limit: limit("LOGIN_EMAIL_FAILURE_LIMIT", 100)?,
+            login_failure_window_seconds: bounded(
+                &get,
+                "LOGIN_FAILURE_WINDOW_SECONDS",
+                900,
+                1,
+                MAX_WINDOW_SECONDS,
+            )?,
+            login_ip_failure_limit: limit("LOGIN_IP_FAILURE_LIMIT", 100)?,
+            signup_ip_limit_per_hour: limit("SIGNUP_IP_LIMIT_PER_HOUR", 30)?,
             cors_origins,
+            server_timing,
         })
     }
 }
@@ -120,25 +155,39 @@ fn check_secret(name: &str, value: &str, env: Environment) -> Result<(), String>
     Ok(())
 }
 
-fn parse_num<T: std::str::FromStr>(
+/// A whole number setting within `min..=max` (its default when absent or empty).
+fn bounded<T>(
     get: &impl Fn(&str) -> Option<String>,
     name: &str,
     default: T,
-) -> Result<T, String> {
-    match get(name) {
-        None => Ok(default),
-        Some(s) if s.trim().is_empty() => Ok(default),
+    min: T,
+    max: T,
+) -> Result<T, String>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let value = match get(name) {
+        None => default,
+        Some(s) if s.trim().is_empty() => default,
         Some(s) => s
             .trim()
             .parse()
-            .map_err(|_| format!("{name} must be a whole number, not {s:?}")),
+            .map_err(|_| format!("{name} must be a whole number, not {s:?}"))?,
+    };
+    if value < min || value > max {
+        return Err(format!(
+            "{name} must be between {min} and {max}, not {value}"
+        ));
     }
+    Ok(value)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    const KEY: &str = "0123456789abcdef0123456789abcdef";
 
     fn load(pairs: &[(&str, &str)]) -> Result<Config, String> {
         let map: HashMap<String, String> = pairs
@@ -164,7 +213,7 @@ mod tests {
 
     #[test]
     fn defaults_apply_when_settings_are_absent() {
-        let c = load(&[("SECRET_KEY", "k")]).unwrap();
+        let c = load(&[("SECRET_KEY", KEY)]).unwrap();
         assert_eq!(c.access_token_expire_minutes, 11_520);
         assert_eq!(c.password_iterations, 600_000);
         assert!(c.first_superuser.is_none());
@@ -172,19 +221,20 @@ mod tests {
 
     #[test]
     fn limits_and_cors_origins_have_defaults_and_can_be_set() {
-        let c = load(&[("SECRET_KEY", "k")]).unwrap();
+        let c = load(&[("SECRET_KEY", KEY)]).unwrap();
         assert_eq!(
             (
                 c.login_failure_limit,
+                c.login_email_failure_limit,
                 c.login_failure_window_seconds,
                 c.login_ip_failure_limit,
                 c.signup_ip_limit_per_hour
             ),
-            (10, 900, 100, 30)
+            (10, 100, 900, 100, 30)
         );
         assert!(c.cors_origins.is_empty());
         let c = load(&[
-            ("SECRET_KEY", "k"),
+            ("SECRET_KEY", KEY),
             ("LOGIN_FAILURE_LIMIT", "0"),
             (
                 "BACKEND_CORS_ORIGINS",
@@ -197,12 +247,63 @@ mod tests {
             c.cors_origins,
             ["https://a.example.com", "http://localhost:5173"]
         );
-        assert!(load(&[("SECRET_KEY", "k"), ("LOGIN_FAILURE_LIMIT", "-1")]).is_err());
+        assert!(load(&[("SECRET_KEY", KEY), ("LOGIN_FAILURE_LIMIT", "-1")]).is_err());
     }
 
     #[test]
     fn a_work_factor_out_of_bounds_is_refused() {
-        assert!(load(&[("SECRET_KEY", "k"), ("PASSWORD_HASH_ITERATIONS", "10")]).is_err());
-        assert!(load(&[("SECRET_KEY", "k"), ("PASSWORD_HASH_ITERATIONS", "ten")]).is_err());
+        assert!(load(&[("SECRET_KEY", KEY), ("PASSWORD_HASH_ITERATIONS", "10")]).is_err());
+        assert!(load(&[("SECRET_KEY", KEY), ("PASSWORD_HASH_ITERATIONS", "ten")]).is_err());
+    }
+
+    #[test]
+    fn a_short_secret_key_is_refused_outside_local_development() {
+        let e = load(&[("SECRET_KEY", "short-key")]).unwrap_err();
+        assert!(e.contains("SECRET_KEY is 9 bytes"), "{e}");
+        assert!(load(&[("SECRET_KEY", "short-key"), ("ENVIRONMENT", "local")]).is_ok());
+    }
+
+    #[test]
+    fn every_number_is_bounded() {
+        for (name, value) in [
+            ("ACCESS_TOKEN_EXPIRE_MINUTES", "99999999999999"),
+            ("ACCESS_TOKEN_EXPIRE_MINUTES", "0"),
+            ("LOGIN_FAILURE_WINDOW_SECONDS", "0"),
+            ("LOGIN_FAILURE_WINDOW_SECONDS", "99999999999"),
+            ("LOGIN_EMAIL_FAILURE_LIMIT", "1000001"),
+            ("SIGNUP_IP_LIMIT_PER_HOUR", "-1"),
+        ] {
+            let e = load(&[("SECRET_KEY", KEY), (name, value)]).unwrap_err();
+            assert!(e.starts_with(name), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_first_superuser_must_be_a_valid_email_and_password() {
+        let su = |email, password| {
+            load(&[
+                ("SECRET_KEY", KEY),
+                ("FIRST_SUPERUSER", email),
+                ("FIRST_SUPERUSER_PASSWORD", password),
+            ])
+        };
+        assert!(su("admin@example.com", "long-enough").is_ok());
+        assert!(su("not-an-email", "long-enough")
+            .unwrap_err()
+            .contains("FIRST_SUPERUSER is not a valid email"));
+        assert!(su("admin@example.com", "short")
+            .unwrap_err()
+            .contains("8 to 40 characters"));
+    }
+
+    #[test]
+    fn server_timing_can_be_turned_off() {
+        assert!(load(&[("SECRET_KEY", KEY)]).unwrap().server_timing);
+        assert!(
+            !load(&[("SECRET_KEY", KEY), ("SERVER_TIMING", "off")])
+                .unwrap()
+                .server_timing
+        );
+        assert!(load(&[("SECRET_KEY", KEY), ("SERVER_TIMING", "no")]).is_err());
     }
 }

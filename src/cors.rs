@@ -9,18 +9,31 @@ pub(crate) const EXPOSED_HEADERS: &str =
 /// How long a browser may cache a preflight answer, in seconds.
 pub(crate) const PREFLIGHT_MAX_AGE: &str = "600";
 
-/// Whether `origin` may call the API from a browser. `*` in the list allows any
-/// origin; entries compare without case and without a trailing slash.
-pub(crate) fn is_allowed(allowed: &[String], origin: &str) -> bool {
-    let origin = origin.trim_end_matches('/');
-    allowed
-        .iter()
-        .any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
+/// How an origin is allowed: named in the list (credentials allowed), or only
+/// through `*` (any origin, never with credentials: a wildcard that echoed every
+/// origin with `Allow-Credentials: true` would let any site act as the user).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Allowed {
+    Origin(String),
+    Any,
+}
+
+/// Whether `origin` may call the API from a browser. Entries compare without
+/// case and without a trailing slash; a named entry wins over `*`.
+pub(crate) fn allowed(list: &[String], origin: &str) -> Option<Allowed> {
+    let trimmed = origin.trim_end_matches('/');
+    if list.iter().any(|a| a.eq_ignore_ascii_case(trimmed)) {
+        Some(Allowed::Origin(origin.to_string()))
+    } else if list.iter().any(|a| a == "*") {
+        Some(Allowed::Any)
+    } else {
+        None
+    }
 }
 
 /// The answer to an allowed preflight (`OPTIONS` with `Access-Control-Request-Method`).
 pub(crate) fn preflight_headers(
-    origin: &str,
+    origin: &Allowed,
     requested_headers: Option<&str>,
 ) -> Vec<(&'static str, String)> {
     let mut headers = vec![
@@ -41,13 +54,17 @@ pub(crate) fn preflight_headers(
 }
 
 /// The CORS headers of any response to an allowed origin.
-pub(crate) fn response_headers(origin: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("Access-Control-Allow-Origin", origin.to_string()),
-        ("Access-Control-Allow-Credentials", "true".to_string()),
-        ("Access-Control-Expose-Headers", EXPOSED_HEADERS.to_string()),
-        ("Vary", "Origin".to_string()),
-    ]
+pub(crate) fn response_headers(origin: &Allowed) -> Vec<(&'static str, String)> {
+    let exposed = ("Access-Control-Expose-Headers", EXPOSED_HEADERS.to_string());
+    match origin {
+        Allowed::Origin(origin) => vec![
+            ("Access-Control-Allow-Origin", origin.clone()),
+            ("Access-Control-Allow-Credentials", "true".to_string()),
+            exposed,
+            ("Vary", "Origin".to_string()),
+        ],
+        Allowed::Any => vec![("Access-Control-Allow-Origin", "*".to_string()), exposed],
+    }
 }
 
 /// A client's `X-Request-Id` is echoed (and logged) only if it is a short token
@@ -69,22 +86,49 @@ mod tests {
 
     #[test]
     fn only_listed_origins_are_allowed() {
-        let allowed = list(&["https://app.example.com", "http://localhost:5173"]);
-        assert!(is_allowed(&allowed, "https://app.example.com"));
-        assert!(is_allowed(&allowed, "HTTPS://APP.EXAMPLE.COM/"));
-        assert!(!is_allowed(&allowed, "https://evil.example.com"));
-        assert!(!is_allowed(&[], "https://app.example.com"));
-        assert!(is_allowed(&list(&["*"]), "https://anything.example"));
+        let allowed_list = list(&["https://app.example.com", "http://localhost:5173"]);
+        let origin = |o: &str| Some(Allowed::Origin(o.to_string()));
+        assert_eq!(
+            allowed(&allowed_list, "https://app.example.com"),
+            origin("https://app.example.com")
+        );
+        assert_eq!(
+            allowed(&allowed_list, "HTTPS://APP.EXAMPLE.COM/"),
+            origin("HTTPS://APP.EXAMPLE.COM/")
+        );
+        assert_eq!(allowed(&allowed_list, "https://evil.example.com"), None);
+        assert_eq!(allowed(&[], "https://app.example.com"), None);
+        assert_eq!(
+            allowed(&list(&["*"]), "https://anything.example"),
+            Some(Allowed::Any)
+        );
+    }
+
+    #[test]
+    fn a_wildcard_never_allows_credentials() {
+        let h = response_headers(&Allowed::Any);
+        assert!(h.contains(&("Access-Control-Allow-Origin", "*".to_string())));
+        assert!(!h
+            .iter()
+            .any(|(k, _)| *k == "Access-Control-Allow-Credentials"));
+        let h = response_headers(&Allowed::Origin("https://a.example".into()));
+        assert!(h.contains(&("Access-Control-Allow-Credentials", "true".to_string())));
     }
 
     #[test]
     fn preflights_echo_safe_requested_headers_only() {
-        let h = preflight_headers("https://a.example", Some("authorization, content-type"));
+        let h = preflight_headers(
+            &Allowed::Origin("https://a.example".into()),
+            Some("authorization, content-type"),
+        );
         assert!(h.contains(&(
             "Access-Control-Allow-Headers",
             "authorization, content-type".to_string()
         )));
-        let h = preflight_headers("https://a.example", Some("x\r\nSet-Cookie: a=b"));
+        let h = preflight_headers(
+            &Allowed::Origin("https://a.example".into()),
+            Some("x\r\nSet-Cookie: a=b"),
+        );
         assert!(h.contains(&(
             "Access-Control-Allow-Headers",
             "Authorization, Content-Type".to_string()

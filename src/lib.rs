@@ -31,9 +31,15 @@ mod users;
 mod utils;
 pub mod validation;
 
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     Ok(app::handle(req, env).await)
+}
+
+/// The Cron Trigger of `wrangler.toml`: cleanup (see `app::scheduled`).
+#[event(scheduled)]
+pub async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    app::scheduled(&event.cron(), env).await;
 }

@@ -5,7 +5,7 @@ use crate::db::{Batch, DbResult, Results, Rows};
 use crate::error::ApiResult;
 use crate::http::input::Input;
 use crate::http::Ctx;
-use crate::validation::Validator;
+use crate::validation::{Validator, MAX_SAFE_INTEGER};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -21,9 +21,24 @@ pub(crate) struct Page {
     pub(crate) limit: i64,
 }
 
+impl Page {
+    /// The page a list answers when the client names none.
+    pub(crate) const FIRST: Page = Page {
+        skip: 0,
+        limit: DEFAULT_LIMIT,
+    };
+}
+
 impl Input for Page {
     fn parse(cx: &Ctx, v: &mut Validator) -> ApiResult<Option<Self>> {
-        let skip = v.query_int("skip", cx.query("skip").as_deref(), 0, Some(0), None);
+        // D1 binds numbers as JavaScript numbers: `skip` stops where they stop being exact.
+        let skip = v.query_int(
+            "skip",
+            cx.query("skip").as_deref(),
+            0,
+            Some(0),
+            Some(MAX_SAFE_INTEGER),
+        );
         let limit = v.query_int(
             "limit",
             cx.query("limit").as_deref(),
@@ -40,29 +55,24 @@ impl Input for Page {
 pub(crate) struct Search(pub(crate) Option<String>);
 
 impl Search {
-    /// The `LIKE` pattern of a substring search: `%`, `_` and `\` match themselves.
-    pub(crate) fn like_pattern(&self) -> Option<String> {
-        self.0.as_deref().map(like_pattern)
+    /// The search folded as names and addresses are folded for it (NFC, then
+    /// Unicode lower case), to find with `instr` in a `*_key` column: a plain
+    /// substring at any length, where `%` and `_` are characters like any other.
+    pub(crate) fn folded(&self) -> Option<String> {
+        self.0.as_deref().map(fold)
     }
+}
+
+/// Text as it is compared and searched: NFC, then Unicode lower case. The
+/// `*_key` columns hold names and addresses folded with it.
+pub(crate) fn fold(text: &str) -> String {
+    crate::validation::email::nfc(text).to_lowercase()
 }
 
 impl Input for Search {
     fn parse(cx: &Ctx, _: &mut Validator) -> ApiResult<Option<Self>> {
         Ok(Some(Search(cx.query("search").filter(|s| !s.is_empty()))))
     }
-}
-
-fn like_pattern(search: &str) -> String {
-    let mut p = String::with_capacity(search.len() + 2);
-    p.push('%');
-    for c in search.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
 }
 
 /// One page and the number of all matches.
@@ -120,7 +130,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn search_wildcards_match_literally() {
-        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    fn searches_fold_all_of_unicode() {
+        assert_eq!(
+            Search(Some("ÉLODIE 50%_".into())).folded().as_deref(),
+            Some("élodie 50%_")
+        );
+        assert_eq!(Search(None).folded(), None);
     }
 }

@@ -9,7 +9,9 @@
 // NAME=VALUE pairs are the worker's vars. With --control-port, a second server on
 // 127.0.0.1 answers `POST /d1` (body: SQL, one or more statements) by running the
 // statements as one D1 batch and answering their rows as a JSON array; it is for
-// tests and measurements only and is never part of the worker.
+// tests and measurements only and is never part of the worker. `POST /scheduled`
+// runs the worker's scheduled handler once (as a Cron Trigger would) and answers
+// its outcome.
 import { Miniflare } from "miniflare";
 import http from "node:http";
 
@@ -69,6 +71,13 @@ if (controlPort) {
     .createServer(async (req, res) => {
       let sql = "";
       for await (const chunk of req) sql += chunk;
+      if (req.url.startsWith("/scheduled")) {
+        const worker = await mf.getWorker();
+        const result = await worker.scheduled({ cron: "*/30 * * * *" });
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(JSON.stringify(result));
+        return;
+      }
       try {
         const results = await db.batch(splitStatements(sql).map((s) => db.prepare(s)));
         res.writeHead(200, { "Content-Type": "application/json" });

@@ -63,6 +63,47 @@ impl OrgAccess {
     }
 }
 
+/// SQL that holds while the caller (`?caller`) may manage the organization
+/// (`?org`): its owner, or an active superuser. Writes repeat their level's rule
+/// with it inside their own statements, so a caller who lost the right between
+/// the access check and the write (ownership transferred, demoted) changes nothing.
+pub(crate) fn owner_guard(org: u8, caller: u8) -> String {
+    format!(
+        "(exists (select 1 from organizations g where g.id = ?{org} and g.owner_id = ?{caller}) \
+          or {})",
+        superuser_guard(caller)
+    )
+}
+
+/// SQL that holds while the caller (`?caller`) is an active superuser.
+pub(crate) fn superuser_guard(caller: u8) -> String {
+    format!(
+        "exists (select 1 from users su where su.id = ?{caller} and su.is_superuser = 1 and su.is_active = 1)"
+    )
+}
+
+/// Whether a guard still held when the write's batch ran.
+#[derive(serde::Deserialize)]
+pub(crate) struct Permitted {
+    permitted: i64,
+}
+
+impl Permitted {
+    pub(crate) fn held(&self) -> bool {
+        self.permitted != 0
+    }
+}
+
+/// Reads `guard` (SQL over `args`) first in a write's batch: if it no longer
+/// holds, the batch's guarded writes changed nothing, and this says why.
+pub(crate) fn permitted(
+    b: &mut Batch<'_>,
+    guard: &str,
+    args: &[crate::db::Arg<'_>],
+) -> crate::db::DbResult<Rows<Permitted>> {
+    b.query(&format!("select ({guard}) as permitted"), args)
+}
+
 /// The rule of one organization level.
 pub(crate) trait OrgRule: Sized {
     const SUPERUSER_ONLY: bool = false;

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::db::{Db, DbStats};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, Ctx, MAX_BODY_BYTES};
-use crate::{cors, users};
+use crate::{cors, rate_limits, users};
 use router::{match_route, Matched};
 use worker::{console_error, console_log, Env, Method, Request, Response};
 
@@ -43,16 +43,17 @@ pub(crate) async fn handle(mut req: Request, env: Env) -> Response {
     let path = req.path();
     let config = load_config(&env);
     let allowed_origin = match (&config, &origin) {
-        (Ok(c), Some(o)) if cors::is_allowed(&c.cors_origins, o) => Some(o.clone()),
+        (Ok(c), Some(o)) => cors::allowed(&c.cors_origins, o),
         _ => None,
     };
+    let server_timing_on = config.as_ref().map_or(true, |c| c.server_timing);
 
     let mut boot = DbStats::default();
     let mut stats = DbStats::default();
     let result = match config {
         Err(e) => Err(e),
         Ok(_) if preflight && origin.is_some() => {
-            preflight_response(allowed_origin.as_deref(), requested_headers.as_deref())
+            preflight_response(allowed_origin.as_ref(), requested_headers.as_deref())
         }
         Ok(config) => {
             let routes = routes::routes();
@@ -96,12 +97,37 @@ pub(crate) async fn handle(mut req: Request, env: Env) -> Response {
             let _ = headers.set(name, &value);
         }
     }
-    let _ = headers.set("Server-Timing", &server_timing(stats, boot, elapsed));
+    if server_timing_on {
+        let _ = headers.set("Server-Timing", &server_timing(stats, boot, elapsed));
+    }
     console_log!(
         "request_id={request_id} {method} {path} {status} d1_round_trips={} {elapsed:.0}ms",
         stats.round_trips + boot.round_trips
     );
     resp
+}
+
+/// The scheduled run (Cron Trigger): deletes rate-limit events older than every
+/// window, so the table holds at most one window of events whatever clients send.
+/// A failure is logged; the next run tries again.
+pub(crate) async fn scheduled(cron: &str, env: Env) {
+    let result = async {
+        let config = load_config(&env)?;
+        let d1 = env
+            .d1("DB")
+            .map_err(|e| ApiError::internal(format!("D1 binding DB: {e}")))?;
+        let db = Db::new(d1);
+        let mut b = db.batch();
+        let window = config.login_failure_window_seconds.max(3600);
+        let pruned = rate_limits::prune(&mut b, crate::clock::now_secs(), window)?;
+        let r = b.run().await?;
+        Ok::<u64, ApiError>(r.changes(pruned)?)
+    }
+    .await;
+    match result {
+        Ok(n) => console_log!("scheduled cron={cron:?} pruned_rate_limit_events={n}"),
+        Err(e) => console_error!("scheduled cron={cron:?} failed: {e:?}"),
+    }
 }
 
 /// `d1` (every D1 round trip the request made), `app` (the whole request)
@@ -126,7 +152,7 @@ fn server_timing(stats: DbStats, boot: DbStats, elapsed: f64) -> String {
 
 /// A CORS preflight: allowed origins get the CORS headers, others a 400 without them.
 fn preflight_response(
-    allowed_origin: Option<&str>,
+    allowed_origin: Option<&cors::Allowed>,
     requested_headers: Option<&str>,
 ) -> ApiResult<Response> {
     let Some(origin) = allowed_origin else {
@@ -139,6 +165,25 @@ fn preflight_response(
         let _ = headers.set(name, &value);
     }
     Ok(resp)
+}
+
+/// Reads the body chunk by chunk and stops as soon as it passes
+/// [`MAX_BODY_BYTES`]: a body without `Content-Length` (chunked, HTTP/2) is never
+/// held whole before the limit applies.
+async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
+    use futures_util::StreamExt;
+    let Ok(mut stream) = req.stream() else {
+        return Ok(Vec::new()); // no body at all
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::internal(format!("read body: {e}")))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(ApiError::http(413, "Request body too large"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn load_config(env: &Env) -> ApiResult<Config> {
@@ -167,14 +212,8 @@ async fn prepare(req: &mut Request, env: &Env, config: &Config) -> ApiResult<(Ve
     }
     let body = match req.method() {
         Method::Get | Method::Head => Vec::new(),
-        _ => req
-            .bytes()
-            .await
-            .map_err(|e| ApiError::internal(format!("read body: {e}")))?,
+        _ => read_body(req).await?,
     };
-    if body.len() > MAX_BODY_BYTES {
-        return Err(too_large());
-    }
     let d1 = env
         .d1("DB")
         .map_err(|e| ApiError::internal(format!("D1 binding DB: {e}")))?;

@@ -32,8 +32,9 @@ pub(crate) fn match_route<'a>(routes: &'a [Route], method: &Method, path: &str) 
     } else {
         method
     };
+    // One trailing slash is optional, as the contract says; `users//` is another path.
     let path = if path.len() > 1 {
-        path.trim_end_matches('/')
+        path.strip_suffix('/').unwrap_or(path)
     } else {
         path
     };
@@ -121,5 +122,11 @@ mod tests {
             match_route(&routes, &Method::Get, "/api/v1/userz"),
             Matched::NotFound
         ));
+        for extra in ["/api/v1/users//", "/api/v1/users///", "/api/v1/users/me//"] {
+            assert!(
+                matches!(match_route(&routes, &Method::Get, extra), Matched::NotFound),
+                "{extra}"
+            );
+        }
     }
 }

@@ -35,7 +35,7 @@ pub(crate) fn routes() -> Vec<Route> {
         route!(Get "/api/v1/users/me", Caller, () => users::routes::read_user_me),
         route!(Delete "/api/v1/users/me", Caller, () => users::routes::delete_user_me),
         route!(Patch "/api/v1/users/me", Caller, Json<UserUpdateMe> => users::routes::update_user_me),
-        route!(Patch "/api/v1/users/me/password", Caller, Json<UpdatePassword> => users::routes::update_password_me),
+        route!(Patch "/api/v1/users/me/password", Gate<Caller>, Json<UpdatePassword> => users::routes::update_password_me),
         route!(Post "/api/v1/users/signup", Public, Json<UserRegister> => users::routes::register_user),
         route!(Get "/api/v1/users/{user_id}", Caller, UserPath => users::routes::read_user_by_id),
         route!(Patch "/api/v1/users/{user_id}", Superuser, (UserPath, Json<UserUpdate>) => users::routes::update_user),

@@ -7,6 +7,9 @@ use crate::http::Ctx;
 use crate::validation::{string, Fail, Validator};
 use serde_json::{Map, Value};
 
+/// Longest `username` read; a longer one is a 422 before any D1 work.
+const USERNAME_MAX: usize = 320;
+
 pub(crate) struct LoginForm {
     pub(crate) username: String,
     pub(crate) password: String,
@@ -47,15 +50,23 @@ impl Input for LoginForm {
                 );
             }
         }
-        let mut field = |name: &str| match form.get(name) {
-            Some(value) => string(None, None)(value).ok(),
+        let mut field = |name: &str, max: Option<usize>| match form.get(name) {
+            Some(value) => match string(None, max)(value) {
+                Ok(s) => Some(s),
+                Err(fail) => {
+                    v.body_field_error(name, value.clone(), fail);
+                    None
+                }
+            },
             None => {
                 v.body_field_error(name, Value::Null, Fail::new("missing", "Field required"));
                 None
             }
         };
-        let username = field("username");
-        let password = field("password");
+        // The longest email address is 254 characters; 320 leaves room for
+        // what a client sends around it and keeps junk out of D1 and the hashing.
+        let username = field("username", Some(USERNAME_MAX));
+        let password = field("password", None);
         Ok(username
             .zip(password)
             .map(|(username, password)| LoginForm { username, password }))

@@ -1,10 +1,13 @@
 //! Login: the password check behind `POST /login/access-token`, with its limits.
 //!
-//! Throttled: after `LOGIN_FAILURE_LIMIT` failures for an email (or
-//! `LOGIN_IP_FAILURE_LIMIT` from one client address) within the window, the
-//! answer is 429 without the password being checked. One D1 round trip reads
-//! the user and both counters; a failure records itself, a success clears its
-//! email's failures (with any hash upgrade) in a second one.
+//! Three sliding-window limits, each counted and recorded in the first batch
+//! with the user's row (one round trip), before any password is checked:
+//! `LOGIN_FAILURE_LIMIT` per (email, client address), so a stranger cannot lock
+//! the owner out from another address; the looser `LOGIN_EMAIL_FAILURE_LIMIT` per
+//! email across addresses; `LOGIN_IP_FAILURE_LIMIT` per client address (IPv6 by
+//! /64). At a limit the answer is 429 and no password is checked. A success
+//! clears its email's counts and takes back its address's event, with any hash
+//! upgrade, in a second round trip.
 
 use super::form::LoginForm;
 use super::{hash_password, jwt, password};
@@ -15,6 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::rate_limits::{self, Limit};
 use crate::users::models::UserRow;
 use crate::users::repo as users;
+use crate::validation::email::Email;
 use serde::Serialize;
 
 const INCORRECT: &str = "Incorrect email or password";
@@ -28,48 +32,6 @@ pub(crate) struct Token {
     expires_in: i64,
 }
 
-/// The limits that apply to one login attempt, and their keys.
-struct Throttle {
-    email: (String, Limit),
-    ip: Option<(String, Limit)>,
-}
-
-impl Throttle {
-    fn new(config: &Config, username: &str, client_ip: Option<String>) -> Self {
-        let window = config.login_failure_window_seconds;
-        let ip_limit = Limit {
-            limit: config.login_ip_failure_limit,
-            seconds: window,
-        };
-        Throttle {
-            email: (
-                rate_limits::email_key(username),
-                Limit {
-                    limit: config.login_failure_limit,
-                    seconds: window,
-                },
-            ),
-            ip: client_ip
-                .filter(|_| ip_limit.is_on())
-                .map(|ip| (rate_limits::login_ip_key(&ip), ip_limit)),
-        }
-    }
-
-    /// Records a failure under every limit that is on.
-    async fn record_failure(&self, db: &Db, now: i64) -> ApiResult<()> {
-        let mut b = db.batch();
-        let (key, limit) = &self.email;
-        if limit.is_on() {
-            rate_limits::record(&mut b, key, *limit, now)?;
-        }
-        if let Some((key, limit)) = &self.ip {
-            rate_limits::record(&mut b, key, *limit, now)?;
-        }
-        b.run().await?;
-        Ok(())
-    }
-}
-
 /// Checks the form's credentials and issues an access token.
 pub(crate) async fn login(
     db: &Db,
@@ -78,40 +40,72 @@ pub(crate) async fn login(
     client_ip: Option<String>,
 ) -> ApiResult<Token> {
     let now = now_secs();
-    let throttle = Throttle::new(config, &form.username, client_ip);
+    let window = config.login_failure_window_seconds;
+    let limit = |limit| Limit {
+        limit,
+        seconds: window,
+    };
+    // The same normalizer as signup: an address that does not parse has no account.
+    let email_key =
+        Email::parse(&form.username).map_or_else(|_| form.username.clone(), |e| e.key());
+    let group = client_ip.map(|ip| rate_limits::address_group(&ip));
+
     let mut b = db.batch();
-    let user = users::find_by_email(&mut b, form.username.trim())?;
-    let (email_key, email_limit) = &throttle.email;
-    let email_count = rate_limits::count(&mut b, email_key, *email_limit, now)?;
-    let ip_count = match &throttle.ip {
-        Some((key, limit)) => Some((rate_limits::count(&mut b, key, *limit, now)?, *limit)),
+    let user = users::find_by_email(&mut b, &email_key)?;
+    let per_email = rate_limits::attempt(
+        &mut b,
+        rate_limits::key("login-email", &email_key),
+        limit(config.login_email_failure_limit),
+        now,
+    )?;
+    let per_email_address = match &group {
+        Some(g) => rate_limits::attempt(
+            &mut b,
+            rate_limits::key("login-email-ip", &format!("{email_key}|{g}")),
+            limit(config.login_failure_limit),
+            now,
+        )?,
+        None => None,
+    };
+    let per_address = match &group {
+        Some(g) => rate_limits::attempt(
+            &mut b,
+            rate_limits::key("login-ip", g),
+            limit(config.login_ip_failure_limit),
+            now,
+        )?,
         None => None,
     };
     let r = b.run().await?;
-    let email_failures =
-        rate_limits::check(r.first(email_count)?, *email_limit, now, TOO_MANY_FAILURES)?;
-    if let Some((count, limit)) = ip_count {
-        rate_limits::check(r.first(count)?, limit, now, TOO_MANY_FAILURES)?;
+    let mut counted = Vec::new();
+    for attempt in [per_email_address, per_email, per_address]
+        .into_iter()
+        .flatten()
+    {
+        counted.push(attempt.check(&r, now, TOO_MANY_FAILURES)?);
     }
     let user = r.first(user)?;
 
     let Some((user, rehash)) = verify(config, form, user) else {
-        throttle.record_failure(db, now).await?;
         return Err(ApiError::bad_request(INCORRECT));
     };
     if !user.is_active() {
         return Err(ApiError::bad_request("Inactive user"));
     }
+    // Not a failure after all: the email's counts go, and so does this
+    // attempt's event for the address.
     let mut b = db.batch();
-    if rehash {
-        let _ = users::replace_password_hash(
-            &mut b,
-            &user.id,
-            &hash_password(config, &form.password)?,
-        )?;
+    for key in &counted {
+        let _ = match &group {
+            Some(g) if *key == rate_limits::key("login-ip", g) => {
+                rate_limits::forget_one(&mut b, key, now)?
+            }
+            _ => rate_limits::clear(&mut b, key)?,
+        };
     }
-    if email_failures > 0 {
-        let _ = rate_limits::clear(&mut b, email_key)?;
+    if rehash {
+        let hashed = hash_password(config, &form.password)?;
+        let _ = users::replace_password_hash(&mut b, &user.id, &user.hashed_password, &hashed)?;
     }
     b.run().await?;
     issue(config, &user, now)

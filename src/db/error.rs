@@ -59,16 +59,18 @@ impl From<DbError> for ApiError {
 /// Turns the constraint failures a caller expects into their client errors;
 /// every other failure stays a 500.
 pub(crate) trait ResultExt<T> {
-    /// A UNIQUE violation on `column` (`table.column`) becomes `err()`.
-    fn on_unique(self, column: &str, err: impl FnOnce() -> ApiError) -> Result<T, ApiError>;
+    /// A UNIQUE violation on one of `columns` (`table.column`) becomes `err()`.
+    fn on_unique(self, columns: &[&str], err: impl FnOnce() -> ApiError) -> Result<T, ApiError>;
     /// A FOREIGN KEY refusal becomes `err()`.
     fn on_foreign_key(self, err: impl FnOnce() -> ApiError) -> Result<T, ApiError>;
+    /// The general form: `map` names the client error of a failure, or `None` (a 500).
+    fn on_constraint(self, map: impl FnOnce(&DbError) -> Option<ApiError>) -> Result<T, ApiError>;
 }
 
 impl<T> ResultExt<T> for DbResult<T> {
-    fn on_unique(self, column: &str, err: impl FnOnce() -> ApiError) -> Result<T, ApiError> {
+    fn on_unique(self, columns: &[&str], err: impl FnOnce() -> ApiError) -> Result<T, ApiError> {
         self.map_err(|e| match e {
-            DbError::Unique(c) if c == column => err(),
+            DbError::Unique(c) if columns.contains(&c.as_str()) => err(),
             other => other.into(),
         })
     }
@@ -78,6 +80,10 @@ impl<T> ResultExt<T> for DbResult<T> {
             DbError::ForeignKey => err(),
             other => other.into(),
         })
+    }
+
+    fn on_constraint(self, map: impl FnOnce(&DbError) -> Option<ApiError>) -> Result<T, ApiError> {
+        self.map_err(|e| map(&e).unwrap_or_else(|| e.into()))
     }
 }
 
@@ -114,10 +120,10 @@ mod tests {
     #[test]
     fn only_the_expected_constraint_becomes_a_client_error() {
         let taken: DbResult<()> = Err(DbError::Unique("users.email".into()));
-        let e = taken.on_unique("users.email", || ApiError::conflict("taken"));
+        let e = taken.on_unique(&["users.email"], || ApiError::conflict("taken"));
         assert_eq!(e.unwrap_err().status(), 409);
         let other: DbResult<()> = Err(DbError::Unique("organizations.id".into()));
-        let e = other.on_unique("users.email", || ApiError::conflict("taken"));
+        let e = other.on_unique(&["users.email"], || ApiError::conflict("taken"));
         assert_eq!(e.unwrap_err().status(), 500);
     }
 }

@@ -2,7 +2,9 @@
 //! organization id; everything else takes the access level that allows it.
 
 use super::models::OrganizationMemberPublic;
-use crate::access::org::{MemberRemoval, OrgAccess, OrgMember, OrgOwner};
+use crate::access::org::{
+    owner_guard, permitted, MemberRemoval, OrgAccess, OrgMember, OrgOwner, Permitted,
+};
 use crate::db::{Batch, DbResult, Rows, Write};
 use crate::lists::{ListQuery, Page};
 use crate::users::repo::Found;
@@ -45,7 +47,8 @@ pub(crate) fn list(
     page_of(b, org, page)
 }
 
-/// Adds a member and reads back the whole member list. The primary key
+/// Adds a member and reads back the first page of members (as `GET /members`
+/// answers it, with the count of all). The primary key
 /// decides a second add (a UNIQUE violation on the membership), so racing adds
 /// give one success and conflicts.
 pub(crate) fn add(
@@ -58,18 +61,34 @@ pub(crate) fn add(
         "insert into organization_members (organization_id, user_id, joined_at) values (?1, ?2, ?3)",
         &[org.org_id().into(), user_id.into(), now.into()],
     )?;
-    let everyone = Page {
-        skip: 0,
-        limit: i64::from(i32::MAX),
-    };
-    page_of(b, org, everyone)
+    page_of(b, org, Page::FIRST)
 }
 
-/// Removes a member unless they own the organization; counts the rows removed.
-pub(crate) fn remove(b: &mut Batch<'_>, org: &MemberRemoval, user_id: &str) -> DbResult<Write> {
-    b.write(
-        "delete from organization_members where organization_id = ?1 and user_id = ?2 \
-         and user_id <> (select owner_id from organizations where id = ?1)",
-        &[org.org_id().into(), user_id.into()],
-    )
+/// The handles of a removal: whether the caller still had the right, and the
+/// rows removed.
+pub(crate) struct Removed {
+    pub(crate) permitted: Rows<Permitted>,
+    pub(crate) removed: Write,
+}
+
+/// Removes a member unless they own the organization, if the caller may still
+/// remove them when the batch runs (the owner or a superuser, or the member
+/// themself).
+pub(crate) fn remove(b: &mut Batch<'_>, org: &MemberRemoval, user_id: &str) -> DbResult<Removed> {
+    let guard = format!("({} or ?2 = ?3)", owner_guard(1, 3));
+    let args = [
+        org.org_id().into(),
+        user_id.into(),
+        org.caller.id.as_str().into(),
+    ];
+    Ok(Removed {
+        permitted: permitted(b, &guard, &args)?,
+        removed: b.write(
+            &format!(
+                "delete from organization_members where organization_id = ?1 and user_id = ?2 \
+                 and user_id <> (select owner_id from organizations where id = ?1) and {guard}"
+            ),
+            &args,
+        )?,
+    })
 }

@@ -2,9 +2,9 @@
 
 use super::models::AddMemberRequest;
 use super::repo;
-use crate::access::org::{MemberRemoval, OrgMember, OrgOwner};
+use crate::access::org::{MemberRemoval, OrgMember, OrgOwner, NOT_ENOUGH_PERMISSIONS};
 use crate::clock::now_iso;
-use crate::db::ResultExt;
+use crate::db::{DbError, ResultExt};
 use crate::error::{ApiError, ApiResult};
 use crate::http::input::{Json, OrgPath, UserPath};
 use crate::http::{json_ok, message, Ctx};
@@ -38,10 +38,12 @@ pub(crate) async fn add_organization_member(
     }
     let mut b = cx.db.batch();
     let list = repo::add(&mut b, &access, &subject.id, &now_iso())?;
-    let r = b.run().await.on_unique(
-        "organization_members.organization_id, organization_members.user_id",
-        || ApiError::conflict(ALREADY_MEMBER),
-    )?;
+    let r = b.run().await.on_constraint(|e| match e {
+        DbError::Unique(_) => Some(ApiError::conflict(ALREADY_MEMBER)),
+        // The user was deleted after the access check.
+        DbError::ForeignKey => Some(ApiError::not_found("User not found")),
+        DbError::Other(_) => None,
+    })?;
     json_ok(&list.read(&r)?)
 }
 
@@ -62,8 +64,13 @@ pub(crate) async fn remove_organization_member(
         return Err(ApiError::not_found(NOT_MEMBER));
     }
     let mut b = cx.db.batch();
-    let removed = repo::remove(&mut b, &access, &subject.id)?;
-    if b.run().await?.changes(removed)? == 0 {
+    let removal = repo::remove(&mut b, &access, &subject.id)?;
+    let r = b.run().await?;
+    if !r.first(removal.permitted)?.is_some_and(|p| p.held()) {
+        // The caller lost the right between the check and the write: nothing changed.
+        return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
+    }
+    if r.changes(removal.removed)? == 0 {
         // Removed meanwhile, or made owner meanwhile: re-read the rule that applies.
         return Err(ApiError::not_found(NOT_MEMBER));
     }

@@ -3,9 +3,9 @@
 
 use super::media::MediaResource;
 use super::models::OrganizationRow;
-use crate::access::org::OrgOwner;
+use crate::access::org::{owner_guard, permitted, OrgOwner, Permitted};
 use crate::db::{Batch, DbResult, Rows, Write};
-use crate::lists::{ListQuery, Page, Search};
+use crate::lists::{fold, ListQuery, Page, Search};
 use crate::resources::RESOURCE_TABLES;
 use crate::validation::Patch;
 
@@ -70,7 +70,7 @@ pub(crate) fn create(
     let _ = insert_media(b, avatar)?;
     let _ = b.write(
         "insert into organizations (id, name, description, rework_available, owner_id, avatar_media_id, \
-         created_at, updated_at) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+         created_at, updated_at, name_key) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
         &[
             org.id.into(),
             org.name.into(),
@@ -79,6 +79,7 @@ pub(crate) fn create(
             org.owner_id.into(),
             (&avatar.id).into(),
             org.now.into(),
+            fold(org.name).as_str().into(),
         ],
     )?;
     let _ = b.write(
@@ -96,10 +97,10 @@ pub(crate) fn list(
     page: Page,
     search: &Search,
 ) -> DbResult<ListQuery<OrganizationRow>> {
-    let pattern = search.like_pattern();
+    let pattern = search.folded();
     let filter = "((select is_superuser from users where id = ?1) = 1 \
                   or o.id in (select organization_id from organization_members where user_id = ?1)) \
-                  and (?2 is null or o.name like ?2 escape '\\')";
+                  and (?2 is null or instr(o.name_key, ?2) > 0)";
     ListQuery::push(
         b,
         (
@@ -124,37 +125,45 @@ pub(crate) struct OrganizationChanges<'a> {
     pub(crate) now: &'a str,
 }
 
-/// The handles of an update: whether the row changed, and the row after it.
+/// The handles of an update: whether the caller still had the right, whether
+/// the row changed, and the row after it.
 pub(crate) struct Updated {
+    pub(crate) permitted: Rows<Permitted>,
     pub(crate) changed: Write,
     pub(crate) row: Rows<OrganizationRow>,
 }
 
-/// Applies `changes`. A transfer of ownership applies only if the new owner is
-/// a member at that moment, checked inside the UPDATE itself, so a concurrent
-/// removal can never leave an owner who is not a member; if it does not apply,
-/// nothing does (the new avatar row is dropped again in the batch).
+/// Applies `changes`, if the caller still owns the organization (or is a
+/// superuser) when the batch runs. A transfer of ownership applies only if the
+/// new owner is a member at that moment, checked inside the UPDATE itself, so a
+/// concurrent removal can never leave an owner who is not a member; if it does
+/// not apply, nothing does (the new avatar row is dropped again in the batch).
 pub(crate) fn update(
     b: &mut Batch<'_>,
     org: &OrgOwner,
     c: &OrganizationChanges<'_>,
 ) -> DbResult<Updated> {
     let org_id = org.org_id();
+    let caller = org.caller.id.as_str();
     let (set_description, description) = match c.description {
         Patch::Absent => (false, None),
         Patch::Null => (true, None),
         Patch::Set(s) => (true, Some(s.as_str())),
     };
+    let permitted = permitted(b, &owner_guard(1, 2), &[org_id.into(), caller.into()])?;
     if let Some(media) = c.avatar {
         let _ = insert_media(b, media)?;
     }
     let changed = b.write(
-        "update organizations set name = coalesce(?2, name), \
-           description = case when ?3 then ?4 else description end, \
-           rework_available = coalesce(?5, rework_available), owner_id = coalesce(?6, owner_id), \
-           avatar_media_id = coalesce(?7, avatar_media_id), updated_at = ?8 \
-         where id = ?1 and (?6 is null or exists \
-           (select 1 from organization_members where organization_id = ?1 and user_id = ?6))",
+        &format!(
+            "update organizations set name = coalesce(?2, name), name_key = coalesce(?9, name_key), \
+               description = case when ?3 then ?4 else description end, \
+               rework_available = coalesce(?5, rework_available), owner_id = coalesce(?6, owner_id), \
+               avatar_media_id = coalesce(?7, avatar_media_id), updated_at = ?8 \
+             where id = ?1 and {} and (?6 is null or exists \
+               (select 1 from organization_members where organization_id = ?1 and user_id = ?6))",
+            owner_guard(1, 10)
+        ),
         &[
             org_id.into(),
             c.name.into(),
@@ -164,6 +173,8 @@ pub(crate) fn update(
             c.owner_id.into(),
             c.avatar.map(|m| m.id.as_str()).into(),
             c.now.into(),
+            c.name.map(fold).as_deref().into(),
+            caller.into(),
         ],
     )?;
     if let Some(new) = c.avatar {
@@ -178,31 +189,55 @@ pub(crate) fn update(
         }
     }
     Ok(Updated {
+        permitted,
         changed,
         row: find(b, org_id)?,
     })
 }
 
-/// Deletes an organization: its resources return to their creators' personal
-/// scope, its memberships and its avatar go with it.
-pub(crate) fn delete(b: &mut Batch<'_>, org: &OrgOwner) -> DbResult<()> {
-    let org_id = org.org_id();
+/// The handles of a deletion: whether the caller still had the right, and
+/// whether the organization row went.
+pub(crate) struct Deleted {
+    pub(crate) permitted: Rows<Permitted>,
+    pub(crate) deleted: Write,
+}
+
+/// Deletes an organization, if the caller still owns it (or is a superuser)
+/// when the batch runs: its resources return to their creators' personal
+/// scope, those whose creator no longer exists are deleted (they would belong to
+/// no one), and its memberships and its avatar go with it.
+pub(crate) fn delete(b: &mut Batch<'_>, org: &OrgOwner) -> DbResult<Deleted> {
+    let guard = owner_guard(1, 2);
+    let args = [org.org_id().into(), org.caller.id.as_str().into()];
+    let permitted = permitted(b, &guard, &args)?;
     for table in RESOURCE_TABLES {
         let _ = b.write(
-            &format!("update {table} set organization_id = null where organization_id = ?1"),
-            &[org_id.into()],
+            &format!(
+                "delete from {table} where organization_id = ?1 and owner_id is null and {guard}"
+            ),
+            &args,
+        )?;
+        let _ = b.write(
+            &format!(
+                "update {table} set organization_id = null where organization_id = ?1 and {guard}"
+            ),
+            &args,
         )?;
     }
     let _ = b.write(
-        "delete from organization_members where organization_id = ?1",
-        &[org_id.into()],
+        &format!("delete from organization_members where organization_id = ?1 and {guard}"),
+        &args,
     )?;
-    let _ = b.write("delete from organizations where id = ?1", &[org_id.into()])?;
+    let deleted = b.write(
+        &format!("delete from organizations where id = ?1 and {guard}"),
+        &args,
+    )?;
     if let Some(avatar) = &org.org.avatar_media_id {
         let _ = b.write(
-            "delete from media_resources where id = ?1",
+            "delete from media_resources where id = ?1 \
+             and not exists (select 1 from organizations where avatar_media_id = ?1)",
             &[avatar.into()],
         )?;
     }
-    Ok(())
+    Ok(Deleted { permitted, deleted })
 }

@@ -6,7 +6,7 @@ use super::models::{
     DEFAULT_REWORK_AVAILABLE,
 };
 use super::repo::{self, NewOrganization, OrganizationChanges};
-use crate::access::org::{OrgMember, OrgOwner};
+use crate::access::org::{OrgMember, OrgOwner, NOT_ENOUGH_PERMISSIONS};
 use crate::access::{Caller, Gate};
 use crate::auth::current_user::NOT_ENOUGH_PRIVILEGES;
 use crate::clock::now_iso;
@@ -113,9 +113,12 @@ pub(crate) async fn update_organization(
     let mut b = cx.db.batch();
     let updated = repo::update(&mut b, &access, &changes)?;
     let r = b.run().await?;
+    let permitted = r.first(updated.permitted)?.is_some_and(|p| p.held());
     let row = r.first(updated.row)?;
     match row {
         None => Err(ApiError::not_found("Organization not found")),
+        // The caller lost the right between the check and the write: nothing changed.
+        Some(_) if !permitted => Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS)),
         // The new owner left between the check and the write: nothing changed.
         Some(_) if r.changes(updated.changed)? == 0 => {
             Err(ApiError::bad_request(NEW_OWNER_NOT_MEMBER))
@@ -132,7 +135,14 @@ pub(crate) async fn delete_organization(
     _: OrgPath,
 ) -> ApiResult<Response> {
     let mut b = cx.db.batch();
-    repo::delete(&mut b, &access)?;
-    b.run().await?;
+    let deleted = repo::delete(&mut b, &access)?;
+    let r = b.run().await?;
+    if !r.first(deleted.permitted)?.is_some_and(|p| p.held()) {
+        // The caller lost the right between the check and the write: nothing changed.
+        return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
+    }
+    if r.changes(deleted.deleted)? == 0 {
+        return Err(ApiError::not_found("Organization not found"));
+    }
     message("Organization deleted successfully")
 }

@@ -29,7 +29,7 @@ pub(crate) async fn ensure_first_superuser(db: &Db, config: &Config) -> ApiResul
     let email =
         Email::parse(email).map_err(|r| ApiError::internal(format!("FIRST_SUPERUSER: {r}")))?;
     let mut b = db.batch();
-    let existing = repo::find_by_email(&mut b, email.as_str())?;
+    let existing = repo::find_by_email(&mut b, &email.key())?;
     if !b.run().await?.exists(existing)? {
         let hashed = hash_password(config, pass)?;
         let mut b = db.batch();
@@ -37,7 +37,7 @@ pub(crate) async fn ensure_first_superuser(db: &Db, config: &Config) -> ApiResul
             &mut b,
             &repo::NewUser {
                 id: &new_id(),
-                email: email.as_str(),
+                email: &email,
                 hashed_password: &hashed,
                 full_name: None,
                 is_active: true,

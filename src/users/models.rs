@@ -5,13 +5,10 @@
 
 use crate::http::input::Body;
 use crate::validation::email::Email;
-use crate::validation::{boolean, email, integer, string, Fail, Patch, Validator};
+use crate::validation::{boolean, email, integer, password, string, Patch, Validator};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// Passwords are 8 to 40 characters, as in the origin.
-pub(crate) const PASSWORD_MIN: usize = 8;
-pub(crate) const PASSWORD_MAX: usize = 40;
 /// Length limit of names and emails where the schema sets one.
 pub(crate) const NAME_MAX: usize = 255;
 /// `rework_available` of a new user unless a superuser sets it.
@@ -70,10 +67,6 @@ impl From<UserRow> for UserPublic {
             rework_available: u.rework_available,
         }
     }
-}
-
-fn password() -> impl FnOnce(&Value) -> Result<String, Fail> {
-    string(Some(PASSWORD_MIN), Some(PASSWORD_MAX))
 }
 
 /// `UserCreate`: a user made by a superuser.

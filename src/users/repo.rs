@@ -3,8 +3,9 @@
 
 use super::models::UserRow;
 use crate::db::{Arg, Batch, DbResult, Rows, Write};
-use crate::lists::{ListQuery, Page, Search};
+use crate::lists::{fold, ListQuery, Page, Search};
 use crate::resources::RESOURCE_TABLES;
+use crate::validation::email::Email;
 use crate::validation::Patch;
 use serde::Deserialize;
 
@@ -22,13 +23,17 @@ pub(crate) fn find_by_id(b: &mut Batch<'_>, id: &str) -> DbResult<Rows<UserRow>>
     )
 }
 
-/// Emails compare without regard to case (the column is `collate nocase`).
-pub(crate) fn find_by_email(b: &mut Batch<'_>, email: &str) -> DbResult<Rows<UserRow>> {
+/// The user whose folded address ([`Email::key`](crate::validation::email::Email::key)) is `email_key`.
+pub(crate) fn find_by_email(b: &mut Batch<'_>, email_key: &str) -> DbResult<Rows<UserRow>> {
     b.query(
-        &format!("select {USER_COLUMNS} from users where email = ?1"),
-        &[email.into()],
+        &format!("select {USER_COLUMNS} from users where email_key = ?1"),
+        &[email_key.into()],
     )
 }
+
+/// A taken address is a UNIQUE violation on one of these (the NOCASE index on
+/// `email`, or the folded `email_key`).
+pub(crate) const EMAIL_COLUMNS: [&str; 2] = ["users.email", "users.email_key"];
 
 pub(crate) fn exists(b: &mut Batch<'_>, id: &str) -> DbResult<Rows<Found>> {
     b.query("select 1 as found from users where id = ?1", &[id.into()])
@@ -36,7 +41,7 @@ pub(crate) fn exists(b: &mut Batch<'_>, id: &str) -> DbResult<Rows<Found>> {
 
 pub(crate) struct NewUser<'a> {
     pub(crate) id: &'a str,
-    pub(crate) email: &'a str,
+    pub(crate) email: &'a Email,
     pub(crate) hashed_password: &'a str,
     pub(crate) full_name: Option<&'a str>,
     pub(crate) is_active: bool,
@@ -49,15 +54,23 @@ pub(crate) struct NewUser<'a> {
 fn insert_sql(tail: &str) -> String {
     format!(
         "insert into users (id, email, hashed_password, full_name, is_active, is_superuser, \
-         rework_available, password_changed_at, created_at, updated_at) \
-         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) {tail}"
+         rework_available, password_changed_at, created_at, updated_at, email_key, name_key) \
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11) {tail}"
     )
 }
 
-fn insert_args<'a>(u: &NewUser<'a>) -> [Arg<'a>; 9] {
-    [
+/// Pushes the insert of `u` (SQL ending in `tail`) with `push`, which picks the handle.
+fn insert<'db, H>(
+    b: &mut Batch<'db>,
+    u: &NewUser<'_>,
+    tail: &str,
+    push: impl FnOnce(&mut Batch<'db>, &str, &[Arg<'_>]) -> DbResult<H>,
+) -> DbResult<H> {
+    let key = u.email.key();
+    let name_key = u.full_name.map(fold);
+    let args: [Arg<'_>; 11] = [
         u.id.into(),
-        u.email.into(),
+        u.email.as_str().into(),
         u.hashed_password.into(),
         u.full_name.into(),
         u.is_active.into(),
@@ -65,31 +78,37 @@ fn insert_args<'a>(u: &NewUser<'a>) -> [Arg<'a>; 9] {
         u.rework_available.into(),
         u.now_secs.into(),
         u.now.into(),
-    ]
+        (&key).into(),
+        name_key.as_deref().into(),
+    ];
+    push(b, &insert_sql(tail), &args)
 }
 
 /// Inserts a user and returns the stored row. A taken email fails the batch
 /// with a UNIQUE violation on `users.email`: the index decides, so two racing
 /// signups cannot both win, and nothing else in the batch is written for the loser.
-pub(crate) fn insert(b: &mut Batch<'_>, u: &NewUser<'_>) -> DbResult<Rows<UserRow>> {
-    b.query(
-        &insert_sql(&format!("returning {USER_COLUMNS}")),
-        &insert_args(u),
+pub(crate) fn insert_user(b: &mut Batch<'_>, u: &NewUser<'_>) -> DbResult<Rows<UserRow>> {
+    insert(
+        b,
+        u,
+        &format!("returning {USER_COLUMNS}"),
+        |b, sql, args| b.query(sql, args),
     )
 }
 
 /// Inserts the first superuser unless that email exists; never overwrites.
 pub(crate) fn insert_if_missing(b: &mut Batch<'_>, u: &NewUser<'_>) -> DbResult<Write> {
-    b.write(
-        &insert_sql("on conflict (email) do nothing"),
-        &insert_args(u),
-    )
+    insert(b, u, "on conflict do nothing", |b, sql, args| {
+        b.write(sql, args)
+    })
 }
 
-/// One page of users, newest first, and the number of all matches.
+/// One page of users, newest first, and the number of all matches. `search`
+/// is a folded substring of the folded address or name (`instr`: any length, no
+/// wildcards; `LIKE` in D1 refuses patterns over 50 bytes).
 pub(crate) fn list(b: &mut Batch<'_>, page: Page, search: &Search) -> DbResult<ListQuery<UserRow>> {
-    let pattern = search.like_pattern();
-    let filter = "(?1 is null or email like ?1 escape '\\' or full_name like ?1 escape '\\')";
+    let pattern = search.folded();
+    let filter = "(?1 is null or instr(email_key, ?1) > 0 or instr(name_key, ?1) > 0)";
     ListQuery::push(
         b,
         (
@@ -113,7 +132,7 @@ pub(crate) fn list(b: &mut Batch<'_>, page: Page, search: &Search) -> DbResult<L
 /// What an update changes; `None` (or `Patch::Absent`) leaves a column as it is.
 #[derive(Default)]
 pub(crate) struct UserChanges<'a> {
-    pub(crate) email: Option<&'a str>,
+    pub(crate) email: Option<&'a Email>,
     pub(crate) full_name: Patch<String>,
     pub(crate) hashed_password: Option<&'a str>,
     /// Set with a new password: tokens issued before it stop working (the
@@ -137,6 +156,8 @@ pub(crate) fn update(
         Patch::Null => (true, None),
         Patch::Set(s) => (true, Some(s.as_str())),
     };
+    let email_key = changes.email.map(Email::key);
+    let name_key = name.map(fold);
     b.query(
         &format!(
             "update users set \
@@ -148,12 +169,14 @@ pub(crate) fn update(
                is_superuser = coalesce(?7, is_superuser), \
                is_active = coalesce(?8, is_active), \
                rework_available = coalesce(?9, rework_available), \
-               updated_at = ?10 \
+               updated_at = ?10, \
+               email_key = coalesce(?11, email_key), \
+               name_key = case when ?3 then ?12 else name_key end \
              where id = ?1 returning {USER_COLUMNS}"
         ),
         &[
             id.into(),
-            changes.email.into(),
+            changes.email.map(Email::as_str).into(),
             set_name.into(),
             name.into(),
             changes.hashed_password.into(),
@@ -162,20 +185,25 @@ pub(crate) fn update(
             changes.is_active.into(),
             changes.rework_available.into(),
             now.into(),
+            email_key.as_deref().into(),
+            name_key.as_deref().into(),
         ],
     )
 }
 
-/// Replaces the stored hash without touching `password_changed_at`
-/// (a rehash at login keeps the user's tokens valid).
+/// Replaces the stored hash `old` without touching `password_changed_at` (a
+/// rehash at login keeps the user's tokens valid). Compare-and-swap: a password
+/// changed since `old` was read is left alone, so a login racing a password
+/// change cannot bring the old password back.
 pub(crate) fn replace_password_hash(
     b: &mut Batch<'_>,
     id: &str,
+    old: &str,
     hashed_password: &str,
 ) -> DbResult<Write> {
     b.write(
-        "update users set hashed_password = ?2 where id = ?1",
-        &[id.into(), hashed_password.into()],
+        "update users set hashed_password = ?3 where id = ?1 and hashed_password = ?2",
+        &[id.into(), old.into(), hashed_password.into()],
     )
 }
 

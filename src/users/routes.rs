@@ -11,7 +11,7 @@ use crate::access::{Caller, Gate, Public, Superuser};
 use crate::auth::current_user::NOT_ENOUGH_PRIVILEGES;
 use crate::auth::{hash_password, password};
 use crate::clock::{now_iso, now_secs};
-use crate::db::{Batch, Db, DbResult, ResultExt};
+use crate::db::{Db, ResultExt};
 use crate::error::{ApiError, ApiResult};
 use crate::http::input::{Json, UserPath};
 use crate::http::{json_ok, message, Ctx};
@@ -22,27 +22,22 @@ use worker::Response;
 
 const EMAIL_EXISTS_409: &str = "User with this email already exists";
 pub(crate) const TOO_MANY_SIGNUPS: &str = "Too many signups from this address, try again later";
+const TOO_MANY_PASSWORD_ATTEMPTS: &str = "Too many failed password attempts, try again later";
 const SUPERUSER_SELF_DELETE: &str = "Super users are not allowed to delete themselves";
 
 fn public(user: UserRow) -> ApiResult<Response> {
     json_ok(&UserPublic::from(user))
 }
 
-/// Inserts `new` with `also`'s statements in the same batch; a taken email is
-/// `400 taken` (the origin words signup's without the final period).
-async fn insert(
-    db: &Db,
-    new: &NewUser<'_>,
-    taken: &'static str,
-    also: impl FnOnce(&mut Batch<'_>) -> DbResult<()>,
-) -> ApiResult<Response> {
+/// Inserts `new`; a taken email is `400 taken` (the origin words signup's
+/// without the final period).
+async fn insert(db: &Db, new: &NewUser<'_>, taken: &'static str) -> ApiResult<Response> {
     let mut b = db.batch();
-    let row = repo::insert(&mut b, new)?;
-    also(&mut b)?;
+    let row = repo::insert_user(&mut b, new)?;
     let r = b
         .run()
         .await
-        .on_unique("users.email", || ApiError::bad_request(taken))?;
+        .on_unique(&repo::EMAIL_COLUMNS, || ApiError::bad_request(taken))?;
     public(
         r.first(row)?
             .ok_or_else(|| ApiError::internal("insert returned no row"))?,
@@ -58,10 +53,9 @@ async fn update(
 ) -> ApiResult<Response> {
     let mut b = db.batch();
     let row = repo::update(&mut b, id, changes, &now_iso())?;
-    let r = b
-        .run()
-        .await
-        .on_unique("users.email", || ApiError::conflict(EMAIL_EXISTS_409))?;
+    let r = b.run().await.on_unique(&repo::EMAIL_COLUMNS, || {
+        ApiError::conflict(EMAIL_EXISTS_409)
+    })?;
     public(r.first(row)?.ok_or_else(|| ApiError::not_found(missing))?)
 }
 
@@ -100,7 +94,7 @@ pub(crate) async fn create_user(
     let hashed = hash_password(&cx.config, &input.password)?;
     let new = NewUser {
         id: &new_id(),
-        email: input.email.as_str(),
+        email: &input.email,
         hashed_password: &hashed,
         full_name: input.full_name.as_deref(),
         is_active: input.is_active,
@@ -110,7 +104,7 @@ pub(crate) async fn create_user(
         now: &now_iso(),
     };
     let taken = "The user with this email already exists in the system.";
-    insert(&cx.db, &new, taken, |_| Ok(())).await
+    insert(&cx.db, &new, taken).await
 }
 
 /// Read User Me: get current user.
@@ -125,7 +119,7 @@ pub(crate) async fn update_user_me(
     Json(input): Json<UserUpdateMe>,
 ) -> ApiResult<Response> {
     let changes = UserChanges {
-        email: input.email.as_ref().map(|e| e.as_str()),
+        email: input.email.as_ref(),
         full_name: input.full_name,
         ..UserChanges::default()
     };
@@ -133,11 +127,30 @@ pub(crate) async fn update_user_me(
 }
 
 /// Update Password Me: update own password; tokens issued before stop working.
+///
+/// Guesses of the current password count like failed logins, per user
+/// (`LOGIN_FAILURE_LIMIT` in the login window): a stolen token cannot guess
+/// forever. The attempt is counted and recorded in the caller's batch.
 pub(crate) async fn update_password_me(
     cx: Ctx,
-    Caller(me): Caller,
+    gate: Gate<Caller>,
     Json(input): Json<UpdatePassword>,
 ) -> ApiResult<Response> {
+    let now = now_secs();
+    let limit = Limit {
+        limit: cx.config.login_failure_limit,
+        seconds: cx.config.login_failure_window_seconds,
+    };
+    let (Caller(me), r, attempt) = gate
+        .open_with(&cx.db, |b, caller_id| {
+            let key = rate_limits::key("password-user", caller_id);
+            rate_limits::attempt(b, key, limit, now)
+        })
+        .await?;
+    let counted = match attempt {
+        Some(attempt) => Some(attempt.check(&r, now, TOO_MANY_PASSWORD_ATTEMPTS)?),
+        None => None,
+    };
     let iterations = cx.config.password_iterations;
     if password::verify(&input.current_password, &me.hashed_password, iterations)
         == password::Verified::No
@@ -152,10 +165,15 @@ pub(crate) async fn update_password_me(
     let hashed = hash_password(&cx.config, &input.new_password)?;
     let changes = UserChanges {
         hashed_password: Some(&hashed),
-        password_changed_at: Some(now_secs()),
+        password_changed_at: Some(now),
         ..UserChanges::default()
     };
-    update(&cx.db, &me.id, &changes, "User not found").await?;
+    let mut b = cx.db.batch();
+    let _ = repo::update(&mut b, &me.id, &changes, &now_iso())?;
+    if let Some(key) = &counted {
+        let _ = rate_limits::clear(&mut b, key)?;
+    }
+    b.run().await?;
     message("Password updated successfully")
 }
 
@@ -169,8 +187,11 @@ pub(crate) async fn delete_user_me(cx: Ctx, Caller(me): Caller, _: ()) -> ApiRes
 
 /// Register User: create new user without the need to be logged in.
 ///
-/// At most `SIGNUP_IP_LIMIT_PER_HOUR` accounts per client address per hour: the
-/// count is read first, and the signup is recorded in the batch that creates the user.
+/// At most `SIGNUP_IP_LIMIT_PER_HOUR` attempts per client address (IPv6 by /64)
+/// per hour, every attempt counted, a taken email included. One round trip
+/// counts and records the attempt and looks the email up, so a taken email is
+/// refused before any password is hashed; a second inserts the user (a signup
+/// racing for the same email still meets the unique index there).
 pub(crate) async fn register_user(
     cx: Ctx,
     _: Public,
@@ -181,17 +202,27 @@ pub(crate) async fn register_user(
         limit: cx.config.signup_ip_limit_per_hour,
         seconds: 3600,
     };
-    let key = cx
-        .client_ip()
-        .filter(|_| limit.is_on())
-        .map(|ip| rate_limits::signup_ip_key(&ip));
-    if let Some(key) = &key {
-        rate_limits::enforce(&cx.db, key, limit, now_s, TOO_MANY_SIGNUPS).await?;
+    let taken = || ApiError::bad_request("The user with this email already exists in the system");
+    let mut b = cx.db.batch();
+    let attempt = match cx.client_ip() {
+        Some(ip) => {
+            let key = rate_limits::key("signup-ip", &rate_limits::address_group(&ip));
+            rate_limits::attempt(&mut b, key, limit, now_s)?
+        }
+        None => None,
+    };
+    let existing = repo::find_by_email(&mut b, &input.email.key())?;
+    let r = b.run().await?;
+    if let Some(attempt) = attempt {
+        attempt.check(&r, now_s, TOO_MANY_SIGNUPS)?;
+    }
+    if r.exists(existing)? {
+        return Err(taken());
     }
     let hashed = hash_password(&cx.config, &input.password)?;
     let new = NewUser {
         id: &new_id(),
-        email: input.email.as_str(),
+        email: &input.email,
         hashed_password: &hashed,
         full_name: input.full_name.as_deref(),
         is_active: true,
@@ -200,11 +231,11 @@ pub(crate) async fn register_user(
         now_secs: now_s,
         now: &now_iso(),
     };
-    let taken = "The user with this email already exists in the system";
-    insert(&cx.db, &new, taken, |b| match &key {
-        Some(key) => rate_limits::record(b, key, limit, now_s),
-        None => Ok(()),
-    })
+    insert(
+        &cx.db,
+        &new,
+        "The user with this email already exists in the system",
+    )
     .await
 }
 
@@ -241,7 +272,7 @@ pub(crate) async fn update_user(
         .map(|p| hash_password(&cx.config, p))
         .transpose()?;
     let changes = UserChanges {
-        email: input.email.as_ref().map(|e| e.as_str()),
+        email: input.email.as_ref(),
         full_name: input.full_name,
         hashed_password: hashed.as_deref(),
         password_changed_at: hashed.as_ref().map(|_| now_secs()),

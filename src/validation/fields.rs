@@ -6,6 +6,15 @@ use super::Fail;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+/// Passwords are 8 to 40 characters, as in the origin.
+pub(crate) const PASSWORD_MIN: usize = 8;
+pub(crate) const PASSWORD_MAX: usize = 40;
+
+/// A password: a string of [`PASSWORD_MIN`] to [`PASSWORD_MAX`] characters.
+pub(crate) fn password() -> impl FnOnce(&Value) -> Result<String, Fail> {
+    string(Some(PASSWORD_MIN), Some(PASSWORD_MAX))
+}
+
 /// `str` with optional length bounds, counted in characters.
 pub(crate) fn string(
     min: Option<usize>,
@@ -124,12 +133,18 @@ pub(crate) fn number(v: &Value) -> Result<f64, Fail> {
             .as_f64()
             .ok_or_else(|| Fail::new("float_type", "Input should be a valid number")),
         Value::Bool(b) => Ok(f64::from(u8::from(*b))),
-        Value::String(s) => s.trim().parse::<f64>().map_err(|_| {
-            Fail::new(
-                "float_parsing",
-                "Input should be a valid number, unable to parse string as a number",
-            )
-        }),
+        // Rust reads "inf" and "nan"; pydantic (and a JSON column) takes finite numbers only.
+        Value::String(s) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| {
+                Fail::new(
+                    "float_parsing",
+                    "Input should be a valid number, unable to parse string as a number",
+                )
+            }),
         _ => Err(Fail::new("float_type", "Input should be a valid number")),
     }
 }
@@ -231,5 +246,13 @@ mod tests {
     fn uuids_are_accepted_in_any_case_with_or_without_hyphens() {
         let id = parse_uuid("0B5E7A2C-8F7B-4C55-9C10-5B0E2E8D3A11").unwrap();
         assert_eq!(parse_uuid("0b5e7a2c8f7b4c559c105b0e2e8d3a11").unwrap(), id);
+    }
+
+    #[test]
+    fn numbers_are_finite() {
+        assert_eq!(number(&json!("2.5")), Ok(2.5));
+        for s in ["inf", "-inf", "NaN", "infinity"] {
+            assert_eq!(number(&json!(s)).unwrap_err().kind, "float_parsing", "{s}");
+        }
     }
 }

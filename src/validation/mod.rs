@@ -9,7 +9,10 @@ pub mod email;
 mod fields;
 pub mod json;
 
-pub(crate) use fields::{boolean, email, integer, number, string, uuid};
+pub(crate) use fields::{
+    boolean, email, integer, number, password, string, uuid, MAX_SAFE_INTEGER, PASSWORD_MAX,
+    PASSWORD_MIN,
+};
 
 use crate::error::{ApiError, ApiResult, Loc, ValidationErrorItem};
 use fields::{check_bounds, parse_int_str, parse_uuid};
@@ -133,6 +136,13 @@ impl Validator {
         bytes: &[u8],
     ) -> ApiResult<Option<Map<String, Value>>> {
         let body_loc = || vec![Loc::from("body")];
+        // The content type is checked first, as FastAPI does: a body that is not
+        // declared JSON is not parsed (its bytes are echoed as text).
+        if !bytes.is_empty() && !is_json_content_type(content_type) {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            self.push(body_loc(), Value::String(text), model_attributes_type());
+            return Ok(None);
+        }
         let value = match json::parse_body(bytes) {
             JsonBody::Empty => {
                 self.push(
@@ -156,11 +166,6 @@ impl Validator {
             }
             JsonBody::Value(v) => v,
         };
-        if !is_json_content_type(content_type) {
-            let text = String::from_utf8_lossy(bytes).into_owned();
-            self.push(body_loc(), Value::String(text), model_attributes_type());
-            return Ok(None);
-        }
         match value {
             Value::Object(map) => Ok(Some(map)),
             other => {

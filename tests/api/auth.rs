@@ -212,8 +212,8 @@ fn seed_user_with_hash(password: &str, rounds: u32) -> (String, String) {
     let id = uuid::Uuid::new_v4().to_string();
     let hash = password::hash_with_salt(password, b"0123456789abcdef", rounds);
     d1(&format!(
-        "insert into users (id, email, hashed_password, password_changed_at, created_at, updated_at) \
-         values ('{id}', '{email}', '{hash}', 0, '2020-01-01T00:00:00.000000Z', '2020-01-01T00:00:00.000000Z')"
+        "insert into users (id, email, email_key, hashed_password, password_changed_at, created_at, updated_at) \
+         values ('{id}', '{email}', lower('{email}'), '{hash}', 0, '2020-01-01T00:00:00.000000Z', '2020-01-01T00:00:00.000000Z')"
     ));
     (id, email)
 }

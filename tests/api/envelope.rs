@@ -186,33 +186,60 @@ fn the_openapi_document_is_served_and_every_operation_in_it_is_routed() {
     }
 }
 
-#[test]
-fn a_worker_with_the_placeholder_key_outside_local_development_refuses_to_serve() {
-    let vars = [
-        "SECRET_KEY=changethis".to_string(),
-        "ENVIRONMENT=production".to_string(),
-        format!("PASSWORD_HASH_ITERATIONS={TEST_ITERATIONS}"),
-    ];
-    let worker = spawn_worker(&vars, 500);
+/// Starts a worker with `vars` and checks that it answers every request with a
+/// bare 500 and logs a line containing `logged`, the setting it refuses.
+fn assert_refuses_to_serve(vars: &[String], logged: &str) {
+    let worker = spawn_worker(vars, 500);
     for path in ["/api/v1/utils/health-check/", "/api/v1/users/me"] {
-        let r = ureq::get(&format!("{}{path}", worker.base_url)).call();
-        let Err(ureq::Error::Status(500, resp)) = r else {
-            panic!("{path}: expected a 500")
-        };
-        assert_eq!(
-            resp.into_string().unwrap(),
-            r#"{"detail":"Internal Server Error"}"#
-        );
+        worker
+            .request("GET", path)
+            .send()
+            .assert_detail(500, "Internal Server Error");
     }
+    // The log is written by another process: wait (bounded) until the line is there.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !std::fs::read_to_string(&worker.log_path)
         .unwrap_or_default()
-        .contains("SECRET_KEY is the placeholder")
+        .contains(logged)
     {
         assert!(
             std::time::Instant::now() < deadline,
-            "no log line names the setting"
+            "no log line says {logged:?}"
         );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
+}
+
+#[test]
+fn a_worker_with_the_placeholder_key_outside_local_development_refuses_to_serve() {
+    assert_refuses_to_serve(
+        &[
+            "SECRET_KEY=changethis".to_string(),
+            "ENVIRONMENT=production".to_string(),
+        ],
+        "SECRET_KEY is the placeholder",
+    );
+}
+
+#[test]
+fn a_worker_with_a_short_key_outside_local_development_refuses_to_serve() {
+    assert_refuses_to_serve(
+        &[
+            "SECRET_KEY=only-twenty-bytes-xx".to_string(),
+            "ENVIRONMENT=staging".to_string(),
+        ],
+        "SECRET_KEY is 20 bytes: at least 32 are required",
+    );
+}
+
+#[test]
+fn a_token_lifetime_that_overflows_the_clock_refuses_to_serve() {
+    assert_refuses_to_serve(
+        &[
+            format!("SECRET_KEY={SECRET_KEY}"),
+            "ENVIRONMENT=local".to_string(),
+            "ACCESS_TOKEN_EXPIRE_MINUTES=9999999999999".to_string(),
+        ],
+        "ACCESS_TOKEN_EXPIRE_MINUTES must be between 1 and 525600",
+    );
 }

@@ -57,8 +57,8 @@ fn an_existing_first_superuser_is_never_overwritten() {
     let worker = fresh_worker();
     let hash = password::hash_with_salt("chosen-later", b"0123456789abcdef", TEST_ITERATIONS);
     worker.d1(&format!(
-        "insert into users (id, email, hashed_password, full_name, is_superuser, password_changed_at, created_at, updated_at) \
-         values ('{}', '{EMAIL}', '{hash}', 'Kept', 1, 0, '2020-01-01T00:00:00.000000Z', '2020-01-01T00:00:00.000000Z')",
+        "insert into users (id, email, email_key, hashed_password, full_name, is_superuser, password_changed_at, created_at, updated_at) \
+         values ('{}', '{EMAIL}', '{EMAIL}', '{hash}', 'Kept', 1, 0, '2020-01-01T00:00:00.000000Z', '2020-01-01T00:00:00.000000Z')",
         uuid::Uuid::new_v4()
     ));
     let first = worker.request("GET", "/api/v1/users/me").send();

@@ -10,6 +10,7 @@ mod forged;
 mod auth;
 mod envelope;
 mod first_superuser;
+mod hardening;
 mod headers;
 mod hostile_input;
 mod members;

@@ -65,6 +65,47 @@ fn twenty_concurrent_adds_of_one_member_give_one_success() {
     assert_eq!(get(&path).token(&owner.token).send().json()["count"], 2);
 }
 
+/// Runs `first` and `second` for every setup at once, all released together by
+/// one barrier, and returns each pair of responses.
+fn race_pairs<S: Sync>(
+    setups: &[S],
+    first: impl Fn(&S) -> Resp + Sync,
+    second: impl Fn(&S) -> Resp + Sync,
+) -> Vec<(Resp, Resp)> {
+    let start = std::sync::Barrier::new(2 * setups.len());
+    thread::scope(|s| {
+        let handles: Vec<_> = setups
+            .iter()
+            .map(|setup| {
+                let (start, first, second) = (&start, &first, &second);
+                let a = s.spawn(move || {
+                    start.wait();
+                    first(setup)
+                });
+                let b = s.spawn(move || {
+                    start.wait();
+                    second(setup)
+                });
+                (a, b)
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|(a, b)| (a.join().unwrap(), b.join().unwrap()))
+            .collect()
+    })
+}
+
+/// Twenty organizations, each owned by one user with another as a member.
+fn twenty_orgs_with_a_member() -> Vec<(TestUser, TestUser, String)> {
+    (0..20)
+        .map(|_| {
+            let (owner, member, org) = org_with_member();
+            (owner, member, org["id"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
 /// Twenty organizations at once, each with an ownership transfer to a member
 /// and that member leaving, both released by one barrier so that they reach the
 /// worker together. Whichever D1 applies first, the owner is a member
@@ -72,47 +113,27 @@ fn twenty_concurrent_adds_of_one_member_give_one_success() {
 /// refuses the owner inside its DELETE. The status pairs show both orders ran.
 #[test]
 fn a_transfer_racing_a_removal_never_leaves_an_owner_who_is_not_a_member() {
-    const ROUNDS: usize = 20;
-    let setups: Vec<(TestUser, TestUser, String)> = (0..ROUNDS)
-        .map(|_| {
-            let (owner, member, org) = org_with_member();
-            (owner, member, org["id"].as_str().unwrap().to_string())
-        })
-        .collect();
-    let start = std::sync::Barrier::new(2 * ROUNDS);
-    let outcomes: Vec<(u16, u16)> = thread::scope(|s| {
-        let handles: Vec<_> = setups
-            .iter()
-            .map(|(owner, member, org_id)| {
-                let start = &start;
-                let transfer = s.spawn(move || {
-                    start.wait();
-                    put(&format!("/api/v1/organizations/{org_id}"))
-                        .token(&owner.token)
-                        .json(&json!({"owner_id": member.id}))
-                });
-                let removal = s.spawn(move || {
-                    start.wait();
-                    delete(&format!(
-                        "/api/v1/organizations/{org_id}/members/{}",
-                        member.id
-                    ))
-                    .token(&member.token)
-                    .send()
-                });
-                (transfer, removal)
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|(t, r)| {
-                let (t, r) = (t.join().unwrap(), r.join().unwrap());
-                assert!(t.status < 500 && r.status < 500, "{} {}", t.text, r.text);
-                (t.status, r.status)
-            })
-            .collect()
-    });
-    for ((_, _, org_id), (transfer, removal)) in setups.iter().zip(&outcomes) {
+    let setups = twenty_orgs_with_a_member();
+    let outcomes = race_pairs(
+        &setups,
+        |(owner, member, org_id)| {
+            put(&format!("/api/v1/organizations/{org_id}"))
+                .token(&owner.token)
+                .json(&json!({"owner_id": member.id}))
+        },
+        |(_, member, org_id)| {
+            delete(&format!(
+                "/api/v1/organizations/{org_id}/members/{}",
+                member.id
+            ))
+            .token(&member.token)
+            .send()
+        },
+    );
+    let mut pairs = Vec::new();
+    for ((_, _, org_id), (t, r)) in setups.iter().zip(&outcomes) {
+        assert!(t.status < 500 && r.status < 500, "{} {}", t.text, r.text);
+        let (transfer, removal) = (t.status, r.status);
         let rows = d1(&format!(
             "select exists(select 1 from organization_members m join organizations o on o.id = m.organization_id \
              and m.user_id = o.owner_id where o.id = '{org_id}') as owner_is_member"
@@ -128,6 +149,38 @@ fn a_transfer_racing_a_removal_never_leaves_an_owner_who_is_not_a_member() {
             matches!((transfer, removal), (200, 400) | (200, 404) | (400, 200)),
             "transfer {transfer} / removal {removal}"
         );
+        pairs.push((transfer, removal));
     }
-    eprintln!("transfer/removal status pairs: {outcomes:?}");
+    eprintln!("transfer/removal status pairs: {pairs:?}");
+}
+
+/// Twenty organizations at once: the owner deletes each while a superuser
+/// transfers it to a member, both released by one barrier. The delete checks
+/// ownership again inside its own statements, so it can never succeed after the
+/// transfer took ownership away: one of the two wins, never both (a delete that
+/// passed its access check before the transfer answers 403 and changes nothing).
+#[test]
+fn an_owner_deleting_while_ownership_moves_away_never_both_succeed() {
+    let admin = superuser_token();
+    let setups = twenty_orgs_with_a_member();
+    let outcomes = race_pairs(
+        &setups,
+        |(owner, _, org_id)| {
+            delete(&format!("/api/v1/organizations/{org_id}"))
+                .token(&owner.token)
+                .send()
+        },
+        |(_, member, org_id)| {
+            put(&format!("/api/v1/organizations/{org_id}"))
+                .token(&admin)
+                .json(&json!({"owner_id": member.id}))
+        },
+    );
+    let statuses: Vec<(u16, u16)> = outcomes.iter().map(|(d, t)| (d.status, t.status)).collect();
+    for (deletion, transfer) in &statuses {
+        assert!(
+            matches!((deletion, transfer), (200, 404) | (403, 200)),
+            "delete {deletion} / transfer {transfer}: {statuses:?}"
+        );
+    }
 }

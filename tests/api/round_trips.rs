@@ -49,10 +49,18 @@ fn every_operation_stays_within_its_round_trip_budget() {
     expect(get("/api/v1/nope").send(), 404, 0);
     expect(get("/api/v1/users/me").send(), 401, 0);
     expect(get("/api/v1/users/me").token("garbage").send(), 403, 0);
+    // login counts and records the attempt with the user's row, then (a
+    // success) clears the counts and takes the attempt back
     expect(
         post("/api/v1/login/access-token")
             .form(&[("username", &u.email), ("password", &u.password)]),
         200,
+        2,
+    );
+    expect(
+        post("/api/v1/login/access-token")
+            .form(&[("username", &u.email), ("password", "wrong-password")]),
+        400,
         1,
     );
     expect(
@@ -60,7 +68,7 @@ fn every_operation_stays_within_its_round_trip_budget() {
         200,
         1,
     );
-    // signup reads its address's count, then writes the user and the event
+    // signup counts and records the attempt and looks the email up, then writes the user
     expect(
         post("/api/v1/users/signup")
             .json(&json!({"email": random_email(), "password": "password123"})),

@@ -257,6 +257,18 @@ impl TestApp {
         }
     }
 
+    /// Runs the worker's scheduled handler once, as its Cron Trigger would.
+    pub fn scheduled(&self) {
+        let url = self.control_url.replace("/d1", "/scheduled");
+        let outcome: Value = ureq::post(&url)
+            .timeout(Duration::from_secs(60))
+            .send_string("")
+            .unwrap_or_else(|e| panic!("scheduled failed: {e}"))
+            .into_json()
+            .unwrap();
+        assert_eq!(outcome["outcome"], "ok", "{outcome}");
+    }
+
     /// Runs SQL (one or more statements, as one D1 batch) through the process
     /// that serves this worker, and returns the rows every statement produced.
     pub fn d1(&self, sql: &str) -> Vec<Value> {

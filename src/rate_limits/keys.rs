@@ -1,0 +1,54 @@
+//! What a limit counts by: SHA-256 digests of the limited thing, and client
+//! addresses grouped as one client holds them.
+
+use sha2::{Digest, Sha256};
+use std::net::Ipv6Addr;
+
+/// The stored key of `kind` for `value`: 64 hex characters, whatever the value.
+pub(crate) fn key(kind: &str, value: &str) -> String {
+    let digest = Sha256::digest(format!("{kind}:{value}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The group a client address counts in: an IPv4 address as it is, an IPv6
+/// address by its /64 (one subscriber usually holds a whole /64).
+pub(crate) fn address_group(ip: &str) -> String {
+    match ip.parse::<Ipv6Addr>() {
+        Ok(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            let prefix = Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            format!("{prefix}/64")
+        }
+        Ok(v6) => v6
+            .to_ipv4_mapped()
+            .map_or_else(|| ip.to_string(), |v4| v4.to_string()),
+        Err(_) => ip.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_fixed_length_digests() {
+        let k = key("login-email", &"a".repeat(10_000));
+        assert_eq!(k.len(), 64);
+        assert_ne!(key("login-email", "a@x.io"), key("login-ip", "a@x.io"));
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64() {
+        assert_eq!(address_group("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            address_group("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            address_group("2001:db8:1:2::")
+        );
+        assert_ne!(
+            address_group("2001:db8:1:3::1"),
+            address_group("2001:db8:1:2::1")
+        );
+        assert_eq!(address_group("198.51.100.7"), "198.51.100.7");
+        assert_eq!(address_group("::ffff:198.51.100.7"), "198.51.100.7");
+    }
+}
