@@ -7,7 +7,7 @@ PORT ?= 8787
 DEV_STATE ?= .wrangler/state
 WRANGLER := node_modules/.bin/wrangler
 
-.PHONY: help bootstrap build dev test lint test-unit test-wasm test-api fuzz bench fmt clippy deploy-dry-run clean
+.PHONY: help bootstrap build dev test lint test-unit test-wasm test-api soak fuzz bench fmt clippy deploy-dry-run clean
 
 help:
 	@echo "make dev    bootstrap, build, migrate a local D1, start wrangler dev on 127.0.0.1:$(PORT)"
@@ -49,6 +49,12 @@ test-wasm: bootstrap
 # HTTP tests against the built worker in workerd (Miniflare's API) with a fresh local D1.
 test-api:
 	cargo test --test api -- --test-threads=8
+
+# Two phases of mixed traffic at 16 connections (the second kills and restarts the
+# worker midway), each followed by the invariants checked in D1. `make test` runs it
+# at SOAK_SECONDS=10; alone it runs 120 s per phase.
+soak: build
+	python3 scripts/soak.py
 
 # schemathesis against the served OpenAPI document, as a superuser and as a user (bounded).
 fuzz: build

@@ -7,8 +7,8 @@ rm -rf target/fuzz-reports
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-for stage in lint test-unit test-wasm test-api fuzz; do
-  make --no-print-directory "$stage" 2>&1 | tee -a "$log" || { status=1; echo "test: $stage failed" >&2; }
+for stage in lint test-unit test-wasm test-api soak fuzz; do
+  SOAK_SECONDS=${SOAK_SECONDS:-10} make --no-print-directory "$stage" 2>&1 | tee -a "$log" || { status=1; echo "test: $stage failed" >&2; }
 done
 # The fuzzer's JUnit reports (one test case per operation and run) count with
 # cargo's and unittest's lines; see scripts/totals.py.

@@ -3,8 +3,9 @@
 
 Usage: totals.py LOG STATUS [JUNIT_XML ...]
 
-Counts, from LOG, cargo's `test result: ... N passed; N failed` lines and
-unittest's `Ran N tests` / `FAILED (failures=F, errors=E)`; and from each JUnit
+Counts, from LOG, cargo's `test result: ... N passed; N failed` lines,
+unittest's `Ran N tests` / `FAILED (failures=F, errors=E)` and the soak's
+`soak: N passed, N failed`; and from each JUnit
 report (the fuzzer's), one per test case: a case with a <failure> or <error> is
 failed, one with <skipped> is neither, any other passed. STATUS is the exit
 status of the stages: non-zero with nothing failed counted still counts one
@@ -18,6 +19,9 @@ import xml.etree.ElementTree as ET
 def count_log(text):
     passed = failed = 0
     for p, f in re.findall(r"test result: \w+\. (\d+) passed; (\d+) failed", text):
+        passed += int(p)
+        failed += int(f)
+    for p, f in re.findall(r"^soak: (\d+) passed, (\d+) failed$", text, re.M):
         passed += int(p)
         failed += int(f)
     for ran, outcome in re.findall(r"^Ran (\d+) tests? in [^\n]*\n\n(OK|FAILED[^\n]*)", text, re.M):

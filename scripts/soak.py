@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""`make soak`: mixed traffic at 16 connections against the running worker, then
+the invariants checked in D1; then the same load with the worker killed and
+started again in the middle, and the invariants again.
+
+Settings: SOAK_SECONDS (per phase, default 120), SOAK_CONNECTIONS (16).
+Exits non-zero on any response >= 500 or any broken invariant. Prints the
+request count and status mix of each phase, and a closing `soak: N passed,
+N failed` line (one check per invariant and phase, plus one per phase for
+"no 5xx").
+"""
+import collections, json, os, random, signal, socket, subprocess, sys, tempfile, threading, time
+import urllib.error, urllib.parse, urllib.request, uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+os.chdir(ROOT)
+SECONDS = float(os.environ.get("SOAK_SECONDS", "120"))
+CONNECTIONS = int(os.environ.get("SOAK_CONNECTIONS", "16"))
+ADMIN, ADMIN_PASSWORD = "admin@example.com", "soak-admin-password"
+TABLES = ["products", "subjects", "styles", "generations", "shootings", "shot_types", "stylists",
+          "background_presets", "resolution_presets", "product_type_shot_types", "external_integrations",
+          "shooting_guidelines", "export_configurations"]
+AVATAR = "https://cdn.example.com/a.png"
+
+
+def free_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+
+
+class Worker:
+    def __init__(self):
+        self.state = tempfile.mkdtemp(prefix="users-orgs-soak-")
+        self.port, self.control = free_port(), free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        subprocess.run(["node_modules/.bin/wrangler", "d1", "migrations", "apply", "DB", "--local",
+                        "--persist-to", self.state], check=True, capture_output=True, env={**os.environ, "CI": "true"})
+        self.proc = None
+
+    def start(self):
+        log = open(os.path.join(self.state, "worker.log"), "a")
+        self.proc = subprocess.Popen(
+            ["node", "scripts/lib/serve.mjs", "--port", str(self.port), "--control-port", str(self.control),
+             "--state", self.state, "ENVIRONMENT=local", "SECRET_KEY=soak-secret-key-0123456789abcdef",
+             "PASSWORD_HASH_ITERATIONS=1000", f"FIRST_SUPERUSER={ADMIN}", f"FIRST_SUPERUSER_PASSWORD={ADMIN_PASSWORD}"],
+            stdout=log, stderr=log, start_new_session=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                self.d1("select 1")
+                if call("GET", self.base + "/api/v1/ready-probe")[0] == 404:
+                    return
+            except Exception:
+                pass
+            time.sleep(0.1)
+        sys.exit("soak: the worker did not start")
+
+    def kill(self):
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def d1(self, sql):
+        req = urllib.request.Request(f"http://127.0.0.1:{self.control}/d1", data=sql.encode(), method="POST")
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return json.loads(r.read())
+
+
+def call(method, url, body=None, token=None, form=None, ip=None):
+    headers = {}
+    data = None
+    if body is not None:
+        data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+    elif form is not None:
+        data, headers["Content-Type"] = urllib.parse.urlencode(form).encode(), "application/x-www-form-urlencoded"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    headers["CF-Connecting-IP"] = ip or f"198.51.{random.randint(0, 255)}.{random.randint(0, 255)}"
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, None
+
+
+def setup(w):
+    """Users (with tokens), organizations with members, and personal resources."""
+    base = w.base
+    admin = call("POST", base + "/api/v1/login/access-token", form={"username": ADMIN, "password": ADMIN_PASSWORD})[1]["access_token"]
+    users = []
+    for _ in range(24):
+        email = f"soak-{uuid.uuid4().hex}@example.com"
+        uid = call("POST", base + "/api/v1/users/signup", {"email": email, "password": "password123"})[1]["id"]
+        token = call("POST", base + "/api/v1/login/access-token", form={"username": email, "password": "password123"})[1]["access_token"]
+        users.append({"id": uid, "email": email, "token": token})
+    orgs = []
+    for i in range(8):
+        owner = users[i]
+        org = call("POST", base + "/api/v1/organizations/", {"name": f"Soak {i}", "avatar_image": AVATAR}, owner["token"])[1]
+        orgs.append(org["id"])
+        for m in users[8 + 2 * i: 10 + 2 * i]:
+            call("POST", base + f"/api/v1/organizations/{org['id']}/members", {"user_id": m["id"]}, owner["token"])
+    seeded = 0
+    for u in users:
+        for t in TABLES[:4]:
+            w.d1(f"insert into {t} (id, owner_id, organization_id, name, created_at, updated_at) "
+                 f"select lower(hex(randomblob(16))), '{u['id']}', null, 'r' || value, 't', 't' "
+                 f"from json_each('[1,2,3,4,5]')")
+            seeded += 5
+    return admin, users, orgs, seeded
+
+
+def traffic(base, admin, users, orgs, until, statuses, lock):
+    rnd = random.Random()
+    while time.time() < until:
+        u, org = rnd.choice(users), rnd.choice(orgs)
+        other = rnd.choice(users)
+        op = rnd.randrange(11)
+        try:
+            if op == 0:
+                s = call("GET", base + "/api/v1/users/me", token=u["token"])[0]
+            elif op == 1:
+                s = call("GET", base + "/api/v1/organizations/", token=u["token"])[0]
+            elif op == 2:
+                s = call("GET", base + f"/api/v1/organizations/{org}/members", token=u["token"])[0]
+            elif op == 3:
+                s = call("POST", base + "/api/v1/users/signup",
+                         {"email": f"s-{uuid.uuid4().hex}@example.com", "password": "password123"})[0]
+            elif op == 4:
+                pw = "password123" if rnd.random() < 0.5 else "wrong-password"
+                s = call("POST", base + "/api/v1/login/access-token", form={"username": u["email"], "password": pw})[0]
+            elif op == 5:
+                s = call("POST", base + "/api/v1/organizations/", {"name": "w", "avatar_image": AVATAR}, u["token"])[0]
+            elif op == 6:
+                s = call("PUT", base + f"/api/v1/organizations/{org}", {"name": f"n{rnd.random()}"}, admin)[0]
+            elif op == 7:
+                s = call("POST", base + f"/api/v1/organizations/{org}/members", {"user_id": other["id"]}, admin)[0]
+            elif op == 8:
+                s = call("DELETE", base + f"/api/v1/organizations/{org}/members/{other['id']}", token=admin)[0]
+            elif op == 9:
+                s = call("PUT", base + f"/api/v1/organizations/{org}", {"owner_id": other["id"]}, admin)[0]
+            else:
+                body = {"user_id": other["id"], **{f"migrate_{t}": True for t in TABLES[:4]}}
+                s = call("POST", base + f"/api/v1/organizations/{org}/migrate-resources", body, admin)[0]
+        except (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError):
+            s = "connection error"
+            time.sleep(0.05)  # the worker is down: a client backs off rather than spin
+        with lock:
+            statuses[s] += 1
+
+
+def invariants(w, seeded):
+    checks = {
+        "every owner is a member":
+            "select count(*) as n from organizations o where not exists (select 1 from organization_members m "
+            "where m.organization_id = o.id and m.user_id = o.owner_id)",
+        "no membership points at a missing user or organization":
+            "select count(*) as n from organization_members m where not exists (select 1 from users u where u.id = m.user_id) "
+            "or not exists (select 1 from organizations o where o.id = m.organization_id)",
+        "every resource's organization exists":
+            " + ".join(f"(select count(*) from {t} r where r.organization_id is not null and not exists "
+                       f"(select 1 from organizations o where o.id = r.organization_id))" for t in TABLES)
+            .join(["select ", " as n"]),
+        "no resource was lost or made up (counts match the seed)":
+            "select " + " + ".join(f"(select count(*) from {t})" for t in TABLES) + f" - {seeded} as n",
+        "the foreign keys hold": "select count(*) as n from pragma_foreign_key_check",
+    }
+    failed = []
+    for name, sql in checks.items():
+        n = w.d1(sql)[0]["n"]
+        print(f"  invariant: {name}: {'ok' if n == 0 else f'{n} violations'}")
+        if n != 0:
+            failed.append(name)
+    return len(checks), failed
+
+
+def phase(name, w, admin, users, orgs, seeded, restart=False):
+    statuses, lock = collections.Counter(), threading.Lock()
+    until = time.time() + SECONDS
+    threads = [threading.Thread(target=traffic, args=(w.base, admin, users, orgs, until, statuses, lock))
+               for _ in range(CONNECTIONS)]
+    for t in threads:
+        t.start()
+    if restart:
+        time.sleep(SECONDS / 2)
+        w.kill()
+        print(f"  worker killed at {SECONDS / 2:.0f} s; starting it again")
+        w.start()
+    for t in threads:
+        t.join()
+    total = sum(statuses.values())
+    mix = ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items(), key=lambda kv: str(kv[0])))
+    print(f"soak {name}: {total} requests in {SECONDS:.0f} s at {CONNECTIONS} connections; {mix}")
+    server_errors = sum(v for k, v in statuses.items() if isinstance(k, int) and k >= 500)
+    n, failed = invariants(w, seeded)
+    if server_errors:
+        failed.append(f"{server_errors} responses >= 500")
+    return n + 1, failed
+
+
+def main():
+    w = Worker()
+    w.start()
+    try:
+        admin, users, orgs, seeded = setup(w)
+        checks, failures = 0, []
+        for name, restart in (("steady", False), ("with a restart", True)):
+            n, failed = phase(name, w, admin, users, orgs, seeded, restart)
+            checks += n
+            failures += failed
+    finally:
+        w.kill()
+        subprocess.run(["rm", "-rf", w.state])
+    for f in failures:
+        print(f"soak: FAILED: {f}")
+    print(f"soak: {checks - len(failures)} passed, {len(failures)} failed")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
