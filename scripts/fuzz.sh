@@ -27,6 +27,9 @@ curl -sf -H 'Content-Type: application/json' -d "{\"email\": \"$FUZZ_EMAIL\", \"
 ADMIN=$(token "$SUPERUSER" "$SUPERUSER_PASSWORD")
 USER=$(token "$FUZZ_EMAIL" fuzz-password-1)
 
+# One worker: with two, Hypothesis (inside schemathesis) sometimes fails its own
+# run with a KeyError in its shared lambda-source cache, a thread-safety bug of
+# the tool that has nothing to do with the responses.
 status=0
 REPORTS=${FUZZ_REPORT_DIR:-target/fuzz-reports}
 mkdir -p "$REPORTS"
@@ -36,7 +39,7 @@ fuzz() { # who token [schemathesis options...]
   timeout "${FUZZ_SECONDS:-300}" "$VENV/bin/schemathesis" run "$BASE/api/v1/openapi.json" \
     --url "$BASE" -H "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance \
-    --max-examples "${FUZZ_EXAMPLES:-25}" --workers 2 --request-timeout 30 --no-color \
+    --max-examples "${FUZZ_EXAMPLES:-25}" --workers 1 --request-timeout 30 --no-color \
     --report junit --report-junit-path "$REPORTS/$who.xml" "$@" \
     || status=$?
 }
