@@ -43,6 +43,24 @@ paths["/api/v1/utils/health-check/"] = {"get": {
     "operationId": "utils-health_check",
     "responses": {"200": {"description": "Successful Response", "content": {"application/json": {"schema": {"type": "boolean", "title": "Response Utils-Health Check"}}}}},
 }}
+# The origin's local-only helper for its own end-to-end tests (api/routes/private.py);
+# the worker serves this path, and documents it, only when ENVIRONMENT=local.
+doc["components"]["schemas"]["PrivateUserCreate"] = {
+    "properties": {
+        "email": {"type": "string", "title": "Email"},
+        "password": {"type": "string", "title": "Password"},
+        "full_name": {"type": "string", "title": "Full Name"},
+        "is_verified": {"type": "boolean", "title": "Is Verified", "default": False},
+    },
+    "type": "object", "required": ["email", "password", "full_name"], "title": "PrivateUserCreate",
+}
+paths["/api/v1/private/users/"] = {"post": {
+    "tags": ["private"], "summary": "Create User",
+    "description": "Create a new user without authentication. Only when `ENVIRONMENT=local` (the origin's test helper).",
+    "operationId": "private-create_user",
+    "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/PrivateUserCreate"}}}, "required": True},
+    "responses": {"200": {"description": "Successful Response", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UserPublic"}}}}},
+}}
 paths["/api/v1/openapi.json"] = {"get": {
     "tags": ["utils"], "summary": "Openapi Json", "description": "This document.",
     "operationId": "utils-openapi_json",
@@ -82,6 +100,7 @@ STATUSES = {
     ("post", "/api/v1/organizations/{organization_id}/members"): AUTH | {409, 413, 422},
     ("delete", "/api/v1/organizations/{organization_id}/members/{user_id}"): AUTH | {422},
     ("post", "/api/v1/organizations/{organization_id}/migrate-resources"): AUTH | {413, 422},
+    ("post", "/api/v1/private/users/"): {400, 413, 422},
     ("get", "/api/v1/utils/health-check/"): set(),
     ("get", "/api/v1/openapi.json"): set(),
 }

@@ -20,6 +20,9 @@ pub(crate) enum Environment {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
+    /// `ENVIRONMENT=local`: local development, where the origin's test helper
+    /// route (`POST /private/users/`) is mounted and placeholder secrets pass.
+    pub(crate) local: bool,
     /// HS256 key for access tokens (`SECRET_KEY`, a secret; at least 32 bytes outside local).
     pub(crate) secret_key: String,
     /// Access token lifetime (`ACCESS_TOKEN_EXPIRE_MINUTES`, default 8 days, at most a year).
@@ -113,6 +116,7 @@ impl Config {
             .collect();
         let limit = |name, default| bounded(&get, name, default, 0, MAX_LIMIT);
         Ok(Config {
+            local: environment == Environment::Local,
             secret_key,
             access_token_expire_minutes: bounded(
                 &get,

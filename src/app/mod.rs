@@ -57,7 +57,7 @@ pub(crate) async fn handle(mut req: Request, env: Env) -> Response {
         }
         Ok(config) => {
             let routes = routes::routes();
-            match match_route(&routes, &method, &path) {
+            match match_route(&routes, config.local, &method, &path) {
                 Matched::NotFound => Err(ApiError::not_found("Not Found")),
                 Matched::WrongMethod(allowed) => Err(ApiError::MethodNotAllowed {
                     allow: allowed.join(", "),

@@ -15,6 +15,8 @@ pub(crate) struct Route {
     /// `/api/v1/...` with `{name}` segments, without a trailing slash.
     pub(crate) path: &'static str,
     pub(crate) handler: fn(Ctx) -> HandlerFuture,
+    /// Mounted only when `ENVIRONMENT=local` (elsewhere the path does not exist).
+    pub(crate) local_only: bool,
 }
 
 /// The outcome of matching a path against the table.
@@ -25,7 +27,13 @@ pub(crate) enum Matched<'a> {
     NotFound,
 }
 
-pub(crate) fn match_route<'a>(routes: &'a [Route], method: &Method, path: &str) -> Matched<'a> {
+/// Matches against the routes mounted here (`local`: local development).
+pub(crate) fn match_route<'a>(
+    routes: &'a [Route],
+    local: bool,
+    method: &Method,
+    path: &str,
+) -> Matched<'a> {
     // HEAD is answered wherever GET is, as Starlette does (the runtime drops the body).
     let method = if *method == Method::Head {
         &Method::Get
@@ -40,7 +48,7 @@ pub(crate) fn match_route<'a>(routes: &'a [Route], method: &Method, path: &str) 
     };
     let segments: Vec<&str> = path.split('/').collect();
     let mut allowed = Vec::new();
-    for route in routes {
+    for route in routes.iter().filter(|r| local || !r.local_only) {
         let Some(params) = match_path(route.path, &segments) else {
             continue;
         };
@@ -108,23 +116,36 @@ mod tests {
     #[test]
     fn paths_match_with_or_without_a_trailing_slash_and_decode_parameters() {
         let routes = routes();
-        let Matched::Found(r, params) = match_route(&routes, &Method::Get, "/api/v1/users/ab%63/")
+        let Matched::Found(r, params) =
+            match_route(&routes, true, &Method::Get, "/api/v1/users/ab%63/")
         else {
             panic!("no match")
         };
         assert_eq!(r.path, "/api/v1/users/{user_id}");
         assert_eq!(params, vec![("user_id", "abc".to_string())]);
         assert!(matches!(
-            match_route(&routes, &Method::Put, "/api/v1/users/me"),
+            match_route(&routes, true, &Method::Put, "/api/v1/users/me"),
             Matched::WrongMethod(_)
         ));
         assert!(matches!(
-            match_route(&routes, &Method::Get, "/api/v1/userz"),
+            match_route(&routes, true, &Method::Get, "/api/v1/userz"),
+            Matched::NotFound
+        ));
+        let private = "/api/v1/private/users/";
+        assert!(matches!(
+            match_route(&routes, true, &Method::Post, private),
+            Matched::Found(..)
+        ));
+        assert!(matches!(
+            match_route(&routes, false, &Method::Post, private),
             Matched::NotFound
         ));
         for extra in ["/api/v1/users//", "/api/v1/users///", "/api/v1/users/me//"] {
             assert!(
-                matches!(match_route(&routes, &Method::Get, extra), Matched::NotFound),
+                matches!(
+                    match_route(&routes, true, &Method::Get, extra),
+                    Matched::NotFound
+                ),
                 "{extra}"
             );
         }

@@ -12,6 +12,7 @@ use crate::memberships::models::AddMemberRequest;
 use crate::organizations::models::{OrganizationCreate, OrganizationUpdate};
 use crate::resource_migration::models::ResourceMigrationRequest;
 use crate::users::models::{UpdatePassword, UserCreate, UserRegister, UserUpdate, UserUpdateMe};
+use crate::users::private::PrivateUserCreate;
 use crate::{auth, memberships, openapi, organizations, resource_migration, users, utils};
 use worker::Method;
 
@@ -21,6 +22,13 @@ macro_rules! route {
             method: Method::$method,
             path: $path,
             handler: |cx| Box::pin(crate::access::serve::<$access, $input, _, _>(cx, $handler)),
+            local_only: false,
+        }
+    };
+    (local $method:ident $path:literal, $access:ty, $input:ty => $handler:path) => {
+        Route {
+            local_only: true,
+            ..route!($method $path, $access, $input => $handler)
         }
     };
 }
@@ -50,6 +58,7 @@ pub(crate) fn routes() -> Vec<Route> {
         route!(Delete "/api/v1/organizations/{organization_id}/members/{user_id}", MemberRemoval, (OrgPath, UserPath) => memberships::routes::remove_organization_member),
         route!(Post "/api/v1/organizations/{organization_id}/migrate-resources", OrgSuperuser, (OrgPath, Json<ResourceMigrationRequest>) => resource_migration::routes::migrate_user_resources_endpoint),
         route!(Get "/api/v1/utils/health-check", Public, () => utils::health_check),
+        route!(local Post "/api/v1/private/users", Public, Json<PrivateUserCreate> => users::private::create_user),
         route!(Get "/api/v1/openapi.json", Public, () => openapi::openapi_json),
     ]
 }

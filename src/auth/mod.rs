@@ -3,6 +3,7 @@
 pub(crate) mod current_user;
 pub(crate) mod form;
 pub mod jwt;
+mod multipart;
 pub mod password;
 pub(crate) mod routes;
 mod service;

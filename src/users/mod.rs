@@ -1,6 +1,7 @@
 //! Users: accounts, signup, profile and password, and the first superuser.
 
 pub(crate) mod models;
+pub(crate) mod private;
 pub(crate) mod repo;
 pub(crate) mod routes;
 

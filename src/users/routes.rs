@@ -31,7 +31,7 @@ fn public(user: UserRow) -> ApiResult<Response> {
 
 /// Inserts `new`; a taken email is `400 taken` (the origin words signup's
 /// without the final period).
-async fn insert(db: &Db, new: &NewUser<'_>, taken: &'static str) -> ApiResult<Response> {
+pub(super) async fn insert(db: &Db, new: &NewUser<'_>, taken: &'static str) -> ApiResult<Response> {
     let mut b = db.batch();
     let row = repo::insert_user(&mut b, new)?;
     let r = b

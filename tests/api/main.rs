@@ -21,3 +21,4 @@ mod rate_limits;
 mod resource_migration;
 mod round_trips;
 mod users;
+mod web_app;
