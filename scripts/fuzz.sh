@@ -5,15 +5,9 @@
 # per operation (default 25) and FUZZ_SECONDS per run (default 300).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ST_VERSION=4.32.5
-VENV=${USERS_ORGS_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/users-orgs-api/tools}/schemathesis-$ST_VERSION
-if [ ! -f "$VENV/.complete" ]; then
-  echo "fuzz: installing schemathesis $ST_VERSION into $VENV (once per machine)" >&2
-  rm -rf "$VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$ST_VERSION" >&2
-  touch "$VENV/.complete"
-fi
+source scripts/lib/pytool.sh
+pytool schemathesis 4.32.5
+VENV=$PYTOOL
 export PASSWORD_HASH_ITERATIONS=1000
 source scripts/lib/devserver.sh
 
