@@ -7,7 +7,7 @@ PORT ?= 8787
 DEV_STATE ?= .wrangler/state
 WRANGLER := node_modules/.bin/wrangler
 
-.PHONY: help bootstrap build dev test lint test-unit test-wasm test-api soak fuzz bench fmt clippy deploy-dry-run clean
+.PHONY: help bootstrap build dev mail test lint test-unit test-wasm test-api soak fuzz bench fmt clippy deploy-dry-run clean
 
 help:
 	@echo "make dev    bootstrap, build, migrate a local D1, start wrangler dev on 127.0.0.1:$(PORT)"
@@ -30,19 +30,27 @@ dev: build .dev.vars
 	echo "  Health:      http://127.0.0.1:$(PORT)/api/v1/utils/health-check/"; \
 	echo "  OpenAPI:     http://127.0.0.1:$(PORT)/api/v1/openapi.json"; \
 	echo "  Superuser:   $$FIRST_SUPERUSER / $$FIRST_SUPERUSER_PASSWORD (from .dev.vars)"; echo
-	$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(DEV_STATE) --show-interactive-dev-session=false
+	$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(DEV_STATE) --show-interactive-dev-session=false --test-scheduled
 
 test: build
 	scripts/test.sh
+
+# A local SMTP server on 127.0.0.1:1025 that prints every message it gets
+# (aiosmtpd from PyPI): run `make dev` with EMAIL_PROVIDER=smtp, SMTP_HOST=127.0.0.1,
+# SMTP_PORT=1025, SMTP_TLS=false in .dev.vars to see the mail there.
+mail:
+	scripts/mail_catcher.sh 1025
 
 # Pure modules, natively, and the scripts' own unit tests.
 test-unit:
 	cargo test --lib
 	python3 -m unittest scripts/test_totals.py
 
-# The same pure modules compiled to wasm32 and run in Node by wasm-bindgen-test-runner.
+# The same pure modules compiled to wasm32 and run in Node by wasm-bindgen-test-runner
+# (with a stand-in for the Workers-only `cloudflare:sockets` module; see the shim).
 test-wasm: bootstrap
 	eval "$$(scripts/bootstrap.sh --env)"; \
+	NODE_OPTIONS="--require $(CURDIR)/tests/support/node-cloudflare-shim.cjs" \
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$$WASM_BINDGEN_TEST_RUNNER" \
 	cargo test --target wasm32-unknown-unknown --test wasm
 

@@ -43,6 +43,48 @@ paths["/api/v1/utils/health-check/"] = {"get": {
     "operationId": "utils-health_check",
     "responses": {"200": {"description": "Successful Response", "content": {"application/json": {"schema": {"type": "boolean", "title": "Response Utils-Health Check"}}}}},
 }}
+# E-mail: recovery, reset, verification (extensions.md section R).
+schemas = doc["components"]["schemas"]
+schemas["UserPublic"]["properties"]["email_verified"] = {"type": "boolean", "title": "Email Verified"}
+schemas["NewPassword"] = {
+    "properties": {"token": {"type": "string", "maxLength": 512, "title": "Token"},
+                   "new_password": {"type": "string", "maxLength": 40, "minLength": 8, "title": "New Password"}},
+    "type": "object", "required": ["token", "new_password"], "title": "NewPassword",
+}
+schemas["VerifyEmail"] = {
+    "properties": {"token": {"type": "string", "maxLength": 512, "title": "Token"}},
+    "type": "object", "required": ["token"], "title": "VerifyEmail",
+}
+message = {"200": {"description": "Successful Response", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}}}}
+email_param = [{"name": "email", "in": "path", "required": True, "schema": {"type": "string", "title": "Email"}}]
+bearer = [{"OAuth2PasswordBearer": []}]
+paths["/api/v1/password-recovery/{email}"] = {"post": {
+    "tags": ["login"], "summary": "Recover Password",
+    "description": "Send a password recovery link to the address if it has an active account. The answer is the same either way.",
+    "operationId": "login-recover_password", "parameters": email_param, "responses": dict(message)}}
+paths["/api/v1/reset-password/"] = {"post": {
+    "tags": ["login"], "summary": "Reset Password",
+    "description": "Set a new password with a recovery token. A token works once; every token issued before stops working.",
+    "operationId": "login-reset_password",
+    "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewPassword"}}}, "required": True},
+    "responses": dict(message)}}
+paths["/api/v1/password-recovery-html-content/{email}"] = {"post": {
+    "tags": ["login"], "summary": "Recover Password Html Content",
+    "description": "The HTML of the password recovery e-mail (superusers only).",
+    "operationId": "login-recover_password_html_content", "parameters": email_param,
+    "responses": {"200": {"description": "Successful Response", "content": {"text/html": {"schema": {"type": "string"}}}}},
+    "security": bearer}}
+paths["/api/v1/users/me/verify-email"] = {"post": {
+    "tags": ["users"], "summary": "Send Verification Email",
+    "description": "Send another verification link for the caller's address.",
+    "operationId": "users-send_verification_email", "responses": dict(message), "security": bearer}}
+paths["/api/v1/verify-email/"] = {"post": {
+    "tags": ["login"], "summary": "Verify Email",
+    "description": "Confirm an address with its verification token (once).",
+    "operationId": "login-verify_email",
+    "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/VerifyEmail"}}}, "required": True},
+    "responses": dict(message)}}
+
 # The origin's local-only helper for its own end-to-end tests (api/routes/private.py);
 # the worker serves this path, and documents it, only when ENVIRONMENT=local.
 doc["components"]["schemas"]["PrivateUserCreate"] = {
@@ -101,6 +143,11 @@ STATUSES = {
     ("delete", "/api/v1/organizations/{organization_id}/members/{user_id}"): AUTH | {422},
     ("post", "/api/v1/organizations/{organization_id}/migrate-resources"): AUTH | {413, 422},
     ("post", "/api/v1/private/users/"): {400, 413, 422},
+    ("post", "/api/v1/password-recovery/{email}"): {429},
+    ("post", "/api/v1/reset-password/"): {400, 413, 422},
+    ("post", "/api/v1/password-recovery-html-content/{email}"): AUTH,
+    ("post", "/api/v1/users/me/verify-email"): AUTH | {429},
+    ("post", "/api/v1/verify-email/"): {400, 413, 422},
     ("get", "/api/v1/utils/health-check/"): set(),
     ("get", "/api/v1/openapi.json"): set(),
 }

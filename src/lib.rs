@@ -3,20 +3,22 @@
 //! Layers, each importing only those below it:
 //!
 //! - `lib.rs` receives the request; `app` holds the route table and the envelope;
-//! - the features (`auth`, `users`, `organizations`, `memberships`,
+//! - the features (`auth`, `users`, `account`, `organizations`, `memberships`,
 //!   `resource_migration`, `utils`, `openapi`): `routes.rs` for the handlers,
 //!   `models.rs` for request and response shapes, `repo.rs` for their SQL;
 //! - `access`: the access levels a handler declares (it reads through the repos);
-//! - `http` (request context, typed inputs, responses), `lists`, `rate_limits`;
+//! - `http` (request context, typed inputs, responses), `lists`, `rate_limits`, `email`;
 //! - `db`, `validation`, `config`, `cors`, `clock`, `ids`, `resources`, `error`.
 
 mod access;
+mod account;
 mod app;
 pub mod auth;
 mod clock;
 mod config;
 mod cors;
 mod db;
+mod email;
 mod error;
 mod http;
 mod ids;
@@ -31,11 +33,19 @@ mod users;
 mod utils;
 pub mod validation;
 
-use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
+use worker::{
+    event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext, ScheduledEvent,
+};
 
 #[event(fetch)]
-pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    Ok(app::handle(req, env).await)
+pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    Ok(app::handle(req, env, ctx).await)
+}
+
+/// The e-mail queue's consumer (see `email`).
+#[event(queue)]
+pub async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<()> {
+    app::queue(batch, env).await
 }
 
 /// The Cron Trigger of `wrangler.toml`: cleanup (see `app::scheduled`).

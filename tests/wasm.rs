@@ -70,3 +70,12 @@ fn email_and_json_errors_read_the_same_in_wasm() {
         }
     );
 }
+
+#[wasm_bindgen_test]
+fn emails_are_nfc_normalized_in_wasm() {
+    // decomposed ü (u + combining diaeresis) and the composed one are one address
+    let decomposed = Email::parse("Jürgen@bu\u{308}cher.de").unwrap();
+    let composed = Email::parse("Jürgen@bücher.de").unwrap();
+    assert_eq!(decomposed.as_str(), "Jürgen@bücher.de");
+    assert_eq!(decomposed.key(), composed.key());
+}

@@ -35,6 +35,9 @@ const mf = new Miniflare({
   // The id in wrangler.toml: wrangler's local D1 and this one are the same file.
   d1Databases: { DB: "00000000-0000-0000-0000-000000000000" },
   d1Persist: `${state}/v3/d1`,
+  // As wrangler.toml's [[queues.producers]] and [[queues.consumers]].
+  queueProducers: { EMAIL_QUEUE: { queueName: "users-orgs-emails" } },
+  queueConsumers: { "users-orgs-emails": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 100 } },
   bindings,
   host: "127.0.0.1",
   port,

@@ -14,7 +14,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, Ctx, MAX_BODY_BYTES};
 use crate::{cors, rate_limits, users};
 use router::{match_route, Matched};
-use worker::{console_error, console_log, Env, Method, Request, Response};
+use worker::{console_error, console_log, Context, Env, MessageBatch, Method, Request, Response};
 
 fn error_response(err: &ApiError, request_id: &str, method: &Method, path: &str) -> Response {
     if let ApiError::Internal(cause) = err {
@@ -29,7 +29,7 @@ fn error_response(err: &ApiError, request_id: &str, method: &Method, path: &str)
 }
 
 /// Serves one request: route, read the body, run the handler, render errors.
-pub(crate) async fn handle(mut req: Request, env: Env) -> Response {
+pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Response {
     let started = worker::js_sys::Date::now();
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let request_id = header("X-Request-Id")
@@ -73,6 +73,8 @@ pub(crate) async fn handle(mut req: Request, env: Env) -> Response {
                             body,
                             db,
                             config,
+                            env,
+                            worker,
                         };
                         let result = (route.handler)(cx).await;
                         stats = counted.get();
@@ -108,26 +110,43 @@ pub(crate) async fn handle(mut req: Request, env: Env) -> Response {
 }
 
 /// The scheduled run (Cron Trigger): deletes rate-limit events older than every
-/// window, so the table holds at most one window of events whatever clients send.
-/// A failure is logged; the next run tries again.
+/// window and e-mail tokens past their expiry, so those tables hold no more than
+/// their windows whatever clients send; hands e-mail that stayed pending to the
+/// queue again. A failure is logged; the next run tries again.
 pub(crate) async fn scheduled(cron: &str, env: Env) {
     let result = async {
-        let config = load_config(&env)?;
-        let d1 = env
-            .d1("DB")
-            .map_err(|e| ApiError::internal(format!("D1 binding DB: {e}")))?;
-        let db = Db::new(d1);
+        let (db, config) = open(&env)?;
+        let now = crate::clock::now_secs();
         let mut b = db.batch();
         let window = config.login_failure_window_seconds.max(3600);
-        let pruned = rate_limits::prune(&mut b, crate::clock::now_secs(), window)?;
+        let pruned = rate_limits::prune(&mut b, now, window)?;
+        let tokens = crate::account::tokens::prune(&mut b, now)?;
         let r = b.run().await?;
-        Ok::<u64, ApiError>(r.changes(pruned)?)
+        let requeued = crate::email::delivery::requeue(&db, &env, &config.email).await?;
+        Ok::<_, ApiError>((r.changes(pruned)?, r.changes(tokens)?, requeued))
     }
     .await;
     match result {
-        Ok(n) => console_log!("scheduled cron={cron:?} pruned_rate_limit_events={n}"),
+        Ok((events, tokens, requeued)) => console_log!(
+            "scheduled cron={cron:?} pruned_rate_limit_events={events} pruned_email_tokens={tokens} requeued_emails={requeued}"
+        ),
         Err(e) => console_error!("scheduled cron={cron:?} failed: {e:?}"),
     }
+}
+
+/// The e-mail queue's consumer (`[[queues.consumers]]`).
+pub(crate) async fn queue(batch: MessageBatch<String>, env: Env) -> worker::Result<()> {
+    let (db, config) = open(&env).map_err(|e| worker::Error::RustError(format!("{e:?}")))?;
+    crate::email::delivery::consume(batch, &db, &config.email).await
+}
+
+/// D1 and the settings, outside a request.
+fn open(env: &Env) -> ApiResult<(Db, Config)> {
+    let config = load_config(env)?;
+    let d1 = env
+        .d1("DB")
+        .map_err(|e| ApiError::internal(format!("D1 binding DB: {e}")))?;
+    Ok((Db::new(d1), config))
 }
 
 /// `d1` (every D1 round trip the request made), `app` (the whole request)

@@ -5,6 +5,7 @@
 use super::router::Route;
 use crate::access::org::{MemberRemoval, OrgMember, OrgOwner, OrgSuperuser};
 use crate::access::{Caller, Gate, Public, Superuser};
+use crate::account::routes::{EmailPath, NewPassword, TokenBody};
 use crate::auth::form::LoginForm;
 use crate::http::input::{Json, OrgPath, UserPath};
 use crate::lists::{Page, Search};
@@ -13,7 +14,7 @@ use crate::organizations::models::{OrganizationCreate, OrganizationUpdate};
 use crate::resource_migration::models::ResourceMigrationRequest;
 use crate::users::models::{UpdatePassword, UserCreate, UserRegister, UserUpdate, UserUpdateMe};
 use crate::users::private::PrivateUserCreate;
-use crate::{auth, memberships, openapi, organizations, resource_migration, users, utils};
+use crate::{account, auth, memberships, openapi, organizations, resource_migration, users, utils};
 use worker::Method;
 
 macro_rules! route {
@@ -45,8 +46,9 @@ pub(crate) fn routes() -> Vec<Route> {
         route!(Patch "/api/v1/users/me", Caller, Json<UserUpdateMe> => users::routes::update_user_me),
         route!(Patch "/api/v1/users/me/password", Gate<Caller>, Json<UpdatePassword> => users::routes::update_password_me),
         route!(Post "/api/v1/users/signup", Public, Json<UserRegister> => users::routes::register_user),
+        route!(Post "/api/v1/users/me/verify-email", Gate<Caller>, () => account::routes::send_verification_email),
         route!(Get "/api/v1/users/{user_id}", Caller, UserPath => users::routes::read_user_by_id),
-        route!(Patch "/api/v1/users/{user_id}", Superuser, (UserPath, Json<UserUpdate>) => users::routes::update_user),
+        route!(Patch "/api/v1/users/{user_id}", Gate<Superuser>, (UserPath, Json<UserUpdate>) => users::routes::update_user),
         route!(Delete "/api/v1/users/{user_id}", Superuser, UserPath => users::routes::delete_user),
         route!(Get "/api/v1/organizations", Gate<Caller>, (Page, Search) => organizations::routes::read_organizations),
         route!(Post "/api/v1/organizations", Caller, Json<OrganizationCreate> => organizations::routes::create_organization),
@@ -57,6 +59,10 @@ pub(crate) fn routes() -> Vec<Route> {
         route!(Post "/api/v1/organizations/{organization_id}/members", OrgOwner, (OrgPath, Json<AddMemberRequest>) => memberships::routes::add_organization_member),
         route!(Delete "/api/v1/organizations/{organization_id}/members/{user_id}", MemberRemoval, (OrgPath, UserPath) => memberships::routes::remove_organization_member),
         route!(Post "/api/v1/organizations/{organization_id}/migrate-resources", OrgSuperuser, (OrgPath, Json<ResourceMigrationRequest>) => resource_migration::routes::migrate_user_resources_endpoint),
+        route!(Post "/api/v1/password-recovery/{email}", Public, EmailPath => account::routes::recover_password),
+        route!(Post "/api/v1/reset-password", Public, Json<NewPassword> => account::routes::reset_password),
+        route!(Post "/api/v1/password-recovery-html-content/{email}", Superuser, EmailPath => account::routes::recover_password_html_content),
+        route!(Post "/api/v1/verify-email", Public, Json<TokenBody> => account::routes::verify_email),
         route!(Get "/api/v1/utils/health-check", Public, () => utils::health_check),
         route!(local Post "/api/v1/private/users", Public, Json<PrivateUserCreate> => users::private::create_user),
         route!(Get "/api/v1/openapi.json", Public, () => openapi::openapi_json),

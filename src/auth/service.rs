@@ -92,6 +92,9 @@ pub(crate) async fn login(
     if !user.is_active() {
         return Err(ApiError::bad_request("Inactive user"));
     }
+    if config.email.require_verification && !user.is_email_verified() {
+        return Err(ApiError::bad_request("Email not verified"));
+    }
     // Not a failure after all: the email's counts go, and so does this
     // attempt's event for the address.
     let mut b = db.batch();

@@ -8,18 +8,29 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiResult;
 use serde::Serialize;
-use worker::{Request, Response};
+use worker::{Context, Env, Request, Response};
 
 /// Largest request body read, as the contract fixes it.
 pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// What a handler is given: the request, its path parameters, its body, D1 and the settings.
+/// What a handler is given: the request, its path parameters, its body, D1,
+/// the settings, and the worker's bindings and execution context (for work that
+/// goes on after the response, such as handing e-mail to the queue).
 pub(crate) struct Ctx {
     pub(crate) req: Request,
     pub(crate) params: Vec<(&'static str, String)>,
     pub(crate) body: Vec<u8>,
     pub(crate) db: Db,
     pub(crate) config: Config,
+    pub(crate) env: Env,
+    pub(crate) worker: Context,
+}
+
+impl Ctx {
+    /// Hands committed outbox rows to the e-mail queue, after the response.
+    pub(crate) fn send_emails(&self, ids: Vec<String>) {
+        crate::email::delivery::hand_over(&self.env, &self.worker, ids);
+    }
 }
 
 impl Ctx {

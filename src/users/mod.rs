@@ -44,6 +44,7 @@ pub(crate) async fn ensure_first_superuser(db: &Db, config: &Config) -> ApiResul
                 is_active: true,
                 is_superuser: true,
                 rework_available: models::DEFAULT_REWORK_AVAILABLE,
+                email_verified: true,
                 now_secs: now_secs(),
                 now: &now_iso(),
             },

@@ -28,6 +28,8 @@ pub(crate) struct UserRow {
     pub(crate) password_changed_at: i64,
     /// Bumped by every password change; tokens of another version are refused.
     pub(crate) token_version: i64,
+    /// 1 once the user followed a verification link (existing users: 1).
+    pub(crate) email_verified: i64,
     pub(crate) created_at: String,
     pub(crate) updated_at: String,
 }
@@ -38,6 +40,9 @@ impl UserRow {
     }
     pub(crate) fn is_superuser(&self) -> bool {
         self.is_superuser != 0
+    }
+    pub(crate) fn is_email_verified(&self) -> bool {
+        self.email_verified != 0
     }
 }
 
@@ -52,6 +57,7 @@ pub(crate) struct UserPublic {
     pub(crate) is_active: bool,
     pub(crate) is_superuser: bool,
     pub(crate) rework_available: i64,
+    pub(crate) email_verified: bool,
 }
 
 impl From<UserRow> for UserPublic {
@@ -59,6 +65,7 @@ impl From<UserRow> for UserPublic {
         UserPublic {
             is_active: u.is_active(),
             is_superuser: u.is_superuser(),
+            email_verified: u.is_email_verified(),
             id: u.id,
             created_at: u.created_at,
             updated_at: u.updated_at,

@@ -20,8 +20,7 @@ pub(crate) struct PrivateUserCreate {
     email: Email,
     password: String,
     full_name: String,
-    /// Accepted as the origin accepts it (it stores nothing for it).
-    #[allow(dead_code)]
+    /// Whether the address counts as verified (no e-mail is sent then).
     is_verified: bool,
 }
 
@@ -55,11 +54,12 @@ pub(crate) async fn create_user(
         is_active: true,
         is_superuser: false,
         rework_available: DEFAULT_REWORK_AVAILABLE,
+        email_verified: input.is_verified,
         now_secs: now_secs(),
         now: &now_iso(),
     };
     // The origin answers a taken email with a 500 (an integrity error); a
     // clear 400 is what a client can act on.
     let taken = "The user with this email already exists in the system";
-    super::routes::insert(&cx.db, &new, taken).await
+    super::routes::insert(&cx, &new, taken).await
 }

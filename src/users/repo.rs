@@ -10,7 +10,7 @@ use crate::validation::Patch;
 use serde::Deserialize;
 
 const USER_COLUMNS: &str = "id, email, hashed_password, full_name, is_active, is_superuser, \
-                            rework_available, password_changed_at, token_version, created_at, updated_at";
+                            rework_available, password_changed_at, token_version, email_verified, created_at, updated_at";
 
 /// A row that only says something exists.
 #[derive(Deserialize)]
@@ -47,6 +47,8 @@ pub(crate) struct NewUser<'a> {
     pub(crate) is_active: bool,
     pub(crate) is_superuser: bool,
     pub(crate) rework_available: i64,
+    /// False for signups, which verify by following a link.
+    pub(crate) email_verified: bool,
     pub(crate) now_secs: i64,
     pub(crate) now: &'a str,
 }
@@ -54,8 +56,8 @@ pub(crate) struct NewUser<'a> {
 fn insert_sql(tail: &str) -> String {
     format!(
         "insert into users (id, email, hashed_password, full_name, is_active, is_superuser, \
-         rework_available, password_changed_at, created_at, updated_at, email_key, name_key) \
-         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11) {tail}"
+         rework_available, password_changed_at, created_at, updated_at, email_key, name_key, email_verified) \
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12) {tail}"
     )
 }
 
@@ -68,7 +70,7 @@ fn insert<'db, H>(
 ) -> DbResult<H> {
     let key = u.email.key();
     let name_key = u.full_name.map(fold);
-    let args: [Arg<'_>; 11] = [
+    let args: [Arg<'_>; 12] = [
         u.id.into(),
         u.email.as_str().into(),
         u.hashed_password.into(),
@@ -80,6 +82,7 @@ fn insert<'db, H>(
         u.now.into(),
         (&key).into(),
         name_key.as_deref().into(),
+        u.email_verified.into(),
     ];
     push(b, &insert_sql(tail), &args)
 }
@@ -141,6 +144,8 @@ pub(crate) struct UserChanges<'a> {
     pub(crate) is_superuser: Option<bool>,
     pub(crate) is_active: Option<bool>,
     pub(crate) rework_available: Option<i64>,
+    /// Set false with a new address (it is verified again by a link).
+    pub(crate) email_verified: Option<bool>,
 }
 
 /// Applies `changes` and returns the updated row (none: no such user). A taken
@@ -171,7 +176,8 @@ pub(crate) fn update(
                rework_available = coalesce(?9, rework_available), \
                updated_at = ?10, \
                email_key = coalesce(?11, email_key), \
-               name_key = case when ?3 then ?12 else name_key end \
+               name_key = case when ?3 then ?12 else name_key end, \
+               email_verified = coalesce(?13, email_verified) \
              where id = ?1 returning {USER_COLUMNS}"
         ),
         &[
@@ -187,6 +193,7 @@ pub(crate) fn update(
             now.into(),
             email_key.as_deref().into(),
             name_key.as_deref().into(),
+            changes.email_verified.into(),
         ],
     )
 }

@@ -8,6 +8,7 @@ use super::models::{
 };
 use super::repo::{self, NewUser, UserChanges};
 use crate::access::{Caller, Gate, Public, Superuser};
+use crate::account::verification_email;
 use crate::auth::current_user::NOT_ENOUGH_PRIVILEGES;
 use crate::auth::{hash_password, password};
 use crate::clock::{now_iso, now_secs};
@@ -29,34 +30,74 @@ fn public(user: UserRow) -> ApiResult<Response> {
     json_ok(&UserPublic::from(user))
 }
 
-/// Inserts `new`; a taken email is `400 taken` (the origin words signup's
-/// without the final period).
-pub(super) async fn insert(db: &Db, new: &NewUser<'_>, taken: &'static str) -> ApiResult<Response> {
-    let mut b = db.batch();
+/// Inserts `new` (with its verification e-mail, in the same batch, unless it
+/// is verified already); a taken email is `400 taken` (the origin words
+/// signup's without the final period).
+pub(super) async fn insert(
+    cx: &Ctx,
+    new: &NewUser<'_>,
+    taken: &'static str,
+) -> ApiResult<Response> {
+    let mut b = cx.db.batch();
     let row = repo::insert_user(&mut b, new)?;
+    let email = match new.email_verified {
+        true => None,
+        false => Some(verification_email(
+            &mut b,
+            &cx.config.email,
+            new.id,
+            new.email.as_str(),
+        )?),
+    };
     let r = b
         .run()
         .await
         .on_unique(&repo::EMAIL_COLUMNS, || ApiError::bad_request(taken))?;
+    cx.send_emails(email.into_iter().collect());
     public(
         r.first(row)?
             .ok_or_else(|| ApiError::internal("insert returned no row"))?,
     )
 }
 
-/// Applies `changes` to user `id`: a taken email is a 409, no such user `missing` (404).
+/// Applies `changes` to user `id`: a taken email is a 409, no such user
+/// `missing` (404). A new address (`changes.email` not `current`) is unverified
+/// until its link is followed: the e-mail goes in the same batch.
 async fn update(
-    db: &Db,
+    cx: &Ctx,
     id: &str,
-    changes: &UserChanges<'_>,
+    current: Option<&str>,
+    mut changes: UserChanges<'_>,
     missing: &'static str,
 ) -> ApiResult<Response> {
-    let mut b = db.batch();
-    let row = repo::update(&mut b, id, changes, &now_iso())?;
+    let new_address = changes
+        .email
+        .filter(|e| current.is_none_or(|c| e.key() != c.to_lowercase()));
+    let mut b = cx.db.batch();
+    let email = match new_address {
+        Some(address) => {
+            changes.email_verified = Some(false);
+            Some(address)
+        }
+        None => None,
+    };
+    let row = repo::update(&mut b, id, &changes, &now_iso())?;
+    let sent = match (email, current) {
+        // Only a user that exists gets the e-mail: the token refers to it.
+        (Some(address), Some(_)) => Some(verification_email(
+            &mut b,
+            &cx.config.email,
+            id,
+            address.as_str(),
+        )?),
+        _ => None,
+    };
     let r = b.run().await.on_unique(&repo::EMAIL_COLUMNS, || {
         ApiError::conflict(EMAIL_EXISTS_409)
     })?;
-    public(r.first(row)?.ok_or_else(|| ApiError::not_found(missing))?)
+    let user = r.first(row)?.ok_or_else(|| ApiError::not_found(missing))?;
+    cx.send_emails(sent.into_iter().collect());
+    public(user)
 }
 
 /// Deletes a user; owning an organization is a 409, no such user a 404.
@@ -100,11 +141,13 @@ pub(crate) async fn create_user(
         is_active: input.is_active,
         is_superuser: input.is_superuser,
         rework_available: input.rework_available,
+        // A superuser vouches for the address.
+        email_verified: true,
         now_secs: now_secs(),
         now: &now_iso(),
     };
     let taken = "The user with this email already exists in the system.";
-    insert(&cx.db, &new, taken).await
+    insert(&cx, &new, taken).await
 }
 
 /// Read User Me: get current user.
@@ -123,7 +166,7 @@ pub(crate) async fn update_user_me(
         full_name: input.full_name,
         ..UserChanges::default()
     };
-    update(&cx.db, &me.id, &changes, "User not found").await
+    update(&cx, &me.id, Some(&me.email), changes, "User not found").await
 }
 
 /// Update Password Me: update own password; tokens issued before stop working.
@@ -228,11 +271,13 @@ pub(crate) async fn register_user(
         is_active: true,
         is_superuser: false,
         rework_available: DEFAULT_REWORK_AVAILABLE,
+        // Verified by following the link in the e-mail sent with the insert.
+        email_verified: false,
         now_secs: now_s,
         now: &now_iso(),
     };
     insert(
-        &cx.db,
+        &cx,
         &new,
         "The user with this email already exists in the system",
     )
@@ -260,12 +305,20 @@ pub(crate) async fn read_user_by_id(
     )
 }
 
-/// Update User: update a user (superusers only).
+/// Update User: update a user (superusers only). The user is read in the
+/// caller's batch, to tell a new address from the one they have.
 pub(crate) async fn update_user(
     cx: Ctx,
-    _: Superuser,
+    gate: Gate<Superuser>,
     (UserPath(id), Json(input)): (UserPath, Json<UserUpdate>),
 ) -> ApiResult<Response> {
+    let (_, r, target) = gate
+        .open_with(&cx.db, |b, _| repo::find_by_id(b, &id))
+        .await?;
+    let missing = "The user with this id does not exist in the system";
+    let current = r
+        .first(target)?
+        .ok_or_else(|| ApiError::not_found(missing))?;
     let hashed = input
         .password
         .as_deref()
@@ -279,9 +332,9 @@ pub(crate) async fn update_user(
         is_superuser: input.is_superuser,
         is_active: input.is_active,
         rework_available: input.rework_available,
+        email_verified: None,
     };
-    let missing = "The user with this id does not exist in the system";
-    update(&cx.db, &id, &changes, missing).await
+    update(&cx, &id, Some(&current.email), changes, missing).await
 }
 
 /// Delete User: delete a user (superusers only; not themselves).

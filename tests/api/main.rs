@@ -8,6 +8,7 @@ mod helpers;
 mod forged;
 
 mod auth;
+mod email;
 mod envelope;
 mod first_superuser;
 mod hardening;

@@ -180,3 +180,48 @@ fn every_operation_stays_within_its_round_trip_budget() {
     let owner = login(&u.email, "another-pw-1");
     expect(delete("/api/v1/users/me").token(&owner).send(), 409, 2);
 }
+
+#[test]
+fn the_email_operations_stay_within_their_round_trip_budget() {
+    let admin = superuser_token();
+    let u = signup_user();
+    // recovery counts the request and reads the user, then writes the token and
+    // its e-mail (an unknown address: a write that changes nothing, the same cost)
+    for email in [u.email.clone(), random_email()] {
+        expect(
+            post(&format!("/api/v1/password-recovery/{email}")).send(),
+            200,
+            2,
+        );
+    }
+    expect(
+        post(&format!(
+            "/api/v1/password-recovery-html-content/{}",
+            u.email
+        ))
+        .token(&admin)
+        .send(),
+        200,
+        2,
+    );
+    // the caller and the limits in one batch, the token and its e-mail in another
+    expect(
+        post("/api/v1/users/me/verify-email").token(&u.token).send(),
+        200,
+        2,
+    );
+    // a token is read, then taken with its change
+    let verify = sink().delivered(&u.email, "Verify your email").token();
+    expect(
+        post("/api/v1/verify-email/").json(&json!({"token": verify})),
+        200,
+        2,
+    );
+    let reset = sink().delivered(&u.email, "Password recovery").token();
+    expect(
+        post("/api/v1/reset-password/")
+            .json(&json!({"token": reset, "new_password": "another-pw-2"})),
+        200,
+        2,
+    );
+}

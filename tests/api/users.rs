@@ -29,7 +29,8 @@ fn signup_creates_an_ordinary_active_user() {
             "full_name",
             "is_active",
             "is_superuser",
-            "rework_available"
+            "rework_available",
+            "email_verified"
         ]
     );
     assert_eq!(

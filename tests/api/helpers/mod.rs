@@ -18,13 +18,18 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 mod fixtures;
+mod mail;
 pub use fixtures::*;
+pub use mail::{mail_catcher, sink};
 
 pub const SUPERUSER_EMAIL: &str = "admin@example.com";
 pub const SUPERUSER_PASSWORD: &str = "first-superuser-pw";
 pub const SECRET_KEY: &str = "integration-test-secret-key";
 /// Low work factor so hundreds of logins stay fast; the default is measured by `make bench`.
 pub const TEST_ITERATIONS: u32 = 1000;
+/// The key the test worker sends to the e-mail sink, and the links' host.
+pub const EMAIL_API_KEY: &str = "test-email-api-key";
+pub const FRONTEND_HOST: &str = "https://app.example.com";
 /// The one origin the test worker allows through CORS.
 pub const CORS_ORIGIN: &str = "https://app.example.com";
 
@@ -60,7 +65,18 @@ extern "C" fn stop_workers() {
     }
 }
 
-fn project_dir() -> &'static Path {
+/// Stops `pgid`'s process group and removes `dir` when the tests exit.
+pub fn stop_at_exit(pgid: u32, dir: PathBuf) {
+    static CLEANUP: std::sync::Once = std::sync::Once::new();
+    CLEANUP.call_once(|| unsafe {
+        atexit(stop_workers);
+    });
+    if let Ok(mut spawned) = SPAWNED.lock() {
+        spawned.push((pgid, dir));
+    }
+}
+
+pub fn project_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -84,8 +100,20 @@ fn spawn_app() -> TestApp {
         format!("FIRST_SUPERUSER_PASSWORD={SUPERUSER_PASSWORD}"),
         format!("PASSWORD_HASH_ITERATIONS={TEST_ITERATIONS}"),
         format!("BACKEND_CORS_ORIGINS={CORS_ORIGIN}"),
+        // E-mail goes to the local stand-in for the provider, and retries at once.
+        "EMAIL_PROVIDER=http".to_string(),
+        format!("EMAIL_API_URL={}", sink().url),
+        format!("EMAIL_API_KEY={EMAIL_API_KEY}"),
+        "EMAIL_MAX_ATTEMPTS=3".to_string(),
+        "EMAIL_RETRY_DELAY_SECONDS=0".to_string(),
+        format!("FRONTEND_HOST={FRONTEND_HOST}"),
     ];
-    spawn_worker(&vars, 404)
+    let app = spawn_worker(&vars, 404);
+    // The isolate's first routed request pays the first-superuser check (counted
+    // in Server-Timing): pay it here, so no test's count depends on running first.
+    let warm = ureq::get(&format!("{}/api/v1/utils/health-check/", app.base_url)).call();
+    assert!(warm.is_ok(), "the shared worker did not answer: {warm:?}");
+    app
 }
 
 /// Starts a worker with these `NAME=VALUE` vars on a fresh local D1 and waits until an
@@ -147,13 +175,7 @@ pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
         log_path,
         pgid: child.id(),
     };
-    static CLEANUP: std::sync::Once = std::sync::Once::new();
-    CLEANUP.call_once(|| unsafe {
-        atexit(stop_workers);
-    });
-    if let Ok(mut spawned) = SPAWNED.lock() {
-        spawned.push((app.pgid, app.state_dir.clone()));
-    }
+    stop_at_exit(app.pgid, app.state_dir.clone());
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let answered = match ureq::get(&format!("{}/api/v1/ready-probe", app.base_url))

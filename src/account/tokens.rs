@@ -1,0 +1,140 @@
+//! Single-use e-mail tokens (`email_tokens`): 32 random bytes handed out once,
+//! only their SHA-256 kept. Using one is compare-and-swap: the first request
+//! that marks it used (with its own mark) is the only one whose change applies.
+
+use crate::clock::now_iso;
+use crate::db::{Batch, DbResult, Rows, Write};
+use crate::error::{ApiError, ApiResult};
+use base64ct::{Base64UrlUnpadded, Encoding};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// A fresh token and its stored hash.
+pub(crate) fn new_token() -> ApiResult<(String, String)> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(format!("getrandom: {e}")))?;
+    let token = Base64UrlUnpadded::encode_string(&bytes);
+    let hash = hash(&token);
+    Ok((token, hash))
+}
+
+/// The stored form of a token.
+pub(crate) fn hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+pub(crate) fn insert(
+    b: &mut Batch<'_>,
+    hash: &str,
+    purpose: &str,
+    user_id: &str,
+    email: &str,
+    expires_at: i64,
+) -> DbResult<Write> {
+    b.write(
+        "insert into email_tokens (token_hash, purpose, user_id, email, expires_at, created_at) \
+         values (?1, ?2, ?3, ?4, ?5, ?6)",
+        &[
+            hash.into(),
+            purpose.into(),
+            user_id.into(),
+            email.into(),
+            expires_at.into(),
+            now_iso().as_str().into(),
+        ],
+    )
+}
+
+/// A token with what its user looks like now.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Held {
+    pub(crate) user_id: String,
+    pub(crate) email: String,
+    pub(crate) expires_at: i64,
+    pub(crate) used_at: Option<i64>,
+    pub(crate) user_email: String,
+    pub(crate) is_active: i64,
+}
+
+impl Held {
+    /// Unused and unexpired at `now`.
+    pub(crate) fn usable(&self, now: i64) -> bool {
+        self.used_at.is_none() && self.expires_at > now
+    }
+}
+
+pub(crate) fn find(b: &mut Batch<'_>, hash: &str, purpose: &str) -> DbResult<Rows<Held>> {
+    b.query(
+        "select t.user_id, t.email, t.expires_at, t.used_at, u.email as user_email, u.is_active \
+         from email_tokens t join users u on u.id = t.user_id where t.token_hash = ?1 and t.purpose = ?2",
+        &[hash.into(), purpose.into()],
+    )
+}
+
+/// Marks the token used by `mark` (unique to this request), if it still is
+/// usable. A change that must happen only once goes with `exists ... used_by = mark`.
+pub(crate) fn take(b: &mut Batch<'_>, hash: &str, mark: &str, now: i64) -> DbResult<Write> {
+    b.write(
+        "update email_tokens set used_at = ?3, used_by = ?2 \
+         where token_hash = ?1 and used_at is null and expires_at > ?3",
+        &[hash.into(), mark.into(), now.into()],
+    )
+}
+
+/// SQL that holds once the token `?hash` was taken by `?mark` in this batch.
+pub(crate) fn taken_by(hash: u8, mark: u8) -> String {
+    format!("exists (select 1 from email_tokens where token_hash = ?{hash} and used_by = ?{mark})")
+}
+
+/// Deletes tokens past their expiry (the scheduled run).
+pub(crate) fn prune(b: &mut Batch<'_>, now: i64) -> DbResult<Write> {
+    b.write(
+        "delete from email_tokens where expires_at <= ?1",
+        &[now.into()],
+    )
+}
+
+/// Sets `hashed` as `user_id`'s password if this request took the reset token
+/// (`?hash`, `?mark`): the password-change rules follow (token version bumped,
+/// so every token issued before stops working), and the address counts as
+/// verified when the e-mail went to it.
+pub(crate) fn reset_password(
+    b: &mut Batch<'_>,
+    hash: &str,
+    mark: &str,
+    user_id: &str,
+    hashed: &str,
+    now: i64,
+    sent_to: &str,
+) -> DbResult<Write> {
+    b.write(
+        &format!(
+            "update users set hashed_password = ?3, password_changed_at = ?4, token_version = token_version + 1, \
+             email_verified = case when email = ?5 then 1 else email_verified end, updated_at = ?6 \
+             where id = ?7 and {}",
+            taken_by(1, 2)
+        ),
+        &[hash.into(), mark.into(), hashed.into(), now.into(), sent_to.into(), now_iso().as_str().into(), user_id.into()],
+    )
+}
+
+/// Marks `user_id`'s address verified if it is still `email` and this request
+/// took the verification token.
+pub(crate) fn verify_address(
+    b: &mut Batch<'_>,
+    hash: &str,
+    mark: &str,
+    user_id: &str,
+    email: &str,
+) -> DbResult<Write> {
+    b.write(
+        &format!(
+            "update users set email_verified = 1 where id = ?3 and email = ?4 and {}",
+            taken_by(1, 2)
+        ),
+        &[hash.into(), mark.into(), user_id.into(), email.into()],
+    )
+}

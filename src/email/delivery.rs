@@ -1,0 +1,140 @@
+//! Getting outbox rows out: handed to the queue after their batch commits,
+//! sent by the queue consumer, handed over again by the scheduled run.
+
+use super::outbox::{self, OutboxRow};
+use super::providers;
+use crate::clock::{now_iso, now_secs};
+use crate::config::EmailConfig;
+use crate::db::{Db, DbResult};
+use worker::{
+    console_error, console_log, Context, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder,
+};
+
+/// The queue binding (`[[queues.producers]]` in `wrangler.toml`).
+pub(crate) const QUEUE: &str = "EMAIL_QUEUE";
+
+/// Hands committed rows to the queue without holding the response
+/// (`waitUntil`). If this fails, the rows stay pending and the scheduled run
+/// hands them over later.
+pub(crate) fn hand_over(env: &Env, ctx: &Context, ids: Vec<String>) {
+    let queue = match env.queue(QUEUE) {
+        Ok(q) => q,
+        Err(e) => {
+            return console_error!("email: no {QUEUE} binding ({e}); the scheduled run will retry")
+        }
+    };
+    ctx.wait_until(async move {
+        for id in ids {
+            if let Err(e) = queue.send(id.clone()).await {
+                console_error!("email: enqueue of {id} failed ({e}); the scheduled run will retry");
+            }
+        }
+    });
+}
+
+/// What became of one message.
+enum Outcome {
+    Done,
+    RetryIn(u32),
+}
+
+/// The queue consumer: sends each row once, retrying failures with a doubling
+/// delay until `EMAIL_MAX_ATTEMPTS`, after which the row records its error.
+pub(crate) async fn consume(
+    batch: MessageBatch<String>,
+    db: &Db,
+    cfg: &EmailConfig,
+) -> worker::Result<()> {
+    for message in batch.messages()? {
+        match deliver(db, cfg, message.body()).await {
+            Ok(Outcome::Done) => message.ack(),
+            Ok(Outcome::RetryIn(delay)) => message.retry_with_options(
+                &QueueRetryOptionsBuilder::new()
+                    .with_delay_seconds(delay)
+                    .build(),
+            ),
+            Err(e) => {
+                console_error!(
+                    "email: delivery of {} failed in D1 ({e:?}); retrying",
+                    message.body()
+                );
+                message.retry();
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn deliver(db: &Db, cfg: &EmailConfig, id: &str) -> DbResult<Outcome> {
+    let now = now_secs();
+    let mut b = db.batch();
+    let row = outbox::find(&mut b, id)?;
+    let _ = outbox::attempt(&mut b, id, now)?;
+    let r = b.run().await?;
+    let Some(row) = r.first::<OutboxRow>(row)? else {
+        return Ok(Outcome::Done); // unknown: nothing to send
+    };
+    if row.status != "pending" {
+        return Ok(Outcome::Done); // sent (or given up) already: sending is idempotent
+    }
+    let attempt = row.attempts + 1;
+    let mut b = db.batch();
+    let outcome = match providers::send(cfg, &row).await {
+        Ok(()) => {
+            let _ = outbox::mark_sent(&mut b, id, &now_iso())?;
+            console_log!("email: {id} sent on attempt {attempt}");
+            Outcome::Done
+        }
+        Err(error) if attempt >= cfg.max_attempts => {
+            let _ = outbox::mark_error(&mut b, id, &error, true)?;
+            console_error!("email: {id} failed for good after {attempt} attempts: {error}");
+            Outcome::Done
+        }
+        Err(error) => {
+            let delay = cfg
+                .retry_delay_seconds
+                .saturating_mul(1 << (attempt - 1).clamp(0, 16));
+            let _ = outbox::mark_error(&mut b, id, &error, false)?;
+            // The next attempt is expected then: the scheduled run leaves it alone until.
+            let _ = outbox::queued(&mut b, id, now + i64::from(delay))?;
+            console_error!("email: {id} attempt {attempt} failed ({error}); retrying in {delay} s");
+            Outcome::RetryIn(delay)
+        }
+    };
+    b.run().await?;
+    Ok(outcome)
+}
+
+/// The scheduled run's share: rows pending for `EMAIL_REQUEUE_AFTER_SECONDS`
+/// since their last hand-over go to the queue again.
+pub(crate) async fn requeue(db: &Db, env: &Env, cfg: &EmailConfig) -> DbResult<usize> {
+    let now = now_secs();
+    let mut b = db.batch();
+    let stale = outbox::stale(&mut b, now - cfg.requeue_after_seconds)?;
+    let ids: Vec<String> = b
+        .run()
+        .await?
+        .rows(stale)?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let queue = env
+        .queue(QUEUE)
+        .map_err(|e| crate::db::DbError::other("queue binding", e))?;
+    let mut b = db.batch();
+    let mut handed = 0;
+    for id in &ids {
+        match queue.send(id.clone()).await {
+            Ok(()) => {
+                let _ = outbox::queued(&mut b, id, now)?;
+                handed += 1;
+            }
+            Err(e) => console_error!("email: re-queue of {id} failed ({e})"),
+        }
+    }
+    b.run().await?;
+    Ok(handed)
+}

@@ -1,0 +1,103 @@
+//! SQL for `outbox`: rows written with the change that causes them, read and
+//! marked by the consumer, handed over again by the scheduled run.
+
+use super::templates::Message;
+use crate::db::{Batch, DbResult, Rows, Write};
+use serde::Deserialize;
+
+/// An outbox row as the consumer reads it.
+#[derive(Debug, Deserialize)]
+pub(crate) struct OutboxRow {
+    pub(crate) id: String,
+    pub(crate) recipient: String,
+    pub(crate) subject: String,
+    pub(crate) html: Option<String>,
+    pub(crate) text_body: Option<String>,
+    pub(crate) status: String,
+    pub(crate) attempts: i64,
+}
+
+/// Writes `m` as a pending row `id` (for the caller's batch, with the change).
+pub(crate) fn insert(
+    b: &mut Batch<'_>,
+    id: &str,
+    m: &Message,
+    now: &str,
+    now_secs: i64,
+) -> DbResult<Write> {
+    b.write(
+        "insert into outbox (id, kind, recipient, subject, html, text_body, created_at, queued_at) \
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        &[
+            id.into(),
+            m.kind.into(),
+            m.to.as_str().into(),
+            m.subject.as_str().into(),
+            m.html.as_str().into(),
+            m.text.as_str().into(),
+            now.into(),
+            now_secs.into(),
+        ],
+    )
+}
+
+pub(crate) fn find(b: &mut Batch<'_>, id: &str) -> DbResult<Rows<OutboxRow>> {
+    b.query(
+        "select id, recipient, subject, html, text_body, status, attempts from outbox where id = ?1",
+        &[id.into()],
+    )
+}
+
+/// Counts an attempt; `queued_at` moves on so the scheduled run leaves a row in
+/// retry alone.
+pub(crate) fn attempt(b: &mut Batch<'_>, id: &str, now_secs: i64) -> DbResult<Write> {
+    b.write(
+        "update outbox set attempts = attempts + 1, queued_at = ?2 where id = ?1 and status = 'pending'",
+        &[id.into(), now_secs.into()],
+    )
+}
+
+/// Marks a row sent and drops its bodies (they carry single-use links).
+pub(crate) fn mark_sent(b: &mut Batch<'_>, id: &str, now: &str) -> DbResult<Write> {
+    b.write(
+        "update outbox set status = 'sent', sent_at = ?2, last_error = null, html = null, text_body = null \
+         where id = ?1",
+        &[id.into(), now.into()],
+    )
+}
+
+/// Records a failed attempt; `failed` ends the row (no attempt left).
+pub(crate) fn mark_error(
+    b: &mut Batch<'_>,
+    id: &str,
+    error: &str,
+    failed: bool,
+) -> DbResult<Write> {
+    b.write(
+        "update outbox set last_error = ?2, status = case when ?3 then 'failed' else status end, \
+         html = case when ?3 then null else html end, text_body = case when ?3 then null else text_body end \
+         where id = ?1",
+        &[id.into(), error.into(), failed.into()],
+    )
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Stale {
+    pub(crate) id: String,
+}
+
+/// Up to 100 rows still pending, last handed over before `before` (Unix seconds).
+pub(crate) fn stale(b: &mut Batch<'_>, before: i64) -> DbResult<Rows<Stale>> {
+    b.query(
+        "select id from outbox where status = 'pending' and queued_at < ?1 order by queued_at limit 100",
+        &[before.into()],
+    )
+}
+
+/// Notes a new hand-over of row `id`.
+pub(crate) fn queued(b: &mut Batch<'_>, id: &str, now_secs: i64) -> DbResult<Write> {
+    b.write(
+        "update outbox set queued_at = ?2 where id = ?1",
+        &[id.into(), now_secs.into()],
+    )
+}
