@@ -416,6 +416,35 @@ pub fn signup_user() -> TestUser {
     }
 }
 
+/// Sends a request whose body the worker may refuse before reading it (413 on
+/// `Content-Length`): written over a raw socket, ignoring a write the closed
+/// connection refuses, and the early answer read back. Status and body.
+pub fn send_oversized(method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, String) {
+    use std::io::Write;
+    let addr = app().base_url.trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream
+        .write_all(head.as_bytes())
+        .and_then(|_| stream.write_all(body));
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
+    (status, body)
+}
+
 /// Runs SQL against the shared test worker's D1 (see [`TestApp::d1`]).
 pub fn d1(sql: &str) -> Vec<Value> {
     app().d1(sql)
