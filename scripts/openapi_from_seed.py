@@ -29,7 +29,8 @@ doc["components"]["schemas"]["HTTPError"] = {
     "type": "object", "required": ["detail"], "title": "HTTPError",
 }
 doc["components"]["schemas"]["Token"]["properties"]["expires_in"] = {"type": "integer", "title": "Expires In"}
-doc["components"]["schemas"]["Token"]["required"] = ["access_token", "token_type", "expires_in"]
+doc["components"]["schemas"]["Token"]["properties"]["refresh_token"] = {"type": "string", "title": "Refresh Token"}
+doc["components"]["schemas"]["Token"]["required"] = ["access_token", "token_type", "refresh_token", "expires_in"]
 
 paths = doc["paths"]
 paths["/api/v1/users/me"]["delete"] = {
@@ -84,6 +85,65 @@ paths["/api/v1/verify-email/"] = {"post": {
     "operationId": "login-verify_email",
     "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/VerifyEmail"}}}, "required": True},
     "responses": dict(message)}}
+
+# Sessions (extensions.md section S).
+schemas["RefreshRequest"] = {
+    "properties": {"refresh_token": {"type": "string", "maxLength": 512, "title": "Refresh Token"}},
+    "type": "object", "required": ["refresh_token"], "title": "RefreshRequest",
+}
+nullable = lambda t, title: {"anyOf": [{"type": t}, {"type": "null"}], "title": title}
+schemas["SessionPublic"] = {
+    "properties": {
+        "id": {"type": "string", "format": "uuid", "title": "Id"},
+        "created_at": {"type": "string", "format": "date-time", "title": "Created At"},
+        "last_used_at": {"type": "string", "format": "date-time", "title": "Last Used At"},
+        "expires_at": {"type": "string", "format": "date-time", "title": "Expires At"},
+        "user_agent": nullable("string", "User Agent"),
+        "ip_address": nullable("string", "Ip Address"),
+        "current": {"type": "boolean", "title": "Current"},
+    },
+    "type": "object",
+    "required": ["id", "created_at", "last_used_at", "expires_at", "user_agent", "ip_address", "current"],
+    "title": "SessionPublic",
+}
+schemas["SessionsPublic"] = {
+    "properties": {"data": {"items": {"$ref": "#/components/schemas/SessionPublic"}, "type": "array", "title": "Data"},
+                   "count": {"type": "integer", "title": "Count"}},
+    "type": "object", "required": ["data", "count"], "title": "SessionsPublic",
+}
+paging = [
+    {"name": "skip", "in": "query", "required": False, "schema": {"type": "integer", "default": 0, "title": "Skip"}},
+    {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "default": 100, "title": "Limit"}},
+]
+token_200 = {"200": {"description": "Successful Response", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Token"}}}}}
+paths["/api/v1/login/refresh"] = {"post": {
+    "tags": ["login"], "summary": "Refresh",
+    "description": "A new access token and a new refresh token for a live session (rotation). A refresh token used before ends its session.",
+    "operationId": "login-refresh",
+    "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/RefreshRequest"}}}, "required": True},
+    "responses": dict(token_200)}}
+paths["/api/v1/logout"] = {"post": {
+    "tags": ["login"], "summary": "Logout", "description": "End the session the token belongs to.",
+    "operationId": "login-logout", "responses": dict(message), "security": bearer}}
+paths["/api/v1/users/me/sessions"] = {
+    "get": {"tags": ["users"], "summary": "Read Sessions",
+            "description": "The caller's live sessions, newest first; `current` marks the one the token belongs to.",
+            "operationId": "users-read_sessions", "parameters": paging, "security": bearer,
+            "responses": {"200": {"description": "Successful Response", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SessionsPublic"}}}}}},
+    "delete": {"tags": ["users"], "summary": "Revoke Other Sessions",
+               "description": "End every session of the caller but the current one.",
+               "operationId": "users-revoke_other_sessions", "responses": dict(message), "security": bearer},
+}
+paths["/api/v1/users/me/sessions/{session_id}"] = {"delete": {
+    "tags": ["users"], "summary": "Revoke Session", "description": "End one of the caller's sessions.",
+    "operationId": "users-revoke_session",
+    "parameters": [{"name": "session_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid", "title": "Session Id"}}],
+    "responses": dict(message), "security": bearer}}
+paths["/api/v1/users/{user_id}/sessions"] = {"delete": {
+    "tags": ["users"], "summary": "Revoke User Sessions", "description": "End every session of a user (superusers only).",
+    "operationId": "users-revoke_user_sessions",
+    "parameters": [{"name": "user_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid", "title": "User Id"}}],
+    "responses": dict(message), "security": bearer}}
 
 # The origin's local-only helper for its own end-to-end tests (api/routes/private.py);
 # the worker serves this path, and documents it, only when ENVIRONMENT=local.
@@ -143,6 +203,12 @@ STATUSES = {
     ("delete", "/api/v1/organizations/{organization_id}/members/{user_id}"): AUTH | {422},
     ("post", "/api/v1/organizations/{organization_id}/migrate-resources"): AUTH | {413, 422},
     ("post", "/api/v1/private/users/"): {400, 413, 422},
+    ("post", "/api/v1/login/refresh"): {400, 401, 413, 422},  # 400: a body that is not UTF-8
+    ("post", "/api/v1/logout"): AUTH,
+    ("get", "/api/v1/users/me/sessions"): AUTH | {422},
+    ("delete", "/api/v1/users/me/sessions"): AUTH,
+    ("delete", "/api/v1/users/me/sessions/{session_id}"): AUTH | {422},
+    ("delete", "/api/v1/users/{user_id}/sessions"): AUTH | {422},
     ("post", "/api/v1/password-recovery/{email}"): {429},
     ("post", "/api/v1/reset-password/"): {400, 413, 422},
     ("post", "/api/v1/password-recovery-html-content/{email}"): AUTH,

@@ -27,6 +27,8 @@ pub(crate) struct Config {
     pub(crate) secret_key: String,
     /// Access token lifetime (`ACCESS_TOKEN_EXPIRE_MINUTES`, default 8 days, at most a year).
     pub(crate) access_token_expire_minutes: i64,
+    /// A session's life from its last refresh (`REFRESH_TOKEN_EXPIRE_DAYS`, 30; 1 to 365).
+    pub(crate) refresh_token_expire_days: i64,
     /// PBKDF2-HMAC-SHA256 rounds for new hashes (`PASSWORD_HASH_ITERATIONS`, default 600,000).
     pub(crate) password_iterations: u32,
     /// `FIRST_SUPERUSER` / `FIRST_SUPERUSER_PASSWORD`: created once if missing.
@@ -178,6 +180,7 @@ impl Config {
                 1,
                 MAX_ACCESS_TOKEN_EXPIRE_MINUTES,
             )?,
+            refresh_token_expire_days: bounded(&get, "REFRESH_TOKEN_EXPIRE_DAYS", 30, 1, 365)?,
             password_iterations: bounded(
                 &get,
                 "PASSWORD_HASH_ITERATIONS",

@@ -29,6 +29,7 @@ mod organizations;
 mod rate_limits;
 mod resource_migration;
 pub mod resources;
+mod sessions;
 mod users;
 mod utils;
 pub mod validation;

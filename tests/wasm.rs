@@ -44,7 +44,7 @@ fn a_known_hash_string_verifies_in_wasm() {
 #[wasm_bindgen_test]
 fn tokens_round_trip_in_wasm() {
     let id = uuid::Uuid::new_v4();
-    let token = jwt::issue("secret", &id, 0, 1_800_000_000, 60).unwrap();
+    let token = jwt::issue("secret", &id, 0, None, 1_800_000_000, 60).unwrap();
     let claims = jwt::decode("secret", &token, 1_800_000_010).unwrap();
     assert_eq!(claims.user_id, id);
     assert_eq!(claims.expires_at, 1_800_003_600);

@@ -18,13 +18,16 @@
 
 pub(crate) mod org;
 
-use crate::auth::current_user::{check_caller, require_superuser, token_claims};
+use crate::auth::current_user::{
+    check_caller, require_superuser, token_claims, COULD_NOT_VALIDATE,
+};
 use crate::auth::jwt::TokenClaims;
 use crate::db::{Batch, Db, DbResult, Results};
 use crate::error::{ApiError, ApiResult};
 use crate::http::input::{Input, Target};
 use crate::http::Ctx;
 use crate::ids::id_text;
+use crate::sessions::repo as sessions;
 use crate::users::models::UserRow;
 use crate::users::repo as users;
 use crate::validation::Validator;
@@ -61,7 +64,7 @@ pub(crate) trait Extract: Sized {
 }
 
 /// Runs one operation: access and inputs checked in the contract's order, then the handler.
-pub(crate) async fn serve<A, I, F, Fut>(cx: Ctx, handler: F) -> ApiResult<Response>
+pub(crate) async fn serve<A, I, F, Fut>(mut cx: Ctx, handler: F) -> ApiResult<Response>
 where
     A: Extract,
     I: Input,
@@ -83,7 +86,12 @@ where
     };
     let mut target = Target::default();
     input.target(&mut target);
+    let session = claims
+        .as_ref()
+        .and_then(|c| c.session_id)
+        .map(|s| id_text(&s));
     let access = A::extract(&cx, claims, target).await?;
+    cx.session_id = session;
     handler(cx, access, input).await
 }
 
@@ -149,10 +157,24 @@ impl<A: Access> Gate<A> {
         let caller_id = id_text(&self.claims.user_id);
         let mut b = db.batch();
         let caller = users::find_by_id(&mut b, &caller_id)?;
+        // The token's session rides in the same batch: a revoked, expired or
+        // deleted session fails A2 with no round trip of its own.
+        let session = match &self.claims.session_id {
+            Some(sid) => Some(sessions::find(&mut b, &id_text(sid))?),
+            None => None, // a token from before sessions: valid until it expires
+        };
         let plan = A::plan(&mut b, &self.claims, &self.target)?;
         let data = data(&mut b, &caller_id)?;
         let r = b.run().await?;
         let caller = check_caller(&self.claims, r.first(caller)?)?;
+        if let Some(session) = session {
+            let live = r
+                .first(session)?
+                .is_some_and(|s| s.is_live_for(&caller_id, crate::clock::now_secs()));
+            if !live {
+                return Err(ApiError::forbidden(COULD_NOT_VALIDATE));
+            }
+        }
         let caller = if A::SUPERUSER_ONLY {
             require_superuser(caller)?
         } else {

@@ -75,6 +75,7 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
                             config,
                             env,
                             worker,
+                            session_id: None,
                         };
                         let result = (route.handler)(cx).await;
                         stats = counted.get();
@@ -110,7 +111,7 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
 }
 
 /// The scheduled run (Cron Trigger): deletes rate-limit events older than every
-/// window and e-mail tokens past their expiry, so those tables hold no more than
+/// window, e-mail tokens past their expiry and sessions expired or revoked, so those tables hold no more than
 /// their windows whatever clients send; hands e-mail that stayed pending to the
 /// queue again. A failure is logged; the next run tries again.
 pub(crate) async fn scheduled(cron: &str, env: Env) {
@@ -121,14 +122,17 @@ pub(crate) async fn scheduled(cron: &str, env: Env) {
         let window = config.login_failure_window_seconds.max(3600);
         let pruned = rate_limits::prune(&mut b, now, window)?;
         let tokens = crate::account::tokens::prune(&mut b, now)?;
+        let sessions = crate::sessions::repo::prune(&mut b, now)?;
         let r = b.run().await?;
         let requeued = crate::email::delivery::requeue(&db, &env, &config.email).await?;
-        Ok::<_, ApiError>((r.changes(pruned)?, r.changes(tokens)?, requeued))
+        let pruned = (r.changes(pruned)?, r.changes(tokens)?, r.changes(sessions)?);
+        Ok::<_, ApiError>((pruned, requeued))
     }
     .await;
     match result {
-        Ok((events, tokens, requeued)) => console_log!(
-            "scheduled cron={cron:?} pruned_rate_limit_events={events} pruned_email_tokens={tokens} requeued_emails={requeued}"
+        Ok(((events, tokens, sessions), requeued)) => console_log!(
+            "scheduled cron={cron:?} pruned_rate_limit_events={events} pruned_email_tokens={tokens} \
+             pruned_sessions={sessions} requeued_emails={requeued}"
         ),
         Err(e) => console_error!("scheduled cron={cron:?} failed: {e:?}"),
     }

@@ -12,9 +12,12 @@ use crate::lists::{Page, Search};
 use crate::memberships::models::AddMemberRequest;
 use crate::organizations::models::{OrganizationCreate, OrganizationUpdate};
 use crate::resource_migration::models::ResourceMigrationRequest;
+use crate::sessions::routes::{RefreshRequest, SessionPath};
 use crate::users::models::{UpdatePassword, UserCreate, UserRegister, UserUpdate, UserUpdateMe};
 use crate::users::private::PrivateUserCreate;
-use crate::{account, auth, memberships, openapi, organizations, resource_migration, users, utils};
+use crate::{
+    account, auth, memberships, openapi, organizations, resource_migration, sessions, users, utils,
+};
 use worker::Method;
 
 macro_rules! route {
@@ -39,6 +42,8 @@ pub(crate) fn routes() -> Vec<Route> {
     vec![
         route!(Post "/api/v1/login/access-token", Public, LoginForm => auth::routes::login_access_token),
         route!(Post "/api/v1/login/test-token", Caller, () => auth::routes::test_token),
+        route!(Post "/api/v1/login/refresh", Public, Json<RefreshRequest> => sessions::routes::refresh),
+        route!(Post "/api/v1/logout", Caller, () => sessions::routes::logout),
         route!(Get "/api/v1/users", Gate<Superuser>, (Page, Search) => users::routes::read_users),
         route!(Post "/api/v1/users", Superuser, Json<UserCreate> => users::routes::create_user),
         route!(Get "/api/v1/users/me", Caller, () => users::routes::read_user_me),
@@ -47,6 +52,10 @@ pub(crate) fn routes() -> Vec<Route> {
         route!(Patch "/api/v1/users/me/password", Gate<Caller>, Json<UpdatePassword> => users::routes::update_password_me),
         route!(Post "/api/v1/users/signup", Public, Json<UserRegister> => users::routes::register_user),
         route!(Post "/api/v1/users/me/verify-email", Gate<Caller>, () => account::routes::send_verification_email),
+        route!(Get "/api/v1/users/me/sessions", Caller, Page => sessions::routes::read_sessions),
+        route!(Delete "/api/v1/users/me/sessions", Caller, () => sessions::routes::revoke_other_sessions),
+        route!(Delete "/api/v1/users/me/sessions/{session_id}", Caller, SessionPath => sessions::routes::revoke_session),
+        route!(Delete "/api/v1/users/{user_id}/sessions", Superuser, UserPath => sessions::routes::revoke_user_sessions),
         route!(Get "/api/v1/users/{user_id}", Caller, UserPath => users::routes::read_user_by_id),
         route!(Patch "/api/v1/users/{user_id}", Gate<Superuser>, (UserPath, Json<UserUpdate>) => users::routes::update_user),
         route!(Delete "/api/v1/users/{user_id}", Superuser, UserPath => users::routes::delete_user),

@@ -18,6 +18,9 @@ struct Subject {
     /// Absent in tokens issued before versions existed: version 0.
     #[serde(default)]
     ver: i64,
+    /// The session the token belongs to; absent in tokens issued before sessions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sid: Option<String>,
 }
 
 /// The claims of a token that passed every check.
@@ -26,6 +29,8 @@ pub struct TokenClaims {
     pub user_id: Uuid,
     /// The user's token version when the token was issued.
     pub token_version: i64,
+    /// The session it belongs to (`sid`), if it was issued with one.
+    pub session_id: Option<Uuid>,
     pub issued_at: i64,
     pub expires_at: i64,
 }
@@ -34,11 +39,13 @@ fn at(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, 0).unwrap_or_default()
 }
 
-/// Signs a token for `user_id` at its `token_version`, valid for `ttl_minutes` from `now_secs`.
+/// Signs a token for `user_id` at its `token_version`, in `session_id`, valid for
+/// `ttl_minutes` from `now_secs`.
 pub fn issue(
     secret: &str,
     user_id: &Uuid,
     token_version: i64,
+    session_id: Option<&Uuid>,
     now_secs: i64,
     ttl_minutes: i64,
 ) -> Result<String, String> {
@@ -46,6 +53,7 @@ pub fn issue(
     let claims = Claims::new(Subject {
         sub: user_id.hyphenated().to_string(),
         ver: token_version,
+        sid: session_id.map(|s| s.hyphenated().to_string()),
     })
     .set_duration_and_issuance(&options, Duration::minutes(ttl_minutes));
     let header = Header::empty().with_token_type("JWT");
@@ -77,9 +85,14 @@ pub fn decode(secret: &str, token: &str, now_secs: i64) -> Result<TokenClaims, I
         return Err(InvalidToken);
     }
     let user_id = Uuid::parse_str(&claims.custom.sub).map_err(|_| InvalidToken)?;
+    let session_id = match &claims.custom.sid {
+        Some(sid) => Some(Uuid::parse_str(sid).map_err(|_| InvalidToken)?),
+        None => None,
+    };
     Ok(TokenClaims {
         user_id,
         token_version: claims.custom.ver,
+        session_id,
         issued_at,
         expires_at,
     })
@@ -101,12 +114,14 @@ mod tests {
     #[test]
     fn an_issued_token_decodes_to_its_claims() {
         let id = Uuid::new_v4();
-        let token = issue(SECRET, &id, 3, NOW, 60).unwrap();
+        let sid = Uuid::new_v4();
+        let token = issue(SECRET, &id, 3, Some(&sid), NOW, 60).unwrap();
         assert_eq!(
             decode(SECRET, &token, NOW + 10),
             Ok(TokenClaims {
                 user_id: id,
                 token_version: 3,
+                session_id: Some(sid),
                 issued_at: NOW,
                 expires_at: NOW + 3600
             })
@@ -117,18 +132,19 @@ mod tests {
     fn a_token_without_a_version_is_version_0() {
         let sub = Uuid::new_v4();
         let token = forged::control(SECRET.as_bytes(), &sub.to_string(), NOW);
-        assert_eq!(decode(SECRET, &token, NOW).unwrap().token_version, 0);
+        let claims = decode(SECRET, &token, NOW).unwrap();
+        assert_eq!((claims.token_version, claims.session_id), (0, None));
     }
 
     #[test]
     fn an_expired_token_is_refused() {
-        let token = issue(SECRET, &Uuid::new_v4(), 0, NOW, 1).unwrap();
+        let token = issue(SECRET, &Uuid::new_v4(), 0, None, NOW, 1).unwrap();
         assert_eq!(decode(SECRET, &token, NOW + 61), Err(InvalidToken));
     }
 
     #[test]
     fn a_token_signed_with_another_key_is_refused() {
-        let token = issue("other", &Uuid::new_v4(), 0, NOW, 60).unwrap();
+        let token = issue("other", &Uuid::new_v4(), 0, None, NOW, 60).unwrap();
         assert_eq!(decode(SECRET, &token, NOW), Err(InvalidToken));
     }
 

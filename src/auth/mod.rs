@@ -6,7 +6,7 @@ pub mod jwt;
 mod multipart;
 pub mod password;
 pub(crate) mod routes;
-mod service;
+pub(crate) mod service;
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};

@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::rate_limits::{self, Limit};
+use crate::sessions::routes as sessions;
 use crate::users::models::UserRow;
 use crate::users::repo as users;
 use crate::validation::email::Email;
@@ -29,6 +30,7 @@ pub(crate) const TOO_MANY_FAILURES: &str = "Too many failed login attempts, try 
 pub(crate) struct Token {
     access_token: String,
     token_type: &'static str,
+    refresh_token: String,
     expires_in: i64,
 }
 
@@ -37,8 +39,9 @@ pub(crate) async fn login(
     db: &Db,
     config: &Config,
     form: &LoginForm,
-    client_ip: Option<String>,
+    client: (Option<String>, Option<String>),
 ) -> ApiResult<Token> {
+    let client_ip = client.1.clone();
     let now = now_secs();
     let window = config.login_failure_window_seconds;
     let limit = |limit| Limit {
@@ -110,8 +113,20 @@ pub(crate) async fn login(
         let hashed = hash_password(config, &form.password)?;
         let _ = users::replace_password_hash(&mut b, &user.id, &user.hashed_password, &hashed)?;
     }
+    // Each login is a session, started in the same batch.
+    let (session, refresh_token) =
+        sessions::start(&mut b, client, &user.id, config.refresh_token_expire_days)?;
     b.run().await?;
-    issue(config, &user, now)
+    let id = uuid::Uuid::parse_str(&user.id)
+        .map_err(|e| ApiError::internal(format!("stored id: {e}")))?;
+    issue(
+        config,
+        &id,
+        user.token_version,
+        &session,
+        refresh_token,
+        now,
+    )
 }
 
 /// The user whose password the form names, and whether to rehash it; an unknown
@@ -128,15 +143,29 @@ fn verify(config: &Config, form: &LoginForm, user: Option<UserRow>) -> Option<(U
     }
 }
 
-fn issue(config: &Config, user: &UserRow, now: i64) -> ApiResult<Token> {
-    let id = uuid::Uuid::parse_str(&user.id)
-        .map_err(|e| ApiError::internal(format!("stored id: {e}")))?;
+/// The token response: an access token in `session`, with its refresh token.
+pub(crate) fn issue(
+    config: &Config,
+    user_id: &uuid::Uuid,
+    token_version: i64,
+    session: &uuid::Uuid,
+    refresh_token: String,
+    now: i64,
+) -> ApiResult<Token> {
     let ttl = config.access_token_expire_minutes;
-    let access_token = jwt::issue(&config.secret_key, &id, user.token_version, now, ttl)
-        .map_err(ApiError::internal)?;
+    let access_token = jwt::issue(
+        &config.secret_key,
+        user_id,
+        token_version,
+        Some(session),
+        now,
+        ttl,
+    )
+    .map_err(ApiError::internal)?;
     Ok(Token {
         access_token,
         token_type: "bearer",
+        refresh_token,
         expires_in: ttl * 60,
     })
 }

@@ -24,6 +24,8 @@ pub(crate) struct Ctx {
     pub(crate) config: Config,
     pub(crate) env: Env,
     pub(crate) worker: Context,
+    /// The session of the bearer token (`sid`), once the access check passed.
+    pub(crate) session_id: Option<String>,
 }
 
 impl Ctx {

@@ -19,6 +19,7 @@ use crate::http::{json_ok, message, Ctx};
 use crate::ids::new_id;
 use crate::lists::{Page, Search};
 use crate::rate_limits::{self, Limit};
+use crate::sessions::repo as sessions;
 use worker::Response;
 
 const EMAIL_EXISTS_409: &str = "User with this email already exists";
@@ -82,6 +83,10 @@ async fn update(
         None => None,
     };
     let row = repo::update(&mut b, id, &changes, &now_iso())?;
+    // Deactivation and a new password end every session of the user.
+    if changes.is_active == Some(false) || changes.hashed_password.is_some() {
+        let _ = sessions::revoke_all(&mut b, id, None, now_secs())?;
+    }
     let sent = match (email, current) {
         // Only a user that exists gets the e-mail: the token refers to it.
         (Some(address), Some(_)) => Some(verification_email(
@@ -213,6 +218,7 @@ pub(crate) async fn update_password_me(
     };
     let mut b = cx.db.batch();
     let _ = repo::update(&mut b, &me.id, &changes, &now_iso())?;
+    let _ = sessions::revoke_all(&mut b, &me.id, None, now)?;
     if let Some(key) = &counted {
         let _ = rate_limits::clear(&mut b, key)?;
     }

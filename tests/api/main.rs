@@ -21,5 +21,6 @@ mod races;
 mod rate_limits;
 mod resource_migration;
 mod round_trips;
+mod sessions;
 mod users;
 mod web_app;

@@ -217,6 +217,21 @@ fn the_email_operations_stay_within_their_round_trip_budget() {
         200,
         2,
     );
+    // a refresh reads the token with its session and user, then rotates it
+    let t = post("/api/v1/login/access-token")
+        .form(&[("username", &u.email), ("password", &u.password)])
+        .ok();
+    expect(
+        post("/api/v1/login/refresh").json(&json!({"refresh_token": t["refresh_token"]})),
+        200,
+        2,
+    );
+    expect(
+        get("/api/v1/users/me/sessions").token(&u.token).send(),
+        200,
+        2,
+    );
+    expect(post("/api/v1/logout").token(&u.token).send(), 200, 2);
     let reset = sink().delivered(&u.email, "Password recovery").token();
     expect(
         post("/api/v1/reset-password/")

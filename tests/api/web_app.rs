@@ -24,7 +24,7 @@ fn multipart_login(body: &[u8]) -> Resp {
         .raw(&format!("multipart/form-data; boundary={BOUNDARY}"), body)
 }
 
-/// The answer without the token itself (issued at another instant).
+/// The answer without the tokens themselves.
 fn shape(r: &Resp) -> (u16, Value) {
     let mut body = r.json();
     if let Some(token) = body.get_mut("access_token") {
@@ -33,6 +33,11 @@ fn shape(r: &Resp) -> (u16, Value) {
             "{token}"
         );
         *token = json!("<token>");
+    }
+    // each login is a session of its own, with its own refresh token
+    if let Some(token) = body.get_mut("refresh_token") {
+        assert!(token.as_str().is_some_and(|t| t.len() == 43), "{token}");
+        *token = json!("<refresh token>");
     }
     (r.status, body)
 }

@@ -1,0 +1,197 @@
+//! SQL for `sessions` and `refresh_tokens`.
+
+use crate::db::{Batch, DbResult, Rows, Write};
+use crate::lists::{ListQuery, Page};
+use serde::Deserialize;
+
+const SESSION_COLUMNS: &str =
+    "id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent, ip_address";
+
+/// A `sessions` row.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct SessionRow {
+    pub(crate) id: String,
+    pub(crate) user_id: String,
+    pub(crate) created_at: String,
+    pub(crate) last_used_at: String,
+    pub(crate) expires_at: i64,
+    pub(crate) revoked_at: Option<i64>,
+    pub(crate) user_agent: Option<String>,
+    pub(crate) ip_address: Option<String>,
+}
+
+impl SessionRow {
+    /// Neither revoked nor expired at `now`, and `user_id`'s.
+    pub(crate) fn is_live_for(&self, user_id: &str, now: i64) -> bool {
+        self.user_id == user_id && self.revoked_at.is_none() && self.expires_at > now
+    }
+}
+
+pub(crate) fn find(b: &mut Batch<'_>, id: &str) -> DbResult<Rows<SessionRow>> {
+    b.query(
+        &format!("select {SESSION_COLUMNS} from sessions where id = ?1"),
+        &[id.into()],
+    )
+}
+
+/// What a login or a refresh records of the client.
+pub(crate) struct Client<'a> {
+    pub(crate) user_agent: Option<&'a str>,
+    pub(crate) ip_address: Option<&'a str>,
+}
+
+/// Starts session `id` for `user_id` with its first refresh token (`hash`).
+pub(crate) fn start(
+    b: &mut Batch<'_>,
+    id: &str,
+    user_id: &str,
+    hash: &str,
+    now: &str,
+    expires_at: i64,
+    client: &Client<'_>,
+) -> DbResult<()> {
+    let _ = b.write(
+        "insert into sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip_address) \
+         values (?1, ?2, ?3, ?3, ?4, ?5, ?6)",
+        &[id.into(), user_id.into(), now.into(), expires_at.into(), client.user_agent.into(), client.ip_address.into()],
+    )?;
+    let _ = b.write(
+        "insert into refresh_tokens (token_hash, session_id, created_at) values (?1, ?2, ?3)",
+        &[hash.into(), id.into(), now.into()],
+    )?;
+    Ok(())
+}
+
+/// A presented refresh token, its session and its user.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Presented {
+    pub(crate) session_id: String,
+    pub(crate) used_at: Option<i64>,
+    pub(crate) user_id: String,
+    pub(crate) expires_at: i64,
+    pub(crate) revoked_at: Option<i64>,
+    pub(crate) token_version: i64,
+    pub(crate) is_active: i64,
+}
+
+pub(crate) fn presented(b: &mut Batch<'_>, hash: &str) -> DbResult<Rows<Presented>> {
+    b.query(
+        "select t.session_id, t.used_at, s.user_id, s.expires_at, s.revoked_at, u.token_version, u.is_active \
+         from refresh_tokens t join sessions s on s.id = t.session_id join users u on u.id = s.user_id \
+         where t.token_hash = ?1",
+        &[hash.into()],
+    )
+}
+
+/// Rotation: uses `old` (marked by this request's `mark`, if nobody used it
+/// first) and, only then, adds `new` and moves the session on. The handle
+/// counts the uses: 0 means another request used the token first.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn rotate(
+    b: &mut Batch<'_>,
+    old: &str,
+    mark: &str,
+    new: &str,
+    session_id: &str,
+    now: i64,
+    now_iso: &str,
+    expires_at: i64,
+    client: &Client<'_>,
+) -> DbResult<Write> {
+    let used = b.write(
+        "update refresh_tokens set used_at = ?3, used_by = ?2 where token_hash = ?1 and used_at is null",
+        &[old.into(), mark.into(), now.into()],
+    )?;
+    let ours = "exists (select 1 from refresh_tokens where token_hash = ?1 and used_by = ?2)";
+    let _ = b.write(
+        &format!(
+            "insert into refresh_tokens (token_hash, session_id, created_at) select ?3, ?4, ?5 where {ours}"
+        ),
+        &[old.into(), mark.into(), new.into(), session_id.into(), now_iso.into()],
+    )?;
+    let _ = b.write(
+        &format!(
+            "update sessions set last_used_at = ?4, expires_at = ?5, \
+             user_agent = coalesce(?6, user_agent), ip_address = coalesce(?7, ip_address) \
+             where id = ?3 and {ours}"
+        ),
+        &[
+            old.into(),
+            mark.into(),
+            session_id.into(),
+            now_iso.into(),
+            expires_at.into(),
+            client.user_agent.into(),
+            client.ip_address.into(),
+        ],
+    )?;
+    Ok(used)
+}
+
+/// The live sessions of `user_id`, newest first.
+pub(crate) fn list(
+    b: &mut Batch<'_>,
+    user_id: &str,
+    now: i64,
+    page: Page,
+) -> DbResult<ListQuery<SessionRow>> {
+    let live = "user_id = ?1 and revoked_at is null and expires_at > ?2";
+    ListQuery::push(
+        b,
+        (
+            &format!(
+                "select {SESSION_COLUMNS} from sessions where {live} \
+                 order by created_at desc, rowid desc limit ?3 offset ?4"
+            ),
+            &[
+                user_id.into(),
+                now.into(),
+                page.limit.into(),
+                page.skip.into(),
+            ],
+        ),
+        (
+            &format!("select count(*) as count from sessions where {live}"),
+            &[user_id.into(), now.into()],
+        ),
+    )
+}
+
+/// Ends session `id` if it is `user_id`'s and live.
+pub(crate) fn revoke(b: &mut Batch<'_>, id: &str, user_id: &str, now: i64) -> DbResult<Write> {
+    b.write(
+        "update sessions set revoked_at = ?3 where id = ?1 and user_id = ?2 and revoked_at is null",
+        &[id.into(), user_id.into(), now.into()],
+    )
+}
+
+/// Ends every session of `user_id`, but `except`.
+pub(crate) fn revoke_all(
+    b: &mut Batch<'_>,
+    user_id: &str,
+    except: Option<&str>,
+    now: i64,
+) -> DbResult<Write> {
+    b.write(
+        "update sessions set revoked_at = ?3 where user_id = ?1 and revoked_at is null \
+         and (?2 is null or id <> ?2)",
+        &[user_id.into(), except.into(), now.into()],
+    )
+}
+
+/// Ends the session a refresh token belongs to (reuse detection).
+pub(crate) fn revoke_by_id(b: &mut Batch<'_>, id: &str, now: i64) -> DbResult<Write> {
+    b.write(
+        "update sessions set revoked_at = ?2 where id = ?1 and revoked_at is null",
+        &[id.into(), now.into()],
+    )
+}
+
+/// Deletes sessions that expired, or were revoked over a day ago (their
+/// refresh tokens go with them): the scheduled run.
+pub(crate) fn prune(b: &mut Batch<'_>, now: i64) -> DbResult<Write> {
+    b.write(
+        "delete from sessions where expires_at <= ?1 or revoked_at <= ?1 - 86400",
+        &[now.into()],
+    )
+}

@@ -1,0 +1,225 @@
+//! `/login/refresh`, `/logout`, `/users/me/sessions`, `/users/{id}/sessions`.
+
+use super::repo::{self, Client, SessionRow};
+use crate::access::{Caller, Public, Superuser};
+use crate::account::tokens::new_token;
+use crate::auth::service::issue;
+use crate::clock::{now_iso, now_secs, rfc3339_from_millis};
+use crate::error::{ApiError, ApiResult};
+use crate::http::input::{Body, Input, Json, UserPath};
+use crate::http::{json_ok, message, Ctx};
+use crate::ids::{id_text, new_id};
+use crate::lists::Page;
+use crate::users::repo as users;
+use crate::validation::{string, Validator};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use worker::Response;
+
+const INVALID_REFRESH: &str = "Invalid refresh token";
+
+/// What a login or a refresh records of the client, cut to bounded lengths.
+pub(crate) fn client_of(cx: &Ctx) -> (Option<String>, Option<String>) {
+    let cut = |s: String, n: usize| s.chars().take(n).collect::<String>();
+    (
+        cx.header("User-Agent").map(|ua| cut(ua, 512)),
+        cx.client_ip().map(|ip| cut(ip, 64)),
+    )
+}
+
+/// `{"refresh_token"}`.
+pub(crate) struct RefreshRequest {
+    refresh_token: String,
+}
+
+impl Body for RefreshRequest {
+    fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
+        let refresh_token = v.required(b, "refresh_token", string(None, Some(512)));
+        Some(RefreshRequest {
+            refresh_token: refresh_token?,
+        })
+    }
+}
+
+/// `{session_id}` in the path.
+pub(crate) struct SessionPath(String);
+
+impl Input for SessionPath {
+    fn parse(cx: &Ctx, v: &mut Validator) -> ApiResult<Option<Self>> {
+        Ok(v.path_uuid("session_id", cx.param("session_id"))
+            .map(|id| SessionPath(id_text(&id))))
+    }
+}
+
+/// `SessionPublic`.
+#[derive(Serialize)]
+struct SessionPublic {
+    id: String,
+    created_at: String,
+    last_used_at: String,
+    expires_at: String,
+    user_agent: Option<String>,
+    ip_address: Option<String>,
+    current: bool,
+}
+
+impl SessionPublic {
+    fn of(s: SessionRow, current: Option<&str>) -> Self {
+        SessionPublic {
+            current: current == Some(s.id.as_str()),
+            expires_at: rfc3339_from_millis(s.expires_at.max(0) as u64 * 1000),
+            id: s.id,
+            created_at: s.created_at,
+            last_used_at: s.last_used_at,
+            user_agent: s.user_agent,
+            ip_address: s.ip_address,
+        }
+    }
+}
+
+/// Refresh: a new access token and a new refresh token for a live session
+/// (rotation). No password is hashed. A refresh token used before ends its
+/// whole session (reuse detection). Two round trips at most.
+pub(crate) async fn refresh(
+    cx: Ctx,
+    _: Public,
+    Json(input): Json<RefreshRequest>,
+) -> ApiResult<Response> {
+    let now = now_secs();
+    let invalid = || ApiError::http(401, INVALID_REFRESH);
+    let old = crate::account::tokens::hash(&input.refresh_token);
+    let mut b = cx.db.batch();
+    let presented = repo::presented(&mut b, &old)?;
+    let p = b.run().await?.first(presented)?.ok_or_else(invalid)?;
+    if p.revoked_at.is_some() || p.expires_at <= now || p.is_active == 0 {
+        return Err(invalid());
+    }
+    if p.used_at.is_some() {
+        // A rotated token presented again: whoever holds it, the session ends.
+        let mut b = cx.db.batch();
+        let _ = repo::revoke_by_id(&mut b, &p.session_id, now)?;
+        b.run().await?;
+        return Err(invalid());
+    }
+    let (token, new) = new_token()?;
+    let mark = new_id();
+    let (user_agent, ip_address) = client_of(&cx);
+    let client = Client {
+        user_agent: user_agent.as_deref(),
+        ip_address: ip_address.as_deref(),
+    };
+    let expires = now + cx.config.refresh_token_expire_days * 86_400;
+    let mut b = cx.db.batch();
+    let used = repo::rotate(
+        &mut b,
+        &old,
+        &mark,
+        &new,
+        &p.session_id,
+        now,
+        &now_iso(),
+        expires,
+        &client,
+    )?;
+    if b.run().await?.changes(used)? == 0 {
+        return Err(invalid()); // a concurrent refresh used it first
+    }
+    let user_id =
+        uuid::Uuid::parse_str(&p.user_id).map_err(|e| ApiError::internal(e.to_string()))?;
+    let session =
+        uuid::Uuid::parse_str(&p.session_id).map_err(|e| ApiError::internal(e.to_string()))?;
+    json_ok(&issue(
+        &cx.config,
+        &user_id,
+        p.token_version,
+        &session,
+        token,
+        now,
+    )?)
+}
+
+/// Logout: ends the session the token belongs to.
+pub(crate) async fn logout(cx: Ctx, Caller(me): Caller, _: ()) -> ApiResult<Response> {
+    if let Some(sid) = &cx.session_id {
+        let mut b = cx.db.batch();
+        let _ = repo::revoke(&mut b, sid, &me.id, now_secs())?;
+        b.run().await?;
+    }
+    message("Logged out")
+}
+
+/// Read Sessions: the caller's live sessions, newest first; `current` marks this one.
+pub(crate) async fn read_sessions(cx: Ctx, Caller(me): Caller, page: Page) -> ApiResult<Response> {
+    let mut b = cx.db.batch();
+    let list = repo::list(&mut b, &me.id, now_secs(), page)?;
+    let r = b.run().await?;
+    let current = cx.session_id.as_deref();
+    json_ok(&list.read(&r)?.map(|s| SessionPublic::of(s, current)))
+}
+
+/// Revoke Session: ends one of the caller's sessions.
+pub(crate) async fn revoke_session(
+    cx: Ctx,
+    Caller(me): Caller,
+    SessionPath(id): SessionPath,
+) -> ApiResult<Response> {
+    let mut b = cx.db.batch();
+    let revoked = repo::revoke(&mut b, &id, &me.id, now_secs())?;
+    if b.run().await?.changes(revoked)? == 0 {
+        return Err(ApiError::not_found("Session not found"));
+    }
+    message("Session revoked")
+}
+
+/// Revoke Other Sessions: ends every session of the caller but this one.
+pub(crate) async fn revoke_other_sessions(
+    cx: Ctx,
+    Caller(me): Caller,
+    _: (),
+) -> ApiResult<Response> {
+    let mut b = cx.db.batch();
+    let _ = repo::revoke_all(&mut b, &me.id, cx.session_id.as_deref(), now_secs())?;
+    b.run().await?;
+    message("Other sessions revoked")
+}
+
+/// Revoke User Sessions: ends every session of a user (superusers only).
+pub(crate) async fn revoke_user_sessions(
+    cx: Ctx,
+    _: Superuser,
+    UserPath(id): UserPath,
+) -> ApiResult<Response> {
+    let mut b = cx.db.batch();
+    let exists = users::exists(&mut b, &id)?;
+    let _ = repo::revoke_all(&mut b, &id, None, now_secs())?;
+    if !b.run().await?.exists(exists)? {
+        return Err(ApiError::not_found("User not found"));
+    }
+    message("Sessions revoked")
+}
+
+/// Starts a session at login: its statements for the login's batch, and the
+/// refresh token to hand out.
+pub(crate) fn start(
+    b: &mut crate::db::Batch<'_>,
+    cx_client: (Option<String>, Option<String>),
+    user_id: &str,
+    expire_days: i64,
+) -> ApiResult<(uuid::Uuid, String)> {
+    let session = uuid::Uuid::new_v4();
+    let (token, hash) = new_token()?;
+    let client = Client {
+        user_agent: cx_client.0.as_deref(),
+        ip_address: cx_client.1.as_deref(),
+    };
+    repo::start(
+        b,
+        &id_text(&session),
+        user_id,
+        &hash,
+        &now_iso(),
+        now_secs() + expire_days * 86_400,
+        &client,
+    )?;
+    Ok((session, token))
+}
