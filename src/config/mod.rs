@@ -8,6 +8,10 @@
 /// The placeholder secrets ship in `.dev.vars.example`; they are fine on a laptop only.
 pub(crate) const PLACEHOLDER_SECRET: &str = "changethis";
 
+mod email;
+
+pub(crate) use email::{EmailConfig, Provider, SmtpConfig};
+
 use crate::validation::email::Email;
 use crate::validation::{PASSWORD_MAX, PASSWORD_MIN};
 
@@ -53,57 +57,6 @@ pub(crate) struct Config {
     pub(crate) email: EmailConfig,
 }
 
-/// How e-mail is written and delivered.
-#[derive(Debug, Clone)]
-pub(crate) struct EmailConfig {
-    /// `PROJECT_NAME`, in subjects and bodies.
-    pub(crate) project_name: String,
-    /// `FRONTEND_HOST`: links are `<FRONTEND_HOST>/reset-password?token=...` and the like.
-    pub(crate) frontend_host: String,
-    pub(crate) provider: Provider,
-    /// `EMAILS_FROM_EMAIL`, `EMAILS_FROM_NAME`.
-    pub(crate) from_email: String,
-    pub(crate) from_name: String,
-    /// `EMAIL_RESET_TOKEN_EXPIRE_HOURS` (1).
-    pub(crate) reset_token_hours: i64,
-    /// `EMAIL_VERIFY_TOKEN_EXPIRE_HOURS` (48).
-    pub(crate) verify_token_hours: i64,
-    /// `PASSWORD_RECOVERY_LIMIT_PER_HOUR` (5), per client address and per email;
-    /// verification e-mails asked for again count the same way.
-    pub(crate) recovery_limit_per_hour: u32,
-    /// `REQUIRE_EMAIL_VERIFICATION` (false): unverified users cannot log in.
-    pub(crate) require_verification: bool,
-    /// `EMAIL_MAX_ATTEMPTS` (5): deliveries tried before the row records its error.
-    pub(crate) max_attempts: i64,
-    /// `EMAIL_RETRY_DELAY_SECONDS` (30): the first retry's delay, doubled each time.
-    pub(crate) retry_delay_seconds: u32,
-    /// `EMAIL_REQUEUE_AFTER_SECONDS` (300): a row pending this long is handed to
-    /// the queue again by the scheduled run.
-    pub(crate) requeue_after_seconds: i64,
-}
-
-/// Where e-mail goes (`EMAIL_PROVIDER`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Provider {
-    /// `log` (the default): one log line with the recipient, subject and link.
-    Log,
-    /// `http`: a JSON POST to `EMAIL_API_URL` with `EMAIL_API_KEY` as a bearer token.
-    Http { url: String, key: String },
-    /// `smtp`: `SMTP_HOST`, `SMTP_PORT`, `SMTP_TLS` (STARTTLS), `SMTP_SSL`,
-    /// `SMTP_USER`, `SMTP_PASSWORD`, over a Workers TCP socket.
-    Smtp(SmtpConfig),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SmtpConfig {
-    pub(crate) host: String,
-    pub(crate) port: u16,
-    pub(crate) starttls: bool,
-    pub(crate) ssl: bool,
-    pub(crate) user: Option<String>,
-    pub(crate) password: Option<String>,
-}
-
 pub(crate) const DEFAULT_ACCESS_TOKEN_EXPIRE_MINUTES: i64 = 60 * 24 * 8;
 pub(crate) const MAX_ACCESS_TOKEN_EXPIRE_MINUTES: i64 = 60 * 24 * 365;
 pub(crate) const DEFAULT_PASSWORD_ITERATIONS: u32 = 600_000;
@@ -113,7 +66,7 @@ pub(crate) const MAX_PASSWORD_ITERATIONS: u32 = 5_000_000;
 /// Shortest `SECRET_KEY` accepted outside local development (HS256's key size).
 pub(crate) const MIN_SECRET_KEY_BYTES: usize = 32;
 /// Largest value of a count limit.
-const MAX_LIMIT: u32 = 1_000_000;
+pub(super) const MAX_LIMIT: u32 = 1_000_000;
 /// Longest login window: 30 days.
 const MAX_WINDOW_SECONDS: i64 = 30 * 24 * 3600;
 
@@ -207,83 +160,6 @@ impl Config {
     }
 }
 
-fn flag(get: &impl Fn(&str) -> Option<String>, name: &str, default: bool) -> Result<bool, String> {
-    match get(name)
-        .as_deref()
-        .map(str::trim)
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        None | Some("") => Ok(default),
-        Some("true" | "1" | "yes" | "on") => Ok(true),
-        Some("false" | "0" | "no" | "off") => Ok(false),
-        Some(other) => Err(format!("{name} must be true or false, not {other:?}")),
-    }
-}
-
-impl EmailConfig {
-    fn load(get: &impl Fn(&str) -> Option<String>) -> Result<EmailConfig, String> {
-        let text = |name: &str, default: &str| {
-            get(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| default.to_string())
-        };
-        let provider = match text("EMAIL_PROVIDER", "log").as_str() {
-            "log" => Provider::Log,
-            "http" => Provider::Http {
-                url: get("EMAIL_API_URL")
-                    .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
-                    .ok_or("EMAIL_PROVIDER=http needs EMAIL_API_URL (an http or https URL)")?,
-                key: get("EMAIL_API_KEY").unwrap_or_default(),
-            },
-            "smtp" => Provider::Smtp(SmtpConfig {
-                host: get("SMTP_HOST")
-                    .filter(|h| !h.trim().is_empty())
-                    .ok_or("EMAIL_PROVIDER=smtp needs SMTP_HOST")?,
-                port: bounded(get, "SMTP_PORT", 587, 1, u16::MAX)?,
-                starttls: flag(get, "SMTP_TLS", true)?,
-                ssl: flag(get, "SMTP_SSL", false)?,
-                user: get("SMTP_USER").filter(|u| !u.is_empty()),
-                password: get("SMTP_PASSWORD").filter(|p| !p.is_empty()),
-            }),
-            other => {
-                return Err(format!(
-                    "EMAIL_PROVIDER must be log, http or smtp, not {other:?}"
-                ))
-            }
-        };
-        let from_email = text("EMAILS_FROM_EMAIL", "noreply@example.com");
-        Email::parse(&from_email)
-            .map_err(|r| format!("EMAILS_FROM_EMAIL is not a valid email: {r}"))?;
-        Ok(EmailConfig {
-            project_name: text("PROJECT_NAME", "Users & Organizations API"),
-            frontend_host: text("FRONTEND_HOST", "http://localhost:5173")
-                .trim_end_matches('/')
-                .to_string(),
-            provider,
-            from_name: text(
-                "EMAILS_FROM_NAME",
-                &text("PROJECT_NAME", "Users & Organizations API"),
-            ),
-            from_email,
-            reset_token_hours: bounded(get, "EMAIL_RESET_TOKEN_EXPIRE_HOURS", 1, 1, 24 * 7)?,
-            verify_token_hours: bounded(get, "EMAIL_VERIFY_TOKEN_EXPIRE_HOURS", 48, 1, 24 * 30)?,
-            recovery_limit_per_hour: bounded(
-                get,
-                "PASSWORD_RECOVERY_LIMIT_PER_HOUR",
-                5,
-                0,
-                MAX_LIMIT,
-            )?,
-            require_verification: flag(get, "REQUIRE_EMAIL_VERIFICATION", false)?,
-            max_attempts: bounded(get, "EMAIL_MAX_ATTEMPTS", 5, 1, 100)?,
-            retry_delay_seconds: bounded(get, "EMAIL_RETRY_DELAY_SECONDS", 30, 0, 3600)?,
-            requeue_after_seconds: bounded(get, "EMAIL_REQUEUE_AFTER_SECONDS", 300, 1, 86_400)?,
-        })
-    }
-}
-
 fn check_secret(name: &str, value: &str, env: Environment) -> Result<(), String> {
     if value == PLACEHOLDER_SECRET && env != Environment::Local {
         return Err(format!(
@@ -294,7 +170,7 @@ fn check_secret(name: &str, value: &str, env: Environment) -> Result<(), String>
 }
 
 /// A whole number setting within `min..=max` (its default when absent or empty).
-fn bounded<T>(
+pub(super) fn bounded<T>(
     get: &impl Fn(&str) -> Option<String>,
     name: &str,
     default: T,
