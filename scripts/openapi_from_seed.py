@@ -145,6 +145,82 @@ paths["/api/v1/users/{user_id}/sessions"] = {"delete": {
     "parameters": [{"name": "user_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid", "title": "User Id"}}],
     "responses": dict(message), "security": bearer}}
 
+# Roles and invitations (extensions.md section I).
+role_enum = {"type": "string", "enum": ["admin", "member"], "title": "Role"}
+schemas["OrganizationMemberPublic"]["properties"]["role"] = {"type": "string", "enum": ["owner", "admin", "member"], "title": "Role"}
+schemas["MemberRoleUpdate"] = {"properties": {"role": role_enum}, "type": "object", "required": ["role"], "title": "MemberRoleUpdate"}
+schemas["InvitationCreate"] = {
+    "properties": {"email": {"type": "string", "format": "email", "maxLength": 255, "title": "Email"},
+                   "role": dict(role_enum, default="member")},
+    "type": "object", "required": ["email"], "title": "InvitationCreate",
+}
+invitation_props = {
+    "id": {"type": "string", "format": "uuid", "title": "Id"},
+    "organization_id": {"type": "string", "format": "uuid", "title": "Organization Id"},
+    "email": {"type": "string", "title": "Email"},
+    "role": role_enum,
+    "status": {"type": "string", "enum": ["pending", "accepted", "declined", "revoked", "expired"], "title": "Status"},
+    "invited_by_id": {"anyOf": [{"type": "string", "format": "uuid"}, {"type": "null"}], "title": "Invited By Id"},
+    "created_at": {"type": "string", "format": "date-time", "title": "Created At"},
+    "expires_at": {"type": "string", "format": "date-time", "title": "Expires At"},
+}
+schemas["InvitationPublic"] = {"properties": invitation_props, "type": "object", "required": list(invitation_props), "title": "InvitationPublic"}
+schemas["InvitationWithToken"] = {
+    "properties": dict(invitation_props, token={"type": "string", "title": "Token"}),
+    "type": "object", "required": list(invitation_props) + ["token"], "title": "InvitationWithToken",
+}
+schemas["InvitationsPublic"] = {
+    "properties": {"data": {"items": {"$ref": "#/components/schemas/InvitationPublic"}, "type": "array", "title": "Data"},
+                   "count": {"type": "integer", "title": "Count"}},
+    "type": "object", "required": ["data", "count"], "title": "InvitationsPublic",
+}
+schemas["InvitationToken"] = {
+    "properties": {"token": {"type": "string", "maxLength": 512, "title": "Token"}},
+    "type": "object", "required": ["token"], "title": "InvitationToken",
+}
+def ok(ref):
+    return {"200": {"description": "Successful Response", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}}
+def body(ref):
+    return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}, "required": True}
+def path_param(name, title):
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid", "title": title}}
+org_param, user_param, inv_param = path_param("organization_id", "Organization Id"), path_param("user_id", "User Id"), path_param("invitation_id", "Invitation Id")
+paths["/api/v1/organizations/{organization_id}/members/{user_id}"]["patch"] = {
+    "tags": ["organizations"], "summary": "Update Member Role",
+    "description": "Make a member an admin, or a member again (owner, superusers). `owner` changes only with a transfer.",
+    "operationId": "organizations-update_member_role", "parameters": [org_param, user_param],
+    "requestBody": body("MemberRoleUpdate"), "responses": ok("OrganizationMemberPublic"), "security": bearer}
+status_param = {"name": "status", "in": "query", "required": False,
+                "schema": {"anyOf": [{"type": "string", "enum": ["pending", "accepted", "declined", "revoked", "expired"]}, {"type": "null"}], "title": "Status"}}
+paths["/api/v1/organizations/{organization_id}/invitations"] = {
+    "post": {"tags": ["organizations"], "summary": "Create Invitation",
+             "description": "Invite an address with a role (owner, admins, superusers; only the owner and superusers invite admins). The token is in this answer only, and in the e-mail.",
+             "operationId": "organizations-create_invitation", "parameters": [org_param],
+             "requestBody": body("InvitationCreate"), "responses": ok("InvitationWithToken"), "security": bearer},
+    "get": {"tags": ["organizations"], "summary": "Read Invitations",
+            "description": "The organization's invitations, newest first, of one status or all (owner, admins, superusers).",
+            "operationId": "organizations-read_invitations", "parameters": [org_param, status_param] + paging,
+            "responses": ok("InvitationsPublic"), "security": bearer},
+}
+paths["/api/v1/organizations/{organization_id}/invitations/{invitation_id}"] = {"delete": {
+    "tags": ["organizations"], "summary": "Revoke Invitation", "description": "A pending invitation can no longer be used.",
+    "operationId": "organizations-revoke_invitation", "parameters": [org_param, inv_param],
+    "responses": dict(message), "security": bearer}}
+paths["/api/v1/organizations/{organization_id}/invitations/{invitation_id}/resend"] = {"post": {
+    "tags": ["organizations"], "summary": "Resend Invitation", "description": "A new token and expiry, and the e-mail again.",
+    "operationId": "organizations-resend_invitation", "parameters": [org_param, inv_param],
+    "responses": ok("InvitationWithToken"), "security": bearer}}
+paths["/api/v1/users/me/invitations"] = {"get": {
+    "tags": ["users"], "summary": "Read My Invitations", "description": "The caller's open invitations.",
+    "operationId": "users-read_my_invitations", "parameters": paging, "responses": ok("InvitationsPublic"), "security": bearer}}
+for verb, summary, answer in (("accept", "Accept", ok("OrganizationPublic")), ("decline", "Decline", dict(message))):
+    paths[f"/api/v1/users/me/invitations/{{invitation_id}}/{verb}"] = {"post": {
+        "tags": ["users"], "summary": f"{summary} My Invitation", "description": f"{summary} one of the caller's invitations, by id.",
+        "operationId": f"users-{verb}_my_invitation", "parameters": [inv_param], "responses": answer, "security": bearer}}
+    paths[f"/api/v1/invitations/{verb}"] = {"post": {
+        "tags": ["invitations"], "summary": f"{summary} Invitation", "description": f"{summary} an invitation by its token.",
+        "operationId": f"invitations-{verb}_invitation", "requestBody": body("InvitationToken"), "responses": answer, "security": bearer}}
+
 # The origin's local-only helper for its own end-to-end tests (api/routes/private.py);
 # the worker serves this path, and documents it, only when ENVIRONMENT=local.
 doc["components"]["schemas"]["PrivateUserCreate"] = {
@@ -203,6 +279,16 @@ STATUSES = {
     ("delete", "/api/v1/organizations/{organization_id}/members/{user_id}"): AUTH | {422},
     ("post", "/api/v1/organizations/{organization_id}/migrate-resources"): AUTH | {413, 422},
     ("post", "/api/v1/private/users/"): {400, 413, 422},
+    ("patch", "/api/v1/organizations/{organization_id}/members/{user_id}"): AUTH | {413, 422},
+    ("post", "/api/v1/organizations/{organization_id}/invitations"): AUTH | {409, 413, 422},
+    ("get", "/api/v1/organizations/{organization_id}/invitations"): AUTH | {422},
+    ("delete", "/api/v1/organizations/{organization_id}/invitations/{invitation_id}"): AUTH | {422},
+    ("post", "/api/v1/organizations/{organization_id}/invitations/{invitation_id}/resend"): AUTH | {422},
+    ("get", "/api/v1/users/me/invitations"): AUTH | {422},
+    ("post", "/api/v1/users/me/invitations/{invitation_id}/accept"): AUTH | {409, 422},
+    ("post", "/api/v1/users/me/invitations/{invitation_id}/decline"): AUTH | {422},
+    ("post", "/api/v1/invitations/accept"): AUTH | {409, 413, 422},
+    ("post", "/api/v1/invitations/decline"): AUTH | {413, 422},
     ("post", "/api/v1/login/refresh"): {400, 401, 413, 422},  # 400: a body that is not UTF-8
     ("post", "/api/v1/logout"): AUTH,
     ("get", "/api/v1/users/me/sessions"): AUTH | {422},

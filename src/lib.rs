@@ -22,6 +22,7 @@ mod email;
 mod error;
 mod http;
 mod ids;
+mod invitations;
 mod lists;
 mod memberships;
 mod openapi;

@@ -12,7 +12,7 @@ use crate::db::{Batch, Results, Rows};
 use crate::error::{ApiError, ApiResult};
 use crate::http::input::Target;
 use crate::ids::id_text;
-use crate::memberships::repo as memberships;
+use crate::memberships::repo::{self as memberships, Membership};
 use crate::organizations::models::OrganizationRow;
 use crate::organizations::repo as organizations;
 use crate::users::models::UserRow;
@@ -27,6 +27,8 @@ pub(crate) struct OrgAccess {
     pub(crate) org: OrganizationRow,
     pub(crate) caller: UserRow,
     pub(crate) caller_is_member: bool,
+    /// The caller's role here: `owner`, `admin` or `member`; `None` for a non-member.
+    pub(crate) caller_role: Option<String>,
     subject: Option<Subject>,
 }
 
@@ -35,6 +37,8 @@ pub(crate) struct Subject {
     pub(crate) id: String,
     pub(crate) exists: bool,
     pub(crate) is_member: bool,
+    /// Their role here, if they are a member.
+    pub(crate) role: Option<String>,
 }
 
 impl OrgAccess {
@@ -44,6 +48,15 @@ impl OrgAccess {
 
     pub(crate) fn caller_is_owner(&self) -> bool {
         self.org.owner_id == self.caller.id
+    }
+
+    /// The owner or a superuser: they may do everything to the organization.
+    pub(crate) fn caller_manages(&self) -> bool {
+        self.caller_is_owner() || self.caller.is_superuser()
+    }
+
+    pub(crate) fn caller_is_admin(&self) -> bool {
+        self.caller_role.as_deref() == Some("admin")
     }
 
     /// The user the operation names, whether or not such a user exists.
@@ -71,6 +84,16 @@ pub(crate) fn owner_guard(org: u8, caller: u8) -> String {
     format!(
         "(exists (select 1 from organizations g where g.id = ?{org} and g.owner_id = ?{caller}) \
           or {})",
+        superuser_guard(caller)
+    )
+}
+
+/// SQL that holds while the caller (`?caller`) is the owner or an admin of
+/// `?org`, or an active superuser.
+pub(crate) fn admin_guard(org: u8, caller: u8) -> String {
+    format!(
+        "(exists (select 1 from organization_members a where a.organization_id = ?{org} \
+          and a.user_id = ?{caller} and a.role in ('owner', 'admin')) or {})",
         superuser_guard(caller)
     )
 }
@@ -114,8 +137,8 @@ pub(crate) trait OrgRule: Sized {
 /// The statements that load an [`OrgAccess`].
 pub(crate) struct OrgPlan {
     org: Rows<OrganizationRow>,
-    caller_membership: Rows<Found>,
-    subject: Option<(String, Rows<Found>, Rows<Found>)>,
+    caller_membership: Rows<Membership>,
+    subject: Option<(String, Rows<Found>, Rows<Membership>)>,
 }
 
 impl<L: OrgRule> Access for L {
@@ -147,17 +170,23 @@ impl<L: OrgRule> Access for L {
             .first(plan.org)?
             .ok_or_else(|| ApiError::not_found("Organization not found"))?;
         let subject = match plan.subject {
-            Some((id, exists, member)) => Some(Subject {
-                id,
-                exists: r.exists(exists)?,
-                is_member: r.exists(member)?,
-            }),
+            Some((id, exists, member)) => {
+                let role = r.first(member)?.map(|m| m.role);
+                Some(Subject {
+                    id,
+                    exists: r.exists(exists)?,
+                    is_member: role.is_some(),
+                    role,
+                })
+            }
             None => None,
         };
+        let caller_role = r.first(plan.caller_membership)?.map(|m| m.role);
         let access = OrgAccess {
             org,
             caller,
-            caller_is_member: r.exists(plan.caller_membership)?,
+            caller_is_member: caller_role.is_some(),
+            caller_role,
             subject,
         };
         if !L::permits(&access) {
@@ -202,11 +231,22 @@ org_level!(
     |a| a.caller_is_owner() || a.caller.is_superuser()
 );
 org_level!(
-    /// The owner and superusers remove anyone; a member removes themself.
+    /// The owner, admins and superusers: adding and inviting members, renaming.
+    OrgAdmin, superuser_only = false,
+    |a| a.caller_manages() || a.caller_is_admin()
+);
+org_level!(
+    /// The owner and superusers remove anyone, an admin a plain member, a member
+    /// themself. Naming the owner passes here: removing them is a 400 for anyone.
     MemberRemoval, superuser_only = false,
-    |a| a.caller_is_owner()
-        || a.caller.is_superuser()
-        || (a.caller_is_member && a.subject.as_ref().is_some_and(|s| s.id == a.caller.id))
+    |a| {
+        let subject = a.subject.as_ref();
+        let subject_role = subject.and_then(|s| s.role.as_deref());
+        a.caller_manages()
+            || subject.is_some_and(|s| s.id == a.org.owner_id)
+            || (a.caller_is_member && subject.is_some_and(|s| s.id == a.caller.id))
+            || (a.caller_is_admin() && !matches!(subject_role, Some("admin")))
+    }
 );
 org_level!(
     /// Superusers only (S1 first), on an organization that exists.

@@ -3,20 +3,22 @@
 //! signature), in matching order (`/users/me` before `/users/{user_id}`).
 
 use super::router::Route;
-use crate::access::org::{MemberRemoval, OrgMember, OrgOwner, OrgSuperuser};
+use crate::access::org::{MemberRemoval, OrgAdmin, OrgMember, OrgOwner, OrgSuperuser};
 use crate::access::{Caller, Gate, Public, Superuser};
 use crate::account::routes::{EmailPath, NewPassword, TokenBody};
 use crate::auth::form::LoginForm;
 use crate::http::input::{Json, OrgPath, UserPath};
+use crate::invitations::models::{InvitationCreate, InvitationPath, InvitationToken, StatusFilter};
 use crate::lists::{Page, Search};
-use crate::memberships::models::AddMemberRequest;
+use crate::memberships::models::{AddMemberRequest, MemberRoleUpdate};
 use crate::organizations::models::{OrganizationCreate, OrganizationUpdate};
 use crate::resource_migration::models::ResourceMigrationRequest;
 use crate::sessions::routes::{RefreshRequest, SessionPath};
 use crate::users::models::{UpdatePassword, UserCreate, UserRegister, UserUpdate, UserUpdateMe};
 use crate::users::private::PrivateUserCreate;
 use crate::{
-    account, auth, memberships, openapi, organizations, resource_migration, sessions, users, utils,
+    account, auth, invitations, memberships, openapi, organizations, resource_migration, sessions,
+    users, utils,
 };
 use worker::Method;
 
@@ -53,6 +55,9 @@ pub(crate) fn routes() -> Vec<Route> {
         route!(Post "/api/v1/users/signup", Public, Json<UserRegister> => users::routes::register_user),
         route!(Post "/api/v1/users/me/verify-email", Gate<Caller>, () => account::routes::send_verification_email),
         route!(Get "/api/v1/users/me/sessions", Caller, Page => sessions::routes::read_sessions),
+        route!(Get "/api/v1/users/me/invitations", Gate<Caller>, Page => invitations::routes::read_my_invitations),
+        route!(Post "/api/v1/users/me/invitations/{invitation_id}/accept", Gate<Caller>, InvitationPath => invitations::routes::accept_my_invitation),
+        route!(Post "/api/v1/users/me/invitations/{invitation_id}/decline", Gate<Caller>, InvitationPath => invitations::routes::decline_my_invitation),
         route!(Delete "/api/v1/users/me/sessions", Caller, () => sessions::routes::revoke_other_sessions),
         route!(Delete "/api/v1/users/me/sessions/{session_id}", Caller, SessionPath => sessions::routes::revoke_session),
         route!(Delete "/api/v1/users/{user_id}/sessions", Superuser, UserPath => sessions::routes::revoke_user_sessions),
@@ -62,12 +67,19 @@ pub(crate) fn routes() -> Vec<Route> {
         route!(Get "/api/v1/organizations", Gate<Caller>, (Page, Search) => organizations::routes::read_organizations),
         route!(Post "/api/v1/organizations", Caller, Json<OrganizationCreate> => organizations::routes::create_organization),
         route!(Get "/api/v1/organizations/{organization_id}", OrgMember, OrgPath => organizations::routes::read_organization),
-        route!(Put "/api/v1/organizations/{organization_id}", OrgOwner, (OrgPath, Json<OrganizationUpdate>) => organizations::routes::update_organization),
+        route!(Put "/api/v1/organizations/{organization_id}", OrgAdmin, (OrgPath, Json<OrganizationUpdate>) => organizations::routes::update_organization),
         route!(Delete "/api/v1/organizations/{organization_id}", OrgOwner, OrgPath => organizations::routes::delete_organization),
         route!(Get "/api/v1/organizations/{organization_id}/members", OrgMember, (OrgPath, Page) => memberships::routes::read_organization_members),
-        route!(Post "/api/v1/organizations/{organization_id}/members", OrgOwner, (OrgPath, Json<AddMemberRequest>) => memberships::routes::add_organization_member),
+        route!(Post "/api/v1/organizations/{organization_id}/members", OrgAdmin, (OrgPath, Json<AddMemberRequest>) => memberships::routes::add_organization_member),
+        route!(Patch "/api/v1/organizations/{organization_id}/members/{user_id}", OrgOwner, (OrgPath, UserPath, Json<MemberRoleUpdate>) => memberships::routes::update_member_role),
         route!(Delete "/api/v1/organizations/{organization_id}/members/{user_id}", MemberRemoval, (OrgPath, UserPath) => memberships::routes::remove_organization_member),
+        route!(Post "/api/v1/organizations/{organization_id}/invitations", Gate<OrgAdmin>, (OrgPath, Json<InvitationCreate>) => invitations::routes::create_invitation),
+        route!(Get "/api/v1/organizations/{organization_id}/invitations", Gate<OrgAdmin>, (OrgPath, StatusFilter, Page) => invitations::routes::read_invitations),
+        route!(Delete "/api/v1/organizations/{organization_id}/invitations/{invitation_id}", OrgAdmin, (OrgPath, InvitationPath) => invitations::routes::revoke_invitation),
+        route!(Post "/api/v1/organizations/{organization_id}/invitations/{invitation_id}/resend", Gate<OrgAdmin>, (OrgPath, InvitationPath) => invitations::routes::resend_invitation),
         route!(Post "/api/v1/organizations/{organization_id}/migrate-resources", OrgSuperuser, (OrgPath, Json<ResourceMigrationRequest>) => resource_migration::routes::migrate_user_resources_endpoint),
+        route!(Post "/api/v1/invitations/accept", Gate<Caller>, Json<InvitationToken> => invitations::routes::accept_invitation),
+        route!(Post "/api/v1/invitations/decline", Gate<Caller>, Json<InvitationToken> => invitations::routes::decline_invitation),
         route!(Post "/api/v1/password-recovery/{email}", Public, EmailPath => account::routes::recover_password),
         route!(Post "/api/v1/reset-password", Public, Json<NewPassword> => account::routes::reset_password),
         route!(Post "/api/v1/password-recovery-html-content/{email}", Superuser, EmailPath => account::routes::recover_password_html_content),

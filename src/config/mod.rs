@@ -33,6 +33,8 @@ pub(crate) struct Config {
     pub(crate) access_token_expire_minutes: i64,
     /// A session's life from its last refresh (`REFRESH_TOKEN_EXPIRE_DAYS`, 30; 1 to 365).
     pub(crate) refresh_token_expire_days: i64,
+    /// How long an invitation can be accepted (`INVITATION_EXPIRE_DAYS`, 7; 1 to 365).
+    pub(crate) invitation_expire_days: i64,
     /// PBKDF2-HMAC-SHA256 rounds for new hashes (`PASSWORD_HASH_ITERATIONS`, default 600,000).
     pub(crate) password_iterations: u32,
     /// `FIRST_SUPERUSER` / `FIRST_SUPERUSER_PASSWORD`: created once if missing.
@@ -134,6 +136,7 @@ impl Config {
                 MAX_ACCESS_TOKEN_EXPIRE_MINUTES,
             )?,
             refresh_token_expire_days: bounded(&get, "REFRESH_TOKEN_EXPIRE_DAYS", 30, 1, 365)?,
+            invitation_expire_days: bounded(&get, "INVITATION_EXPIRE_DAYS", 7, 1, 365)?,
             password_iterations: bounded(
                 &get,
                 "PASSWORD_HASH_ITERATIONS",

@@ -41,6 +41,39 @@ pub(crate) fn insert(
     )
 }
 
+/// As [`insert`], only if `condition` (SQL over `?9` and `?10`) holds when the
+/// batch runs: an e-mail that must go only with a change that may not apply.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn insert_when(
+    b: &mut Batch<'_>,
+    id: &str,
+    m: &Message,
+    now: &str,
+    now_secs: i64,
+    condition: &str,
+    a: &str,
+    c: &str,
+) -> DbResult<Write> {
+    b.write(
+        &format!(
+            "insert into outbox (id, kind, recipient, subject, html, text_body, created_at, queued_at) \
+             select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 where {condition}"
+        ),
+        &[
+            id.into(),
+            m.kind.into(),
+            m.to.as_str().into(),
+            m.subject.as_str().into(),
+            m.html.as_str().into(),
+            m.text.as_str().into(),
+            now.into(),
+            now_secs.into(),
+            a.into(),
+            c.into(),
+        ],
+    )
+}
+
 pub(crate) fn find(b: &mut Batch<'_>, id: &str) -> DbResult<Rows<OutboxRow>> {
     b.query(
         "select id, recipient, subject, html, text_body, status, attempts from outbox where id = ?1",

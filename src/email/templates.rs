@@ -126,8 +126,7 @@ pub(crate) fn verification(cfg: &EmailConfig, email: &str, token: &str) -> Messa
     }
 }
 
-/// An invitation to an organization (for the invitations feature).
-#[allow(dead_code)] // sent by organization invitations, which build on this outbox
+/// An invitation to an organization.
 pub(crate) fn invitation(
     cfg: &EmailConfig,
     email: &str,

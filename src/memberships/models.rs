@@ -1,7 +1,7 @@
 //! Membership shapes.
 
 use crate::http::input::Body;
-use crate::validation::{uuid, Validator};
+use crate::validation::{uuid, Fail, Validator};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -13,6 +13,48 @@ pub(crate) struct OrganizationMemberPublic {
     pub(crate) joined_at: String,
     pub(crate) email: String,
     pub(crate) full_name: Option<String>,
+    /// `owner`, `admin` or `member`.
+    pub(crate) role: String,
+}
+
+/// A role that can be given (`owner` goes with a transfer of ownership).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    Admin,
+    Member,
+}
+
+impl Role {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+}
+
+/// The `role` field: `admin` or `member` (pydantic's literal error otherwise).
+pub(crate) fn role(v: &Value) -> Result<Role, Fail> {
+    match v.as_str() {
+        Some("admin") => Ok(Role::Admin),
+        Some("member") => Ok(Role::Member),
+        _ => Err(
+            Fail::new("literal_error", "Input should be 'admin' or 'member'")
+                .with_ctx(serde_json::json!({"expected": "'admin' or 'member'"})),
+        ),
+    }
+}
+
+/// `MemberRoleUpdate`.
+pub(crate) struct MemberRoleUpdate {
+    pub(crate) role: Role,
+}
+
+impl Body for MemberRoleUpdate {
+    fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
+        let role = v.required(b, "role", role);
+        Some(MemberRoleUpdate { role: role? })
+    }
 }
 
 /// `AddMemberRequest`.

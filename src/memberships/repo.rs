@@ -3,16 +3,22 @@
 
 use super::models::OrganizationMemberPublic;
 use crate::access::org::{
-    owner_guard, permitted, MemberRemoval, OrgAccess, OrgMember, OrgOwner, Permitted,
+    admin_guard, owner_guard, permitted, MemberRemoval, OrgAccess, OrgAdmin, OrgMember, OrgOwner,
+    Permitted,
 };
 use crate::db::{Batch, DbResult, Rows, Write};
 use crate::lists::{ListQuery, Page};
-use crate::users::repo::Found;
 
-/// Is `user_id` a member of `org_id`? (for the access check)
-pub(crate) fn find(b: &mut Batch<'_>, org_id: &str, user_id: &str) -> DbResult<Rows<Found>> {
+/// A membership's role.
+#[derive(serde::Deserialize)]
+pub(crate) struct Membership {
+    pub(crate) role: String,
+}
+
+/// `user_id`'s membership of `org_id`, if any (for the access check).
+pub(crate) fn find(b: &mut Batch<'_>, org_id: &str, user_id: &str) -> DbResult<Rows<Membership>> {
     b.query(
-        "select 1 as member from organization_members where organization_id = ?1 and user_id = ?2",
+        "select role from organization_members where organization_id = ?1 and user_id = ?2",
         &[org_id.into(), user_id.into()],
     )
 }
@@ -26,7 +32,7 @@ fn page_of(
     ListQuery::push(
         b,
         (
-            "select m.user_id, m.joined_at, u.email, u.full_name from organization_members m \
+            "select m.user_id, m.joined_at, u.email, u.full_name, m.role from organization_members m \
              join users u on u.id = m.user_id where m.organization_id = ?1 \
              order by m.joined_at, m.rowid limit ?2 offset ?3",
             &[org_id.into(), page.limit.into(), page.skip.into()],
@@ -53,12 +59,13 @@ pub(crate) fn list(
 /// give one success and conflicts.
 pub(crate) fn add(
     b: &mut Batch<'_>,
-    org: &OrgOwner,
+    org: &OrgAdmin,
     user_id: &str,
     now: &str,
 ) -> DbResult<ListQuery<OrganizationMemberPublic>> {
     let _ = b.write(
-        "insert into organization_members (organization_id, user_id, joined_at) values (?1, ?2, ?3)",
+        "insert into organization_members (organization_id, user_id, joined_at, role) \
+         values (?1, ?2, ?3, 'member')",
         &[org.org_id().into(), user_id.into(), now.into()],
     )?;
     page_of(b, org, Page::FIRST)
@@ -72,10 +79,16 @@ pub(crate) struct Removed {
 }
 
 /// Removes a member unless they own the organization, if the caller may still
-/// remove them when the batch runs (the owner or a superuser, or the member
-/// themself).
+/// remove them when the batch runs (the owner or a superuser; an admin a plain
+/// member; the member themself).
 pub(crate) fn remove(b: &mut Batch<'_>, org: &MemberRemoval, user_id: &str) -> DbResult<Removed> {
-    let guard = format!("({} or ?2 = ?3)", owner_guard(1, 3));
+    let plain_member = "exists (select 1 from organization_members t where t.organization_id = ?1 \
+                        and t.user_id = ?2 and t.role = 'member')";
+    let guard = format!(
+        "({} or ?2 = ?3 or ({} and {plain_member}))",
+        owner_guard(1, 3),
+        admin_guard(1, 3)
+    );
     let args = [
         org.org_id().into(),
         user_id.into(),
@@ -91,4 +104,33 @@ pub(crate) fn remove(b: &mut Batch<'_>, org: &MemberRemoval, user_id: &str) -> D
             &args,
         )?,
     })
+}
+
+/// Gives `user_id` `role`, if they are a member and not the owner, and the
+/// caller still owns the organization (or is a superuser); the member after.
+pub(crate) fn set_role(
+    b: &mut Batch<'_>,
+    org: &OrgOwner,
+    user_id: &str,
+    role: &str,
+) -> DbResult<(Write, Rows<OrganizationMemberPublic>)> {
+    let changed = b.write(
+        &format!(
+            "update organization_members set role = ?3 where organization_id = ?1 and user_id = ?2 \
+             and role <> 'owner' and {}",
+            owner_guard(1, 4)
+        ),
+        &[
+            org.org_id().into(),
+            user_id.into(),
+            role.into(),
+            org.caller.id.as_str().into(),
+        ],
+    )?;
+    let member = b.query(
+        "select m.user_id, m.joined_at, u.email, u.full_name, m.role from organization_members m \
+         join users u on u.id = m.user_id where m.organization_id = ?1 and m.user_id = ?2",
+        &[org.org_id().into(), user_id.into()],
+    )?;
+    Ok((changed, member))
 }

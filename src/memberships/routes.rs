@@ -1,8 +1,8 @@
 //! `/organizations/{id}/members` (origin: `api/routes/organizations.py`).
 
-use super::models::AddMemberRequest;
+use super::models::{AddMemberRequest, MemberRoleUpdate};
 use super::repo;
-use crate::access::org::{MemberRemoval, OrgMember, OrgOwner, NOT_ENOUGH_PERMISSIONS};
+use crate::access::org::{MemberRemoval, OrgAdmin, OrgMember, OrgOwner, NOT_ENOUGH_PERMISSIONS};
 use crate::clock::now_iso;
 use crate::db::{DbError, ResultExt};
 use crate::error::{ApiError, ApiResult};
@@ -26,10 +26,10 @@ pub(crate) async fn read_organization_members(
     json_ok(&list.read(&r)?)
 }
 
-/// Add Organization Member: add a user to an organization (owner or superusers).
+/// Add Organization Member: add a user to an organization (owner, admins, superusers).
 pub(crate) async fn add_organization_member(
     cx: Ctx,
-    access: OrgOwner,
+    access: OrgAdmin,
     _: (OrgPath, Json<AddMemberRequest>),
 ) -> ApiResult<Response> {
     let subject = access.subject()?;
@@ -75,4 +75,32 @@ pub(crate) async fn remove_organization_member(
         return Err(ApiError::not_found(NOT_MEMBER));
     }
     message("Member removed successfully")
+}
+
+/// Update Member Role: make a member an admin or a member again (owner, superusers).
+pub(crate) async fn update_member_role(
+    cx: Ctx,
+    access: OrgOwner,
+    (_, _, Json(input)): (OrgPath, UserPath, Json<MemberRoleUpdate>),
+) -> ApiResult<Response> {
+    let subject = access.named()?;
+    if !subject.is_member {
+        return Err(ApiError::not_found(NOT_MEMBER));
+    }
+    if subject.id == access.org.owner_id {
+        return Err(ApiError::bad_request(
+            "The owner's role changes only with a transfer of ownership",
+        ));
+    }
+    let mut b = cx.db.batch();
+    let (changed, member) = repo::set_role(&mut b, &access, &subject.id, input.role.as_str())?;
+    let r = b.run().await?;
+    if r.changes(changed)? == 0 {
+        // The caller lost the right, or the member left, meanwhile.
+        return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
+    }
+    json_ok(
+        &r.first(member)?
+            .ok_or_else(|| ApiError::not_found(NOT_MEMBER))?,
+    )
 }

@@ -3,7 +3,7 @@
 
 use super::media::MediaResource;
 use super::models::OrganizationRow;
-use crate::access::org::{owner_guard, permitted, OrgOwner, Permitted};
+use crate::access::org::{admin_guard, owner_guard, permitted, OrgAdmin, OrgOwner, Permitted};
 use crate::db::{Batch, DbResult, Rows, Write};
 use crate::lists::{fold, ListQuery, Page, Search};
 use crate::resources::RESOURCE_TABLES;
@@ -83,7 +83,8 @@ pub(crate) fn create(
         ],
     )?;
     let _ = b.write(
-        "insert into organization_members (organization_id, user_id, joined_at) values (?1, ?2, ?3)",
+        "insert into organization_members (organization_id, user_id, joined_at, role) \
+         values (?1, ?2, ?3, 'owner')",
         &[org.id.into(), org.owner_id.into(), org.now.into()],
     )?;
     find(b, org.id)
@@ -133,14 +134,14 @@ pub(crate) struct Updated {
     pub(crate) row: Rows<OrganizationRow>,
 }
 
-/// Applies `changes`, if the caller still owns the organization (or is a
-/// superuser) when the batch runs. A transfer of ownership applies only if the
+/// Applies `changes`, if the caller may still make them when the batch runs:
+/// the owner or a superuser anything, an admin the name and description only. A transfer of ownership applies only if the
 /// new owner is a member at that moment, checked inside the UPDATE itself, so a
 /// concurrent removal can never leave an owner who is not a member; if it does
 /// not apply, nothing does (the new avatar row is dropped again in the batch).
 pub(crate) fn update(
     b: &mut Batch<'_>,
-    org: &OrgOwner,
+    org: &OrgAdmin,
     c: &OrganizationChanges<'_>,
 ) -> DbResult<Updated> {
     let org_id = org.org_id();
@@ -150,7 +151,25 @@ pub(crate) fn update(
         Patch::Null => (true, None),
         Patch::Set(s) => (true, Some(s.as_str())),
     };
-    let permitted = permitted(b, &owner_guard(1, 2), &[org_id.into(), caller.into()])?;
+    // An admin's right covers name and description only.
+    let guard = |o: u8, u: u8, rework: u8, owner: u8, avatar: u8| {
+        format!(
+            "({} or ({} and ?{rework} is null and ?{owner} is null and ?{avatar} is null))",
+            owner_guard(o, u),
+            admin_guard(o, u)
+        )
+    };
+    let permitted = permitted(
+        b,
+        &guard(1, 2, 3, 4, 5),
+        &[
+            org_id.into(),
+            caller.into(),
+            c.rework_available.into(),
+            c.owner_id.into(),
+            c.avatar.map(|m| m.id.as_str()).into(),
+        ],
+    )?;
     if let Some(media) = c.avatar {
         let _ = insert_media(b, media)?;
     }
@@ -162,7 +181,7 @@ pub(crate) fn update(
                avatar_media_id = coalesce(?7, avatar_media_id), updated_at = ?8 \
              where id = ?1 and {} and (?6 is null or exists \
                (select 1 from organization_members where organization_id = ?1 and user_id = ?6))",
-            owner_guard(1, 10)
+            guard(1, 10, 5, 6, 7)
         ),
         &[
             org_id.into(),
@@ -177,6 +196,15 @@ pub(crate) fn update(
             caller.into(),
         ],
     )?;
+    if let Some(new_owner) = c.owner_id {
+        // Roles follow a transfer that applied: the new owner is 'owner', the old one a member.
+        let _ = b.write(
+            "update organization_members set role = case when user_id = ?2 then 'owner' else 'member' end \
+             where organization_id = ?1 and (user_id = ?2 or role = 'owner') \
+             and exists (select 1 from organizations where id = ?1 and owner_id = ?2)",
+            &[org_id.into(), new_owner.into()],
+        )?;
+    }
     if let Some(new) = c.avatar {
         // Whichever avatar row no organization points at any more goes.
         let old = org.org.avatar_media_id.as_deref();

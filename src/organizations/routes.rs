@@ -6,7 +6,7 @@ use super::models::{
     DEFAULT_REWORK_AVAILABLE,
 };
 use super::repo::{self, NewOrganization, OrganizationChanges};
-use crate::access::org::{OrgMember, OrgOwner, NOT_ENOUGH_PERMISSIONS};
+use crate::access::org::{OrgAdmin, OrgMember, OrgOwner, NOT_ENOUGH_PERMISSIONS};
 use crate::access::{Caller, Gate};
 use crate::auth::current_user::NOT_ENOUGH_PRIVILEGES;
 use crate::clock::now_iso;
@@ -82,14 +82,19 @@ pub(crate) async fn read_organization(
     public(access.org.clone())
 }
 
-/// Update Organization: the owner and superusers; `owner_id` transfers ownership
-/// to a member (the old owner stays a member).
+/// Update Organization: the owner and superusers; admins the name and the
+/// description. `owner_id` transfers ownership to a member (the old owner stays
+/// a member).
 pub(crate) async fn update_organization(
     cx: Ctx,
-    access: OrgOwner,
+    access: OrgAdmin,
     (_, Json(input)): (OrgPath, Json<OrganizationUpdate>),
 ) -> ApiResult<Response> {
     may_set_rework(&access.caller, input.rework_available)?;
+    let beyond_admin = input.owner_id.is_some() || input.avatar.is_some();
+    if beyond_admin && !access.caller_manages() {
+        return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
+    }
     let new_owner = match input.owner_id {
         Some(_) => Some(access.subject()?),
         None => None,

@@ -14,6 +14,7 @@ mod first_superuser;
 mod hardening;
 mod headers;
 mod hostile_input;
+mod invitations;
 mod members;
 mod organizations;
 mod permissions;

@@ -33,7 +33,8 @@ fn members_are_listed_in_the_order_they_joined_with_paging() {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(keys, ["user_id", "joined_at", "email", "full_name"]);
+    assert_eq!(keys, ["user_id", "joined_at", "email", "full_name", "role"]);
+    assert_eq!(page["data"][0]["role"], "member");
 }
 
 #[test]

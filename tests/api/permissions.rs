@@ -7,6 +7,12 @@ use serde_json::json;
 #[test]
 fn the_permission_matrix_holds_for_every_organization_operation() {
     let (owner, member, org) = org_with_member();
+    let admin = signup_user();
+    add_member(&owner.token, &org, &admin.id).expect(200);
+    patch(&format!("{}/members/{}", org_path(&org), admin.id))
+        .token(&owner.token)
+        .json(&json!({"role": "admin"}))
+        .expect(200);
     let outsider = signup_user();
     let inactive = signup_user();
     add_member(&owner.token, &org, &inactive.id).expect(200);
@@ -16,27 +22,32 @@ fn the_permission_matrix_holds_for_every_organization_operation() {
         .expect(200);
     let p = org_path(&org);
     let target = signup_user();
-    // (operation, anonymous, outsider, member, owner, inactive, superuser)
+    // (operation, anonymous, outsider, member, admin, owner, inactive, superuser)
     type Call<'a> = Box<dyn Fn(Option<&str>) -> Resp + 'a>;
     let with = |req: Req, t: Option<&str>| match t {
         Some(t) => req.token(t),
         None => req,
     };
-    let cases: Vec<(&str, Call, [u16; 6])> = vec![
+    let cases: Vec<(&str, Call, [u16; 7])> = vec![
         (
             "read",
             Box::new(|t| with(get(&p), t).send()),
-            [401, 403, 200, 200, 400, 200],
+            [401, 403, 200, 200, 200, 400, 200],
         ),
         (
             "members",
             Box::new(|t| with(get(&format!("{p}/members")), t).send()),
-            [401, 403, 200, 200, 400, 200],
+            [401, 403, 200, 200, 200, 400, 200],
         ),
         (
             "update",
             Box::new(|t| with(put(&p), t).json(&json!({"description": "d"}))),
-            [401, 403, 403, 200, 400, 200],
+            [401, 403, 403, 200, 200, 400, 200],
+        ),
+        (
+            "transfer to an unknown user",
+            Box::new(|t| with(put(&p), t).json(&json!({"owner_id": uuid::Uuid::new_v4()}))),
+            [401, 403, 403, 403, 404, 400, 404],
         ),
         (
             "add member",
@@ -44,12 +55,33 @@ fn the_permission_matrix_holds_for_every_organization_operation() {
                 with(post(&format!("{p}/members")), t)
                     .json(&json!({"user_id": uuid::Uuid::new_v4()}))
             }),
-            [401, 403, 403, 404, 400, 404],
+            [401, 403, 403, 404, 404, 400, 404],
         ),
         (
             "remove other",
             Box::new(|t| with(delete(&format!("{p}/members/{}", target.id)), t).send()),
-            [401, 403, 403, 404, 400, 404],
+            [401, 403, 403, 404, 404, 400, 404],
+        ),
+        (
+            "change a role",
+            Box::new(|t| {
+                with(patch(&format!("{p}/members/{}", target.id)), t)
+                    .json(&json!({"role": "admin"}))
+            }),
+            [401, 403, 403, 403, 404, 400, 404],
+        ),
+        (
+            "invite",
+            Box::new(|t| {
+                with(post(&format!("{p}/invitations")), t)
+                    .json(&json!({"email": "x@members.example.com", "role": "member"}))
+            }),
+            [401, 403, 403, 200, 409, 400, 409],
+        ),
+        (
+            "list invitations",
+            Box::new(|t| with(get(&format!("{p}/invitations")), t).send()),
+            [401, 403, 403, 200, 200, 400, 200],
         ),
     ];
     let su = superuser_token();
@@ -57,6 +89,7 @@ fn the_permission_matrix_holds_for_every_organization_operation() {
         None,
         Some(outsider.token.as_str()),
         Some(member.token.as_str()),
+        Some(admin.token.as_str()),
         Some(owner.token.as_str()),
         Some(inactive.token.as_str()),
         Some(su.as_str()),
@@ -66,6 +99,7 @@ fn the_permission_matrix_holds_for_every_organization_operation() {
             "anonymous",
             "outsider",
             "member",
+            "admin",
             "owner",
             "inactive",
             "superuser",
@@ -82,6 +116,9 @@ fn the_permission_matrix_holds_for_every_organization_operation() {
         .send()
         .assert_detail(403, "Not enough permissions");
     with(delete(&p), Some(&member.token))
+        .send()
+        .assert_detail(403, "Not enough permissions");
+    with(delete(&p), Some(&admin.token))
         .send()
         .assert_detail(403, "Not enough permissions");
     with(delete(&p), None)

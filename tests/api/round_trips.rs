@@ -182,6 +182,66 @@ fn every_operation_stays_within_its_round_trip_budget() {
 }
 
 #[test]
+fn the_role_and_invitation_operations_stay_within_their_round_trip_budget() {
+    let (owner, member, org) = org_with_member();
+    let p = org_path(&org);
+    // access, then the write
+    expect(
+        patch(&format!("{p}/members/{}", member.id))
+            .token(&owner.token)
+            .json(&json!({"role": "admin"})),
+        200,
+        2,
+    );
+    let invitee = signup_user();
+    // the checks ride in the caller's batch; then the invitation and its e-mail
+    let r = post(&format!("{p}/invitations"))
+        .token(&owner.token)
+        .json(&json!({"email": invitee.email}));
+    let created = r.json();
+    expect(r, 200, 2);
+    let id = created["id"].as_str().unwrap();
+    expect(
+        get(&format!("{p}/invitations")).token(&owner.token).send(),
+        200,
+        1,
+    );
+    expect(
+        get("/api/v1/users/me/invitations")
+            .token(&invitee.token)
+            .send(),
+        200,
+        1,
+    );
+    expect(
+        post(&format!("{p}/invitations/{id}/resend"))
+            .token(&owner.token)
+            .send(),
+        200,
+        2,
+    );
+    expect(
+        post(&format!("/api/v1/users/me/invitations/{id}/accept"))
+            .token(&invitee.token)
+            .send(),
+        200,
+        2,
+    );
+    let other = post(&format!("{p}/invitations"))
+        .token(&owner.token)
+        .json(&json!({"email": random_email()}))
+        .ok();
+    let other_id = other["id"].as_str().unwrap();
+    expect(
+        delete(&format!("{p}/invitations/{other_id}"))
+            .token(&owner.token)
+            .send(),
+        200,
+        2,
+    );
+}
+
+#[test]
 fn the_email_operations_stay_within_their_round_trip_budget() {
     let admin = superuser_token();
     let u = signup_user();

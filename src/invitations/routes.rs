@@ -1,0 +1,268 @@
+//! `/organizations/{id}/invitations`, `/users/me/invitations`, `/invitations`.
+
+use super::models::{
+    InvitationCreate, InvitationPath, InvitationPublic, InvitationRow, InvitationToken,
+    InvitationWithToken, StatusFilter,
+};
+use super::repo::{self, By, NewInvitation, MAX_PENDING};
+use crate::access::org::{OrgAdmin, NOT_ENOUGH_PERMISSIONS};
+use crate::access::{Caller, Gate};
+use crate::account::{outbox_row, tokens};
+use crate::clock::{now_iso, now_secs};
+use crate::db::{DbError, ResultExt};
+use crate::email::{outbox, templates};
+use crate::error::{ApiError, ApiResult};
+use crate::http::input::{Json, OrgPath};
+use crate::http::{json_ok, message, Ctx};
+use crate::ids::new_id;
+use crate::lists::Page;
+use crate::memberships::models::Role;
+use crate::organizations::models::OrganizationPublic;
+use crate::organizations::repo as organizations;
+use worker::Response;
+
+const ALREADY_MEMBER: &str = "User is already a member of this organization";
+const PENDING: &str = "An invitation for this email is already pending";
+const INVALID: &str = "Invalid invitation";
+const NOT_FOUND: &str = "Invitation not found";
+
+fn row(found: Option<InvitationRow>) -> ApiResult<InvitationRow> {
+    found.ok_or_else(|| ApiError::internal("invitation missing after its write"))
+}
+
+/// The invitation e-mail, for the outbox in the caller's batch.
+fn email(cx: &Ctx, access: &OrgAdmin, to: &str, token: &str) -> templates::Message {
+    let inviter = access
+        .caller
+        .full_name
+        .clone()
+        .unwrap_or_else(|| access.caller.email.clone());
+    templates::invitation(&cx.config.email, to, &access.org.name, &inviter, token)
+}
+
+/// Create Invitation: invite an address with a role (owner, admins, superusers;
+/// only the owner and superusers invite admins). The token is in this answer
+/// only (and in the e-mail); the checks ride in the caller's batch.
+pub(crate) async fn create_invitation(
+    cx: Ctx,
+    gate: Gate<OrgAdmin>,
+    (OrgPath(org_id), Json(input)): (OrgPath, Json<InvitationCreate>),
+) -> ApiResult<Response> {
+    let now = now_secs();
+    let key = input.email.key();
+    let (access, r, checks) = gate
+        .open_with(&cx.db, |b, _| repo::checks(b, &org_id, &key, now))
+        .await?;
+    if input.role == Role::Admin && !access.caller_manages() {
+        return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
+    }
+    let checks = r
+        .first(checks)?
+        .ok_or_else(|| ApiError::internal("invitation checks missing"))?;
+    if checks.member != 0 {
+        return Err(ApiError::conflict(ALREADY_MEMBER));
+    }
+    if checks.duplicate != 0 {
+        return Err(ApiError::conflict(PENDING));
+    }
+    if checks.pending >= MAX_PENDING {
+        return Err(ApiError::bad_request("Too many pending invitations"));
+    }
+    let (token, hash) = tokens::new_token()?;
+    let id = new_id();
+    let invitation = NewInvitation {
+        id: &id,
+        email: input.email.as_str(),
+        email_key: &key,
+        role: input.role.as_str(),
+        token_hash: &hash,
+        now: &now_iso(),
+        now_secs: now,
+        expires_at: now + cx.config.invitation_expire_days * 86_400,
+    };
+    let mut b = cx.db.batch();
+    let created = repo::create(&mut b, &access, &invitation)?;
+    let sent = outbox_row(&mut b, &email(&cx, &access, input.email.as_str(), &token))?;
+    // Two invitations racing for one address: the one-pending index decides.
+    let r = b.run().await.on_unique(
+        &["invitations.organization_id, invitations.email_key"],
+        || ApiError::conflict(PENDING),
+    )?;
+    cx.send_emails(vec![sent]);
+    json_ok(&InvitationWithToken {
+        invitation: InvitationPublic::of(row(r.first(created)?)?, now),
+        token,
+    })
+}
+
+/// Read Invitations: an organization's invitations, newest first, of one status
+/// or all (owner, admins, superusers). One round trip.
+pub(crate) async fn read_invitations(
+    cx: Ctx,
+    gate: Gate<OrgAdmin>,
+    (OrgPath(org_id), status, page): (OrgPath, StatusFilter, Page),
+) -> ApiResult<Response> {
+    let now = now_secs();
+    let (_, r, list) = gate
+        .open_with(&cx.db, |b, _| repo::list(b, &org_id, status.0, now, page))
+        .await?;
+    json_ok(&list.read(&r)?.map(|i| InvitationPublic::of(i, now)))
+}
+
+/// Revoke Invitation: a pending invitation can no longer be used.
+pub(crate) async fn revoke_invitation(
+    cx: Ctx,
+    access: OrgAdmin,
+    (_, InvitationPath(id)): (OrgPath, InvitationPath),
+) -> ApiResult<Response> {
+    let mut b = cx.db.batch();
+    let revoked = repo::revoke(&mut b, &access, &id)?;
+    if b.run().await?.changes(revoked)? == 0 {
+        return Err(ApiError::not_found(NOT_FOUND));
+    }
+    message("Invitation revoked")
+}
+
+/// Resend Invitation: a new token and a new expiry, and the e-mail again. The
+/// invitation is read in the caller's batch; its renewal and its e-mail commit
+/// together (the e-mail only if the renewal applied).
+pub(crate) async fn resend_invitation(
+    cx: Ctx,
+    gate: Gate<OrgAdmin>,
+    (OrgPath(org_id), InvitationPath(id)): (OrgPath, InvitationPath),
+) -> ApiResult<Response> {
+    let now = now_secs();
+    let (access, r, found) = gate
+        .open_with(&cx.db, |b, _| repo::find_by_id(b, &id))
+        .await?;
+    let invitation = r
+        .first(found)?
+        .filter(|i| i.organization_id == org_id)
+        .ok_or_else(|| ApiError::not_found(NOT_FOUND))?;
+    let (token, hash) = tokens::new_token()?;
+    let expires = now + cx.config.invitation_expire_days * 86_400;
+    let outbox_id = new_id();
+    let mut b = cx.db.batch();
+    let (renewed, found) = repo::resend(&mut b, &access, &id, &hash, expires)?;
+    let m = email(&cx, &access, &invitation.email, &token);
+    let _ = outbox::insert_when(
+        &mut b,
+        &outbox_id,
+        &m,
+        &now_iso(),
+        now,
+        "exists (select 1 from invitations where id = ?9 and token_hash = ?10)",
+        &id,
+        &hash,
+    )?;
+    let r = b.run().await?;
+    let invitation = match r.first(found)? {
+        Some(i) if r.changes(renewed)? > 0 => i,
+        _ => return Err(ApiError::not_found(NOT_FOUND)),
+    };
+    cx.send_emails(vec![outbox_id]);
+    json_ok(&InvitationWithToken {
+        invitation: InvitationPublic::of(invitation, now),
+        token,
+    })
+}
+
+/// Read My Invitations: the caller's open invitations (by address, any case).
+/// One round trip: the list rides in the caller's batch.
+pub(crate) async fn read_my_invitations(
+    cx: Ctx,
+    gate: Gate<Caller>,
+    page: Page,
+) -> ApiResult<Response> {
+    let now = now_secs();
+    let (_, r, list) = gate
+        .open_with(&cx.db, |b, caller_id| repo::mine(b, caller_id, now, page))
+        .await?;
+    json_ok(&list.read(&r)?.map(|i| InvitationPublic::of(i, now)))
+}
+
+/// Accepts or declines the invitation `by` names, as the caller: checked first
+/// (400 for one that cannot be used, even by a member now), then the address,
+/// then membership; then one atomic batch answers it and, for an acceptance,
+/// adds the membership with the invitation's role.
+async fn respond(cx: &Ctx, gate: Gate<Caller>, by: By<'_>, accept: bool) -> ApiResult<Response> {
+    let now = now_secs();
+    let (Caller(me), r, found) = gate
+        .open_with(&cx.db, |b, caller_id| repo::presented(b, by, caller_id))
+        .await?;
+    let invitation = r
+        .first(found)?
+        .filter(|i| i.is_open(now))
+        .ok_or_else(|| ApiError::bad_request(INVALID))?;
+    if invitation.email_key != me.email.to_lowercase() {
+        return Err(ApiError::forbidden(
+            "This invitation is for another email address",
+        ));
+    }
+    if accept && invitation.member == Some(1) {
+        return Err(ApiError::conflict(ALREADY_MEMBER));
+    }
+    let mark = new_id();
+    let now_text = now_iso();
+    let mut b = cx.db.batch();
+    let status = if accept { "accepted" } else { "declined" };
+    let answered = repo::respond(&mut b, &invitation.id, status, &mark, &now_text, now)?;
+    if !accept {
+        if b.run().await?.changes(answered)? == 0 {
+            return Err(ApiError::bad_request(INVALID));
+        }
+        return message("Invitation declined");
+    }
+    let _ = repo::join(&mut b, &invitation.id, &mark, &me.id, &now_text)?;
+    let org = organizations::find(&mut b, &invitation.organization_id)?;
+    let r = b.run().await.on_constraint(|e| match e {
+        // Joined meanwhile (another invitation, an admin's add): nothing of this applies.
+        DbError::Unique(_) => Some(ApiError::conflict(ALREADY_MEMBER)),
+        _ => None,
+    })?;
+    if r.changes(answered)? == 0 {
+        return Err(ApiError::bad_request(INVALID)); // answered meanwhile
+    }
+    let org = r
+        .first(org)?
+        .ok_or_else(|| ApiError::bad_request(INVALID))?;
+    json_ok(&OrganizationPublic::from(org))
+}
+
+/// Accept Invitation: by its token; answers the organization.
+pub(crate) async fn accept_invitation(
+    cx: Ctx,
+    gate: Gate<Caller>,
+    Json(input): Json<InvitationToken>,
+) -> ApiResult<Response> {
+    let hash = tokens::hash(&input.token);
+    respond(&cx, gate, By::TokenHash(&hash), true).await
+}
+
+/// Decline Invitation: by its token.
+pub(crate) async fn decline_invitation(
+    cx: Ctx,
+    gate: Gate<Caller>,
+    Json(input): Json<InvitationToken>,
+) -> ApiResult<Response> {
+    let hash = tokens::hash(&input.token);
+    respond(&cx, gate, By::TokenHash(&hash), false).await
+}
+
+/// Accept My Invitation: by its id (from the caller's list).
+pub(crate) async fn accept_my_invitation(
+    cx: Ctx,
+    gate: Gate<Caller>,
+    InvitationPath(id): InvitationPath,
+) -> ApiResult<Response> {
+    respond(&cx, gate, By::Id(&id), true).await
+}
+
+/// Decline My Invitation: by its id.
+pub(crate) async fn decline_my_invitation(
+    cx: Ctx,
+    gate: Gate<Caller>,
+    InvitationPath(id): InvitationPath,
+) -> ApiResult<Response> {
+    respond(&cx, gate, By::Id(&id), false).await
+}
