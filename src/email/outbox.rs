@@ -25,20 +25,7 @@ pub(crate) fn insert(
     now: &str,
     now_secs: i64,
 ) -> DbResult<Write> {
-    b.write(
-        "insert into outbox (id, kind, recipient, subject, html, text_body, created_at, queued_at) \
-         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        &[
-            id.into(),
-            m.kind.into(),
-            m.to.as_str().into(),
-            m.subject.as_str().into(),
-            m.html.as_str().into(),
-            m.text.as_str().into(),
-            now.into(),
-            now_secs.into(),
-        ],
-    )
+    insert_when(b, id, m, now, now_secs, "?9 = ?10", "", "")
 }
 
 /// As [`insert`], only if `condition` (SQL over `?9` and `?10`) holds when the
