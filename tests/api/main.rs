@@ -8,6 +8,7 @@ mod helpers;
 mod forged;
 
 mod auth;
+mod deletion;
 mod email;
 mod envelope;
 mod first_superuser;
@@ -24,4 +25,5 @@ mod resource_migration;
 mod round_trips;
 mod sessions;
 mod users;
+mod users_admin;
 mod web_app;

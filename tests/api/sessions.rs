@@ -222,3 +222,34 @@ fn a_refresh_moves_last_used_at_and_records_the_client() {
     assert!(current["last_used_at"].as_str() >= current["created_at"].as_str());
     assert!(current["expires_at"].as_str().unwrap() > current["last_used_at"].as_str().unwrap());
 }
+
+#[test]
+fn the_scheduled_run_deletes_expired_and_long_revoked_sessions() {
+    let u = signup_user();
+    let (expired, revoked, live) = (
+        uuid::Uuid::new_v4(),
+        uuid::Uuid::new_v4(),
+        uuid::Uuid::new_v4(),
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    d1(&format!(
+        "insert into sessions (id, user_id, created_at, last_used_at, expires_at, revoked_at) values \
+         ('{expired}', '{id}', 't', 't', {past}, null), \
+         ('{revoked}', '{id}', 't', 't', {future}, {long_ago}), \
+         ('{live}', '{id}', 't', 't', {future}, null); \
+         insert into refresh_tokens (token_hash, session_id, created_at) values ('h-{expired}', '{expired}', 't')",
+        id = u.id,
+        past = now - 1,
+        future = now + 86_400,
+        long_ago = now - 2 * 86_400,
+    ));
+    app().scheduled();
+    let rows = d1(&format!(
+        "select id from sessions where id in ('{expired}', '{revoked}', '{live}') \
+         union all select token_hash from refresh_tokens where token_hash = 'h-{expired}'"
+    ));
+    assert_eq!(rows, vec![json!({"id": live.to_string()})]);
+}
