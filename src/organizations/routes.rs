@@ -10,6 +10,7 @@ use crate::access::org::{OrgAdmin, OrgMember, OrgOwner, NOT_ENOUGH_PERMISSIONS};
 use crate::access::{Caller, Gate};
 use crate::auth::current_user::NOT_ENOUGH_PRIVILEGES;
 use crate::clock::now_iso;
+use crate::db::ResultExt;
 use crate::error::{ApiError, ApiResult};
 use crate::http::input::{Json, OrgPath};
 use crate::http::{json_ok, message, Ctx};
@@ -51,7 +52,11 @@ pub(crate) async fn create_organization(
     };
     let mut b = cx.db.batch();
     let row = repo::create(&mut b, &org, &avatar)?;
-    let r = b.run().await?;
+    // The caller was deleted after the access check: their rows cannot own anything.
+    let r = b
+        .run()
+        .await
+        .on_foreign_key(|| ApiError::not_found("User not found"))?;
     public(
         r.first(row)?
             .ok_or_else(|| ApiError::internal("organization missing after insert"))?,

@@ -10,6 +10,7 @@ use serde::Deserialize;
 #[derive(Deserialize)]
 pub(crate) struct Still {
     pub(crate) permitted: i64,
+    pub(crate) user: i64,
     pub(crate) member: i64,
 }
 
@@ -40,7 +41,10 @@ pub(crate) fn migrate_personal_resources(
         org.caller.id.as_str().into(),
     ];
     let still = b.query(
-        &format!("select ({guard}) as permitted, {MEMBER} as member, ?3 as at"),
+        &format!(
+            "select ({guard}) as permitted, exists (select 1 from users where id = ?2) as user, \
+             {MEMBER} as member, ?3 as at"
+        ),
         &args,
     )?;
     let moved = tables

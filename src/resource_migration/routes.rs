@@ -33,6 +33,9 @@ pub(crate) async fn migrate_user_resources_endpoint(
     if still.permitted == 0 {
         return Err(ApiError::forbidden(NOT_ENOUGH_PRIVILEGES));
     }
+    if still.user == 0 {
+        return Err(ApiError::not_found("User not found")); // deleted meanwhile
+    }
     if still.member == 0 {
         return Err(ApiError::bad_request(NOT_MEMBER));
     }

@@ -202,6 +202,22 @@ fn a_user_deleted_while_being_added_is_a_404_not_a_500() {
 }
 
 #[test]
+fn a_caller_deleted_while_creating_an_organization_is_a_404_not_a_500() {
+    let doomed = signup_user();
+    let trigger = format!("vanish_{}", uuid::Uuid::new_v4().simple());
+    d1(&format!(
+        "create trigger {trigger} before insert on organizations when new.owner_id = '{}' \
+         begin delete from users where id = new.owner_id; end",
+        doomed.id
+    ));
+    post("/api/v1/organizations/")
+        .token(&doomed.token)
+        .json(&json!({"name": "Gone", "avatar_image": AVATAR}))
+        .assert_detail(404, "User not found");
+    d1(&format!("drop trigger {trigger}"));
+}
+
+#[test]
 fn a_rehash_at_login_never_undoes_a_concurrent_password_change() {
     use users_orgs_api::auth::password;
     let email = random_email();
