@@ -1,7 +1,6 @@
 //! `/private` (origin: `api/routes/private.py`): the origin's helper for its own
 //! end-to-end tests, mounted only when `ENVIRONMENT=local`.
 
-use super::models::DEFAULT_REWORK_AVAILABLE;
 use super::repo::NewUser;
 use crate::access::Public;
 use crate::auth::hash_password;
@@ -46,18 +45,16 @@ pub(crate) async fn create_user(
     Json(input): Json<PrivateUserCreate>,
 ) -> ApiResult<Response> {
     let hashed = hash_password(&cx.config, &input.password)?;
-    let new = NewUser {
-        id: &new_id(),
-        email: &input.email,
-        hashed_password: &hashed,
-        full_name: Some(&input.full_name),
-        is_active: true,
-        is_superuser: false,
-        rework_available: DEFAULT_REWORK_AVAILABLE,
-        email_verified: input.is_verified,
-        now_secs: now_secs(),
-        now: &now_iso(),
-    };
+    let (id, now) = (new_id(), now_iso());
+    let new = NewUser::ordinary(
+        &id,
+        &input.email,
+        &hashed,
+        Some(&input.full_name),
+        input.is_verified,
+        now_secs(),
+        &now,
+    );
     // The origin answers a taken email with a 500 (an integrity error); a
     // clear 400 is what a client can act on.
     let taken = "The user with this email already exists in the system";

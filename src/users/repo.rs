@@ -53,6 +53,33 @@ pub(crate) struct NewUser<'a> {
     pub(crate) now: &'a str,
 }
 
+impl<'a> NewUser<'a> {
+    /// An ordinary user (active, not a superuser, the default credits), as
+    /// signup and the local test helper make them.
+    pub(crate) fn ordinary(
+        id: &'a str,
+        email: &'a Email,
+        hashed_password: &'a str,
+        full_name: Option<&'a str>,
+        email_verified: bool,
+        now_secs: i64,
+        now: &'a str,
+    ) -> Self {
+        NewUser {
+            id,
+            email,
+            hashed_password,
+            full_name,
+            is_active: true,
+            is_superuser: false,
+            rework_available: super::models::DEFAULT_REWORK_AVAILABLE,
+            email_verified,
+            now_secs,
+            now,
+        }
+    }
+}
+
 fn insert_sql(tail: &str) -> String {
     format!(
         "insert into users (id, email, hashed_password, full_name, is_active, is_superuser, \

@@ -4,7 +4,6 @@
 
 use super::models::{
     UpdatePassword, UserCreate, UserPublic, UserRegister, UserRow, UserUpdate, UserUpdateMe,
-    DEFAULT_REWORK_AVAILABLE,
 };
 use super::repo::{self, NewUser, UserChanges};
 use crate::access::{Caller, Gate, Public, Superuser};
@@ -269,19 +268,17 @@ pub(crate) async fn register_user(
         return Err(taken());
     }
     let hashed = hash_password(&cx.config, &input.password)?;
-    let new = NewUser {
-        id: &new_id(),
-        email: &input.email,
-        hashed_password: &hashed,
-        full_name: input.full_name.as_deref(),
-        is_active: true,
-        is_superuser: false,
-        rework_available: DEFAULT_REWORK_AVAILABLE,
-        // Verified by following the link in the e-mail sent with the insert.
-        email_verified: false,
-        now_secs: now_s,
-        now: &now_iso(),
-    };
+    // Verified by following the link in the e-mail sent with the insert.
+    let (id, now) = (new_id(), now_iso());
+    let new = NewUser::ordinary(
+        &id,
+        &input.email,
+        &hashed,
+        input.full_name.as_deref(),
+        false,
+        now_s,
+        &now,
+    );
     insert(
         &cx,
         &new,
