@@ -116,6 +116,39 @@ impl<T: DeserializeOwned> ListQuery<T> {
         })
     }
 
+    /// One page of `table`'s rows matching `filter` (SQL over `?1..?n`, bound to
+    /// `args`), newest first, and the count of all of them. The page's `limit`
+    /// and `skip` bind after `args`.
+    pub(crate) fn newest_first(
+        b: &mut Batch<'_>,
+        columns: &str,
+        table: &str,
+        filter: &str,
+        args: &[crate::db::Arg<'_>],
+        page: Page,
+    ) -> DbResult<Self> {
+        let n = args.len();
+        let mut page_args = args.to_vec();
+        page_args.push(page.limit.into());
+        page_args.push(page.skip.into());
+        Self::push(
+            b,
+            (
+                &format!(
+                    "select {columns} from {table} where {filter} \
+                     order by created_at desc, rowid desc limit ?{} offset ?{}",
+                    n + 1,
+                    n + 2
+                ),
+                &page_args,
+            ),
+            (
+                &format!("select count(*) as count from {table} where {filter}"),
+                args,
+            ),
+        )
+    }
+
     pub(crate) fn read(self, r: &Results) -> DbResult<List<T>> {
         let count = r.first(self.count)?.map_or(0, |c| c.count);
         Ok(List {

@@ -100,26 +100,7 @@ pub(crate) fn list(
         "(case when status = 'pending' and expires_at <= ?3 then 'expired' else status end)";
     let filter = format!("organization_id = ?1 and (?2 is null or {shown} = ?2)");
     let args: [Arg<'_>; 3] = [org_id.into(), status.into(), now.into()];
-    ListQuery::push(
-        b,
-        (
-            &format!(
-                "select {COLUMNS} from invitations where {filter} \
-                 order by created_at desc, rowid desc limit ?4 offset ?5"
-            ),
-            &[
-                args[0].clone(),
-                args[1].clone(),
-                args[2].clone(),
-                page.limit.into(),
-                page.skip.into(),
-            ],
-        ),
-        (
-            &format!("select count(*) as count from invitations where {filter}"),
-            &args,
-        ),
-    )
+    ListQuery::newest_first(b, COLUMNS, "invitations", &filter, &args, page)
 }
 
 /// The open (pending, unexpired) invitations to `user_id`'s address, newest first.
@@ -131,24 +112,13 @@ pub(crate) fn mine(
 ) -> DbResult<ListQuery<InvitationRow>> {
     let filter = "email_key = (select email_key from users where id = ?1) \
                   and status = 'pending' and expires_at > ?2";
-    ListQuery::push(
+    ListQuery::newest_first(
         b,
-        (
-            &format!(
-                "select {COLUMNS} from invitations where {filter} \
-                 order by created_at desc, rowid desc limit ?3 offset ?4"
-            ),
-            &[
-                user_id.into(),
-                now.into(),
-                page.limit.into(),
-                page.skip.into(),
-            ],
-        ),
-        (
-            &format!("select count(*) as count from invitations where {filter}"),
-            &[user_id.into(), now.into()],
-        ),
+        COLUMNS,
+        "invitations",
+        filter,
+        &[user_id.into(), now.into()],
+        page,
     )
 }
 

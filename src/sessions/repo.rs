@@ -136,24 +136,13 @@ pub(crate) fn list(
     page: Page,
 ) -> DbResult<ListQuery<SessionRow>> {
     let live = "user_id = ?1 and revoked_at is null and expires_at > ?2";
-    ListQuery::push(
+    ListQuery::newest_first(
         b,
-        (
-            &format!(
-                "select {SESSION_COLUMNS} from sessions where {live} \
-                 order by created_at desc, rowid desc limit ?3 offset ?4"
-            ),
-            &[
-                user_id.into(),
-                now.into(),
-                page.limit.into(),
-                page.skip.into(),
-            ],
-        ),
-        (
-            &format!("select count(*) as count from sessions where {live}"),
-            &[user_id.into(), now.into()],
-        ),
+        SESSION_COLUMNS,
+        "sessions",
+        live,
+        &[user_id.into(), now.into()],
+        page,
     )
 }
 

@@ -139,23 +139,13 @@ pub(crate) fn insert_if_missing(b: &mut Batch<'_>, u: &NewUser<'_>) -> DbResult<
 pub(crate) fn list(b: &mut Batch<'_>, page: Page, search: &Search) -> DbResult<ListQuery<UserRow>> {
     let pattern = search.folded();
     let filter = "(?1 is null or instr(email_key, ?1) > 0 or instr(name_key, ?1) > 0)";
-    ListQuery::push(
+    ListQuery::newest_first(
         b,
-        (
-            &format!(
-                "select {USER_COLUMNS} from users where {filter} \
-                 order by created_at desc, rowid desc limit ?2 offset ?3"
-            ),
-            &[
-                pattern.as_deref().into(),
-                page.limit.into(),
-                page.skip.into(),
-            ],
-        ),
-        (
-            &format!("select count(*) as count from users where {filter}"),
-            &[pattern.as_deref().into()],
-        ),
+        USER_COLUMNS,
+        "users",
+        filter,
+        &[pattern.as_deref().into()],
+        page,
     )
 }
 
