@@ -135,34 +135,18 @@ pub(crate) async fn reset_password(
     Json(input): Json<NewPassword>,
 ) -> ApiResult<Response> {
     let now = now_secs();
-    let hash = tokens::hash(&input.token);
-    let mut b = cx.db.batch();
-    let held = tokens::find(&mut b, &hash, "reset")?;
-    let held = b
-        .run()
-        .await?
-        .first(held)?
-        .filter(|h| h.usable(now))
-        .ok_or_else(|| ApiError::bad_request(INVALID_TOKEN))?;
+    let (hash, held) = read_token(&cx, &input.token, "reset", |h| h.usable(now)).await?;
     if held.is_active == 0 {
         return Err(ApiError::bad_request("Inactive user"));
     }
     let hashed = hash_password(&cx.config, &input.new_password)?;
-    let mark = new_id();
-    let mut b = cx.db.batch();
-    let took = tokens::take(&mut b, &hash, &mark, now)?;
-    let _ = tokens::reset_password(
-        &mut b,
-        &hash,
-        &mark,
-        &held.user_id,
-        &hashed,
-        now,
-        &held.email,
-    )?;
-    if b.run().await?.changes(took)? == 0 {
-        return Err(ApiError::bad_request(INVALID_TOKEN)); // used meanwhile
-    }
+    take_with(&cx, &hash, now, |b, mark| {
+        let _ = tokens::reset_password(b, &hash, mark, &held.user_id, &hashed, now, &held.email)?;
+        // A reset ends every session of the user, as a password change does.
+        let _ = crate::sessions::repo::revoke_all(b, &held.user_id, None, now)?;
+        Ok(())
+    })
+    .await?;
     message("Password updated successfully")
 }
 
@@ -237,22 +221,52 @@ pub(crate) async fn verify_email(
     Json(input): Json<TokenBody>,
 ) -> ApiResult<Response> {
     let now = now_secs();
-    let hash = tokens::hash(&input.token);
-    let mut b = cx.db.batch();
-    let held = tokens::find(&mut b, &hash, "verify")?;
     // A link for an address the user has left since verifies nothing.
+    let usable = |h: &tokens::Held| h.usable(now) && h.email == h.user_email;
+    let (hash, held) = read_token(&cx, &input.token, "verify", usable).await?;
+    take_with(&cx, &hash, now, |b, mark| {
+        let _ = tokens::verify_address(b, &hash, mark, &held.user_id, &held.email)?;
+        Ok(())
+    })
+    .await?;
+    message("Email verified")
+}
+
+/// The token of `purpose` that `token` names, if `usable` accepts it (else
+/// `400 Invalid token`), with its stored hash. One round trip.
+async fn read_token(
+    cx: &Ctx,
+    token: &str,
+    purpose: &str,
+    usable: impl Fn(&tokens::Held) -> bool,
+) -> ApiResult<(String, tokens::Held)> {
+    let hash = tokens::hash(token);
+    let mut b = cx.db.batch();
+    let held = tokens::find(&mut b, &hash, purpose)?;
     let held = b
         .run()
         .await?
         .first(held)?
-        .filter(|h| h.usable(now) && h.email == h.user_email)
+        .filter(|h| usable(h))
         .ok_or_else(|| ApiError::bad_request(INVALID_TOKEN))?;
+    Ok((hash, held))
+}
+
+/// Takes the token (compare-and-swap, marked by this request) with `change`'s
+/// statements in the same batch, which apply only for the request that took it:
+/// `400 Invalid token` when another used it first. One round trip.
+async fn take_with(
+    cx: &Ctx,
+    hash: &str,
+    now: i64,
+    change: impl FnOnce(&mut crate::db::Batch<'_>, &str) -> crate::db::DbResult<()>,
+) -> ApiResult<()> {
     let mark = new_id();
     let mut b = cx.db.batch();
-    let took = tokens::take(&mut b, &hash, &mark, now)?;
-    let _ = tokens::verify_address(&mut b, &hash, &mark, &held.user_id, &held.email)?;
+    let took = tokens::take(&mut b, hash, &mark, now)?;
+    change(&mut b, &mark)?;
     if b.run().await?.changes(took)? == 0 {
-        return Err(ApiError::bad_request(INVALID_TOKEN));
+        return Err(ApiError::bad_request(INVALID_TOKEN)); // used meanwhile
     }
-    message("Email verified")
+    Ok(())
 }

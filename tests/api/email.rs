@@ -75,6 +75,22 @@ fn a_recovery_link_works_once_and_ends_older_tokens() {
 }
 
 #[test]
+fn a_reset_ends_every_session_refresh_tokens_included() {
+    let u = signup_user();
+    let session = post("/api/v1/login/access-token")
+        .form(&[("username", &u.email), ("password", &u.password)])
+        .ok();
+    recover(&u.email).expect(200);
+    let token = sink().delivered(&u.email, RECOVERY).token();
+    post("/api/v1/reset-password/")
+        .json(&json!({"token": token, "new_password": "brand-new-pw-1"}))
+        .expect(200);
+    post("/api/v1/login/refresh")
+        .json(&json!({"refresh_token": session["refresh_token"]}))
+        .assert_detail(401, "Invalid refresh token");
+}
+
+#[test]
 fn an_expired_recovery_token_fails() {
     let u = signup_user();
     let token = "expired-token-for-the-test";
