@@ -110,14 +110,13 @@ fn an_expired_recovery_token_fails() {
 #[test]
 fn the_token_and_its_email_commit_together_or_not_at_all() {
     let u = signup_user();
-    let trigger = format!("no_outbox_{}", uuid::Uuid::new_v4().simple());
-    d1(&format!(
-        "create trigger {trigger} before insert on outbox when new.recipient = '{}' and new.kind = 'password_recovery' \
+    let fault = Trigger::create(&format!(
+        "before insert on outbox when new.recipient = '{}' and new.kind = 'password_recovery' \
          begin select raise(abort, 'injected failure'); end",
         u.email
     ));
     let r = recover(&u.email);
-    d1(&format!("drop trigger {trigger}"));
+    drop(fault);
     r.assert_detail(500, "Internal Server Error");
     let rows = d1(&format!(
         "select (select count(*) from email_tokens where user_id = '{id}' and purpose = 'reset') as tokens, \

@@ -191,22 +191,19 @@ fn a_user_deleted_while_being_added_is_a_404_not_a_500() {
     let doomed = signup_user();
     // The user goes between the access check and the insert: a trigger deletes
     // them as the membership row is about to be written.
-    let trigger = format!("vanish_{}", uuid::Uuid::new_v4().simple());
-    d1(&format!(
-        "create trigger {trigger} before insert on organization_members when new.user_id = '{}' \
+    let _fault = Trigger::create(&format!(
+        "before insert on organization_members when new.user_id = '{}' \
          begin delete from users where id = new.user_id; end",
         doomed.id
     ));
     add_member(&owner.token, &org, &doomed.id).assert_detail(404, "User not found");
-    d1(&format!("drop trigger {trigger}"));
 }
 
 #[test]
 fn a_caller_deleted_while_creating_an_organization_is_a_404_not_a_500() {
     let doomed = signup_user();
-    let trigger = format!("vanish_{}", uuid::Uuid::new_v4().simple());
-    d1(&format!(
-        "create trigger {trigger} before insert on organizations when new.owner_id = '{}' \
+    let _fault = Trigger::create(&format!(
+        "before insert on organizations when new.owner_id = '{}' \
          begin delete from users where id = new.owner_id; end",
         doomed.id
     ));
@@ -214,7 +211,6 @@ fn a_caller_deleted_while_creating_an_organization_is_a_404_not_a_500() {
         .token(&doomed.token)
         .json(&json!({"name": "Gone", "avatar_image": AVATAR}))
         .assert_detail(404, "User not found");
-    d1(&format!("drop trigger {trigger}"));
 }
 
 #[test]
@@ -236,14 +232,13 @@ fn a_rehash_at_login_never_undoes_a_concurrent_password_change() {
             .map(|b| format!("{b:02x}"))
             .collect()
     };
-    let trigger = format!("change_{}", uuid::Uuid::new_v4().simple());
-    d1(&format!(
-        "create trigger {trigger} after delete on rate_limit_events when old.key = '{key}' \
+    let fault = Trigger::create(&format!(
+        "after delete on rate_limit_events when old.key = '{key}' \
          begin update users set hashed_password = 'changed-meanwhile' where id = '{id}'; end"
     ));
     let r = post("/api/v1/login/access-token")
         .form(&[("username", &email), ("password", "old-password")]);
-    d1(&format!("drop trigger {trigger}"));
+    drop(fault);
     r.expect(200);
     let rows = d1(&format!(
         "select hashed_password from users where id = '{id}'"

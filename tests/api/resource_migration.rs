@@ -209,16 +209,14 @@ fn nothing_selected_moves_nothing() {
 #[test]
 fn a_failure_in_one_table_moves_nothing_in_any() {
     let (member, org_id) = setup();
-    let trigger = format!("refuse_styles_{}", uuid::Uuid::new_v4().simple());
-    let mut sql = seed("products", &member.id, None, 3)
+    d1(&(seed("products", &member.id, None, 3)
         + &seed("styles", &member.id, None, 3)
-        + &seed("stylists", &member.id, None, 3);
-    sql += &format!(
-        "create trigger {trigger} before update on styles when new.owner_id = '{m}' \
-         begin select raise(abort, 'styles are frozen'); end;",
-        m = member.id
-    );
-    d1(&sql);
+        + &seed("stylists", &member.id, None, 3)));
+    let fault = Trigger::create(&format!(
+        "before update on styles when new.owner_id = '{}' \
+         begin select raise(abort, 'styles are frozen'); end",
+        member.id
+    ));
     let r = migrate(
         &superuser_token(),
         &org_id,
@@ -228,12 +226,13 @@ fn a_failure_in_one_table_moves_nothing_in_any() {
     let rows = d1(&format!(
         "select count(*) as n from products where organization_id = '{org_id}' \
          union all select count(*) from styles where organization_id = '{org_id}' \
-         union all select count(*) from stylists where organization_id = '{org_id}'; drop trigger {trigger};"
+         union all select count(*) from stylists where organization_id = '{org_id}'"
     ));
     assert_eq!(
         rows,
         vec![json!({"n": 0}), json!({"n": 0}), json!({"n": 0})]
     );
+    drop(fault);
     let r = migrate(
         &superuser_token(),
         &org_id,

@@ -450,6 +450,32 @@ pub fn d1(sql: &str) -> Vec<Value> {
     app().d1(sql)
 }
 
+/// A fault injected into D1 for one test: a trigger under a fresh name,
+/// dropped when the guard goes, so it never outlives its test (not even a
+/// failed one).
+pub struct Trigger(String);
+
+impl Trigger {
+    /// `rest` is everything after the name: `before insert on t when .. begin .. end`.
+    pub fn create(rest: &str) -> Trigger {
+        let name = format!("fault_{}", Uuid::new_v4().simple());
+        d1(&format!("create trigger {name} {rest}"));
+        Trigger(name)
+    }
+}
+
+impl Drop for Trigger {
+    fn drop(&mut self) {
+        let sql = format!("drop trigger if exists {}", self.0);
+        // While a failed assertion unwinds, a second panic would abort the run.
+        if std::thread::panicking() {
+            let _ = ureq::post(&app().control_url).send_string(&sql);
+        } else {
+            d1(&sql);
+        }
+    }
+}
+
 /// The exact 422 item for a missing body field.
 pub fn missing(loc: Value, input: Value) -> Value {
     json!({"type": "missing", "loc": loc, "msg": "Field required", "input": input})
