@@ -1,24 +1,33 @@
-//! Lists: paging (`skip`, `limit`), `search`, and the `{data, count}` shape
-//! every list answers (`UsersPublic`, `OrganizationsPublic`, `OrganizationMembersPublic`).
+//! Lists: paging (`skip`, `limit`, `cursor`), `search`, and the
+//! `{data, count, next_cursor}` shape every list answers (`UsersPublic`,
+//! `OrganizationsPublic`, `OrganizationMembersPublic`, ...).
+//!
+//! Every list is a keyset over (time column, id), so a page after a cursor
+//! costs the same at any depth; `skip` still counts rows from where the page
+//! starts.
 
-use crate::db::{Batch, DbResult, Results, Rows};
+use crate::db::{Arg, Batch, DbResult, Results, Rows};
 use crate::error::ApiResult;
 use crate::http::input::Input;
 use crate::http::Ctx;
-use crate::validation::{Validator, MAX_SAFE_INTEGER};
+use crate::validation::{Fail, Validator, MAX_SAFE_INTEGER};
+use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// Largest page a list returns.
 pub(crate) const MAX_LIMIT: i64 = 1000;
 /// The page size when the client names none.
 pub(crate) const DEFAULT_LIMIT: i64 = 100;
 
-/// `skip` (>= 0, default 0) and `limit` (0..=1000, default 100), checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `skip` (>= 0, default 0), `limit` (0..=1000, default 100) and `cursor`
+/// (where the previous page ended), checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Page {
     pub(crate) skip: i64,
     pub(crate) limit: i64,
+    pub(crate) cursor: Option<Cursor>,
 }
 
 impl Page {
@@ -26,6 +35,7 @@ impl Page {
     pub(crate) const FIRST: Page = Page {
         skip: 0,
         limit: DEFAULT_LIMIT,
+        cursor: None,
     };
 }
 
@@ -46,7 +56,55 @@ impl Input for Page {
             Some(0),
             Some(MAX_LIMIT),
         );
-        Ok(skip.zip(limit).map(|(skip, limit)| Page { skip, limit }))
+        let cursor = match cx.query("cursor").filter(|c| !c.is_empty()) {
+            None => Some(None),
+            Some(raw) => match Cursor::decode(&raw) {
+                Some(c) => Some(Some(c)),
+                None => {
+                    v.push(
+                        vec!["query".into(), "cursor".into()],
+                        Value::String(raw),
+                        Fail::new(
+                            "value_error",
+                            "Value error, Invalid cursor: pass the next_cursor of a previous page",
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+        Ok(match (skip, limit, cursor) {
+            (Some(skip), Some(limit), Some(cursor)) => Some(Page {
+                skip,
+                limit,
+                cursor,
+            }),
+            _ => None,
+        })
+    }
+}
+
+/// Where a page starts: after the row with this time and id, in the list's
+/// order. Opaque to clients: base64url of `[time, id]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Cursor(String, String);
+
+/// The longest cursor accepted (one the service makes is under 120 characters).
+const MAX_CURSOR_CHARS: usize = 240;
+
+impl Cursor {
+    pub(crate) fn encode(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        Base64UrlUnpadded::encode_string(&json)
+    }
+
+    /// The cursor `encode` made, or `None` for anything else.
+    pub(crate) fn decode(text: &str) -> Option<Cursor> {
+        if text.len() > MAX_CURSOR_CHARS {
+            return None;
+        }
+        let json = Base64UrlUnpadded::decode_vec(text).ok()?;
+        serde_json::from_slice(&json).ok()
     }
 }
 
@@ -54,12 +112,40 @@ impl Input for Page {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Search(pub(crate) Option<String>);
 
+/// Searches shorter than a trigram cannot use the FTS5 index: they look at the
+/// newest this many rows of the table (and count matches among them).
+pub(crate) const SHORT_SEARCH_WINDOW: i64 = 10_000;
+
+/// How a search finds its rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Matcher {
+    /// No search: every row.
+    All,
+    /// Three characters or more: an FTS5 trigram phrase (the folded search,
+    /// quoted), which matches exactly the rows holding it as a substring.
+    Indexed(String),
+    /// One or two characters: the folded search, found with `instr` among the
+    /// newest [`SHORT_SEARCH_WINDOW`] rows.
+    Recent(String),
+}
+
 impl Search {
     /// The search folded as names and addresses are folded for it (NFC, then
     /// Unicode lower case), to find with `instr` in a `*_key` column: a plain
     /// substring at any length, where `%` and `_` are characters like any other.
     pub(crate) fn folded(&self) -> Option<String> {
         self.0.as_deref().map(fold)
+    }
+
+    /// How to find the matches in a table with an FTS5 trigram index.
+    pub(crate) fn matcher(&self) -> Matcher {
+        match self.folded() {
+            None => Matcher::All,
+            Some(q) if q.chars().count() >= 3 => {
+                Matcher::Indexed(format!("\"{}\"", q.replace('"', "\"\"")))
+            }
+            Some(q) => Matcher::Recent(q),
+        }
     }
 }
 
@@ -75,11 +161,13 @@ impl Input for Search {
     }
 }
 
-/// One page and the number of all matches.
+/// One page, the number of all matches, and where the next page starts
+/// (`None` on the last page).
 #[derive(Debug, Serialize)]
 pub(crate) struct List<T> {
     pub(crate) data: Vec<T>,
     pub(crate) count: i64,
+    pub(crate) next_cursor: Option<String>,
 }
 
 impl<T> List<T> {
@@ -88,6 +176,7 @@ impl<T> List<T> {
         List {
             data: self.data.into_iter().map(f).collect(),
             count: self.count,
+            next_cursor: self.next_cursor,
         }
     }
 }
@@ -97,63 +186,161 @@ pub(crate) struct Count {
     count: i64,
 }
 
-/// The two statements of a list, in a batch: the page, and `select count(*) as count`.
+/// The position of each row of a page, selected beside its columns.
+#[derive(Deserialize)]
+struct Position {
+    cursor_at: String,
+    cursor_id: String,
+}
+
+/// A list's order: a time column, then a unique column of the same table (its
+/// id), both in one direction. An index on (equality columns, time, id) holds
+/// that order both ways, and a page after a cursor is one range of it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Order {
+    /// The sort column as the page query names it (`created_at`, `m.joined_at`).
+    pub(crate) key: &'static str,
+    /// The tie-breaker, unique in the table, as the page query names it (`id`).
+    pub(crate) id: &'static str,
+    pub(crate) newest_first: bool,
+}
+
+impl Order {
+    /// `created_at` newest first: the order of most lists.
+    pub(crate) const NEWEST: Order = Order::newest_first("created_at", "id");
+
+    pub(crate) const fn newest_first(key: &'static str, id: &'static str) -> Order {
+        Order {
+            key,
+            id,
+            newest_first: true,
+        }
+    }
+
+    pub(crate) const fn oldest_first(key: &'static str, id: &'static str) -> Order {
+        Order {
+            key,
+            id,
+            newest_first: false,
+        }
+    }
+
+    fn direction(&self) -> (&'static str, &'static str) {
+        if self.newest_first {
+            ("desc", "<")
+        } else {
+            ("asc", ">")
+        }
+    }
+}
+
+/// What a list selects: `select {columns} from {from} where {filter}`, with
+/// `args` bound to `?1..?n` of `filter` (and of `only_if`).
+pub(crate) struct Source<'q, 'a> {
+    pub(crate) columns: &'q str,
+    pub(crate) from: &'q str,
+    pub(crate) filter: &'q str,
+    pub(crate) args: &'q [Arg<'a>],
+    /// A condition on no row (the caller's flag) under which the page is
+    /// read at all. It decides the page's LIMIT, which SQLite computes once
+    /// before the loop: when false, the page reads no rows (as a WHERE term,
+    /// it would be tested against every row of the walk).
+    pub(crate) only_if: Option<&'q str>,
+}
+
+/// The two statements of a list, in a batch: the page (one row more than the
+/// limit, to know whether another page follows) and its count.
 pub(crate) struct ListQuery<T> {
     page: Rows<T>,
+    limit: i64,
     count: Rows<Count>,
 }
 
 impl<T: DeserializeOwned> ListQuery<T> {
-    /// Pushes the page query and the count query (whose one column is `count`).
-    pub(crate) fn push(
+    /// Pushes the page of `source` in `order`, after the page's cursor, and
+    /// `count` (a statement whose one column is `count`). The page's cursor,
+    /// limit and skip bind after `source.args`.
+    pub(crate) fn keyset(
         b: &mut Batch<'_>,
-        page: (&str, &[crate::db::Arg<'_>]),
-        count: (&str, &[crate::db::Arg<'_>]),
+        source: Source<'_, '_>,
+        order: Order,
+        page: &Page,
+        count: (&str, &[Arg<'_>]),
     ) -> DbResult<Self> {
+        let Source {
+            columns,
+            from,
+            filter,
+            args,
+            only_if,
+        } = source;
+        let Order { key, id, .. } = order;
+        let (dir, cmp) = order.direction();
+        let mut page_args = args.to_vec();
+        let mut after = String::new();
+        if let Some(Cursor(at, last_id)) = &page.cursor {
+            let n = page_args.len();
+            after = format!(" and ({key}, {id}) {cmp} (?{}, ?{})", n + 1, n + 2);
+            page_args.push(Arg::Text(at));
+            page_args.push(Arg::Text(last_id));
+        }
+        let n = page_args.len();
+        page_args.push(Arg::Int(page.limit + 1));
+        page_args.push(Arg::Int(page.skip));
+        let limit = match only_if {
+            None => format!("?{}", n + 1),
+            Some(condition) => format!("case when {condition} then ?{} else 0 end", n + 1),
+        };
+        let sql = format!(
+            "select {columns}, {key} as cursor_at, {id} as cursor_id from {from} \
+             where ({filter}){after} order by {key} {dir}, {id} {dir} limit {limit} offset ?{}",
+            n + 2
+        );
         Ok(ListQuery {
-            page: b.query(page.0, page.1)?,
+            page: b.query(&sql, &page_args)?,
+            limit: page.limit,
             count: b.query(count.0, count.1)?,
         })
     }
 
-    /// One page of `table`'s rows matching `filter` (SQL over `?1..?n`, bound to
-    /// `args`), newest first, and the count of all of them. The page's `limit`
-    /// and `skip` bind after `args`.
+    /// `table`'s rows matching `filter` (over `?1..?n`, bound to `args`),
+    /// newest first, counted with `count(*)` under the same filter: for lists
+    /// bounded by an indexed owner (an organization's, a user's).
     pub(crate) fn newest_first(
         b: &mut Batch<'_>,
         columns: &str,
         table: &str,
         filter: &str,
-        args: &[crate::db::Arg<'_>],
-        page: Page,
+        args: &[Arg<'_>],
+        page: &Page,
     ) -> DbResult<Self> {
-        let n = args.len();
-        let mut page_args = args.to_vec();
-        page_args.push(page.limit.into());
-        page_args.push(page.skip.into());
-        Self::push(
-            b,
-            (
-                &format!(
-                    "select {columns} from {table} where {filter} \
-                     order by created_at desc, rowid desc limit ?{} offset ?{}",
-                    n + 1,
-                    n + 2
-                ),
-                &page_args,
-            ),
-            (
-                &format!("select count(*) as count from {table} where {filter}"),
-                args,
-            ),
-        )
+        let source = Source {
+            columns,
+            from: table,
+            filter,
+            args,
+            only_if: None,
+        };
+        let count = format!("select count(*) as count from {table} where {filter}");
+        Self::keyset(b, source, Order::NEWEST, page, (&count, args))
     }
 
     pub(crate) fn read(self, r: &Results) -> DbResult<List<T>> {
         let count = r.first(self.count)?.map_or(0, |c| c.count);
+        let mut positions = r.rows::<Position>(self.page.same())?;
+        let mut data = r.rows(self.page)?;
+        let limit = usize::try_from(self.limit).unwrap_or(0);
+        let more = data.len() > limit;
+        data.truncate(limit);
+        positions.truncate(limit);
+        let next_cursor = match positions.pop() {
+            Some(p) if more => Some(Cursor(p.cursor_at, p.cursor_id).encode()),
+            _ => None,
+        };
         Ok(List {
-            data: r.rows(self.page)?,
+            data,
             count,
+            next_cursor,
         })
     }
 }
@@ -169,5 +356,37 @@ mod tests {
             Some("élodie 50%_")
         );
         assert_eq!(Search(None).folded(), None);
+    }
+
+    #[test]
+    fn searches_of_three_characters_or_more_use_the_trigram_index() {
+        assert_eq!(Search(None).matcher(), Matcher::All);
+        assert_eq!(
+            Search(Some("Ab".into())).matcher(),
+            Matcher::Recent("ab".into())
+        );
+        assert_eq!(
+            Search(Some("ÉLO".into())).matcher(),
+            Matcher::Indexed("\"élo\"".into())
+        );
+        // a quote is a character of the phrase, not its end
+        assert_eq!(
+            Search(Some("a\"b OR c".into())).matcher(),
+            Matcher::Indexed("\"a\"\"b or c\"".into())
+        );
+    }
+
+    #[test]
+    fn cursors_round_trip_and_nothing_else_decodes() {
+        let c = Cursor(
+            "2026-11-30T12:00:00.000000Z".into(),
+            "0b9f1c1e-8c1f-4f57-9d4e-2a3b4c5d6e7f".into(),
+        );
+        let text = c.encode();
+        assert!(text.len() < 120, "{text}");
+        assert_eq!(Cursor::decode(&text), Some(c));
+        for bad in ["", "x", "!!!!", "W10", "WyJ4IiwxXQ", &"A".repeat(400)] {
+            assert_eq!(Cursor::decode(bad), None, "{bad}");
+        }
     }
 }

@@ -6,14 +6,14 @@
 //
 // DIR is a `wrangler ... --persist-to` folder (its D1 lives in DIR/v3/d1, so
 // `wrangler d1 migrations apply --local --persist-to DIR` prepares it).
-// NAME=VALUE pairs are the worker's vars. With --control-port, a second server on
-// 127.0.0.1 answers `POST /d1` (body: SQL, one or more statements) by running the
+// NAME=VALUE pairs are the worker's vars. With --control-port, a second worker on
+// 127.0.0.1:C answers `POST /d1` (body: SQL, one or more statements) by running the
 // statements as one D1 batch and answering their rows as a JSON array; it is for
-// tests and measurements only and is never part of the worker. `POST /scheduled`
-// runs the worker's scheduled handler once (as a Cron Trigger would) and answers
-// its outcome.
+// tests and measurements only and is never part of the API worker. `POST /scheduled`
+// runs the API worker's scheduled handler once (as a Cron Trigger would) and answers
+// its outcome. `POST /explain` (body: `[{sql, args}]`) answers each statement's
+// `EXPLAIN QUERY PLAN` rows, bound to its values.
 import { Miniflare } from "miniflare";
-import http from "node:http";
 
 const args = process.argv.slice(2);
 const option = (name) => {
@@ -26,23 +26,6 @@ const controlPort = option("--control-port");
 const bindings = Object.fromEntries(
   args.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
 );
-
-const mf = new Miniflare({
-  modules: true,
-  scriptPath: "build/index.js",
-  modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-  compatibilityDate: "2026-04-01",
-  // The id in wrangler.toml: wrangler's local D1 and this one are the same file.
-  d1Databases: { DB: "00000000-0000-0000-0000-000000000000" },
-  d1Persist: `${state}/v3/d1`,
-  // As wrangler.toml's [[queues.producers]] and [[queues.consumers]].
-  queueProducers: { EMAIL_QUEUE: { queueName: "users-orgs-emails" } },
-  queueConsumers: { "users-orgs-emails": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 100 } },
-  bindings,
-  host: "127.0.0.1",
-  port,
-});
-await mf.ready;
 
 /** Splits SQL into statements at `;` outside quotes and outside a trigger's BEGIN ... END. */
 export function splitStatements(sql) {
@@ -68,30 +51,80 @@ export function splitStatements(sql) {
   return out.map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
+// The control door is a second worker in the same workerd, bound to the same
+// D1 and to the API worker, listening on its own socket. Nothing of it runs in
+// this Node process: Node's D1 proxies make synchronous calls into workerd, and
+// a workerd blocked on writing its log to this process (which, blocked in such
+// a call, would not read it) would wait for ever.
+const control = `
+${splitStatements.toString()}
+export default {
+  async fetch(request, env) {
+    const path = new URL(request.url).pathname;
+    const body = await request.text();
+    try {
+      if (path === "/scheduled") {
+        // Resolves once the handler has finished (a throw rejects it); older
+        // runtimes answer {outcome}, newer ones nothing.
+        const result = await env.API.scheduled({ cron: "*/30 * * * *" });
+        return Response.json(result ?? { outcome: "ok" });
+      }
+      if (path === "/explain") {
+        const plans = [];
+        for (const { sql, args } of JSON.parse(body)) {
+          try {
+            const stmt = env.DB.prepare("explain query plan " + sql);
+            plans.push((await (args.length ? stmt.bind(...args) : stmt).all()).results);
+          } catch (e) {
+            plans.push({ error: String(e) });
+          }
+        }
+        return Response.json(plans);
+      }
+      const results = await env.DB.batch(splitStatements(body).map((s) => env.DB.prepare(s)));
+      return Response.json(results.flatMap((r) => r.results ?? []));
+    } catch (e) {
+      return new Response(String(e?.stack ?? e), { status: 400 });
+    }
+  },
+};
+`;
+
+// The id in wrangler.toml: wrangler's local D1 and this one are the same file.
+const d1Databases = { DB: "00000000-0000-0000-0000-000000000000" };
+const workers = [
+  {
+    name: "api",
+    modules: true,
+    scriptPath: "build/index.js",
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    compatibilityDate: "2026-04-01",
+    d1Databases,
+    // As wrangler.toml's [[queues.producers]] and [[queues.consumers]].
+    queueProducers: { EMAIL_QUEUE: { queueName: "users-orgs-emails" } },
+    queueConsumers: { "users-orgs-emails": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 100 } },
+    bindings,
+  },
+];
 if (controlPort) {
-  const db = await mf.getD1Database("DB");
-  http
-    .createServer(async (req, res) => {
-      let sql = "";
-      for await (const chunk of req) sql += chunk;
-      if (req.url.startsWith("/scheduled")) {
-        const worker = await mf.getWorker();
-        const result = await worker.scheduled({ cron: "*/30 * * * *" });
-        res.writeHead(200, { "Content-Type": "application/json" });
-        res.end(JSON.stringify(result));
-        return;
-      }
-      try {
-        const results = await db.batch(splitStatements(sql).map((s) => db.prepare(s)));
-        res.writeHead(200, { "Content-Type": "application/json" });
-        res.end(JSON.stringify(results.flatMap((r) => r.results ?? [])));
-      } catch (e) {
-        res.writeHead(400, { "Content-Type": "text/plain" });
-        res.end(String(e?.stack ?? e));
-      }
-    })
-    .listen(Number(controlPort), "127.0.0.1");
+  workers.push({
+    name: "control",
+    modules: true,
+    script: control,
+    compatibilityDate: "2026-04-01",
+    d1Databases,
+    serviceBindings: { API: "api" },
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: Number(controlPort) }],
+  });
 }
+
+const mf = new Miniflare({
+  workers,
+  d1Persist: `${state}/v3/d1`,
+  host: "127.0.0.1",
+  port,
+});
+await mf.ready;
 console.log(`ready http://127.0.0.1:${port}`);
 for (const signal of ["SIGTERM", "SIGINT"]) {
   process.on(signal, async () => {

@@ -103,9 +103,13 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
     if server_timing_on {
         let _ = headers.set("Server-Timing", &server_timing(stats, boot, elapsed));
     }
+    let all = stats.plus(boot);
     console_log!(
-        "request_id={request_id} {method} {path} {status} d1_round_trips={} {elapsed:.0}ms",
-        stats.round_trips + boot.round_trips
+        "request_id={request_id} {method} {path} {status} d1_round_trips={} d1_rows_read={} \
+         d1_rows_written={} {elapsed:.0}ms",
+        all.round_trips,
+        all.rows_read,
+        all.rows_written
     );
     resp
 }
@@ -150,18 +154,26 @@ fn open(env: &Env) -> ApiResult<(Db, Config)> {
     let d1 = env
         .d1("DB")
         .map_err(|e| ApiError::internal(format!("D1 binding DB: {e}")))?;
-    Ok((Db::new(d1), config))
+    Ok((Db::new(d1, config.sql_trace), config))
 }
 
-/// `d1` (every D1 round trip the request made), `app` (the whole request)
-/// and, on the first request of an isolate, `boot`: the part of `d1` that was
-/// the first-superuser check.
+/// `d1` (every D1 round trip the request made, with the rows D1 read and,
+/// if any, wrote), `app` (the whole request) and, on the first request of an
+/// isolate, `boot`: the part of `d1` that was the first-superuser check.
 fn server_timing(stats: DbStats, boot: DbStats, elapsed: f64) -> String {
-    let trips = stats.round_trips + boot.round_trips;
+    let all = stats.plus(boot);
+    let trips = all.round_trips;
+    let plural = |n: u64| if n == 1 { "" } else { "s" };
+    let written = match all.rows_written {
+        0 => String::new(),
+        n => format!(", {n} row{} written", plural(n)),
+    };
     let mut timing = format!(
-        "d1;desc=\"{trips} round trip{}\";dur={:.1}, app;dur={:.1}",
-        if trips == 1 { "" } else { "s" },
-        stats.millis + boot.millis,
+        "d1;desc=\"{trips} round trip{}, {} row{} read{written}\";dur={:.1}, app;dur={:.1}",
+        plural(u64::from(trips)),
+        all.rows_read,
+        plural(all.rows_read),
+        all.millis,
         elapsed
     );
     if boot.round_trips > 0 {
@@ -240,7 +252,7 @@ async fn prepare(req: &mut Request, env: &Env, config: &Config) -> ApiResult<(Ve
     let d1 = env
         .d1("DB")
         .map_err(|e| ApiError::internal(format!("D1 binding DB: {e}")))?;
-    let db = Db::new(d1);
+    let db = Db::new(d1, config.sql_trace);
     users::ensure_first_superuser(&db, config).await?;
     Ok((body, db))
 }

@@ -55,6 +55,9 @@ pub(crate) struct Config {
     pub(crate) cors_origins: Vec<String>,
     /// Whether responses carry `Server-Timing` (`SERVER_TIMING`, `on` or `off`; default on).
     pub(crate) server_timing: bool,
+    /// Local development only (`SQL_TRACE=on`): every D1 statement and its
+    /// bindings go to the log as `sql-trace {json}`, for the query-plan test.
+    pub(crate) sql_trace: bool,
     /// E-mail: templates, delivery and tokens.
     pub(crate) email: EmailConfig,
 }
@@ -118,6 +121,12 @@ impl Config {
             Some("off") => false,
             Some(other) => return Err(format!("SERVER_TIMING must be on or off, not {other:?}")),
         };
+        let sql_trace = match get("SQL_TRACE").as_deref().map(str::trim) {
+            None | Some("") | Some("off") => false,
+            Some("on") if environment == Environment::Local => true,
+            Some("on") => return Err("SQL_TRACE=on is for local development only".into()),
+            Some(other) => return Err(format!("SQL_TRACE must be on or off, not {other:?}")),
+        };
         let cors_origins = get("BACKEND_CORS_ORIGINS")
             .unwrap_or_default()
             .split(',')
@@ -158,6 +167,7 @@ impl Config {
             signup_ip_limit_per_hour: limit("SIGNUP_IP_LIMIT_PER_HOUR", 30)?,
             cors_origins,
             server_timing,
+            sql_trace,
             email: EmailConfig::load(&get)?,
         })
     }

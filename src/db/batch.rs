@@ -20,6 +20,16 @@ pub(crate) struct Rows<T> {
     row: PhantomData<T>,
 }
 
+impl<T> Rows<T> {
+    /// The same statement's rows, decoded as `U` (other columns of the same rows).
+    pub(crate) fn same<U>(&self) -> Rows<U> {
+        Rows {
+            index: self.index,
+            row: PhantomData,
+        }
+    }
+}
+
 /// The number of rows one write of a batch changed.
 #[must_use]
 pub(crate) struct Write {
@@ -40,6 +50,11 @@ impl<'db> Batch<'db> {
     }
 
     fn push(&mut self, sql: &str, args: &[Arg<'_>]) -> DbResult<usize> {
+        if self.db.trace {
+            let args: Vec<_> = args.iter().map(Arg::json).collect();
+            let line = serde_json::json!({ "sql": sql, "args": args });
+            worker::console_log!("sql-trace {line}");
+        }
         let stmt = self.db.d1.prepare(sql);
         let stmt = if args.is_empty() {
             stmt
@@ -79,7 +94,14 @@ impl<'db> Batch<'db> {
         }
         let started = worker::js_sys::Date::now();
         let out = self.db.d1.batch(self.stmts).await;
-        self.db.record(started);
+        let (mut read, mut written) = (0, 0);
+        if let Ok(results) = &out {
+            for meta in results.iter().filter_map(|r| r.meta().ok().flatten()) {
+                read += meta.rows_read.unwrap_or(0) as u64;
+                written += meta.rows_written.unwrap_or(0) as u64;
+            }
+        }
+        self.db.record(started, read, written);
         Ok(Results { results: out? })
     }
 }

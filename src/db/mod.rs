@@ -70,6 +70,16 @@ impl From<Option<bool>> for Arg<'_> {
 }
 
 impl Arg<'_> {
+    /// The value as JSON, for the statement trace.
+    fn json(&self) -> serde_json::Value {
+        match self {
+            Arg::Null => serde_json::Value::Null,
+            Arg::Text(s) => (*s).into(),
+            Arg::Int(n) => (*n).into(),
+            Arg::Real(x) => (*x).into(),
+        }
+    }
+
     fn js(&self) -> JsValue {
         match self {
             Arg::Null => JsValue::NULL,
@@ -84,20 +94,38 @@ impl Arg<'_> {
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct DbStats {
     pub(crate) round_trips: u32,
+    /// Rows D1 read and wrote, from each result's `meta` (what D1 bills).
+    pub(crate) rows_read: u64,
+    pub(crate) rows_written: u64,
     pub(crate) millis: f64,
+}
+
+impl DbStats {
+    /// Both counts together (a request and its isolate's boot check).
+    pub(crate) fn plus(self, other: DbStats) -> DbStats {
+        DbStats {
+            round_trips: self.round_trips + other.round_trips,
+            rows_read: self.rows_read + other.rows_read,
+            rows_written: self.rows_written + other.rows_written,
+            millis: self.millis + other.millis,
+        }
+    }
 }
 
 /// The request's handle on D1.
 pub(crate) struct Db {
     d1: D1Database,
     stats: Rc<Cell<DbStats>>,
+    /// Log every statement with its bindings (`SQL_TRACE`, local only).
+    trace: bool,
 }
 
 impl Db {
-    pub(crate) fn new(d1: D1Database) -> Self {
+    pub(crate) fn new(d1: D1Database, trace: bool) -> Self {
         Db {
             d1,
             stats: Rc::new(Cell::new(DbStats::default())),
+            trace,
         }
     }
 
@@ -116,9 +144,11 @@ impl Db {
         self.stats.clone()
     }
 
-    fn record(&self, started: f64) {
+    fn record(&self, started: f64, rows_read: u64, rows_written: u64) {
         let mut s = self.stats.get();
         s.round_trips += 1;
+        s.rows_read += rows_read;
+        s.rows_written += rows_written;
         s.millis += worker::js_sys::Date::now() - started;
         self.stats.set(s);
     }

@@ -100,7 +100,7 @@ pub(crate) fn list(
         "(case when status = 'pending' and expires_at <= ?3 then 'expired' else status end)";
     let filter = format!("organization_id = ?1 and (?2 is null or {shown} = ?2)");
     let args: [Arg<'_>; 3] = [org_id.into(), status.into(), now.into()];
-    ListQuery::newest_first(b, COLUMNS, "invitations", &filter, &args, page)
+    ListQuery::newest_first(b, COLUMNS, "invitations", &filter, &args, &page)
 }
 
 /// The open (pending, unexpired) invitations to `user_id`'s address, newest first.
@@ -118,7 +118,7 @@ pub(crate) fn mine(
         "invitations",
         filter,
         &[user_id.into(), now.into()],
-        page,
+        &page,
     )
 }
 

@@ -7,7 +7,7 @@ use crate::access::org::{
     Permitted,
 };
 use crate::db::{Batch, DbResult, Rows, Write};
-use crate::lists::{ListQuery, Page};
+use crate::lists::{ListQuery, Order, Page, Source};
 
 /// A membership's role.
 #[derive(serde::Deserialize)]
@@ -26,20 +26,23 @@ pub(crate) fn find(b: &mut Batch<'_>, org_id: &str, user_id: &str) -> DbResult<R
 fn page_of(
     b: &mut Batch<'_>,
     org: &OrgAccess,
-    page: Page,
+    page: &Page,
 ) -> DbResult<ListQuery<OrganizationMemberPublic>> {
-    let org_id = org.org_id();
-    ListQuery::push(
+    let args = [org.org_id().into()];
+    ListQuery::keyset(
         b,
-        (
-            "select m.user_id, m.joined_at, u.email, u.full_name, m.role from organization_members m \
-             join users u on u.id = m.user_id where m.organization_id = ?1 \
-             order by m.joined_at, m.rowid limit ?2 offset ?3",
-            &[org_id.into(), page.limit.into(), page.skip.into()],
-        ),
+        Source {
+            columns: "m.user_id, m.joined_at, u.email, u.full_name, m.role",
+            from: "organization_members m join users u on u.id = m.user_id",
+            filter: "m.organization_id = ?1",
+            args: &args,
+            only_if: None,
+        },
+        Order::oldest_first("m.joined_at", "m.user_id"),
+        page,
         (
             "select count(*) as count from organization_members where organization_id = ?1",
-            &[org_id.into()],
+            &args,
         ),
     )
 }
@@ -50,7 +53,7 @@ pub(crate) fn list(
     org: &OrgMember,
     page: Page,
 ) -> DbResult<ListQuery<OrganizationMemberPublic>> {
-    page_of(b, org, page)
+    page_of(b, org, &page)
 }
 
 /// Adds a member and reads back the first page of members (as `GET /members`
@@ -68,7 +71,7 @@ pub(crate) fn add(
          values (?1, ?2, ?3, 'member')",
         &[org.org_id().into(), user_id.into(), now.into()],
     )?;
-    page_of(b, org, Page::FIRST)
+    page_of(b, org, &Page::FIRST)
 }
 
 /// The handles of a removal: whether the caller still had the right, and the

@@ -4,23 +4,29 @@
 use super::media::MediaResource;
 use super::models::OrganizationRow;
 use crate::access::org::{admin_guard, owner_guard, permitted, OrgAdmin, OrgOwner, Permitted};
-use crate::db::{Batch, DbResult, Rows, Write};
-use crate::lists::{fold, ListQuery, Page, Search};
+use crate::db::{Arg, Batch, DbResult, Results, Rows, Write};
+use crate::lists::{
+    fold, List, ListQuery, Matcher, Order, Page, Search, Source, SHORT_SEARCH_WINDOW,
+};
 use crate::resources::RESOURCE_TABLES;
 use crate::validation::Patch;
 
 /// An organization with its avatar flattened into `m_*` columns.
-const ORG_SELECT: &str = "select o.id, o.name, o.description, o.rework_available, o.owner_id, \
+const ORG_COLUMNS: &str = "o.id, o.name, o.description, o.rework_available, o.owner_id, \
      o.created_at, o.updated_at, o.avatar_media_id, m.created_at as m_created_at, m.url as m_url, \
      m.resource_type as m_resource_type, m.content_hash as m_content_hash, m.extension as m_extension, \
      m.file_size as m_file_size, m.width as m_width, m.height as m_height, m.duration as m_duration, \
      m.aspect_ratio as m_aspect_ratio, m.orientation as m_orientation, m.alt_text as m_alt_text, \
      m.caption as m_caption, m.color_profile as m_color_profile, m.dominant_color as m_dominant_color, \
-     m.protected as m_protected \
-     from organizations o left join media_resources m on m.id = o.avatar_media_id";
+     m.protected as m_protected";
+/// An organization with its avatar, if any.
+const ORG_FROM: &str = "organizations o left join media_resources m on m.id = o.avatar_media_id";
 
 pub(crate) fn find(b: &mut Batch<'_>, org_id: &str) -> DbResult<Rows<OrganizationRow>> {
-    b.query(&format!("{ORG_SELECT} where o.id = ?1"), &[org_id.into()])
+    b.query(
+        &format!("select {ORG_COLUMNS} from {ORG_FROM} where o.id = ?1"),
+        &[org_id.into()],
+    )
 }
 
 fn insert_media(b: &mut Batch<'_>, m: &MediaResource) -> DbResult<Write> {
@@ -90,29 +96,113 @@ pub(crate) fn create(
     find(b, org.id)
 }
 
+/// The two lists of organizations a caller may see, in one batch: all of them
+/// (for a superuser, by the `organizations_created` index) and the caller's own
+/// (by the membership index). Each is guarded by the caller's flag, so only one
+/// reads rows; the caller's row, read in the same batch, says which applies.
+pub(crate) struct OrganizationList {
+    all: ListQuery<OrganizationRow>,
+    mine: ListQuery<OrganizationRow>,
+}
+
+impl OrganizationList {
+    pub(crate) fn read(self, r: &Results, superuser: bool) -> DbResult<List<OrganizationRow>> {
+        if superuser {
+            self.all.read(r)
+        } else {
+            self.mine.read(r)
+        }
+    }
+}
+
 /// One page of the organizations `caller_id` may see (superusers: all; others:
-/// those they belong to), newest first, and the number of all matches.
+/// those they belong to), newest first, and the number of all matches. A
+/// superuser's search of three characters or more is a phrase of the
+/// `organizations_search` trigram index, a shorter one looks among the newest
+/// [`SHORT_SEARCH_WINDOW`] organizations; a member's search looks through the
+/// member's own organizations.
 pub(crate) fn list(
     b: &mut Batch<'_>,
     caller_id: &str,
-    page: Page,
+    page: &Page,
     search: &Search,
-) -> DbResult<ListQuery<OrganizationRow>> {
-    let pattern = search.folded();
-    let filter = "((select is_superuser from users where id = ?1) = 1 \
-                  or o.id in (select organization_id from organization_members where user_id = ?1)) \
-                  and (?2 is null or instr(o.name_key, ?2) > 0)";
-    ListQuery::push(
+) -> DbResult<OrganizationList> {
+    const SUPERUSER: &str = "exists (select 1 from users where id = ?1 and is_superuser = 1)";
+    const MEMBER: &str = "not exists (select 1 from users where id = ?1 and is_superuser = 1)";
+    // All organizations, newest first, for a superuser; `count` is read only for one.
+    let all = |b: &mut Batch<'_>, filter: &str, count: &str, args: &[Arg<'_>]| {
+        let source = Source {
+            columns: ORG_COLUMNS,
+            from: ORG_FROM,
+            filter,
+            args,
+            only_if: Some(SUPERUSER),
+        };
+        let count = format!("select case when {SUPERUSER} then ({count}) else 0 end as count");
+        let order = Order::newest_first("o.created_at", "o.id");
+        ListQuery::keyset(b, source, order, page, (&count, args))
+    };
+    let all = match search.matcher() {
+        Matcher::All => all(
+            b,
+            "1",
+            "select value from counters where name = 'organizations'",
+            &[caller_id.into()],
+        )?,
+        Matcher::Indexed(phrase) => {
+            let found =
+                "select rowid from organizations_search where organizations_search match ?2";
+            all(
+                b,
+                &format!("o.rowid in ({found})"),
+                &format!("select count(*) from ({found})"),
+                &[caller_id.into(), phrase.as_str().into()],
+            )?
+        }
+        Matcher::Recent(q) => {
+            let recent = "o.rowid in (select rowid from organizations \
+                          order by created_at desc, id desc limit ?3) and instr(o.name_key, ?2) > 0";
+            all(
+                b,
+                recent,
+                &format!("select count(*) from organizations o where {recent}"),
+                &[
+                    caller_id.into(),
+                    q.as_str().into(),
+                    SHORT_SEARCH_WINDOW.into(),
+                ],
+            )?
+        }
+    };
+
+    // The caller's own, through the membership index, for everyone else.
+    let folded = search.folded();
+    let args = [caller_id.into(), folded.as_deref().into()];
+    let joined = "organization_members om join organizations o on o.id = om.organization_id";
+    let count = match folded {
+        None => "select count(*) from organization_members om where om.user_id = ?1 and ?2 is null"
+            .to_string(),
+        Some(_) => format!(
+            "select count(*) from {joined} where om.user_id = ?1 and instr(o.name_key, ?2) > 0"
+        ),
+    };
+    let mine = ListQuery::keyset(
         b,
+        Source {
+            columns: ORG_COLUMNS,
+            from: &format!("{joined} left join media_resources m on m.id = o.avatar_media_id"),
+            filter: "om.user_id = ?1 and (?2 is null or instr(o.name_key, ?2) > 0)",
+            args: &args,
+            only_if: Some(MEMBER),
+        },
+        Order::newest_first("o.created_at", "o.id"),
+        page,
         (
-            &format!("{ORG_SELECT} where {filter} order by o.created_at desc, o.rowid desc limit ?3 offset ?4"),
-            &[caller_id.into(), pattern.as_deref().into(), page.limit.into(), page.skip.into()],
+            &format!("select case when {MEMBER} then ({count}) else 0 end as count"),
+            &args,
         ),
-        (
-            &format!("select count(*) as count from organizations o where {filter}"),
-            &[caller_id.into(), pattern.as_deref().into()],
-        ),
-    )
+    )?;
+    Ok(OrganizationList { all, mine })
 }
 
 /// What an update changes; `None` / `Patch::Absent` leaves a column as it is.

@@ -70,12 +70,16 @@ pub(crate) async fn read_organizations(
     gate: Gate<Caller>,
     (page, search): (Page, Search),
 ) -> ApiResult<Response> {
-    let (_, r, list) = gate
+    let (Caller(me), r, list) = gate
         .open_with(&cx.db, |b, caller_id| {
-            repo::list(b, caller_id, page, &search)
+            repo::list(b, caller_id, &page, &search)
         })
         .await?;
-    json_ok(&list.read(&r)?.map(OrganizationPublic::from))
+    json_ok(
+        &list
+            .read(&r, me.is_superuser == 1)?
+            .map(OrganizationPublic::from),
+    )
 }
 
 /// Read Organization: members and superusers.

@@ -142,7 +142,7 @@ pub(crate) fn list(
         "sessions",
         live,
         &[user_id.into(), now.into()],
-        page,
+        &page,
     )
 }
 

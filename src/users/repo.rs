@@ -3,7 +3,7 @@
 
 use super::models::UserRow;
 use crate::db::{Arg, Batch, DbResult, Rows, Write};
-use crate::lists::{fold, ListQuery, Page, Search};
+use crate::lists::{fold, ListQuery, Matcher, Order, Page, Search, Source, SHORT_SEARCH_WINDOW};
 use crate::resources::RESOURCE_TABLES;
 use crate::validation::email::Email;
 use crate::validation::Patch;
@@ -133,20 +133,67 @@ pub(crate) fn insert_if_missing(b: &mut Batch<'_>, u: &NewUser<'_>) -> DbResult<
     })
 }
 
-/// One page of users, newest first, and the number of all matches. `search`
-/// is a folded substring of the folded address or name (`instr`: any length, no
-/// wildcards; `LIKE` in D1 refuses patterns over 50 bytes).
-pub(crate) fn list(b: &mut Batch<'_>, page: Page, search: &Search) -> DbResult<ListQuery<UserRow>> {
-    let pattern = search.folded();
-    let filter = "(?1 is null or instr(email_key, ?1) > 0 or instr(name_key, ?1) > 0)";
-    ListQuery::newest_first(
-        b,
-        USER_COLUMNS,
-        "users",
+/// One page of users, newest first, and the number of all matches. A search
+/// of three characters or more is a phrase of the `users_search` trigram index
+/// (the folded address and name); a shorter one looks among the newest
+/// [`SHORT_SEARCH_WINDOW`] users. Without a search the count is the counter row.
+pub(crate) fn list(
+    b: &mut Batch<'_>,
+    page: &Page,
+    search: &Search,
+) -> DbResult<ListQuery<UserRow>> {
+    let source = |filter, args| Source {
+        columns: USER_COLUMNS,
+        from: "users",
         filter,
-        &[pattern.as_deref().into()],
-        page,
-    )
+        args,
+        only_if: None,
+    };
+    match search.matcher() {
+        Matcher::All => ListQuery::keyset(
+            b,
+            source("1", &[]),
+            Order::NEWEST,
+            page,
+            (
+                "select value as count from counters where name = 'users'",
+                &[],
+            ),
+        ),
+        Matcher::Indexed(phrase) => {
+            let args = [phrase.as_str().into()];
+            ListQuery::keyset(
+                b,
+                source(
+                    "rowid in (select rowid from users_search where users_search match ?1)",
+                    &args,
+                ),
+                Order::NEWEST,
+                page,
+                (
+                    "select count(*) as count from users_search where users_search match ?1",
+                    &args,
+                ),
+            )
+        }
+        Matcher::Recent(q) => {
+            let args = [q.as_str().into(), SHORT_SEARCH_WINDOW.into()];
+            let found = "(instr(email_key, ?1) > 0 or instr(name_key, ?1) > 0)";
+            let recent = "select rowid from users order by created_at desc, id desc limit ?2";
+            ListQuery::keyset(
+                b,
+                source(&format!("rowid in ({recent}) and {found}"), &args),
+                Order::NEWEST,
+                page,
+                (
+                    &format!(
+                        "select count(*) as count from users where rowid in ({recent}) and {found}"
+                    ),
+                    &args,
+                ),
+            )
+        }
+    }
 }
 
 /// What an update changes; `None` (or `Patch::Absent`) leaves a column as it is.

@@ -125,7 +125,7 @@ pub(crate) async fn read_users(
     (page, search): (Page, Search),
 ) -> ApiResult<Response> {
     let (_, r, list) = gate
-        .open_with(&cx.db, |b, _| repo::list(b, page, &search))
+        .open_with(&cx.db, |b, _| repo::list(b, &page, &search))
         .await?;
     json_ok(&list.read(&r)?.map(UserPublic::from))
 }

@@ -136,8 +136,10 @@ fn a_bad_integer_query_parameter_is_a_422() {
 
 #[test]
 fn an_unexpected_failure_is_a_500_that_leaks_nothing_and_logs_the_request_id() {
-    d1("create trigger if not exists refuse_boom before insert on users when new.email like 'boom-%' \
-        begin select raise(abort, 'secret internals: boom'); end;");
+    let _fault = Trigger::create(
+        "before insert on users when new.email like 'boom-%' \
+         begin select raise(abort, 'secret internals: boom'); end",
+    );
     let email = format!("boom-{}", random_email());
     let r = post("/api/v1/users/signup").json(&json!({"email": email, "password": "password123"}));
     r.assert_detail(500, "Internal Server Error");

@@ -40,14 +40,17 @@ fn a_missing_first_superuser_is_created_on_the_first_request_and_counted() {
     first.assert_detail(401, "Not authenticated");
     // the check (one select) and the insert: two round trips, both in `d1`
     let timing = d1_timing(&first);
-    assert!(timing.starts_with("d1;desc=\"2 round trips\""), "{timing}");
+    assert!(timing.starts_with("d1;desc=\"2 round trips, "), "{timing}");
     assert!(
         timing.contains("boot;desc=\"first superuser check\""),
         "{timing}"
     );
     let second = worker.request("GET", "/api/v1/users/me").send();
     let timing = d1_timing(&second);
-    assert!(timing.starts_with("d1;desc=\"0 round trips\""), "{timing}");
+    assert!(
+        timing.starts_with("d1;desc=\"0 round trips, 0 rows read\""),
+        "{timing}"
+    );
     assert!(!timing.contains("boot"), "{timing}");
     assert_eq!(login_status(&worker, CONFIGURED), 200);
 }
@@ -64,7 +67,7 @@ fn an_existing_first_superuser_is_never_overwritten() {
     let first = worker.request("GET", "/api/v1/users/me").send();
     // only the check: the row exists
     assert!(
-        d1_timing(&first).starts_with("d1;desc=\"1 round trip\""),
+        d1_timing(&first).starts_with("d1;desc=\"1 round trip, "),
         "{}",
         d1_timing(&first)
     );

@@ -217,7 +217,7 @@ fn the_organization_list_shows_members_their_own_and_superusers_all() {
     get("/api/v1/organizations")
         .token(&fresh.token)
         .send()
-        .assert(200, json!({"data": [], "count": 0}));
+        .assert(200, json!({"data": [], "count": 0, "next_cursor": null}));
     get("/api/v1/organizations/?limit=1001").token(&fresh.token).send().assert(
         422,
         json!({"detail": [{"type": "less_than_equal", "loc": ["query", "limit"], "msg": "Input should be less than or equal to 1000", "input": "1001", "ctx": {"le": 1000}}]}),

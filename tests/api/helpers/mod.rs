@@ -107,14 +107,41 @@ fn spawn_app() -> TestApp {
         "EMAIL_MAX_ATTEMPTS=3".to_string(),
         "EMAIL_RETRY_DELAY_SECONDS=0".to_string(),
         format!("FRONTEND_HOST={FRONTEND_HOST}"),
+        // Every statement to the log, for the query-plan test (`query_plans.rs`).
+        "SQL_TRACE=on".to_string(),
     ];
     let app = spawn_worker(&vars, 404);
     // The isolate's first routed request pays the first-superuser check (counted
     // in Server-Timing): pay it here, so no test's count depends on running first.
     let warm = ureq::get(&format!("{}/api/v1/utils/health-check/", app.base_url)).call();
     assert!(warm.is_ok(), "the shared worker did not answer: {warm:?}");
+    app.d1(BENCH_DATA_SET);
     app
 }
+
+/// The `make bench` data set under every test: 1,000 users and 50
+/// organizations (each with its owner and one other member), all older than
+/// anything a test creates. With it, a statement that walks a table reads
+/// a thousand rows, where the rows-read budgets allow a few dozen.
+const BENCH_DATA_SET: &str = "
+with recursive n(i) as (select 1 union all select i + 1 from n where i < 1000)
+insert into users (id, email, email_key, hashed_password, full_name, name_key,
+                   password_changed_at, created_at, updated_at)
+select printf('00000000-0000-4000-8000-%012d', i), printf('bulk%d@example.com', i),
+       printf('bulk%d@example.com', i), 'no-login', printf('Bulk User %d', i),
+       printf('bulk user %d', i), 0, '2000-01-01T00:00:00.000000Z', '2000-01-01T00:00:00.000000Z'
+from n;
+with recursive n(i) as (select 1 union all select i + 1 from n where i < 50)
+insert into organizations (id, name, name_key, owner_id, created_at, updated_at)
+select printf('10000000-0000-4000-8000-%012d', i), printf('Bulk Org %d', i), printf('bulk org %d', i),
+       printf('00000000-0000-4000-8000-%012d', i), '2000-01-01T00:00:00.000000Z', '2000-01-01T00:00:00.000000Z'
+from n;
+insert into organization_members (organization_id, user_id, joined_at, role)
+select id, owner_id, created_at, 'owner' from organizations where id like '10000000-%';
+insert into organization_members (organization_id, user_id, joined_at, role)
+select id, printf('00000000-0000-4000-8000-%012d', 100 + rowid), created_at, 'member'
+from organizations where id like '10000000-%';
+";
 
 /// Starts a worker with these `NAME=VALUE` vars on a fresh local D1 and waits until an
 /// unknown path answers `ready_status` (404 when its settings are sound, 500 when
@@ -291,6 +318,18 @@ impl TestApp {
         assert_eq!(outcome["outcome"], "ok", "{outcome}");
     }
 
+    /// The query plan (`EXPLAIN QUERY PLAN` rows) of each `{sql, args}`, bound
+    /// to its values, from the D1 this worker uses.
+    pub fn explain(&self, statements: &[Value]) -> Vec<Value> {
+        let url = self.control_url.replace("/d1", "/explain");
+        ureq::post(&url)
+            .timeout(Duration::from_secs(60))
+            .send_json(Value::Array(statements.to_vec()))
+            .unwrap_or_else(|e| panic!("explain failed: {e}"))
+            .into_json()
+            .unwrap()
+    }
+
     /// Runs SQL (one or more statements, as one D1 batch) through the process
     /// that serves this worker, and returns the rows every statement produced.
     pub fn d1(&self, sql: &str) -> Vec<Value> {
@@ -450,23 +489,40 @@ pub fn d1(sql: &str) -> Vec<Value> {
     app().d1(sql)
 }
 
+/// Held by a test that changes the schema (a [`Trigger`]) for its whole life,
+/// and shared by tests that pin rows read ([`stable_schema`]): an injected
+/// trigger runs in other tests' statements and reads rows of its own.
+static SCHEMA: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// While held, no fault trigger exists: rows read are the service's own.
+pub fn stable_schema() -> std::sync::RwLockReadGuard<'static, ()> {
+    SCHEMA.read().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A fault injected into D1 for one test: a trigger under a fresh name,
 /// dropped when the guard goes, so it never outlives its test (not even a
-/// failed one).
-pub struct Trigger(String);
+/// failed one). One exists at a time, and never while [`stable_schema`] is held.
+pub struct Trigger {
+    name: String,
+    _schema: std::sync::RwLockWriteGuard<'static, ()>,
+}
 
 impl Trigger {
     /// `rest` is everything after the name: `before insert on t when .. begin .. end`.
     pub fn create(rest: &str) -> Trigger {
+        let schema = SCHEMA.write().unwrap_or_else(|e| e.into_inner());
         let name = format!("fault_{}", Uuid::new_v4().simple());
         d1(&format!("create trigger {name} {rest}"));
-        Trigger(name)
+        Trigger {
+            name,
+            _schema: schema,
+        }
     }
 }
 
 impl Drop for Trigger {
     fn drop(&mut self) {
-        let sql = format!("drop trigger if exists {}", self.0);
+        let sql = format!("drop trigger if exists {}", self.name);
         // While a failed assertion unwinds, a second panic would abort the run.
         if std::thread::panicking() {
             let _ = ureq::post(&app().control_url).send_string(&sql);

@@ -1,0 +1,153 @@
+//! Every statement the service issues, explained against the migrated schema
+//! with the values it was bound to: none walks a table that grows with its
+//! users, except where [`ALLOWED`] says why.
+//!
+//! The shared worker runs with `SQL_TRACE=on`, which logs each statement and
+//! its bindings; this test drives every operation (the round-trip scenarios
+//! cover each route), every kind of search and page, and the scheduled run,
+//! then explains every distinct statement in the log (its own and any other
+//! test's) through the D1 the worker uses.
+
+use crate::helpers::*;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Statements that may walk a whole table or index, each with the reason.
+const ALLOWED: &[(&str, &str)] = &[];
+
+/// Why a plan row is a problem, if it is: a `SCAN` of a table (not an FTS5
+/// index, a subquery or a constant row), unless it walks an index in order
+/// under a LIMIT (a page: it stops after the page).
+fn problem(sql: &str, detail: &str) -> Option<String> {
+    let rest = detail.strip_prefix("SCAN ")?;
+    let name = rest.split(' ').next().unwrap_or("");
+    if name.starts_with('(') || name == "CONSTANT" || rest.contains("VIRTUAL TABLE") {
+        return None;
+    }
+    let in_order = rest.contains("USING INDEX") || rest.contains("USING COVERING INDEX");
+    if in_order && sql.to_lowercase().contains(" limit ") {
+        return None;
+    }
+    Some(detail.to_string())
+}
+
+#[test]
+fn the_problem_rule_tells_walks_from_lookups() {
+    let page = "select a from users order by created_at desc limit ?1";
+    assert_eq!(problem(page, "SCAN users USING INDEX users_created"), None);
+    assert_eq!(problem(page, "SEARCH users USING INDEX x (a=?)"), None);
+    assert_eq!(
+        problem(page, "SCAN users_search VIRTUAL TABLE INDEX 0:M2"),
+        None
+    );
+    assert_eq!(problem(page, "SCAN CONSTANT ROW"), None);
+    assert!(problem(page, "SCAN users").is_some());
+    assert!(problem(
+        "select count(*) from users",
+        "SCAN users USING COVERING INDEX x"
+    )
+    .is_some());
+}
+
+/// Every distinct statement the worker has logged, with the first bindings seen.
+fn traced_statements() -> BTreeMap<String, Value> {
+    let log = std::fs::read_to_string(&app().log_path).unwrap();
+    let mut out = BTreeMap::new();
+    for line in log.lines() {
+        let Some(json) = line.split_once("sql-trace ").map(|(_, j)| j) else {
+            continue;
+        };
+        let Ok(statement) = serde_json::from_str::<Value>(json) else {
+            continue;
+        };
+        let sql = statement["sql"].as_str().unwrap().to_string();
+        out.entry(sql).or_insert(statement);
+    }
+    out
+}
+
+/// Lists and searches of every kind, for a superuser and for a member.
+fn every_kind_of_list() {
+    let admin = superuser_token();
+    let u = signup_user();
+    let org = create_org(&u.token, "Plans Ωmega");
+    for search in ["", "p", "pl", "pla", "%CF%89mega", &"x".repeat(300)] {
+        for token in [&admin, &u.token] {
+            get(&format!("/api/v1/organizations/?search={search}&limit=2"))
+                .token(token)
+                .send()
+                .ok();
+        }
+        get(&format!("/api/v1/users/?search={search}&limit=2"))
+            .token(&admin)
+            .send()
+            .ok();
+    }
+    // and a page after a cursor, of every list
+    for path in [
+        "/api/v1/users/?limit=1".to_string(),
+        "/api/v1/organizations/?limit=1".to_string(),
+        format!("{}/members?limit=1", org_path(&org)),
+        format!("{}/invitations?limit=1", org_path(&org)),
+        "/api/v1/users/me/sessions?limit=1".to_string(),
+        "/api/v1/users/me/invitations?limit=1".to_string(),
+    ] {
+        let first = get(&path).token(&admin).send().json();
+        if let Some(cursor) = first["next_cursor"].as_str() {
+            get(&format!("{path}&cursor={cursor}"))
+                .token(&admin)
+                .send()
+                .ok();
+        }
+        let mine = get(&path).token(&u.token).send().json();
+        if let Some(cursor) = mine["next_cursor"].as_str() {
+            get(&format!("{path}&cursor={cursor}"))
+                .token(&u.token)
+                .send()
+                .ok();
+        }
+    }
+}
+
+#[test]
+fn every_statement_the_service_issues_uses_an_index() {
+    crate::round_trips::every_operation_stays_within_its_round_trip_budget();
+    crate::round_trips::the_role_and_invitation_operations_stay_within_their_round_trip_budget();
+    crate::round_trips::the_email_operations_stay_within_their_round_trip_budget();
+    every_kind_of_list();
+    app().scheduled();
+
+    let statements = traced_statements();
+    assert!(
+        statements.len() > 50,
+        "too few statements traced: {}",
+        statements.len()
+    );
+    let list: Vec<Value> = statements.values().cloned().collect();
+    let plans = app().explain(&list);
+    let mut problems = Vec::new();
+    for (statement, plan) in list.iter().zip(&plans) {
+        let sql = statement["sql"].as_str().unwrap();
+        if ALLOWED.iter().any(|(part, _)| sql.contains(part)) {
+            continue;
+        }
+        let rows = plan
+            .as_array()
+            .unwrap_or_else(|| panic!("no plan for {sql}: {plan}"));
+        for row in rows {
+            if let Some(p) = problem(sql, row["detail"].as_str().unwrap_or("")) {
+                problems.push(format!(
+                    "{p}\n    in: {sql}\n    with: {}",
+                    statement["args"]
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} of {} statements walk a table:\n{}",
+        problems.len(),
+        list.len(),
+        problems.join("\n")
+    );
+}
