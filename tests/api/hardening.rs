@@ -11,15 +11,6 @@ fn users_search(q: &str) -> Value {
         .ok()
 }
 
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[test]
 fn a_search_of_any_length_is_answered_and_a_whole_email_finds_its_user() {
     let email = format!(

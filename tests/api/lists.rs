@@ -5,16 +5,6 @@ use crate::helpers::*;
 use crate::round_trips::d1_cost;
 use serde_json::{json, Value};
 
-/// `text` as a query-string value.
-fn q(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// Every item of `path` (which has a query already), page by page through
 /// `next_cursor`, and the count each page gave.
 fn walk(path: &str, token: &str, limit: usize) -> (Vec<Value>, Vec<i64>) {
@@ -302,7 +292,7 @@ fn searches_find_exactly_what_a_plain_scan_finds() {
                 .filter(|(_, name)| name.contains(&folded))
                 .map(|(id, _)| id.clone())
                 .collect();
-            let page = get(&format!("{path}?search={}&limit=1000", q(&query)))
+            let page = get(&format!("{path}?search={}&limit=1000", urlencode(&query)))
                 .token(token)
                 .send()
                 .ok();

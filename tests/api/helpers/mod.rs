@@ -342,6 +342,16 @@ impl TestApp {
     }
 }
 
+/// `s` as a query-string value: every byte but unreserved ASCII percent-encoded.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 pub fn get(path: &str) -> Req {
     request("GET", path)
 }
