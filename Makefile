@@ -7,12 +7,13 @@ PORT ?= 8787
 DEV_STATE ?= .wrangler/state
 WRANGLER := node_modules/.bin/wrangler
 
-.PHONY: help bootstrap build dev mail test lint test-unit test-wasm test-api soak fuzz bench fmt clippy deploy-dry-run clean
+.PHONY: help bootstrap build dev mail test lint test-unit test-wasm test-api soak fuzz bench bench-scale fmt clippy deploy-dry-run clean
 
 help:
 	@echo "make dev    bootstrap, build, migrate a local D1, start wrangler dev on 127.0.0.1:$(PORT)"
 	@echo "make test   bootstrap, build once, lint, run native unit, wasm and HTTP integration tests, and the fuzzer"
 	@echo "make bench  benchmarks (writes bench/results.md)"
+	@echo "make bench-scale  the same at 100,000 users (appends to bench/results.md)"
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -71,6 +72,12 @@ fuzz: build
 # Throughput, latency, sizes and login cost; writes bench/results.md (see bench/run.sh).
 bench: build
 	bench/run.sh
+
+# The same at 100,000 users, 20,000 organizations and 1,000,000 resource rows
+# (seeded with SQL), with rows read per request and bytes per row; writes the
+# "At scale" section of bench/results.md (see bench/scale.py).
+bench-scale: build
+	BENCH_SCRIPT=bench/scale.py bench/run.sh
 
 fmt:
 	cargo fmt

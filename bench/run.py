@@ -97,6 +97,16 @@ def wrk(url, connections, token=None, lua=None):
     return {"rps": rps, "p50": pct(50), "p99": pct(99), "errors": errors}
 
 
+def cost(base, path, token=None):
+    """D1 round trips and rows read of one GET, from its Server-Timing."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with urllib.request.urlopen(urllib.request.Request(base + path, headers=headers), timeout=60) as r:
+        r.read()
+        timing = r.headers["Server-Timing"]
+    m = re.search(r'd1;desc="(\d+) round trips?, (\d+) rows? read', timing)
+    return int(m.group(1)), int(m.group(2))
+
+
 def sequential_ms(fn, n):
     times = []
     for _ in range(n):
@@ -169,7 +179,7 @@ def chained(base, connections, seconds, make_call):
                 state = make_call(None)
                 continue
             ms = (time.perf_counter() - t) * 1000
-            d1 = float(re.search(r"d1;[^,]*dur=([\d.]+)", timing).group(1))
+            d1 = float(re.search(r'd1;desc="[^"]*";dur=([\d.]+)', timing).group(1))
             app = float(re.search(r"app;dur=([\d.]+)", timing).group(1))
             with lock:
                 times.append(ms)
@@ -286,8 +296,10 @@ def main():
         ]
         rows = []
         for name, path, token, script in targets:
+            r_cost = ("", "") if script else cost(base, path, token)
             for c in (2, 16):
                 r = wrk(base + path, c, token, script)
+                r["trips"], r["read"] = r_cost
                 rows.append((name, c, r))
                 print(f"{name:42} c={c:<3} {r['rps']:8.1f} req/s  p50 {r['p50']:8.2f} ms  p99 {r['p99']:8.2f} ms  failed {r['errors']}", flush=True)
     finally:
@@ -309,10 +321,11 @@ def main():
         f"organizations; wrk {DURATION} per row after a 2 s warm-up (login: 30 s after one login). Login hashes at",
         f"{ITERATIONS:,} PBKDF2 iterations, each one blocking the isolate, so its req/s is the hashing rate of one isolate.",
         "",
-        "| endpoint | connections | req/s | p50 ms | p99 ms | failed (non-2xx, socket errors, timeouts) |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| endpoint | connections | req/s | p50 ms | p99 ms | D1 round trips | rows read | failed (non-2xx, socket errors, timeouts) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    lines += [f"| `{n}` | {c} | {r['rps']:.1f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['errors']} |" for n, c, r in rows]
+    lines += [f"| `{n}` | {c} | {r['rps']:.1f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['trips']} | {r['read']} | {r['errors']} |"
+              for n, c, r in rows]
     lines += [
         "",
         "| measure | value |",
@@ -352,8 +365,11 @@ def main():
         "",
     ]
     os.makedirs("bench", exist_ok=True)
+    # `make bench-scale` keeps its own section at the end of the file.
+    old = open("bench/results.md").read() if os.path.exists("bench/results.md") else ""
+    scale = old[old.index("## At scale"):] if "## At scale" in old else ""
     with open("bench/results.md", "w") as f:
-        f.write("\n".join(lines))
+        f.write("\n".join(lines) + ("\n" + scale if scale else ""))
     print("\n".join(lines[-12:]))
     subprocess.run(["rm", "-rf", state])
 

@@ -10,8 +10,10 @@ if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
   $SUDO apt-get install -y wrk >/dev/null 2>&1 || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y wrk >/dev/null; }
 fi
-cargo build --release --example pbkdf2_bench >/dev/null 2>&1
-cp target/release/examples/pbkdf2_bench target/release/examples/pbkdf2_bench_default
-cargo build --release --features soft-sha2 --example pbkdf2_bench >/dev/null 2>&1
-cp target/release/examples/pbkdf2_bench target/release/examples/pbkdf2_bench_soft
-exec python3 bench/run.py "$@"
+if [ -z "${BENCH_SCRIPT:-}" ]; then
+  cargo build --release --example pbkdf2_bench >/dev/null 2>&1
+  cp target/release/examples/pbkdf2_bench target/release/examples/pbkdf2_bench_default
+  cargo build --release --features soft-sha2 --example pbkdf2_bench >/dev/null 2>&1
+  cp target/release/examples/pbkdf2_bench target/release/examples/pbkdf2_bench_soft
+fi
+exec python3 "${BENCH_SCRIPT:-bench/run.py}" "$@"

@@ -116,6 +116,21 @@ pub(crate) struct Search(pub(crate) Option<String>);
 /// newest this many rows of the table (and count matches among them).
 pub(crate) const SHORT_SEARCH_WINDOW: i64 = 10_000;
 
+/// SQL true for the newest [`SHORT_SEARCH_WINDOW`] rows of `table` (and any
+/// that share the oldest one's time), where `alias` names the table in the
+/// query and `?{param}` is bound to [`RECENT_OFFSET`]. One walk of the
+/// `(created_at, id)` index finds the boundary, and the rows after it are one
+/// range of the same index, read newest first until the page is full.
+pub(crate) fn recent(table: &str, alias: &str, param: usize) -> String {
+    format!(
+        "{alias}created_at >= coalesce((select created_at from {table} \
+         order by created_at desc, id desc limit 1 offset ?{param}), '')"
+    )
+}
+
+/// The offset of the oldest row of the short-search window.
+pub(crate) const RECENT_OFFSET: i64 = SHORT_SEARCH_WINDOW - 1;
+
 /// How a search finds its rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Matcher {

@@ -12,7 +12,8 @@
 // tests and measurements only and is never part of the API worker. `POST /scheduled`
 // runs the API worker's scheduled handler once (as a Cron Trigger would) and answers
 // its outcome. `POST /explain` (body: `[{sql, args}]`) answers each statement's
-// `EXPLAIN QUERY PLAN` rows, bound to its values.
+// `EXPLAIN QUERY PLAN` rows, bound to its values; `POST /size` the database's size
+// in bytes (page count times page size, as D1 reports it).
 import { Miniflare } from "miniflare";
 
 const args = process.argv.slice(2);
@@ -68,6 +69,11 @@ export default {
         // runtimes answer {outcome}, newer ones nothing.
         const result = await env.API.scheduled({ cron: "*/30 * * * *" });
         return Response.json(result ?? { outcome: "ok" });
+      }
+      if (path === "/size") {
+        // D1 refuses PRAGMA page_count; every result's meta has the same figure.
+        const { meta } = await env.DB.prepare("select 1").run();
+        return Response.json({ bytes: meta.size_after });
       }
       if (path === "/explain") {
         const plans = [];

@@ -6,7 +6,7 @@ use super::models::OrganizationRow;
 use crate::access::org::{admin_guard, owner_guard, permitted, OrgAdmin, OrgOwner, Permitted};
 use crate::db::{Arg, Batch, DbResult, Results, Rows, Write};
 use crate::lists::{
-    fold, List, ListQuery, Matcher, Order, Page, Search, Source, SHORT_SEARCH_WINDOW,
+    fold, recent, List, ListQuery, Matcher, Order, Page, Search, Source, RECENT_OFFSET,
 };
 use crate::resources::RESOURCE_TABLES;
 use crate::validation::Patch;
@@ -119,7 +119,7 @@ impl OrganizationList {
 /// those they belong to), newest first, and the number of all matches. A
 /// superuser's search of three characters or more is a phrase of the
 /// `organizations_search` trigram index, a shorter one looks among the newest
-/// [`SHORT_SEARCH_WINDOW`] organizations; a member's search looks through the
+/// [`crate::lists::SHORT_SEARCH_WINDOW`] organizations; a member's search looks through the
 /// member's own organizations.
 pub(crate) fn list(
     b: &mut Batch<'_>,
@@ -160,17 +160,15 @@ pub(crate) fn list(
             )?
         }
         Matcher::Recent(q) => {
-            let recent = "o.rowid in (select rowid from organizations \
-                          order by created_at desc, id desc limit ?3) and instr(o.name_key, ?2) > 0";
+            let filter = format!(
+                "{} and instr(o.name_key, ?2) > 0",
+                recent("organizations", "o.", 3)
+            );
             all(
                 b,
-                recent,
-                &format!("select count(*) from organizations o where {recent}"),
-                &[
-                    caller_id.into(),
-                    q.as_str().into(),
-                    SHORT_SEARCH_WINDOW.into(),
-                ],
+                &filter,
+                &format!("select count(*) from organizations o where {filter}"),
+                &[caller_id.into(), q.as_str().into(), RECENT_OFFSET.into()],
             )?
         }
     };

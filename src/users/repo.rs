@@ -3,7 +3,7 @@
 
 use super::models::UserRow;
 use crate::db::{Arg, Batch, DbResult, Rows, Write};
-use crate::lists::{fold, ListQuery, Matcher, Order, Page, Search, Source, SHORT_SEARCH_WINDOW};
+use crate::lists::{fold, recent, ListQuery, Matcher, Order, Page, Search, Source, RECENT_OFFSET};
 use crate::resources::RESOURCE_TABLES;
 use crate::validation::email::Email;
 use crate::validation::Patch;
@@ -136,7 +136,7 @@ pub(crate) fn insert_if_missing(b: &mut Batch<'_>, u: &NewUser<'_>) -> DbResult<
 /// One page of users, newest first, and the number of all matches. A search
 /// of three characters or more is a phrase of the `users_search` trigram index
 /// (the folded address and name); a shorter one looks among the newest
-/// [`SHORT_SEARCH_WINDOW`] users. Without a search the count is the counter row.
+/// [`crate::lists::SHORT_SEARCH_WINDOW`] users. Without a search the count is the counter row.
 pub(crate) fn list(
     b: &mut Batch<'_>,
     page: &Page,
@@ -177,18 +177,18 @@ pub(crate) fn list(
             )
         }
         Matcher::Recent(q) => {
-            let args = [q.as_str().into(), SHORT_SEARCH_WINDOW.into()];
-            let found = "(instr(email_key, ?1) > 0 or instr(name_key, ?1) > 0)";
-            let recent = "select rowid from users order by created_at desc, id desc limit ?2";
+            let args = [q.as_str().into(), RECENT_OFFSET.into()];
+            let filter = format!(
+                "{} and (instr(email_key, ?1) > 0 or instr(name_key, ?1) > 0)",
+                recent("users", "", 2)
+            );
             ListQuery::keyset(
                 b,
-                source(&format!("rowid in ({recent}) and {found}"), &args),
+                source(&filter, &args),
                 Order::NEWEST,
                 page,
                 (
-                    &format!(
-                        "select count(*) as count from users where rowid in ({recent}) and {found}"
-                    ),
+                    &format!("select count(*) as count from users where {filter}"),
                     &args,
                 ),
             )

@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""`make bench-scale`: the release build on a D1 seeded with SQL (no API calls) with
+100,000 users, 20,000 organizations (one user a member of 50) and 1,000,000 resource
+rows across the 13 tables; wrk per read endpoint, rows read per request (Server-Timing),
+bytes per row (page count × page size, D1's `size_after`, before and after each part of the seed), and
+`migrate-resources` of a user who owns 100,000 rows of every type. Writes the
+"At scale" section of bench/results.md (the rest of the file is `make bench`'s)."""
+import json, os, signal, subprocess, sys, tempfile, time, urllib.error, urllib.parse, urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run  # noqa: E402  (make bench's helpers: http, login, wrk, phc, free_port)
+
+USERS, ORGS, MEMBER_OF, RESOURCE_ROWS, MIGRATED_PER_TYPE = 100_000, 20_000, 50, 1_000_000, 100_000
+ITERATIONS = 1000  # the bench measures reads; hashing is make bench's
+TABLES = ["products", "subjects", "styles", "generations", "shootings", "shot_types", "stylists",
+          "background_presets", "resolution_presets", "product_type_shot_types", "external_integrations",
+          "shooting_guidelines", "export_configurations"]
+BENCH_ID, ADMIN_ID, MOVER_ID = (f"00000000-0000-4000-8000-{n:012d}" for n in (900_000_001, 900_000_002, 900_000_003))
+MARK = "## At scale"
+
+
+def uid(expr):
+    """SQL for the id of user number `expr` (1-based)."""
+    return f"printf('00000000-0000-4000-8000-%012d', {expr})"
+
+
+def oid(expr):
+    return f"printf('10000000-0000-4000-8000-%012d', {expr})"
+
+
+def at(expr):
+    """Distinct times, one second apart, in 2024: newest is the highest number."""
+    return f"strftime('%Y-%m-%dT%H:%M:%S.000000Z', 1704067200 + ({expr}), 'unixepoch')"
+
+
+def numbers(n):
+    return f"with recursive n(i) as (select 1 union all select i + 1 from n where i < {n})"
+
+
+def seed_steps():
+    h = run.phc(run.BENCH_PASSWORD, b"bench-salt-16byt", ITERATIONS)
+    admin = run.phc(run.ADMIN_PASSWORD, b"bench-admin-salt", ITERATIONS)
+    now = "2025-01-01T00:00:00.000000Z"
+    yield "users", USERS + 3, [
+        f"{numbers(USERS)} insert into users (id, email, email_key, hashed_password, full_name, name_key, "
+        f"password_changed_at, created_at, updated_at) select {uid('i')}, 'user' || i || '@example.com', "
+        f"'user' || i || '@example.com', '{h}', 'User ' || i, 'user ' || i, 0, {at('i')}, {at('i')} from n",
+        f"insert into users (id, email, email_key, hashed_password, full_name, name_key, is_superuser, "
+        f"password_changed_at, created_at, updated_at) values "
+        f"('{BENCH_ID}', '{run.BENCH_EMAIL}', '{run.BENCH_EMAIL}', '{h}', 'Bench User', 'bench user', 0, 0, '{now}', '{now}'), "
+        f"('{ADMIN_ID}', '{run.ADMIN_EMAIL}', '{run.ADMIN_EMAIL}', '{admin}', null, null, 1, 0, '{now}', '{now}'), "
+        f"('{MOVER_ID}', 'mover@example.com', 'mover@example.com', '{h}', 'Mover', 'mover', 0, 0, '{now}', '{now}')",
+    ]
+    yield "organizations", ORGS, [
+        f"{numbers(ORGS)} insert into organizations (id, name, name_key, owner_id, created_at, updated_at) "
+        f"select {oid('i')}, 'Org ' || i, 'org ' || i, {uid('i')}, {at('i')}, {at('i')} from n",
+    ]
+    yield "memberships", ORGS * 2 + MEMBER_OF + 1, [
+        f"{numbers(ORGS)} insert into organization_members (organization_id, user_id, joined_at, role) "
+        f"select {oid('i')}, {uid('i')}, {at('i')}, 'owner' from n",
+        # a second member in every organization, and the bench user in 50 of them
+        f"{numbers(ORGS)} insert into organization_members (organization_id, user_id, joined_at, role) "
+        f"select {oid('i')}, {uid('i + 20000')}, {at('i')}, 'member' from n",
+        f"{numbers(MEMBER_OF)} insert into organization_members (organization_id, user_id, joined_at, role) "
+        f"select {oid('i * 400')}, '{BENCH_ID}', {at('i')}, 'member' from n",
+        # the mover is a member of the organization its rows move to
+        f"insert into organization_members (organization_id, user_id, joined_at, role) "
+        f"values ({oid(1)}, '{MOVER_ID}', '{now}', 'member')",
+    ]
+    per = RESOURCE_ROWS // len(TABLES)
+    # a third of the rows belong to an organization, the rest are personal
+    yield "resource rows", per * len(TABLES), [
+        f"{numbers(per)} insert into {t} (id, owner_id, organization_id, name, created_at, updated_at) "
+        f"select '{k:02d}-' || i, {uid('1 + i % 100000')}, case when i % 3 = 0 then {oid('1 + i % 20000')} end, "
+        f"'{t} ' || i, {at('i')}, {at('i')} from n"
+        for k, t in enumerate(TABLES)
+    ]
+    yield "sessions", USERS, [
+        f"{numbers(USERS)} insert into sessions (id, user_id, created_at, last_used_at, expires_at) "
+        f"select 's-' || i, {uid('i')}, {at('i')}, {at('i')}, 4102444800 from n",
+    ]
+    yield "mover's rows", MIGRATED_PER_TYPE * len(TABLES), [
+        f"{numbers(MIGRATED_PER_TYPE)} insert into {t} (id, owner_id, organization_id, name, created_at, updated_at) "
+        f"select 'm{k:02d}-' || i, '{MOVER_ID}', null, '{t} ' || i, {at('i')}, {at('i')} from n"
+        for k, t in enumerate(TABLES)
+    ]
+
+
+def door(control, sql):
+    _, out = run.http("POST", f"{control}/d1", sql.encode())
+    return json.loads(out)
+
+
+def db_bytes(control):
+    """Page count times page size: D1 refuses PRAGMA page_count, and reports the
+    same figure as every result's `size_after`."""
+    return json.loads(run.http("POST", f"{control}/size")[1])["bytes"]
+
+
+def main():
+    state = tempfile.mkdtemp(prefix="users-orgs-scale-")
+    subprocess.run([run.WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
+                   check=True, capture_output=True, env={**os.environ, "CI": "true"})
+    port, control_port = run.free_port(), run.free_port()
+    base, control = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{control_port}"
+    server = subprocess.Popen(["node", "scripts/lib/serve.mjs", "--port", str(port), "--control-port", str(control_port),
+                               "--state", state, "ENVIRONMENT=local", "SECRET_KEY=bench-secret-key",
+                               "ACCESS_TOKEN_EXPIRE_MINUTES=11520", f"PASSWORD_HASH_ITERATIONS={ITERATIONS}",
+                               "LOGIN_FAILURE_LIMIT=0", "LOGIN_EMAIL_FAILURE_LIMIT=0", "LOGIN_IP_FAILURE_LIMIT=0"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        started = time.perf_counter()
+        while True:
+            try:
+                door(control, "select 1")
+                break
+            except Exception:
+                time.sleep(0.05)
+            if time.perf_counter() - started > 60:
+                sys.exit("bench-scale: the worker did not start")
+        sizes, seed_seconds = [], 0.0
+        before = db_bytes(control)
+        for name, count, statements in seed_steps():
+            t = time.perf_counter()
+            for sql in statements:
+                door(control, sql)
+            seconds = time.perf_counter() - t
+            seed_seconds += seconds
+            after = db_bytes(control)
+            sizes.append((name, count, after - before, seconds))
+            print(f"seeded {name}: {count:,} rows, {(after - before) / count:.0f} bytes each, {seconds:.1f} s", flush=True)
+            before = after
+        total_bytes = before
+
+        admin = run.login(base, run.ADMIN_EMAIL, run.ADMIN_PASSWORD)
+        user = run.login(base, run.BENCH_EMAIL, run.BENCH_PASSWORD)
+        mine = json.loads(run.http("GET", f"{base}/api/v1/organizations/",
+                                   headers={"Authorization": f"Bearer {user}"})[1])
+        assert mine["count"] == MEMBER_OF, mine["count"]
+        page = json.loads(run.http("GET", base + "/api/v1/users/?limit=1000", headers={"Authorization": f"Bearer {admin}"})[1])
+        for _ in range(49):  # 50,000 users deep
+            page = json.loads(run.http("GET", base + f"/api/v1/users/?limit=1000&cursor={page['next_cursor']}",
+                                       headers={"Authorization": f"Bearer {admin}"})[1])
+        deep = f"/api/v1/users/?limit=10&cursor={page['next_cursor']}"
+        targets = [
+            ("GET /api/v1/users/me", "/api/v1/users/me", user),
+            ("GET /api/v1/users/?limit=10", "/api/v1/users/?limit=10", admin),
+            ("GET /api/v1/users/?limit=10, a cursor 50,000 deep", deep, admin),
+            ("GET /api/v1/users/?search=user4242&limit=10", "/api/v1/users/?search=user4242&limit=10", admin),
+            ("GET /api/v1/users/?search=42&limit=10 (short: newest 10,000)", "/api/v1/users/?search=42&limit=10", admin),
+            ("GET /api/v1/organizations/ (a member of 50)", "/api/v1/organizations/", user),
+            ("GET /api/v1/organizations/?limit=10 (superuser)", "/api/v1/organizations/?limit=10", admin),
+            ("GET /api/v1/organizations/?search=org 777", "/api/v1/organizations/?search=org%20777", admin),
+        ]
+        rows = []
+        for name, path, token in targets:
+            trips, read = run.cost(base, path, token)
+            for c in (2, 16):
+                r = run.wrk(base + path, c, token)
+                rows.append((name, c, r, trips, read))
+                print(f"{name:60} c={c:<3} {r['rps']:8.1f} req/s  p50 {r['p50']:7.2f} ms  {trips} trip(s), {read} rows read  failed {r['errors']}", flush=True)
+
+        # migrate-resources of a user who owns 100,000 rows of every type: one batch
+        body = json.dumps({"user_id": MOVER_ID, **{f"migrate_{t}": True for t in TABLES}}).encode()
+        t = time.perf_counter()
+        req = urllib.request.Request(f"{base}/api/v1/organizations/{'10000000-0000-4000-8000-000000000001'}/migrate-resources",
+                                     data=body, method="POST",
+                                     headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=600) as r:
+                status, out, timing = r.status, r.read().decode(), r.headers["Server-Timing"]
+        except urllib.error.HTTPError as e:
+            status, out, timing = e.code, e.read().decode(), e.headers.get("Server-Timing", "")
+        migrate_seconds = time.perf_counter() - t
+        moved = door(control, f"select count(*) as n from products where owner_id = '{MOVER_ID}' and organization_id is not null")[0]["n"]
+        print(f"migrate-resources: {status} in {migrate_seconds:.1f} s, {timing}, products moved {moved}", flush=True)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+        subprocess.run(["rm", "-rf", state])
+
+    lines = [
+        MARK,
+        "",
+        f"`make bench-scale` on {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}: the same release build and server,",
+        f"local D1 seeded with SQL in {seed_seconds:.0f} s: {USERS:,} users, {ORGS:,} organizations (two members each, and one",
+        f"user in {MEMBER_OF}), {RESOURCE_ROWS:,} resource rows across the 13 tables, {USERS:,} sessions, and one user owning",
+        f"{MIGRATED_PER_TYPE:,} personal rows of every type. wrk {run.DURATION} per row after a 2 s warm-up.",
+        "",
+        "| endpoint | connections | req/s | p50 ms | p99 ms | D1 round trips | rows read | failed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [f"| `{n}` | {c} | {r['rps']:.1f} | {r['p50']:.2f} | {r['p99']:.2f} | {trips} | {read} | {r['errors']} |"
+              for n, c, r, trips, read in rows]
+    lines += [
+        "",
+        "Bytes per row, from the database size (page count × page size; D1 refuses `PRAGMA page_count`",
+        "and reports the same as `size_after`) before and after each part of the seed (indexes, the",
+        "FTS5 trigram index and the counters included):",
+        "",
+        "| rows | count | bytes each | seeded in |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [f"| {n} | {c:,} | {b / c:.0f} | {s:.1f} s |" for n, c, b, s in sizes]
+    lines += [
+        "",
+        f"Whole database: {total_bytes / 2**20:.0f} MiB.",
+        "",
+        f"`migrate-resources` of the user with {MIGRATED_PER_TYPE:,} rows of each of the 13 types (all 13 selected),",
+        f"as one D1 batch: {status} in {migrate_seconds:.1f} s; `Server-Timing`: `{timing}`; products moved: {moved:,}.",
+        "",
+    ]
+    text = open("bench/results.md").read() if os.path.exists("bench/results.md") else ""
+    text = text.split(MARK)[0].rstrip("\n") + "\n\n" + "\n".join(lines)
+    with open("bench/results.md", "w") as f:
+        f.write(text)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
