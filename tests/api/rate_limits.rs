@@ -11,11 +11,6 @@ fn login_as(ip: &str, email: &str, password: &str) -> Resp {
         .form(&[("username", email), ("password", password)])
 }
 
-fn random_ip() -> String {
-    let b = *uuid::Uuid::new_v4().as_bytes();
-    format!("203.0.{}.{}", b[0], b[1])
-}
-
 /// The stored key of a limit: a SHA-256 digest, as `rate_limits::key` makes it.
 fn limit_key(kind: &str, value: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -35,7 +30,7 @@ fn now() -> u64 {
 #[test]
 fn ten_failures_from_one_address_lock_that_address_out_but_not_the_owner() {
     let u = signup_user();
-    let attacker = random_ip();
+    let attacker = unique_ip();
     for _ in 0..10 {
         login_as(&attacker, &u.email, "wrong-password")
             .assert_detail(400, "Incorrect email or password");
@@ -45,26 +40,26 @@ fn ten_failures_from_one_address_lock_that_address_out_but_not_the_owner() {
     let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=900).contains(&retry), "Retry-After {retry}");
     // the owner, from their own address, still gets in
-    login_as(&random_ip(), &u.email, &u.password).expect(200);
+    login_as(&unique_ip(), &u.email, &u.password).expect(200);
 }
 
 #[test]
 fn a_hundred_failures_across_addresses_lock_the_email_everywhere() {
     let u = signup_user();
     for _ in 0..100 {
-        login_as(&random_ip(), &u.email, "wrong-password")
+        login_as(&unique_ip(), &u.email, "wrong-password")
             .assert_detail(400, "Incorrect email or password");
     }
-    login_as(&random_ip(), &u.email, &u.password).assert_detail(429, THROTTLED);
+    login_as(&unique_ip(), &u.email, &u.password).assert_detail(429, THROTTLED);
     // other accounts are not affected
     let other = signup_user();
-    login_as(&random_ip(), &other.email, &other.password).expect(200);
+    login_as(&unique_ip(), &other.email, &other.password).expect(200);
 }
 
 #[test]
 fn thirty_concurrent_wrong_passwords_are_evaluated_at_most_ten_times() {
     let u = signup_user();
-    let ip = random_ip();
+    let ip = unique_ip();
     let start = std::sync::Barrier::new(30);
     let statuses: Vec<u16> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..30)
@@ -98,7 +93,7 @@ fn ipv6_clients_count_by_their_64() {
 #[test]
 fn a_successful_login_clears_the_failure_count() {
     let u = signup_user();
-    let ip = random_ip();
+    let ip = unique_ip();
     for _ in 0..9 {
         login_as(&ip, &u.email, "wrong-password").assert_detail(400, "Incorrect email or password");
     }
@@ -111,7 +106,7 @@ fn a_successful_login_clears_the_failure_count() {
 
 #[test]
 fn one_address_spraying_many_emails_is_stopped() {
-    let ip = random_ip();
+    let ip = unique_ip();
     for _ in 0..100 {
         login_as(&ip, &random_email(), "whatever-password")
             .assert_detail(400, "Incorrect email or password");
@@ -120,12 +115,12 @@ fn one_address_spraying_many_emails_is_stopped() {
     let r = login_as(&ip, &u.email, &u.password);
     r.assert_detail(429, THROTTLED);
     assert!(r.header("retry-after").is_some());
-    login_as(&random_ip(), &u.email, &u.password).expect(200); // other addresses still log in
+    login_as(&unique_ip(), &u.email, &u.password).expect(200); // other addresses still log in
 }
 
 #[test]
 fn signups_from_one_address_are_limited_per_hour_taken_emails_included() {
-    let ip = random_ip();
+    let ip = unique_ip();
     let taken = signup_user();
     for i in 0..30 {
         // every attempt counts, a taken email too (it is refused before hashing)
@@ -170,7 +165,7 @@ fn login_usernames_are_capped_and_limit_keys_are_digests() {
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(r.json()["detail"][0]["type"], "string_too_long");
     let username = format!("{}@example.com", "b".repeat(290));
-    login_as(&random_ip(), &username, "wrong-password").expect(400);
+    login_as(&unique_ip(), &username, "wrong-password").expect(400);
     let key = limit_key("login-email", &username);
     let rows = d1(&format!(
         "select count(*) as n, max(length(key)) as len from rate_limit_events where key = '{key}'"
@@ -181,7 +176,7 @@ fn login_usernames_are_capped_and_limit_keys_are_digests() {
 #[test]
 fn failures_older_than_the_window_no_longer_count() {
     let u = signup_user();
-    let ip = random_ip();
+    let ip = unique_ip();
     // ten failures of this email from this address, all just outside the 900 s window
     let key = limit_key(
         "login-email-ip",

@@ -286,9 +286,23 @@ pub struct Req {
     inner: ureq::Request,
 }
 
-/// A request from a client of its own: each gets a random `CF-Connecting-IP`
-/// (TEST-NET-2), so the per-address limits count only what a test sends from
-/// one address on purpose (set the header again to choose it).
+/// A client address no other request of this test process uses: drawn from a
+/// counter (in 100.64.0.0/10), not at random, so two tests never share an
+/// address by chance and the per-address limits count only what a test sends
+/// from one address on purpose.
+pub fn unique_ip() -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(
+        "100.{}.{}.{}",
+        64 + ((n >> 16) & 63),
+        (n >> 8) & 255,
+        n & 255
+    )
+}
+
+/// A request from a client of its own: each gets a `CF-Connecting-IP` of its
+/// own ([`unique_ip`]; set the header again to choose one).
 pub fn request(method: &str, path: &str) -> Req {
     app().request(method, path)
 }
@@ -297,12 +311,10 @@ impl TestApp {
     /// A request to this worker (see [`request`]).
     pub fn request(&self, method: &str, path: &str) -> Req {
         let url = format!("{}{}", self.base_url, path);
-        let id = Uuid::new_v4();
-        let b = id.as_bytes();
         Req {
             inner: ureq::request(method, &url)
                 .timeout(Duration::from_secs(60))
-                .set("CF-Connecting-IP", &format!("198.51.{}.{}", b[0], b[1])),
+                .set("CF-Connecting-IP", &unique_ip()),
         }
     }
 
