@@ -9,12 +9,15 @@ mod router;
 mod routes;
 
 use crate::config::Config;
-use crate::db::{Db, DbStats};
+use crate::db::{is_bookmark, Db, DbStats, Start};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, Ctx, MAX_BODY_BYTES};
 use crate::{cors, rate_limits, users};
 use router::{match_route, Matched};
-use worker::{console_error, console_log, Context, Env, MessageBatch, Method, Request, Response};
+use worker::{
+    console_error, console_log, Context, D1DatabaseSession, Env, MessageBatch, Method, Request,
+    Response,
+};
 
 fn error_response(err: &ApiError, request_id: &str, method: &Method, path: &str) -> Response {
     if let ApiError::Internal(cause) = err {
@@ -50,6 +53,7 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
 
     let mut boot = DbStats::default();
     let mut stats = DbStats::default();
+    let mut session = None;
     let result = match config {
         Err(e) => Err(e),
         Ok(_) if preflight && origin.is_some() => {
@@ -67,6 +71,7 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
                     Ok((body, db)) => {
                         boot = db.take_stats();
                         let counted = db.stats_handle();
+                        session = Some(db.session_handle());
                         let cx = Ctx {
                             req,
                             params,
@@ -102,6 +107,11 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
     }
     if server_timing_on {
         let _ = headers.set("Server-Timing", &server_timing(stats, boot, elapsed));
+    }
+    // The session's latest bookmark: sent back, it makes the next request see
+    // at least what this one saw or wrote.
+    if let Some(Ok(Some(bookmark))) = session.as_deref().map(D1DatabaseSession::get_bookmark) {
+        let _ = headers.set("X-D1-Bookmark", &bookmark);
     }
     let all = stats.plus(boot);
     console_log!(
@@ -154,7 +164,7 @@ fn open(env: &Env) -> ApiResult<(Db, Config)> {
     let d1 = env
         .d1("DB")
         .map_err(|e| ApiError::internal(format!("D1 binding DB: {e}")))?;
-    Ok((Db::new(d1, config.sql_trace), config))
+    Ok((Db::new(&d1, Start::Primary, config.sql_trace)?, config))
 }
 
 /// `d1` (every D1 round trip the request made, with the rows D1 read and,
@@ -249,10 +259,21 @@ async fn prepare(req: &mut Request, env: &Env, config: &Config) -> ApiResult<(Ve
         Method::Get | Method::Head => Vec::new(),
         _ => read_body(req).await?,
     };
+    // D1's Sessions API: after the bookmark the client sent back (it sees its
+    // own writes), else anywhere for a read and at the primary for a write.
+    let sent = req.headers().get("X-D1-Bookmark").ok().flatten();
+    let start = match sent.as_deref().map(str::trim) {
+        Some(bookmark) if is_bookmark(bookmark) => Start::After(bookmark),
+        Some(_) => return Err(ApiError::bad_request(
+            "Invalid X-D1-Bookmark: send back the X-D1-Bookmark of an earlier response, or none",
+        )),
+        None if matches!(req.method(), Method::Get | Method::Head) => Start::Unconstrained,
+        None => Start::Primary,
+    };
     let d1 = env
         .d1("DB")
         .map_err(|e| ApiError::internal(format!("D1 binding DB: {e}")))?;
-    let db = Db::new(d1, config.sql_trace);
+    let db = Db::new(&d1, start, config.sql_trace)?;
     users::ensure_first_superuser(&db, config).await?;
     Ok((body, db))
 }

@@ -16,7 +16,7 @@ pub(crate) use error::{DbError, DbResult, ResultExt};
 use std::cell::Cell;
 use std::rc::Rc;
 use worker::wasm_bindgen::JsValue;
-use worker::D1Database;
+use worker::{D1Database, D1DatabaseSession};
 
 /// A value bound to a `?N` parameter. D1 takes JS numbers, so integers travel as
 /// f64 (exact up to 2^53, the range the API accepts) and `None` as SQL NULL.
@@ -112,21 +112,57 @@ impl DbStats {
     }
 }
 
-/// The request's handle on D1.
+/// Where a request's D1 session starts (D1's Sessions API): after a bookmark
+/// the client sent back, or, without one, anywhere for a read and at the
+/// primary for a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start<'a> {
+    After(&'a str),
+    Unconstrained,
+    Primary,
+}
+
+/// Whether `text` has the form of a D1 bookmark (`00000001-00000002-00004e46-`
+/// and 32 hex digits): anything else is refused before it reaches D1, which
+/// would take it for a bookmark of its own.
+pub(crate) fn is_bookmark(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    parts.len() == 4
+        && parts
+            .iter()
+            .zip([8, 8, 8, 32])
+            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The request's handle on D1: one D1 session, so that every batch of the
+/// request reads at least what the one before it saw, on a replica or not.
 pub(crate) struct Db {
-    d1: D1Database,
+    d1: Rc<D1DatabaseSession>,
     stats: Rc<Cell<DbStats>>,
     /// Log every statement with its bindings (`SQL_TRACE`, local only).
     trace: bool,
 }
 
 impl Db {
-    pub(crate) fn new(d1: D1Database, trace: bool) -> Self {
-        Db {
-            d1,
+    pub(crate) fn new(d1: &D1Database, start: Start<'_>, trace: bool) -> DbResult<Self> {
+        let at = match start {
+            Start::After(bookmark) => bookmark,
+            Start::Unconstrained => "first-unconstrained",
+            Start::Primary => "first-primary",
+        };
+        let session = d1
+            .with_session(Some(at))
+            .map_err(|e| DbError::other("open a D1 session", e))?;
+        Ok(Db {
+            d1: Rc::new(session),
             stats: Rc::new(Cell::new(DbStats::default())),
             trace,
-        }
+        })
+    }
+
+    /// The session, to read its latest bookmark after the handler consumed the `Db`.
+    pub(crate) fn session_handle(&self) -> Rc<D1DatabaseSession> {
+        self.d1.clone()
     }
 
     /// An empty batch for this database.
@@ -151,5 +187,27 @@ impl Db {
         s.rows_written += rows_written;
         s.millis += worker::js_sys::Date::now() - started;
         self.stats.set(s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_bookmark;
+
+    #[test]
+    fn only_the_form_of_a_d1_bookmark_is_one() {
+        assert!(is_bookmark(
+            "00000001-00000002-00004e46-0c5aa4aa8c3ec57a6de05ab4b2ea4c71"
+        ));
+        for bad in [
+            "",
+            "garbage",
+            "first-primary",
+            "00000001-00000002-00004e46",
+            "00000001-00000002-00004e46-0c5aa4aa8c3ec57a6de05ab4b2ea4c7",
+            "00000001-00000002-00004e46-0c5aa4aa8c3ec57a6de05ab4b2ea4c71-0",
+        ] {
+            assert!(!is_bookmark(bad), "{bad}");
+        }
     }
 }

@@ -9,6 +9,7 @@ mod forged;
 
 mod auth;
 mod deletion;
+mod edge;
 mod email;
 mod envelope;
 mod first_superuser;
