@@ -97,6 +97,30 @@ def wrk(url, connections, token=None, lua=None):
     return {"rps": rps, "p50": pct(50), "p99": pct(99), "errors": errors}
 
 
+RESULTS = "bench/results.md"
+
+
+def write_results(head=None, section=None):
+    """bench/results.md is `make bench`'s part, then sections (`## ...`), each
+    written by one script (bench-scale, the latency model): each script replaces
+    its own part and keeps the others."""
+    text = open(RESULTS).read() if os.path.exists(RESULTS) else ""
+    parts = re.split(r"(?m)^(?=## )", text)
+    old_head = "" if not parts or parts[0].startswith("## ") else parts[0]
+    sections = [p for p in parts if p.startswith("## ")]
+    if section is not None:
+        title = section.split("\n", 1)[0]
+        titles = [s.split("\n", 1)[0] for s in sections]
+        if title in titles:
+            sections[titles.index(title)] = section
+        else:
+            sections.append(section)
+    head = old_head if head is None else head
+    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
+    with open(RESULTS, "w") as f:
+        f.write("\n\n".join(p.strip("\n") for p in [head, *sections] if p.strip()) + "\n")
+
+
 def cost(base, path, token=None):
     """D1 round trips and rows read of one GET, from its Server-Timing."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -364,12 +388,7 @@ def main():
         f"The two ranges {'overlap' if overlap else 'do not overlap'}: an unknown email pays a dummy hash of the same work factor.",
         "",
     ]
-    os.makedirs("bench", exist_ok=True)
-    # `make bench-scale` keeps its own section at the end of the file.
-    old = open("bench/results.md").read() if os.path.exists("bench/results.md") else ""
-    scale = old[old.index("## At scale"):] if "## At scale" in old else ""
-    with open("bench/results.md", "w") as f:
-        f.write("\n".join(lines) + ("\n" + scale if scale else ""))
+    write_results(head="\n".join(lines))
     print("\n".join(lines[-12:]))
     subprocess.run(["rm", "-rf", state])
 

@@ -210,10 +210,7 @@ def main():
         f"as one D1 batch: {status} in {migrate_seconds:.1f} s; `Server-Timing`: `{timing}`; products moved: {moved:,}.",
         "",
     ]
-    text = open("bench/results.md").read() if os.path.exists("bench/results.md") else ""
-    text = text.split(MARK)[0].rstrip("\n") + "\n\n" + "\n".join(lines)
-    with open("bench/results.md", "w") as f:
-        f.write(text)
+    run.write_results(section="\n".join(lines))
     print("\n".join(lines))
 
 
