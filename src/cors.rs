@@ -5,7 +5,7 @@
 pub(crate) const ALLOWED_METHODS: &str = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT";
 /// Headers browsers may read from a cross-origin response.
 pub(crate) const EXPOSED_HEADERS: &str =
-    "Retry-After, Server-Timing, WWW-Authenticate, X-D1-Bookmark, X-Request-Id";
+    "ETag, Retry-After, Server-Timing, WWW-Authenticate, X-D1-Bookmark, X-Request-Id";
 /// How long a browser may cache a preflight answer, in seconds.
 pub(crate) const PREFLIGHT_MAX_AGE: &str = "600";
 

@@ -132,7 +132,7 @@ pub(crate) fn verify_address(
 ) -> DbResult<Write> {
     b.write(
         &format!(
-            "update users set email_verified = 1 where id = ?3 and email = ?4 and {}",
+            "update users set email_verified = 1, version = version + 1 where id = ?3 and email = ?4 and {}",
             taken_by(1, 2)
         ),
         &[hash.into(), mark.into(), user_id.into(), email.into()],

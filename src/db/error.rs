@@ -13,6 +13,9 @@ pub(crate) enum DbError {
     Unique(String),
     /// A FOREIGN KEY constraint refused the write.
     ForeignKey,
+    /// A request's precondition (`If-Match`) failed inside its batch, which
+    /// rolled back: the `preconditions` table's CHECK (see `conditional`).
+    Precondition,
     /// Anything else: binding, decoding, a trigger, the runtime.
     Other(String),
 }
@@ -41,6 +44,9 @@ fn classify(text: &str) -> DbError {
     match unique_violation(text) {
         Some(column) => DbError::Unique(column),
         None if text.contains("FOREIGN KEY constraint failed") => DbError::ForeignKey,
+        None if text.contains("CHECK constraint failed: precondition_failed") => {
+            DbError::Precondition
+        }
         None => DbError::Other(text.to_string()),
     }
 }
@@ -51,6 +57,8 @@ impl From<DbError> for ApiError {
         match e {
             DbError::Unique(c) => ApiError::internal(format!("unhandled UNIQUE violation on {c}")),
             DbError::ForeignKey => ApiError::internal("unhandled FOREIGN KEY violation"),
+            // Only a conditional write's guard raises it: the answer is always a 412.
+            DbError::Precondition => ApiError::http(412, "Precondition Failed"),
             DbError::Other(t) => ApiError::internal(format!("d1: {t}")),
         }
     }
@@ -114,6 +122,10 @@ mod tests {
         assert!(matches!(
             classify("D1_ERROR: FOREIGN KEY constraint failed: SQLITE_CONSTRAINT"),
             DbError::ForeignKey
+        ));
+        assert!(matches!(
+            classify("D1_ERROR: CHECK constraint failed: precondition_failed: SQLITE_CONSTRAINT"),
+            DbError::Precondition
         ));
     }
 

@@ -2,6 +2,7 @@
 //! inputs it declares ([`input`]), and the response helpers. Below the features
 //! and above the db: nothing here knows a route or a feature.
 
+pub(crate) mod conditional;
 pub(crate) mod input;
 
 use crate::config::Config;

@@ -42,7 +42,7 @@ pub(crate) async fn add_organization_member(
         DbError::Unique(_) => Some(ApiError::conflict(ALREADY_MEMBER)),
         // The user was deleted after the access check.
         DbError::ForeignKey => Some(ApiError::not_found("User not found")),
-        DbError::Other(_) => None,
+        DbError::Other(_) | DbError::Precondition => None,
     })?;
     json_ok(&list.read(&r)?)
 }

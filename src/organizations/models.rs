@@ -14,6 +14,8 @@ pub(crate) const DEFAULT_REWORK_AVAILABLE: i64 = 2;
 /// An `organizations` row joined with its avatar (`m_*` columns, null without one).
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct OrganizationRow {
+    /// Raised by every write that changes what the API shows; in the ETag.
+    pub(crate) version: i64,
     pub(crate) id: String,
     pub(crate) name: String,
     pub(crate) description: Option<String>,

@@ -12,7 +12,7 @@ use crate::resources::RESOURCE_TABLES;
 use crate::validation::Patch;
 
 /// An organization with its avatar flattened into `m_*` columns.
-const ORG_COLUMNS: &str = "o.id, o.name, o.description, o.rework_available, o.owner_id, \
+const ORG_COLUMNS: &str = "o.version, o.id, o.name, o.description, o.rework_available, o.owner_id, \
      o.created_at, o.updated_at, o.avatar_media_id, m.created_at as m_created_at, m.url as m_url, \
      m.resource_type as m_resource_type, m.content_hash as m_content_hash, m.extension as m_extension, \
      m.file_size as m_file_size, m.width as m_width, m.height as m_height, m.duration as m_duration, \
@@ -266,7 +266,8 @@ pub(crate) fn update(
             "update organizations set name = coalesce(?2, name), name_key = coalesce(?9, name_key), \
                description = case when ?3 then ?4 else description end, \
                rework_available = coalesce(?5, rework_available), owner_id = coalesce(?6, owner_id), \
-               avatar_media_id = coalesce(?7, avatar_media_id), updated_at = ?8 \
+               avatar_media_id = coalesce(?7, avatar_media_id), updated_at = ?8, \
+               version = version + 1 \
              where id = ?1 and {} and (?6 is null or exists \
                (select 1 from organization_members where organization_id = ?1 and user_id = ?6))",
             guard(1, 10, 5, 6, 7)

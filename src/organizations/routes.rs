@@ -12,6 +12,7 @@ use crate::auth::current_user::NOT_ENOUGH_PRIVILEGES;
 use crate::clock::now_iso;
 use crate::db::ResultExt;
 use crate::error::{ApiError, ApiResult};
+use crate::http::conditional::{etag, guard, if_match, none_match, not_modified, release, tagged};
 use crate::http::input::{Json, OrgPath};
 use crate::http::{json_ok, message, Ctx};
 use crate::ids::new_id;
@@ -29,8 +30,10 @@ fn may_set_rework(caller: &UserRow, rework_available: Option<i64>) -> ApiResult<
     Ok(())
 }
 
+/// The organization as the API shows it, with its ETag.
 fn public(row: OrganizationRow) -> ApiResult<Response> {
-    json_ok(&OrganizationPublic::from(row))
+    let tag = etag(&row.id, row.version);
+    Ok(tagged(json_ok(&OrganizationPublic::from(row))?, &tag))
 }
 
 /// Create Organization: the caller becomes its owner and first member.
@@ -84,10 +87,14 @@ pub(crate) async fn read_organizations(
 
 /// Read Organization: members and superusers.
 pub(crate) async fn read_organization(
-    _: Ctx,
+    cx: Ctx,
     access: OrgMember,
     _: OrgPath,
 ) -> ApiResult<Response> {
+    let tag = etag(&access.org.id, access.org.version);
+    if none_match(&cx, &tag) {
+        return not_modified(&tag);
+    }
     public(access.org.clone())
 }
 
@@ -124,8 +131,12 @@ pub(crate) async fn update_organization(
         avatar: avatar.as_ref(),
         now: &now,
     };
+    // If-Match: checked in the same batch as the write (a 412 changes nothing).
+    let condition = if_match(&cx, access.org_id());
     let mut b = cx.db.batch();
+    guard(&mut b, "organizations", access.org_id(), condition.as_ref())?;
     let updated = repo::update(&mut b, &access, &changes)?;
+    release(&mut b, condition.as_ref())?;
     let r = b.run().await?;
     let permitted = r.first(updated.permitted)?.is_some_and(|p| p.held());
     let row = r.first(updated.row)?;
@@ -148,8 +159,11 @@ pub(crate) async fn delete_organization(
     access: OrgOwner,
     _: OrgPath,
 ) -> ApiResult<Response> {
+    let condition = if_match(&cx, access.org_id());
     let mut b = cx.db.batch();
+    guard(&mut b, "organizations", access.org_id(), condition.as_ref())?;
     let deleted = repo::delete(&mut b, &access)?;
+    release(&mut b, condition.as_ref())?;
     let r = b.run().await?;
     if !r.first(deleted.permitted)?.is_some_and(|p| p.held()) {
         // The caller lost the right between the check and the write: nothing changed.

@@ -32,6 +32,8 @@ pub(crate) struct UserRow {
     pub(crate) email_verified: i64,
     pub(crate) created_at: String,
     pub(crate) updated_at: String,
+    /// Raised by every write that changes what the API shows; in the ETag.
+    pub(crate) version: i64,
 }
 
 impl UserRow {

@@ -10,7 +10,8 @@ use crate::validation::Patch;
 use serde::Deserialize;
 
 const USER_COLUMNS: &str = "id, email, hashed_password, full_name, is_active, is_superuser, \
-                            rework_available, password_changed_at, token_version, email_verified, created_at, updated_at";
+                            rework_available, password_changed_at, token_version, email_verified, created_at, updated_at, \
+                            version";
 
 /// A row that only says something exists.
 #[derive(Deserialize)]
@@ -241,7 +242,8 @@ pub(crate) fn update(
                updated_at = ?10, \
                email_key = coalesce(?11, email_key), \
                name_key = case when ?3 then ?12 else name_key end, \
-               email_verified = coalesce(?13, email_verified) \
+               email_verified = coalesce(?13, email_verified), \
+               version = version + 1 \
              where id = ?1 returning {USER_COLUMNS}"
         ),
         &[

@@ -13,6 +13,7 @@ use crate::auth::{hash_password, password};
 use crate::clock::{now_iso, now_secs};
 use crate::db::{Db, ResultExt};
 use crate::error::{ApiError, ApiResult};
+use crate::http::conditional::{etag, guard, if_match, none_match, not_modified, release, tagged};
 use crate::http::input::{Json, UserPath};
 use crate::http::{json_ok, message, Ctx};
 use crate::ids::new_id;
@@ -26,8 +27,19 @@ pub(crate) const TOO_MANY_SIGNUPS: &str = "Too many signups from this address, t
 const TOO_MANY_PASSWORD_ATTEMPTS: &str = "Too many failed password attempts, try again later";
 const SUPERUSER_SELF_DELETE: &str = "Super users are not allowed to delete themselves";
 
+/// The user as the API shows it, with its ETag.
 fn public(user: UserRow) -> ApiResult<Response> {
-    json_ok(&UserPublic::from(user))
+    let tag = etag(&user.id, user.version);
+    Ok(tagged(json_ok(&UserPublic::from(user))?, &tag))
+}
+
+/// A read of `user`: a 304 if the client has this version already.
+fn read(cx: &Ctx, user: UserRow) -> ApiResult<Response> {
+    let tag = etag(&user.id, user.version);
+    if none_match(cx, &tag) {
+        return not_modified(&tag);
+    }
+    public(user)
 }
 
 /// Inserts `new` (with its verification e-mail, in the same batch, unless it
@@ -73,7 +85,10 @@ async fn update(
     let new_address = changes
         .email
         .filter(|e| current.is_none_or(|c| e.key() != c.to_lowercase()));
+    // If-Match: checked in the same batch as the write (a 412 changes nothing).
+    let condition = if_match(cx, id);
     let mut b = cx.db.batch();
+    guard(&mut b, "users", id, condition.as_ref())?;
     let email = match new_address {
         Some(address) => {
             changes.email_verified = Some(false);
@@ -96,6 +111,7 @@ async fn update(
         )?),
         _ => None,
     };
+    release(&mut b, condition.as_ref())?;
     let r = b.run().await.on_unique(&repo::EMAIL_COLUMNS, || {
         ApiError::conflict(EMAIL_EXISTS_409)
     })?;
@@ -155,8 +171,8 @@ pub(crate) async fn create_user(
 }
 
 /// Read User Me: get current user.
-pub(crate) async fn read_user_me(_: Ctx, Caller(me): Caller, _: ()) -> ApiResult<Response> {
-    public(me)
+pub(crate) async fn read_user_me(cx: Ctx, Caller(me): Caller, _: ()) -> ApiResult<Response> {
+    read(&cx, me)
 }
 
 /// Update User Me: update own user.
@@ -294,7 +310,7 @@ pub(crate) async fn read_user_by_id(
     UserPath(id): UserPath,
 ) -> ApiResult<Response> {
     if id == me.id {
-        return public(me);
+        return read(&cx, me);
     }
     if !me.is_superuser() {
         return Err(ApiError::forbidden(NOT_ENOUGH_PRIVILEGES));
@@ -302,10 +318,10 @@ pub(crate) async fn read_user_by_id(
     let mut b = cx.db.batch();
     let user = repo::find_by_id(&mut b, &id)?;
     let r = b.run().await?;
-    public(
-        r.first(user)?
-            .ok_or_else(|| ApiError::not_found("User not found"))?,
-    )
+    let user = r
+        .first(user)?
+        .ok_or_else(|| ApiError::not_found("User not found"))?;
+    read(&cx, user)
 }
 
 /// Update User: update a user (superusers only). The user is read in the

@@ -84,3 +84,148 @@ fn browsers_may_read_and_send_the_bookmark() {
         Some("authorization, x-d1-bookmark")
     );
 }
+
+/// The ETag a read of `path` answers.
+fn tag_of(path: &str, token: &str) -> String {
+    get(path)
+        .token(token)
+        .send()
+        .expect(200)
+        .header("etag")
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn reads_carry_an_etag_and_a_matching_if_none_match_is_a_304() {
+    let admin = superuser_token();
+    let u = signup_user();
+    let org = create_org(&u.token, "Tagged");
+    for (path, token) in [
+        ("/api/v1/users/me".to_string(), &u.token),
+        (format!("/api/v1/users/{}", u.id), &admin),
+        (org_path(&org), &u.token),
+    ] {
+        let first = get(&path).token(token).send().expect(200);
+        let tag = first.header("etag").unwrap().to_string();
+        assert!(tag.starts_with('"') && tag.ends_with('"'), "{tag}");
+        let again = get(&path).token(token).header("If-None-Match", &tag).send();
+        assert_eq!(again.status, 304, "{path}: {}", again.text);
+        assert_eq!(again.text, "");
+        assert_eq!(again.header("etag"), Some(tag.as_str()));
+        // a 304 costs what the read costs
+        assert_eq!(
+            crate::round_trips::d1_cost(&again).0,
+            crate::round_trips::d1_cost(&first).0
+        );
+        for other in ["\"nope\"", "W/\"x\", \"y\""] {
+            get(&path)
+                .token(token)
+                .header("If-None-Match", other)
+                .send()
+                .expect(200);
+        }
+        let weak = format!("W/{tag}");
+        assert_eq!(
+            get(&path)
+                .token(token)
+                .header("If-None-Match", &weak)
+                .send()
+                .status,
+            304
+        );
+    }
+    // a change gives a new tag, and the old one no longer matches
+    let before = get("/api/v1/users/me").token(&u.token).send().expect(200);
+    let old = before.header("etag").unwrap().to_string();
+    let changed = patch("/api/v1/users/me")
+        .token(&u.token)
+        .json(&json!({"full_name": "Retagged"}));
+    assert_eq!(changed.status, 200);
+    let new = changed.header("etag").unwrap().to_string();
+    assert_ne!(new, old);
+    get("/api/v1/users/me")
+        .token(&u.token)
+        .header("If-None-Match", &old)
+        .send()
+        .expect(200);
+}
+
+#[test]
+fn a_write_whose_if_match_fails_is_a_412_and_changes_nothing() {
+    let u = signup_user();
+    let tag = tag_of("/api/v1/users/me", &u.token);
+    patch("/api/v1/users/me")
+        .token(&u.token)
+        .header("If-Match", &tag)
+        .json(&json!({"full_name": "First"}))
+        .expect(200);
+    // the tag is stale now, and a tag of another row never matches
+    let other = signup_user();
+    for stale in [
+        tag.clone(),
+        format!("\"{}.1\"", other.id),
+        format!("W/{tag}"),
+    ] {
+        patch("/api/v1/users/me")
+            .token(&u.token)
+            .header("If-Match", &stale)
+            .json(&json!({"full_name": "Second", "email": random_email()}))
+            .assert_detail(412, "Precondition Failed");
+    }
+    let me = get("/api/v1/users/me").token(&u.token).send().ok();
+    assert_eq!(me["full_name"], "First");
+    assert_eq!(me["email"], u.email.as_str());
+    patch("/api/v1/users/me")
+        .token(&u.token)
+        .header("If-Match", "*")
+        .json(&json!({"full_name": "Third"}))
+        .expect(200);
+
+    let org = create_org(&u.token, "Conditional");
+    let p = org_path(&org);
+    let tag = tag_of(&p, &u.token);
+    put(&p)
+        .token(&u.token)
+        .header("If-Match", &tag)
+        .json(&json!({"name": "Renamed"}))
+        .expect(200);
+    delete(&p)
+        .token(&u.token)
+        .header("If-Match", &tag)
+        .send()
+        .assert_detail(412, "Precondition Failed");
+    assert_eq!(get(&p).token(&u.token).send().ok()["name"], "Renamed");
+    let current = tag_of(&p, &u.token);
+    delete(&p)
+        .token(&u.token)
+        .header("If-Match", &current)
+        .send()
+        .expect(200);
+}
+
+#[test]
+fn two_clients_racing_a_put_with_one_etag_give_one_200_and_one_412() {
+    let u = signup_user();
+    let org = create_org(&u.token, "Raced");
+    let p = org_path(&org);
+    for round in 0..5 {
+        let tag = tag_of(&p, &u.token);
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let handles: Vec<_> = (0..2)
+            .map(|i| {
+                let (p, token, tag, barrier) =
+                    (p.clone(), u.token.clone(), tag.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let req = put(&p).token(&token).header("If-Match", &tag);
+                    barrier.wait();
+                    req.json(&json!({"name": format!("Client {i} round {round}")}))
+                        .status
+                })
+            })
+            .collect();
+        let mut statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        statuses.sort();
+        assert_eq!(statuses, vec![200, 412], "round {round}");
+    }
+}
