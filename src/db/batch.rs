@@ -11,6 +11,8 @@ use worker::{D1PreparedStatement, D1Result};
 pub(crate) struct Batch<'db> {
     db: &'db Db,
     stmts: Vec<D1PreparedStatement>,
+    /// Whether [`Batch::require`] opened it: `run` then closes it.
+    conditional: bool,
 }
 
 /// The rows one statement of a batch returns, decoded as `T`.
@@ -46,6 +48,7 @@ impl<'db> Batch<'db> {
         Batch {
             db,
             stmts: Vec::new(),
+            conditional: false,
         }
     }
 
@@ -85,8 +88,23 @@ impl<'db> Batch<'db> {
         })
     }
 
+    /// Makes the whole batch conditional on `holds` (SQL giving 1 or 0 over
+    /// `args`), checked inside its transaction before what is pushed after:
+    /// a row goes into `preconditions`, whose CHECK refuses a false one, so
+    /// the batch rolls back as `DbError::Precondition`. `run` deletes the row
+    /// again as the batch's last statement.
+    pub(crate) fn require(&mut self, holds: &str, args: &[Arg<'_>]) -> DbResult<()> {
+        let sql = format!("insert into preconditions (ok) select coalesce(({holds}), 0)");
+        let _ = self.write(&sql, args)?;
+        self.conditional = true;
+        Ok(())
+    }
+
     /// Runs every statement in one transaction and one round trip.
-    pub(crate) async fn run(self) -> DbResult<Results> {
+    pub(crate) async fn run(mut self) -> DbResult<Results> {
+        if self.conditional {
+            let _ = self.write("delete from preconditions", &[])?;
+        }
         if self.stmts.is_empty() {
             return Ok(Results {
                 results: Vec::new(),

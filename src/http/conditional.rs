@@ -1,9 +1,8 @@
 //! Conditional requests (RFC 9110 §13): a strong `ETag` for a user or an
 //! organization (its id and its row's `version`), `If-None-Match` on reads (a
 //! match is a 304) and `If-Match` on writes, checked inside the write's own
-//! batch: [`guard`] opens the batch with a row in `preconditions` whose CHECK
-//! fails unless the row's version is one the client named, and [`release`]
-//! closes it by deleting that row. A failure rolls the whole batch back and
+//! batch: [`guard`] makes the batch require (`Batch::require`) that the row's
+//! version is one the client named. A failure rolls the whole batch back and
 //! is a 412 (`DbError::Precondition`), so nothing changes, and no other write
 //! can come between the check and the change.
 
@@ -67,8 +66,8 @@ pub(crate) fn if_match(cx: &Ctx, id: &str) -> Option<IfMatch> {
     })
 }
 
-/// Opens a conditional write: first in `b`, before the write it guards.
-/// `table` is `users` or `organizations`.
+/// Makes `b` conditional on the request's `If-Match`: call it first, before
+/// the write it guards. `table` is `users` or `organizations`.
 pub(crate) fn guard(
     b: &mut Batch<'_>,
     table: &str,
@@ -82,22 +81,13 @@ pub(crate) fn guard(
         IfMatch::Any => None,
         IfMatch::Versions(v) => Some(serde_json::to_string(v).unwrap_or_default()),
     };
-    let _ = b.write(
+    b.require(
         &format!(
-            "insert into preconditions (ok) select coalesce((select case when ?2 is null then 1 \
-             else version in (select value from json_each(?2)) end from {table} where id = ?1), 0)"
+            "select case when ?2 is null then 1 \
+             else version in (select value from json_each(?2)) end from {table} where id = ?1"
         ),
         &[id.into(), Arg::from(versions.as_deref())],
-    )?;
-    Ok(())
-}
-
-/// Closes a conditional write: last in `b` (it leaves `preconditions` empty).
-pub(crate) fn release(b: &mut Batch<'_>, condition: Option<&IfMatch>) -> DbResult<()> {
-    if condition.is_some() {
-        let _ = b.write("delete from preconditions", &[])?;
-    }
-    Ok(())
+    )
 }
 
 /// `304 Not Modified` with the ETag and no body.

@@ -128,7 +128,7 @@ pub(crate) fn list(
     search: &Search,
 ) -> DbResult<OrganizationList> {
     const SUPERUSER: &str = "exists (select 1 from users where id = ?1 and is_superuser = 1)";
-    const MEMBER: &str = "not exists (select 1 from users where id = ?1 and is_superuser = 1)";
+    let member = format!("not {SUPERUSER}");
     // All organizations, newest first, for a superuser; `count` is read only for one.
     let all = |b: &mut Batch<'_>, filter: &str, count: &str, args: &[Arg<'_>]| {
         let source = Source {
@@ -191,12 +191,12 @@ pub(crate) fn list(
             from: &format!("{joined} left join media_resources m on m.id = o.avatar_media_id"),
             filter: "om.user_id = ?1 and (?2 is null or instr(o.name_key, ?2) > 0)",
             args: &args,
-            only_if: Some(MEMBER),
+            only_if: Some(&member),
         },
         Order::newest_first("o.created_at", "o.id"),
         page,
         (
-            &format!("select case when {MEMBER} then ({count}) else 0 end as count"),
+            &format!("select case when {member} then ({count}) else 0 end as count"),
             &args,
         ),
     )?;

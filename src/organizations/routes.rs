@@ -12,7 +12,7 @@ use crate::auth::current_user::NOT_ENOUGH_PRIVILEGES;
 use crate::clock::now_iso;
 use crate::db::ResultExt;
 use crate::error::{ApiError, ApiResult};
-use crate::http::conditional::{etag, guard, if_match, none_match, not_modified, release, tagged};
+use crate::http::conditional::{etag, guard, if_match, none_match, not_modified, tagged};
 use crate::http::input::{Json, OrgPath};
 use crate::http::{json_ok, message, Ctx};
 use crate::ids::new_id;
@@ -136,7 +136,6 @@ pub(crate) async fn update_organization(
     let mut b = cx.db.batch();
     guard(&mut b, "organizations", access.org_id(), condition.as_ref())?;
     let updated = repo::update(&mut b, &access, &changes)?;
-    release(&mut b, condition.as_ref())?;
     let r = b.run().await?;
     let permitted = r.first(updated.permitted)?.is_some_and(|p| p.held());
     let row = r.first(updated.row)?;
@@ -163,7 +162,6 @@ pub(crate) async fn delete_organization(
     let mut b = cx.db.batch();
     guard(&mut b, "organizations", access.org_id(), condition.as_ref())?;
     let deleted = repo::delete(&mut b, &access)?;
-    release(&mut b, condition.as_ref())?;
     let r = b.run().await?;
     if !r.first(deleted.permitted)?.is_some_and(|p| p.held()) {
         // The caller lost the right between the check and the write: nothing changed.

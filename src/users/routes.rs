@@ -13,7 +13,7 @@ use crate::auth::{hash_password, password};
 use crate::clock::{now_iso, now_secs};
 use crate::db::{Db, ResultExt};
 use crate::error::{ApiError, ApiResult};
-use crate::http::conditional::{etag, guard, if_match, none_match, not_modified, release, tagged};
+use crate::http::conditional::{etag, guard, if_match, none_match, not_modified, tagged};
 use crate::http::input::{Json, UserPath};
 use crate::http::{json_ok, message, Ctx};
 use crate::ids::new_id;
@@ -111,7 +111,6 @@ async fn update(
         )?),
         _ => None,
     };
-    release(&mut b, condition.as_ref())?;
     let r = b.run().await.on_unique(&repo::EMAIL_COLUMNS, || {
         ApiError::conflict(EMAIL_EXISTS_409)
     })?;
