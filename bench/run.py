@@ -67,13 +67,13 @@ def login(base, email, password):
     return json.loads(out)["access_token"]
 
 
-def wrk(url, connections, token=None, lua=None):
+def wrk(url, connections, token=None, lua=None, slow=False):
     cmd = ["wrk", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{DURATION}", "--latency", "--timeout", "30s"]
     if token:
         cmd += ["-H", f"Authorization: Bearer {token}"]
     if lua:
         cmd += ["-s", lua]
-    if lua:
+    if slow:
         # Logins take most of a second each: wrk stops a warm-up mid-request and
         # leaves that login running in the worker, in front of the measured run.
         # Warm up with one login that is waited for, and measure for longer so
@@ -121,12 +121,16 @@ def write_results(head=None, section=None):
         f.write("\n\n".join(p.strip("\n") for p in [head, *sections] if p.strip()) + "\n")
 
 
-def cost(base, path, token=None):
-    """D1 round trips and rows read of one GET, from its Server-Timing."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    with urllib.request.urlopen(urllib.request.Request(base + path, headers=headers), timeout=60) as r:
-        r.read()
-        timing = r.headers["Server-Timing"]
+def cost(base, path, token=None, method="GET", data=None, headers=None):
+    """D1 round trips and rows read of one request, from its Server-Timing."""
+    headers = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
+    req = urllib.request.Request(base + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            r.read()
+            timing = r.headers["Server-Timing"]
+    except urllib.error.HTTPError as e:  # a 304 is one too
+        timing = e.headers["Server-Timing"]
     m = re.search(r'd1;desc="(\d+) round trips?, (\d+) rows? read', timing)
     return int(m.group(1)), int(m.group(2))
 
@@ -311,18 +315,38 @@ def main():
             body = urllib.parse.urlencode({"username": BENCH_EMAIL, "password": BENCH_PASSWORD})
             f.write(f'wrk.method = "POST"\nwrk.body = "{body}"\n'
                     'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n')
+        # A conditional read that matches (304), and a POST replayed by its
+        # Idempotency-Key (the first one creates the organization, every other
+        # one answers it again).
+        etag = urllib.request.urlopen(urllib.request.Request(
+            f"{base}/api/v1/users/me", headers={"Authorization": f"Bearer {user}"}), timeout=60).headers["ETag"]
+        not_modified = os.path.join(state, "not_modified.lua")
+        with open(not_modified, "w") as f:
+            f.write(f"wrk.headers[\"If-None-Match\"] = {json.dumps(etag)}\n")
+        org = json.dumps({"name": "Replayed", "avatar_image": "https://cdn.example.com/a.png"})
+        replay_headers = {"Content-Type": "application/json", "Idempotency-Key": "bench-replay-1"}
+        http("POST", f"{base}/api/v1/organizations/", org.encode(),
+             {**replay_headers, "Authorization": f"Bearer {admin}"})
+        replay = os.path.join(state, "replay.lua")
+        with open(replay, "w") as f:
+            f.write(f"wrk.method = \"POST\"\nwrk.body = {json.dumps(org)}\n"
+                    + "".join(f"wrk.headers[\"{k}\"] = \"{v}\"\n" for k, v in replay_headers.items()))
         targets = [
-            ("GET /api/v1/utils/health-check/", "/api/v1/utils/health-check/", None, None),
-            ("GET /api/v1/users/me", "/api/v1/users/me", user, None),
-            ("GET /api/v1/users/?limit=10", "/api/v1/users/?limit=10", admin, None),
-            ("GET /api/v1/organizations/ (50 orgs)", "/api/v1/organizations/", user, None),
-            ("POST /api/v1/login/access-token", "/api/v1/login/access-token", None, lua),
+            ("GET /api/v1/utils/health-check/", "/api/v1/utils/health-check/", None, None, {}),
+            ("GET /api/v1/users/me", "/api/v1/users/me", user, None, {}),
+            ("GET /api/v1/users/me (If-None-Match: 304)", "/api/v1/users/me", user, not_modified,
+             {"headers": {"If-None-Match": etag}}),
+            ("GET /api/v1/users/?limit=10", "/api/v1/users/?limit=10", admin, None, {}),
+            ("GET /api/v1/organizations/ (50 orgs)", "/api/v1/organizations/", user, None, {}),
+            ("POST /api/v1/organizations/ (replayed Idempotency-Key)", "/api/v1/organizations/", admin, replay,
+             {"method": "POST", "data": org.encode(), "headers": replay_headers}),
+            ("POST /api/v1/login/access-token", "/api/v1/login/access-token", None, lua, None),
         ]
         rows = []
-        for name, path, token, script in targets:
-            r_cost = ("", "") if script else cost(base, path, token)
+        for name, path, token, script, request in targets:
+            r_cost = ("", "") if request is None else cost(base, path, token, **request)
             for c in (2, 16):
-                r = wrk(base + path, c, token, script)
+                r = wrk(base + path, c, token, script, slow=request is None)
                 r["trips"], r["read"] = r_cost
                 rows.append((name, c, r))
                 print(f"{name:42} c={c:<3} {r['rps']:8.1f} req/s  p50 {r['p50']:8.2f} ms  p99 {r['p99']:8.2f} ms  failed {r['errors']}", flush=True)

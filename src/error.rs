@@ -64,6 +64,9 @@ pub(crate) enum ApiError {
     },
     /// 500: logged with its cause and the request id, never echoed.
     Internal(String),
+    /// Not a failure: the stored answer of an earlier request with the same
+    /// `Idempotency-Key`, which ends this one before it does anything.
+    Replay { status: u16, body: Vec<u8> },
 }
 
 impl ApiError {
@@ -98,6 +101,7 @@ impl ApiError {
             Self::Validation(_) => 422,
             Self::TooManyRequests { .. } => 429,
             Self::Internal(_) => 500,
+            Self::Replay { status, .. } => *status,
         }
     }
 
@@ -110,6 +114,8 @@ impl ApiError {
             Self::Validation(items) => json!({ "detail": items }),
             Self::TooManyRequests { detail, .. } => json!({ "detail": detail }),
             Self::Internal(_) => json!({ "detail": "Internal Server Error" }),
+            // Never rendered from here: the envelope answers the stored bytes as they are.
+            Self::Replay { .. } => Value::Null,
         }
     }
 

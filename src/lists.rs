@@ -186,6 +186,34 @@ pub(crate) struct List<T> {
 }
 
 impl<T> List<T> {
+    /// This first page (of `limit` items, ascending by `position`) as it reads
+    /// once `item` is written: in its place, pushing the last item to the next
+    /// page if the page was full. So a write can know its answer before it runs.
+    pub(crate) fn with_new(
+        mut self,
+        item: T,
+        limit: i64,
+        position: impl Fn(&T) -> (&str, &str),
+    ) -> List<T> {
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let at = self
+            .data
+            .partition_point(|x| position(x) <= position(&item));
+        self.count += 1;
+        if self.next_cursor.is_some() && at == self.data.len() {
+            return self; // it goes on a later page
+        }
+        self.data.insert(at, item);
+        if self.data.len() > limit {
+            self.data.truncate(limit);
+            self.next_cursor = self.data.last().map(|last| {
+                let (time, id) = position(last);
+                Cursor(time.to_string(), id.to_string()).encode()
+            });
+        }
+        self
+    }
+
     /// The same list with every item converted (a row into its public shape).
     pub(crate) fn map<U>(self, f: impl FnMut(T) -> U) -> List<U> {
         List {
@@ -363,6 +391,43 @@ impl<T: DeserializeOwned> ListQuery<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_item_takes_its_place_in_a_first_page() {
+        let list = |data: &[&str], count, next: Option<&str>| List {
+            data: data.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            count,
+            next_cursor: next.map(str::to_string),
+        };
+        #[allow(clippy::ptr_arg)] // the item type of the list is String
+        fn pos(s: &String) -> (&str, &str) {
+            (s, s)
+        }
+        let cursor = |s: &str| Some(Cursor(s.into(), s.into()).encode());
+        // Room on the page: in its place, no next page.
+        let l = list(&["a", "c"], 2, None).with_new("b".into(), 3, pos);
+        assert_eq!(
+            (l.data, l.count, l.next_cursor),
+            (vec!["a".to_string(), "b".into(), "c".into()], 3, None)
+        );
+        // A full page: the last one moves on, and there is a next page.
+        let l = list(&["a", "c"], 2, None).with_new("b".into(), 2, pos);
+        assert_eq!(
+            (l.data, l.next_cursor),
+            (vec!["a".to_string(), "b".into()], cursor("b"))
+        );
+        let l = list(&["a", "c"], 2, None).with_new("d".into(), 2, pos);
+        assert_eq!(
+            (l.data, l.count, l.next_cursor),
+            (vec!["a".to_string(), "c".into()], 3, cursor("c"))
+        );
+        // A later page already exists: an item after this page stays there.
+        let l = list(&["a", "c"], 5, cursor("c").as_deref()).with_new("d".into(), 2, pos);
+        assert_eq!(
+            (l.data, l.count, l.next_cursor),
+            (vec!["a".to_string(), "c".into()], 6, cursor("c"))
+        );
+    }
 
     #[test]
     fn searches_fold_all_of_unicode() {

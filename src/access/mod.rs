@@ -9,7 +9,9 @@
 //! 2. the inputs; if they are refused (422, or an unreadable body), the caller's
 //!    own checks still come first: A3–A4 and S1 for superuser-only levels;
 //! 3. A3–A4 (and S1) on the caller, read in one D1 batch with whatever the level
-//!    needs (the organization, memberships, the named user);
+//!    needs (the organization, memberships, the named user) and, if the request
+//!    sent an `Idempotency-Key`, its reservation (`http::idempotency`): a
+//!    replay, a 409 or a 422 of the key answers here;
 //! 4. the level's rule: 404 for a missing organization, then permissions.
 //!
 //! A handler taking [`Gate<A>`] gets steps 1–2 done and runs 3–4 itself with
@@ -22,12 +24,13 @@ use crate::auth::current_user::{
     check_caller, require_superuser, token_claims, COULD_NOT_VALIDATE,
 };
 use crate::auth::jwt::TokenClaims;
-use crate::db::{Batch, Db, DbResult, Results};
+use crate::db::{Batch, Db, DbResult, Results, Rows};
 use crate::error::{ApiError, ApiResult};
+use crate::http::idempotency::{Claim, Key, Record};
 use crate::http::input::{Input, Target};
 use crate::http::Ctx;
 use crate::ids::id_text;
-use crate::sessions::repo as sessions;
+use crate::sessions::repo::{self as sessions, SessionRow};
 use crate::users::models::UserRow;
 use crate::users::repo as users;
 use crate::validation::Validator;
@@ -72,6 +75,7 @@ where
     Fut: Future<Output = ApiResult<Response>>,
 {
     let claims = A::authenticate(&cx)?;
+    cx.caller_id = claims.as_ref().map(|c| id_text(&c.user_id));
     let mut v = Validator::new();
     let parsed = I::parse(&cx, &mut v);
     let input = match (parsed, v.finish()) {
@@ -164,37 +168,86 @@ impl<A: Access> Gate<A> {
         db: &Db,
         data: impl FnOnce(&mut Batch<'_>, &str) -> DbResult<H>,
     ) -> ApiResult<(A, Results, H)> {
-        let caller_id = id_text(&self.claims.user_id);
+        let key = self.target.idempotency.as_ref();
         let mut b = db.batch();
-        let caller = users::find_by_id(&mut b, &caller_id)?;
-        // The token's session rides in the same batch: a revoked, expired or
-        // deleted session fails A2 with no round trip of its own.
-        let session = match &self.claims.session_id {
-            Some(sid) => Some(sessions::find(&mut b, &id_text(sid))?),
-            None => None, // a token from before sessions: valid until it expires
-        };
+        let reads = CallerReads::push(&mut b, &self.claims, key)?;
         let plan = A::plan(&mut b, &self.claims, &self.target)?;
-        let data = data(&mut b, &caller_id)?;
+        let data = data(&mut b, &reads.caller_id)?;
         let r = b.run().await?;
-        let caller = check_caller(&self.claims, r.first(caller)?)?;
-        if let Some(session) = session {
-            let live = r
-                .first(session)?
-                .is_some_and(|s| s.is_live_for(&caller_id, crate::clock::now_secs()));
-            if !live {
-                return Err(ApiError::forbidden(COULD_NOT_VALIDATE));
-            }
-        }
-        let caller = if A::SUPERUSER_ONLY {
-            require_superuser(caller)?
-        } else {
-            caller
-        };
+        let caller = reads.check(db, &self.claims, key, &r, A::SUPERUSER_ONLY)?;
         Ok((A::decide(caller, plan, &r)?, r, data))
     }
 
     pub(crate) async fn open(self, db: &Db) -> ApiResult<A> {
         Ok(self.open_with(db, |_, _| Ok(())).await?.0)
+    }
+}
+
+/// The caller's part of a gate's batch, the same for every level and handler
+/// (so compiled once): the caller's row, the token's session and the
+/// request's Idempotency-Key reservation.
+struct CallerReads {
+    caller_id: String,
+    caller: Rows<UserRow>,
+    session: Option<Rows<SessionRow>>,
+    reserved: Option<Rows<Record>>,
+}
+
+impl CallerReads {
+    fn push(b: &mut Batch<'_>, claims: &TokenClaims, key: Option<&Key>) -> DbResult<Self> {
+        let caller_id = id_text(&claims.user_id);
+        let caller = users::find_by_id(b, &caller_id)?;
+        // The token's session rides in the same batch: a revoked, expired or
+        // deleted session fails A2 with no round trip of its own.
+        let session = match &claims.session_id {
+            Some(sid) => Some(sessions::find(b, &id_text(sid))?),
+            None => None, // a token from before sessions: valid until it expires
+        };
+        let reserved = match key {
+            Some(key) => Some(key.reserve(b, crate::clock::now_secs())?),
+            None => None,
+        };
+        Ok(CallerReads {
+            caller_id,
+            caller,
+            session,
+            reserved,
+        })
+    }
+
+    /// A2 (the session), A3–A4, S1 if `superuser_only`, then the key: a
+    /// replay, a 409 or a 422 answers here, after the caller's own checks.
+    fn check(
+        self,
+        db: &Db,
+        claims: &TokenClaims,
+        key: Option<&Key>,
+        r: &Results,
+        superuser_only: bool,
+    ) -> ApiResult<UserRow> {
+        // Who holds the key is known before the caller's checks (a refused
+        // caller frees a key it reserved).
+        let claim = match (key, self.reserved) {
+            (Some(key), Some(rows)) => Some(key.claim(db, r, rows)?),
+            _ => None,
+        };
+        let caller = check_caller(claims, r.first(self.caller)?)?;
+        if let Some(session) = self.session {
+            let now = crate::clock::now_secs();
+            let live = r
+                .first(session)?
+                .is_some_and(|s| s.is_live_for(&self.caller_id, now));
+            if !live {
+                return Err(ApiError::forbidden(COULD_NOT_VALIDATE));
+            }
+        }
+        let caller = if superuser_only {
+            require_superuser(caller)?
+        } else {
+            caller
+        };
+        claim.map_or(Ok(()), Claim::settle)?;
+        Ok(caller)
     }
 }
 

@@ -11,7 +11,7 @@ mod routes;
 use crate::config::Config;
 use crate::db::{is_bookmark, Db, DbStats, Start};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json_response, Ctx, MAX_BODY_BYTES};
+use crate::http::{idempotency, json_response, Ctx, MAX_BODY_BYTES};
 use crate::{cors, rate_limits, users};
 use router::{match_route, Matched};
 use worker::{
@@ -19,8 +19,11 @@ use worker::{
     Response,
 };
 
-fn error_response(err: &ApiError, request_id: &str, method: &Method, path: &str) -> Response {
-    if let ApiError::Internal(cause) = err {
+fn error_response(err: ApiError, request_id: &str, method: &Method, path: &str) -> Response {
+    if let ApiError::Replay { status, body } = err {
+        return idempotency::replayed(status, body);
+    }
+    if let ApiError::Internal(cause) = &err {
         console_error!("request_id={request_id} {method} {path} failed: {cause}");
     }
     let mut resp = json_response(err.status(), err.body().to_string().into_bytes());
@@ -72,6 +75,7 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
                         boot = db.take_stats();
                         let counted = db.stats_handle();
                         session = Some(db.session_handle());
+                        let undo = db.clone();
                         let cx = Ctx {
                             req,
                             params,
@@ -81,8 +85,15 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
                             env,
                             worker,
                             session_id: None,
+                            caller_id: None,
                         };
                         let result = (route.handler)(cx).await;
+                        if matches!(&result, Err(e) if !matches!(e, ApiError::Replay { .. })) {
+                            // It wrote nothing: free what it reserved (an Idempotency-Key).
+                            if let Err(e) = undo.undo_failed().await {
+                                console_error!("request_id={request_id} undo failed: {e:?}");
+                            }
+                        }
                         stats = counted.get();
                         result
                     }
@@ -92,7 +103,7 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
     };
     let mut resp = match result {
         Ok(r) => r,
-        Err(e) => error_response(&e, &request_id, &method, &path),
+        Err(e) => error_response(e, &request_id, &method, &path),
     };
     let status = resp.status_code();
     let elapsed = worker::js_sys::Date::now() - started;
@@ -125,7 +136,8 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
 }
 
 /// The scheduled run (Cron Trigger): deletes rate-limit events older than every
-/// window, e-mail tokens past their expiry and sessions expired or revoked, so those tables hold no more than
+/// window, e-mail tokens past their expiry, sessions expired or revoked and
+/// idempotency keys older than a day, so those tables hold no more than
 /// their windows whatever clients send; hands e-mail that stayed pending to the
 /// queue again. A failure is logged; the next run tries again.
 pub(crate) async fn scheduled(cron: &str, env: Env) {
@@ -137,16 +149,22 @@ pub(crate) async fn scheduled(cron: &str, env: Env) {
         let pruned = rate_limits::prune(&mut b, now, window)?;
         let tokens = crate::account::tokens::prune(&mut b, now)?;
         let sessions = crate::sessions::repo::prune(&mut b, now)?;
+        let keys = idempotency::prune(&mut b, now)?;
         let r = b.run().await?;
         let requeued = crate::email::delivery::requeue(&db, &env, &config.email).await?;
-        let pruned = (r.changes(pruned)?, r.changes(tokens)?, r.changes(sessions)?);
+        let pruned = (
+            r.changes(pruned)?,
+            r.changes(tokens)?,
+            r.changes(sessions)?,
+            r.changes(keys)?,
+        );
         Ok::<_, ApiError>((pruned, requeued))
     }
     .await;
     match result {
-        Ok(((events, tokens, sessions), requeued)) => console_log!(
+        Ok(((events, tokens, sessions, keys), requeued)) => console_log!(
             "scheduled cron={cron:?} pruned_rate_limit_events={events} pruned_email_tokens={tokens} \
-             pruned_sessions={sessions} requeued_emails={requeued}"
+             pruned_sessions={sessions} pruned_idempotency_keys={keys} requeued_emails={requeued}"
         ),
         Err(e) => console_error!("scheduled cron={cron:?} failed: {e:?}"),
     }

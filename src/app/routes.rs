@@ -7,6 +7,7 @@ use crate::access::org::{MemberRemoval, OrgAdmin, OrgMember, OrgOwner, OrgSuperu
 use crate::access::{Caller, Gate, Public, Superuser};
 use crate::account::routes::{EmailPath, NewPassword, TokenBody};
 use crate::auth::form::LoginForm;
+use crate::http::idempotency::IdempotencyKey;
 use crate::http::input::{Json, OrgPath, UserPath};
 use crate::invitations::models::{InvitationCreate, InvitationPath, InvitationToken, StatusFilter};
 use crate::lists::{Page, Search};
@@ -47,12 +48,12 @@ pub(crate) fn routes() -> Vec<Route> {
         route!(Post "/api/v1/login/refresh", Public, Json<RefreshRequest> => sessions::routes::refresh),
         route!(Post "/api/v1/logout", Caller, () => sessions::routes::logout),
         route!(Get "/api/v1/users", Gate<Superuser>, (Page, Search) => users::routes::read_users),
-        route!(Post "/api/v1/users", Superuser, Json<UserCreate> => users::routes::create_user),
+        route!(Post "/api/v1/users", Superuser, (IdempotencyKey, Json<UserCreate>) => users::routes::create_user),
         route!(Get "/api/v1/users/me", Caller, () => users::routes::read_user_me),
         route!(Delete "/api/v1/users/me", Caller, () => users::routes::delete_user_me),
         route!(Patch "/api/v1/users/me", Caller, Json<UserUpdateMe> => users::routes::update_user_me),
         route!(Patch "/api/v1/users/me/password", Gate<Caller>, Json<UpdatePassword> => users::routes::update_password_me),
-        route!(Post "/api/v1/users/signup", Public, Json<UserRegister> => users::routes::register_user),
+        route!(Post "/api/v1/users/signup", Public, (IdempotencyKey, Json<UserRegister>) => users::routes::register_user),
         route!(Post "/api/v1/users/me/verify-email", Gate<Caller>, () => account::routes::send_verification_email),
         route!(Get "/api/v1/users/me/sessions", Caller, Page => sessions::routes::read_sessions),
         route!(Get "/api/v1/users/me/invitations", Gate<Caller>, Page => invitations::routes::read_my_invitations),
@@ -65,19 +66,19 @@ pub(crate) fn routes() -> Vec<Route> {
         route!(Patch "/api/v1/users/{user_id}", Gate<Superuser>, (UserPath, Json<UserUpdate>) => users::routes::update_user),
         route!(Delete "/api/v1/users/{user_id}", Superuser, UserPath => users::routes::delete_user),
         route!(Get "/api/v1/organizations", Gate<Caller>, (Page, Search) => organizations::routes::read_organizations),
-        route!(Post "/api/v1/organizations", Caller, Json<OrganizationCreate> => organizations::routes::create_organization),
+        route!(Post "/api/v1/organizations", Caller, (IdempotencyKey, Json<OrganizationCreate>) => organizations::routes::create_organization),
         route!(Get "/api/v1/organizations/{organization_id}", OrgMember, OrgPath => organizations::routes::read_organization),
         route!(Put "/api/v1/organizations/{organization_id}", OrgAdmin, (OrgPath, Json<OrganizationUpdate>) => organizations::routes::update_organization),
         route!(Delete "/api/v1/organizations/{organization_id}", OrgOwner, OrgPath => organizations::routes::delete_organization),
         route!(Get "/api/v1/organizations/{organization_id}/members", OrgMember, (OrgPath, Page) => memberships::routes::read_organization_members),
-        route!(Post "/api/v1/organizations/{organization_id}/members", OrgAdmin, (OrgPath, Json<AddMemberRequest>) => memberships::routes::add_organization_member),
+        route!(Post "/api/v1/organizations/{organization_id}/members", Gate<OrgAdmin>, (OrgPath, IdempotencyKey, Json<AddMemberRequest>) => memberships::routes::add_organization_member),
         route!(Patch "/api/v1/organizations/{organization_id}/members/{user_id}", OrgOwner, (OrgPath, UserPath, Json<MemberRoleUpdate>) => memberships::routes::update_member_role),
         route!(Delete "/api/v1/organizations/{organization_id}/members/{user_id}", MemberRemoval, (OrgPath, UserPath) => memberships::routes::remove_organization_member),
-        route!(Post "/api/v1/organizations/{organization_id}/invitations", Gate<OrgAdmin>, (OrgPath, Json<InvitationCreate>) => invitations::routes::create_invitation),
+        route!(Post "/api/v1/organizations/{organization_id}/invitations", Gate<OrgAdmin>, (OrgPath, IdempotencyKey, Json<InvitationCreate>) => invitations::routes::create_invitation),
         route!(Get "/api/v1/organizations/{organization_id}/invitations", Gate<OrgAdmin>, (OrgPath, StatusFilter, Page) => invitations::routes::read_invitations),
         route!(Delete "/api/v1/organizations/{organization_id}/invitations/{invitation_id}", OrgAdmin, (OrgPath, InvitationPath) => invitations::routes::revoke_invitation),
         route!(Post "/api/v1/organizations/{organization_id}/invitations/{invitation_id}/resend", Gate<OrgAdmin>, (OrgPath, InvitationPath) => invitations::routes::resend_invitation),
-        route!(Post "/api/v1/organizations/{organization_id}/migrate-resources", OrgSuperuser, (OrgPath, Json<ResourceMigrationRequest>) => resource_migration::routes::migrate_user_resources_endpoint),
+        route!(Post "/api/v1/organizations/{organization_id}/migrate-resources", OrgSuperuser, (OrgPath, IdempotencyKey, Json<ResourceMigrationRequest>) => resource_migration::routes::migrate_user_resources_endpoint),
         route!(Post "/api/v1/invitations/accept", Gate<Caller>, Json<InvitationToken> => invitations::routes::accept_invitation),
         route!(Post "/api/v1/invitations/decline", Gate<Caller>, Json<InvitationToken> => invitations::routes::decline_invitation),
         route!(Post "/api/v1/password-recovery/{email}", Public, EmailPath => account::routes::recover_password),

@@ -13,7 +13,7 @@ mod error;
 pub(crate) use batch::{Batch, Results, Rows, Write};
 pub(crate) use error::{DbError, DbResult, ResultExt};
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1DatabaseSession};
@@ -134,11 +134,18 @@ pub(crate) fn is_bookmark(text: &str) -> bool {
             .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// A write that undoes something a request committed early: SQL and its text arguments.
+type Undo = (&'static str, Vec<String>);
+
 /// The request's handle on D1: one D1 session, so that every batch of the
 /// request reads at least what the one before it saw, on a replica or not.
+/// A clone is another handle on the same session and counters.
+#[derive(Clone)]
 pub(crate) struct Db {
     d1: Rc<D1DatabaseSession>,
     stats: Rc<Cell<DbStats>>,
+    /// What to undo if the request fails after all (see [`Db::on_failure`]).
+    undo: Rc<RefCell<Vec<Undo>>>,
     /// Log every statement with its bindings (`SQL_TRACE`, local only).
     trace: bool,
 }
@@ -156,6 +163,7 @@ impl Db {
         Ok(Db {
             d1: Rc::new(session),
             stats: Rc::new(Cell::new(DbStats::default())),
+            undo: Rc::default(),
             trace,
         })
     }
@@ -178,6 +186,28 @@ impl Db {
     /// The counters of this request, readable after the handler consumed the `Db`.
     pub(crate) fn stats_handle(&self) -> Rc<Cell<DbStats>> {
         self.stats.clone()
+    }
+
+    /// Registers a write (text arguments only) that undoes something this
+    /// request committed early, such as a reservation, to run by
+    /// [`Db::undo_failed`] if the request fails after all.
+    pub(crate) fn on_failure(&self, sql: &'static str, args: Vec<String>) {
+        self.undo.borrow_mut().push((sql, args));
+    }
+
+    /// The request failed: runs what [`Db::on_failure`] registered, in one batch.
+    pub(crate) async fn undo_failed(&self) -> DbResult<()> {
+        let undo = self.undo.take();
+        if undo.is_empty() {
+            return Ok(());
+        }
+        let mut b = self.batch();
+        for (sql, args) in &undo {
+            let args: Vec<Arg<'_>> = args.iter().map(Arg::from).collect();
+            let _ = b.write(sql, &args)?;
+        }
+        b.run().await?;
+        Ok(())
     }
 
     fn record(&self, started: f64, rows_read: u64, rows_written: u64) {

@@ -11,6 +11,9 @@ use crate::db::{Arg, Batch, DbResult};
 use crate::error::ApiResult;
 use worker::Response;
 
+/// The version of a row just inserted (the column's default).
+pub(crate) const FIRST_VERSION: i64 = 1;
+
 /// The strong ETag of row `id` at `version`.
 pub(crate) fn etag(id: &str, version: i64) -> String {
     format!("\"{id}.{version}\"")

@@ -17,6 +17,8 @@ use uuid::Uuid;
 pub(crate) struct Target {
     pub(crate) org_id: Option<String>,
     pub(crate) subject: Option<String>,
+    /// The request's `Idempotency-Key`: the access check reserves it.
+    pub(crate) idempotency: Option<super::idempotency::Key>,
 }
 
 /// A part of a request, parsed and checked.

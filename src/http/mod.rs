@@ -3,6 +3,7 @@
 //! and above the db: nothing here knows a route or a feature.
 
 pub(crate) mod conditional;
+pub(crate) mod idempotency;
 pub(crate) mod input;
 
 use crate::config::Config;
@@ -27,6 +28,8 @@ pub(crate) struct Ctx {
     pub(crate) worker: Context,
     /// The session of the bearer token (`sid`), once the access check passed.
     pub(crate) session_id: Option<String>,
+    /// The user a valid bearer token names (A1–A2 passed; A3–A4 not yet).
+    pub(crate) caller_id: Option<String>,
 }
 
 impl Ctx {

@@ -49,14 +49,29 @@ pub(crate) struct NewInvitation<'a> {
     pub(crate) expires_at: i64,
 }
 
+impl NewInvitation<'_> {
+    /// The row [`create`] writes for `org` (known before the batch runs, so
+    /// the answer can be stored with the write for an Idempotency-Key).
+    pub(crate) fn row(&self, org: &OrgAdmin) -> InvitationRow {
+        InvitationRow {
+            id: self.id.to_string(),
+            organization_id: org.org_id().to_string(),
+            email: self.email.to_string(),
+            email_key: self.email_key.to_string(),
+            role: self.role.to_string(),
+            status: "pending".to_string(),
+            invited_by_id: Some(org.caller.id.clone()),
+            created_at: self.now.to_string(),
+            expires_at: self.expires_at,
+            member: None,
+        }
+    }
+}
+
 /// Writes the invitation (an expired pending one for the same address is
-/// marked expired first, so the one-pending index allows the new one) and
-/// reads it back. A pending one for the address fails the batch (UNIQUE).
-pub(crate) fn create(
-    b: &mut Batch<'_>,
-    org: &OrgAdmin,
-    n: &NewInvitation<'_>,
-) -> DbResult<Rows<InvitationRow>> {
+/// marked expired first, so the one-pending index allows the new one). A
+/// pending one for the address fails the batch (UNIQUE).
+pub(crate) fn create(b: &mut Batch<'_>, org: &OrgAdmin, n: &NewInvitation<'_>) -> DbResult<()> {
     let _ = b.write(
         "update invitations set status = 'expired' where organization_id = ?1 and email_key = ?2 \
          and status = 'pending' and expires_at <= ?3",
@@ -77,7 +92,7 @@ pub(crate) fn create(
             n.expires_at.into(),
         ],
     )?;
-    find_by_id(b, n.id)
+    Ok(())
 }
 
 pub(crate) fn find_by_id(b: &mut Batch<'_>, id: &str) -> DbResult<Rows<InvitationRow>> {

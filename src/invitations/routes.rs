@@ -1,8 +1,8 @@
 //! `/organizations/{id}/invitations`, `/users/me/invitations`, `/invitations`.
 
 use super::models::{
-    InvitationCreate, InvitationPath, InvitationPublic, InvitationRow, InvitationToken,
-    InvitationWithToken, StatusFilter,
+    InvitationCreate, InvitationPath, InvitationPublic, InvitationToken, InvitationWithToken,
+    StatusFilter,
 };
 use super::repo::{self, By, NewInvitation, MAX_PENDING};
 use crate::access::org::{OrgAdmin, NOT_ENOUGH_PERMISSIONS};
@@ -12,8 +12,9 @@ use crate::clock::{now_iso, now_secs};
 use crate::db::{DbError, ResultExt};
 use crate::email::{outbox, templates};
 use crate::error::{ApiError, ApiResult};
+use crate::http::idempotency::IdempotencyKey;
 use crate::http::input::{Json, OrgPath};
-use crate::http::{json_ok, message, Ctx};
+use crate::http::{json_ok, json_response, message, Ctx};
 use crate::ids::new_id;
 use crate::lists::Page;
 use crate::memberships::models::Role;
@@ -25,10 +26,6 @@ const ALREADY_MEMBER: &str = "User is already a member of this organization";
 const PENDING: &str = "An invitation for this email is already pending";
 const INVALID: &str = "Invalid invitation";
 const NOT_FOUND: &str = "Invitation not found";
-
-fn row(found: Option<InvitationRow>) -> ApiResult<InvitationRow> {
-    found.ok_or_else(|| ApiError::internal("invitation missing after its write"))
-}
 
 /// The invitation e-mail, for the outbox in the caller's batch.
 fn email(cx: &Ctx, access: &OrgAdmin, to: &str, token: &str) -> templates::Message {
@@ -46,7 +43,7 @@ fn email(cx: &Ctx, access: &OrgAdmin, to: &str, token: &str) -> templates::Messa
 pub(crate) async fn create_invitation(
     cx: Ctx,
     gate: Gate<OrgAdmin>,
-    (OrgPath(org_id), Json(input)): (OrgPath, Json<InvitationCreate>),
+    (OrgPath(org_id), idempotency, Json(input)): (OrgPath, IdempotencyKey, Json<InvitationCreate>),
 ) -> ApiResult<Response> {
     let now = now_secs();
     let key = input.email.key();
@@ -80,19 +77,23 @@ pub(crate) async fn create_invitation(
         now_secs: now,
         expires_at: now + cx.config.invitation_expire_days * 86_400,
     };
+    // The answer carries the token, so a replay must too: the stored answer
+    // holds it for the key's 24 hours (the invitation itself only its hash).
+    let body = serde_json::to_vec(&InvitationWithToken {
+        invitation: InvitationPublic::of(invitation.row(&access), now),
+        token: token.clone(),
+    })?;
     let mut b = cx.db.batch();
-    let created = repo::create(&mut b, &access, &invitation)?;
+    repo::create(&mut b, &access, &invitation)?;
     let sent = outbox_row(&mut b, &email(&cx, &access, input.email.as_str(), &token))?;
+    idempotency.answer(&mut b, 200, &body)?;
     // Two invitations racing for one address: the one-pending index decides.
-    let r = b.run().await.on_unique(
+    b.run().await.on_unique(
         &["invitations.organization_id, invitations.email_key"],
         || ApiError::conflict(PENDING),
     )?;
     cx.send_emails(vec![sent]);
-    json_ok(&InvitationWithToken {
-        invitation: InvitationPublic::of(row(r.first(created)?)?, now),
-        token,
-    })
+    Ok(json_response(200, body))
 }
 
 /// Read Invitations: an organization's invitations, newest first, of one status

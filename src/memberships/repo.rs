@@ -3,8 +3,7 @@
 
 use super::models::OrganizationMemberPublic;
 use crate::access::org::{
-    admin_guard, owner_guard, permitted, MemberRemoval, OrgAccess, OrgAdmin, OrgMember, OrgOwner,
-    Permitted,
+    admin_guard, owner_guard, permitted, MemberRemoval, OrgAdmin, OrgMember, OrgOwner, Permitted,
 };
 use crate::db::{Batch, DbResult, Rows, Write};
 use crate::lists::{ListQuery, Order, Page, Source};
@@ -25,10 +24,10 @@ pub(crate) fn find(b: &mut Batch<'_>, org_id: &str, user_id: &str) -> DbResult<R
 
 fn page_of(
     b: &mut Batch<'_>,
-    org: &OrgAccess,
+    org_id: &str,
     page: &Page,
 ) -> DbResult<ListQuery<OrganizationMemberPublic>> {
-    let args = [org.org_id().into()];
+    let args = [org_id.into()];
     ListQuery::keyset(
         b,
         Source {
@@ -53,25 +52,27 @@ pub(crate) fn list(
     org: &OrgMember,
     page: Page,
 ) -> DbResult<ListQuery<OrganizationMemberPublic>> {
-    page_of(b, org, &page)
+    page_of(b, org.org_id(), &page)
 }
 
-/// Adds a member and reads back the first page of members (as `GET /members`
-/// answers it, with the count of all). The primary key
-/// decides a second add (a UNIQUE violation on the membership), so racing adds
-/// give one success and conflicts.
-pub(crate) fn add(
+/// The first page of members (with the count of all), before a member is
+/// added: the add answers it with the new member in place (`List::with_new`).
+pub(crate) fn first_page(
     b: &mut Batch<'_>,
-    org: &OrgAdmin,
-    user_id: &str,
-    now: &str,
+    org_id: &str,
 ) -> DbResult<ListQuery<OrganizationMemberPublic>> {
+    page_of(b, org_id, &Page::FIRST)
+}
+
+/// Adds a member. The primary key decides a second add (a UNIQUE violation
+/// on the membership), so racing adds give one success and conflicts.
+pub(crate) fn add(b: &mut Batch<'_>, org: &OrgAdmin, user_id: &str, now: &str) -> DbResult<()> {
     let _ = b.write(
         "insert into organization_members (organization_id, user_id, joined_at, role) \
          values (?1, ?2, ?3, 'member')",
         &[org.org_id().into(), user_id.into(), now.into()],
     )?;
-    page_of(b, org, &Page::FIRST)
+    Ok(())
 }
 
 /// The handles of a removal: whether the caller still had the right, and the

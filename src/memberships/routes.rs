@@ -1,14 +1,18 @@
 //! `/organizations/{id}/members` (origin: `api/routes/organizations.py`).
 
-use super::models::{AddMemberRequest, MemberRoleUpdate};
+use super::models::{AddMemberRequest, MemberRoleUpdate, OrganizationMemberPublic, Role};
 use super::repo;
 use crate::access::org::{MemberRemoval, OrgAdmin, OrgMember, OrgOwner, NOT_ENOUGH_PERMISSIONS};
+use crate::access::Gate;
 use crate::clock::now_iso;
 use crate::db::{DbError, ResultExt};
 use crate::error::{ApiError, ApiResult};
+use crate::http::idempotency::IdempotencyKey;
 use crate::http::input::{Json, OrgPath, UserPath};
-use crate::http::{json_ok, message, Ctx};
+use crate::http::{json_ok, json_response, message, Ctx};
+use crate::ids::id_text;
 use crate::lists::Page;
+use crate::users::repo as users;
 use worker::Response;
 
 const ALREADY_MEMBER: &str = "User is already a member of this organization";
@@ -26,25 +30,54 @@ pub(crate) async fn read_organization_members(
     json_ok(&list.read(&r)?)
 }
 
-/// Add Organization Member: add a user to an organization (owner, admins, superusers).
+/// Add Organization Member: add a user to an organization (owner, admins,
+/// superusers). The answer is the first page of members, as `GET /members`
+/// reads it after the add: the page read with the access check, with the new
+/// member in place, so it is known before the write (and stored with it for
+/// an Idempotency-Key).
 pub(crate) async fn add_organization_member(
     cx: Ctx,
-    access: OrgAdmin,
-    _: (OrgPath, Json<AddMemberRequest>),
+    gate: Gate<OrgAdmin>,
+    (OrgPath(org_id), key, Json(input)): (OrgPath, IdempotencyKey, Json<AddMemberRequest>),
 ) -> ApiResult<Response> {
+    let user_id = id_text(&input.user_id);
+    let (access, r, (page, user)) = gate
+        .open_with(&cx.db, |b, _| {
+            Ok((
+                repo::first_page(b, &org_id)?,
+                users::find_by_id(b, &user_id)?,
+            ))
+        })
+        .await?;
     let subject = access.subject()?;
     if subject.is_member {
         return Err(ApiError::conflict(ALREADY_MEMBER));
     }
+    let user = r
+        .first(user)?
+        .ok_or_else(|| ApiError::not_found("User not found"))?;
+    let now = now_iso();
+    let member = OrganizationMemberPublic {
+        user_id: user.id,
+        joined_at: now.clone(),
+        email: user.email,
+        full_name: user.full_name,
+        role: Role::Member.as_str().to_string(),
+    };
+    let list = page
+        .read(&r)?
+        .with_new(member, Page::FIRST.limit, |m| (&m.joined_at, &m.user_id));
+    let body = serde_json::to_vec(&list)?;
     let mut b = cx.db.batch();
-    let list = repo::add(&mut b, &access, &subject.id, &now_iso())?;
-    let r = b.run().await.on_constraint(|e| match e {
+    repo::add(&mut b, &access, &subject.id, &now)?;
+    key.answer(&mut b, 200, &body)?;
+    b.run().await.on_constraint(|e| match e {
         DbError::Unique(_) => Some(ApiError::conflict(ALREADY_MEMBER)),
         // The user was deleted after the access check.
         DbError::ForeignKey => Some(ApiError::not_found("User not found")),
         DbError::Other(_) | DbError::Precondition => None,
     })?;
-    json_ok(&list.read(&r)?)
+    Ok(json_response(200, body))
 }
 
 /// Remove Organization Member: owners and superusers remove anyone, members

@@ -2,7 +2,7 @@
 //! one organization takes the access level that allows it, and so its id.
 
 use super::media::MediaResource;
-use super::models::OrganizationRow;
+use super::models::{OrganizationPublic, OrganizationRow};
 use crate::access::org::{admin_guard, owner_guard, permitted, OrgAdmin, OrgOwner, Permitted};
 use crate::db::{Arg, Batch, DbResult, Results, Rows, Write};
 use crate::lists::{
@@ -65,14 +65,31 @@ pub(crate) struct NewOrganization<'a> {
     pub(crate) now: &'a str,
 }
 
-/// Creates the avatar, the organization and the owner's membership, and reads
-/// the organization back: in one batch, neither the organization nor the
-/// membership exists without the other.
+impl NewOrganization<'_> {
+    /// The organization [`create`] writes, as the API shows it (known before
+    /// the batch runs, so it can be stored with the write for an Idempotency-Key).
+    pub(crate) fn public(&self, avatar: &MediaResource) -> OrganizationPublic {
+        OrganizationPublic {
+            id: self.id.to_string(),
+            created_at: self.now.to_string(),
+            updated_at: self.now.to_string(),
+            name: self.name.to_string(),
+            avatar_image_url: avatar.url.clone(),
+            avatar_image_media: Some(avatar.clone()),
+            description: self.description.map(str::to_string),
+            rework_available: self.rework_available,
+            owner_id: self.owner_id.to_string(),
+        }
+    }
+}
+
+/// Creates the avatar, the organization and the owner's membership: in one
+/// batch, neither the organization nor the membership exists without the other.
 pub(crate) fn create(
     b: &mut Batch<'_>,
     org: &NewOrganization<'_>,
     avatar: &MediaResource,
-) -> DbResult<Rows<OrganizationRow>> {
+) -> DbResult<()> {
     let _ = insert_media(b, avatar)?;
     let _ = b.write(
         "insert into organizations (id, name, description, rework_available, owner_id, avatar_media_id, \
@@ -93,7 +110,7 @@ pub(crate) fn create(
          values (?1, ?2, ?3, 'owner')",
         &[org.id.into(), org.owner_id.into(), org.now.into()],
     )?;
-    find(b, org.id)
+    Ok(())
 }
 
 /// The two lists of organizations a caller may see, in one batch: all of them

@@ -12,9 +12,12 @@ use crate::auth::current_user::NOT_ENOUGH_PRIVILEGES;
 use crate::clock::now_iso;
 use crate::db::ResultExt;
 use crate::error::{ApiError, ApiResult};
-use crate::http::conditional::{etag, guard, if_match, none_match, not_modified, tagged};
+use crate::http::conditional::{
+    etag, guard, if_match, none_match, not_modified, tagged, FIRST_VERSION,
+};
+use crate::http::idempotency::IdempotencyKey;
 use crate::http::input::{Json, OrgPath};
-use crate::http::{json_ok, message, Ctx};
+use crate::http::{json_ok, json_response, message, Ctx};
 use crate::ids::new_id;
 use crate::lists::{Page, Search};
 use crate::users::models::UserRow;
@@ -40,7 +43,7 @@ fn public(row: OrganizationRow) -> ApiResult<Response> {
 pub(crate) async fn create_organization(
     cx: Ctx,
     Caller(me): Caller,
-    Json(input): Json<OrganizationCreate>,
+    (key, Json(input)): (IdempotencyKey, Json<OrganizationCreate>),
 ) -> ApiResult<Response> {
     may_set_rework(&me, input.rework_available)?;
     let now = now_iso();
@@ -53,17 +56,18 @@ pub(crate) async fn create_organization(
         owner_id: &me.id,
         now: &now,
     };
+    let body = serde_json::to_vec(&org.public(&avatar))?;
     let mut b = cx.db.batch();
-    let row = repo::create(&mut b, &org, &avatar)?;
+    repo::create(&mut b, &org, &avatar)?;
+    key.answer(&mut b, 200, &body)?;
     // The caller was deleted after the access check: their rows cannot own anything.
-    let r = b
-        .run()
+    b.run()
         .await
         .on_foreign_key(|| ApiError::not_found("User not found"))?;
-    public(
-        r.first(row)?
-            .ok_or_else(|| ApiError::internal("organization missing after insert"))?,
-    )
+    Ok(tagged(
+        json_response(200, body),
+        &etag(org.id, FIRST_VERSION),
+    ))
 }
 
 /// Read Organizations: members see their organizations, superusers all.

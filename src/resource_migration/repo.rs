@@ -26,12 +26,15 @@ const MEMBER: &str =
 /// Moves `user_id`'s personal rows of each table into the organization,
 /// stamping `updated_at`. One batch, so a failure anywhere moves nothing; one
 /// statement per table, so it stays one batch however many rows move.
+/// `moved` pushes what must follow each table's statement (SQL's `changes()`
+/// is then that table's count).
 pub(crate) fn migrate_personal_resources(
     b: &mut Batch<'_>,
     org: &OrgSuperuser,
     user_id: &str,
     tables: &[&'static str],
     now: &str,
+    mut moved: impl FnMut(&mut Batch<'_>, &'static str) -> DbResult<()>,
 ) -> DbResult<Migrated> {
     let guard = superuser_guard(4);
     let args = [
@@ -47,18 +50,40 @@ pub(crate) fn migrate_personal_resources(
         ),
         &args,
     )?;
+    let then = &mut moved;
     let moved = tables
         .iter()
         .map(|&table| {
-            let moved = b.write(
+            let write = b.write(
                 &format!(
                     "update {table} set organization_id = ?1, updated_at = ?3 \
                      where owner_id = ?2 and organization_id is null and {guard} and {MEMBER}"
                 ),
                 &args,
             )?;
-            Ok((table, moved))
+            then(b, table)?;
+            Ok((table, write))
         })
         .collect::<DbResult<_>>()?;
     Ok(Migrated { still, moved })
 }
+
+/// The end of the answer's message: whose rows moved where.
+pub(crate) fn whose(user_id: &str, org_id: &str) -> String {
+    format!(" of user {user_id} to organization {org_id}")
+}
+
+/// SQL over a stored answer (`body`, a `ResourceMigrationResponse`), right
+/// after `table`'s statement: its count is that statement's `changes()`.
+pub(crate) fn count_sql(table: &str) -> String {
+    format!("json_set(body, '$.migrated_counts.{table}', changes())")
+}
+
+/// SQL over a stored answer whose counts are filled in: the total, and the
+/// message with it (`?4`: [`whose`]), worded as the handler words it.
+pub(crate) const TOTAL_SQL: &str = "json_set(body, \
+     '$.total_migrated', (select coalesce(sum(value), 0) from json_each(body, '$.migrated_counts')), \
+     '$.message', 'Migrated ' || (select coalesce(sum(value), 0) from json_each(body, '$.migrated_counts')) \
+     || ' personal resource' \
+     || case (select coalesce(sum(value), 0) from json_each(body, '$.migrated_counts')) when 1 then '' else 's' end \
+     || ?4)";

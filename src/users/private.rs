@@ -6,6 +6,7 @@ use crate::access::Public;
 use crate::auth::hash_password;
 use crate::clock::{now_iso, now_secs};
 use crate::error::ApiResult;
+use crate::http::idempotency::IdempotencyKey;
 use crate::http::input::{Body, Json};
 use crate::http::Ctx;
 use crate::ids::new_id;
@@ -58,5 +59,5 @@ pub(crate) async fn create_user(
     // The origin answers a taken email with a 500 (an integrity error); a
     // clear 400 is what a client can act on.
     let taken = "The user with this email already exists in the system";
-    super::routes::insert(&cx, &new, taken).await
+    super::routes::insert(&cx, &IdempotencyKey(None), &new, taken).await
 }

@@ -1,7 +1,7 @@
 //! SQL for `users`, one function per statement, named for what it does. Each
 //! pushes its statement into the caller's batch and returns the handle.
 
-use super::models::UserRow;
+use super::models::{UserPublic, UserRow};
 use crate::db::{Arg, Batch, DbResult, Rows, Write};
 use crate::lists::{fold, recent, ListQuery, Matcher, Order, Page, Search, Source, RECENT_OFFSET};
 use crate::resources::RESOURCE_TABLES;
@@ -115,16 +115,29 @@ fn insert<'db, H>(
     push(b, &insert_sql(tail), &args)
 }
 
-/// Inserts a user and returns the stored row. A taken email fails the batch
-/// with a UNIQUE violation on `users.email`: the index decides, so two racing
-/// signups cannot both win, and nothing else in the batch is written for the loser.
-pub(crate) fn insert_user(b: &mut Batch<'_>, u: &NewUser<'_>) -> DbResult<Rows<UserRow>> {
-    insert(
-        b,
-        u,
-        &format!("returning {USER_COLUMNS}"),
-        |b, sql, args| b.query(sql, args),
-    )
+/// Inserts a user. A taken email fails the batch with a UNIQUE violation on
+/// `users.email`: the index decides, so two racing signups cannot both win,
+/// and nothing else in the batch is written for the loser.
+pub(crate) fn insert_user(b: &mut Batch<'_>, u: &NewUser<'_>) -> DbResult<Write> {
+    insert(b, u, "", |b, sql, args| b.write(sql, args))
+}
+
+impl NewUser<'_> {
+    /// The row [`insert_user`] writes, as the API shows it (known before the
+    /// batch runs, so it can be stored with the write for an Idempotency-Key).
+    pub(crate) fn public(&self) -> UserPublic {
+        UserPublic {
+            id: self.id.to_string(),
+            created_at: self.now.to_string(),
+            updated_at: self.now.to_string(),
+            email: self.email.as_str().to_string(),
+            full_name: self.full_name.map(str::to_string),
+            is_active: self.is_active,
+            is_superuser: self.is_superuser,
+            rework_available: self.rework_available,
+            email_verified: self.email_verified,
+        }
+    }
 }
 
 /// Inserts the first superuser unless that email exists; never overwrites.

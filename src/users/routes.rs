@@ -13,9 +13,12 @@ use crate::auth::{hash_password, password};
 use crate::clock::{now_iso, now_secs};
 use crate::db::{Db, ResultExt};
 use crate::error::{ApiError, ApiResult};
-use crate::http::conditional::{etag, guard, if_match, none_match, not_modified, tagged};
+use crate::http::conditional::{
+    etag, guard, if_match, none_match, not_modified, tagged, FIRST_VERSION,
+};
+use crate::http::idempotency::IdempotencyKey;
 use crate::http::input::{Json, UserPath};
-use crate::http::{json_ok, message, Ctx};
+use crate::http::{json_ok, json_response, message, Ctx};
 use crate::ids::new_id;
 use crate::lists::{Page, Search};
 use crate::rate_limits::{self, Limit};
@@ -43,15 +46,17 @@ fn read(cx: &Ctx, user: UserRow) -> ApiResult<Response> {
 }
 
 /// Inserts `new` (with its verification e-mail, in the same batch, unless it
-/// is verified already); a taken email is `400 taken` (the origin words
-/// signup's without the final period).
+/// is verified already, and the answer for its Idempotency-Key); a taken
+/// email is `400 taken` (the origin words signup's without the final period).
 pub(super) async fn insert(
     cx: &Ctx,
+    key: &IdempotencyKey,
     new: &NewUser<'_>,
     taken: &'static str,
 ) -> ApiResult<Response> {
+    let body = serde_json::to_vec(&new.public())?;
     let mut b = cx.db.batch();
-    let row = repo::insert_user(&mut b, new)?;
+    let _ = repo::insert_user(&mut b, new)?;
     let email = match new.email_verified {
         true => None,
         false => Some(verification_email(
@@ -61,15 +66,16 @@ pub(super) async fn insert(
             new.email.as_str(),
         )?),
     };
-    let r = b
+    key.answer(&mut b, 200, &body)?;
+    let _ = b
         .run()
         .await
         .on_unique(&repo::EMAIL_COLUMNS, || ApiError::bad_request(taken))?;
     cx.send_emails(email.into_iter().collect());
-    public(
-        r.first(row)?
-            .ok_or_else(|| ApiError::internal("insert returned no row"))?,
-    )
+    Ok(tagged(
+        json_response(200, body),
+        &etag(new.id, FIRST_VERSION),
+    ))
 }
 
 /// Applies `changes` to user `id`: a taken email is a 409, no such user
@@ -149,7 +155,7 @@ pub(crate) async fn read_users(
 pub(crate) async fn create_user(
     cx: Ctx,
     _: Superuser,
-    Json(input): Json<UserCreate>,
+    (key, Json(input)): (IdempotencyKey, Json<UserCreate>),
 ) -> ApiResult<Response> {
     let hashed = hash_password(&cx.config, &input.password)?;
     let new = NewUser {
@@ -166,7 +172,7 @@ pub(crate) async fn create_user(
         now: &now_iso(),
     };
     let taken = "The user with this email already exists in the system.";
-    insert(&cx, &new, taken).await
+    insert(&cx, &key, &new, taken).await
 }
 
 /// Read User Me: get current user.
@@ -258,7 +264,7 @@ pub(crate) async fn delete_user_me(cx: Ctx, Caller(me): Caller, _: ()) -> ApiRes
 pub(crate) async fn register_user(
     cx: Ctx,
     _: Public,
-    Json(input): Json<UserRegister>,
+    (key, Json(input)): (IdempotencyKey, Json<UserRegister>),
 ) -> ApiResult<Response> {
     let now_s = now_secs();
     let limit = Limit {
@@ -275,7 +281,14 @@ pub(crate) async fn register_user(
         None => None,
     };
     let existing = repo::find_by_email(&mut b, &input.email.key())?;
+    let reserved = match &key.0 {
+        Some(key) => Some((key, key.reserve(&mut b, now_s)?)),
+        None => None,
+    };
     let r = b.run().await?;
+    if let Some((key, rows)) = reserved {
+        key.claim(&cx.db, &r, rows)?.settle()?;
+    }
     if let Some(attempt) = attempt {
         attempt.check(&r, now_s, TOO_MANY_SIGNUPS)?;
     }
@@ -296,6 +309,7 @@ pub(crate) async fn register_user(
     );
     insert(
         &cx,
+        &key,
         &new,
         "The user with this email already exists in the system",
     )

@@ -16,6 +16,7 @@ mod first_superuser;
 mod hardening;
 mod headers;
 mod hostile_input;
+mod idempotency;
 mod invitations;
 mod lists;
 mod members;

@@ -1,0 +1,373 @@
+//! `Idempotency-Key` on the POSTs that create something: a retry gets the
+//! first answer, never a second thing.
+
+use crate::helpers::*;
+use crate::round_trips::d1_cost;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, Barrier};
+
+const IN_FLIGHT: &str = "A request with this Idempotency-Key is in progress";
+const OTHER_REQUEST: &str = "Idempotency-Key was used with another request";
+
+fn new_key() -> String {
+    format!("retry-{}", uuid::Uuid::new_v4())
+}
+
+fn keyed(req: Req, key: &str) -> Req {
+    req.header("Idempotency-Key", key)
+}
+
+/// Sends the same request twice: the second is a replay of the first,
+/// byte for byte, for one D1 round trip.
+#[track_caller]
+fn assert_replays(send: impl Fn() -> Resp) -> Resp {
+    let first = send();
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.header("idempotent-replayed"), None);
+    // the key costs no round trip of its own: it rides in the first batch
+    assert!(
+        d1_cost(&first).0 <= 2,
+        "{:?}",
+        first.header("server-timing")
+    );
+    let again = send();
+    assert_eq!(
+        (again.status, again.text.as_str()),
+        (first.status, first.text.as_str())
+    );
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.header("content-type"), Some("application/json"));
+    assert_eq!(d1_cost(&again).0, 1, "{:?}", again.header("server-timing"));
+    first
+}
+
+fn org_count(token: &str) -> i64 {
+    get("/api/v1/organizations/").token(token).send().ok()["count"]
+        .as_i64()
+        .unwrap()
+}
+
+#[test]
+fn twenty_concurrent_posts_with_one_key_create_one_organization() {
+    let u = signup_user();
+    let key = new_key();
+    let barrier = Arc::new(Barrier::new(20));
+    let answers: Vec<Resp> = (0..20)
+        .map(|_| {
+            let (barrier, token, key) = (barrier.clone(), u.token.clone(), key.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                keyed(post("/api/v1/organizations/"), &key)
+                    .token(&token)
+                    .json(&json!({"name": "Once", "avatar_image": AVATAR}))
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    let first: Vec<&Resp> = answers
+        .iter()
+        .filter(|r| r.status == 200 && r.header("idempotent-replayed").is_none())
+        .collect();
+    assert_eq!(first.len(), 1, "{answers:#?}");
+    for r in &answers {
+        match r.status {
+            200 => assert_eq!(r.text, first[0].text),
+            _ => r.assert_detail(409, IN_FLIGHT),
+        }
+    }
+    assert_eq!(org_count(&u.token), 1);
+    // once it is done, a retry replays it
+    let again = keyed(post("/api/v1/organizations/"), &key)
+        .token(&u.token)
+        .json(&json!({"name": "Once", "avatar_image": AVATAR}));
+    assert_eq!((again.status, &again.text), (200, &first[0].text));
+    assert_eq!(org_count(&u.token), 1);
+}
+
+#[test]
+pub(crate) fn every_creating_post_replays_its_first_answer_for_one_round_trip() {
+    let su = superuser_token();
+    let owner = signup_user();
+    let member = signup_user();
+    let run = uuid::Uuid::new_v4().simple().to_string();
+
+    // signup: anonymous, so the key is the client address's
+    let ip = unique_ip();
+    let email = random_email();
+    let signup = assert_replays(|| {
+        keyed(post("/api/v1/users/signup"), &format!("signup-1-{run}"))
+            .header("CF-Connecting-IP", &ip)
+            .json(&json!({"email": email, "password": "a-good-password", "full_name": "Once"}))
+    });
+    let user_id = signup.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        d1(&format!(
+            "select count(*) as n from users where email = '{email}'"
+        ))[0]["n"],
+        1
+    );
+
+    // create user (superuser)
+    let email = random_email();
+    let created = assert_replays(|| {
+        keyed(post("/api/v1/users/"), &format!("create-user-1-{run}"))
+            .token(&su)
+            .json(&json!({"email": email, "password": "a-good-password"}))
+    });
+    assert_eq!(created.json()["email"], email.as_str());
+
+    // create organization: the answer is the organization as it reads back
+    let org = assert_replays(|| {
+        keyed(post("/api/v1/organizations/"), &format!("org-1-{run}"))
+            .token(&owner.token)
+            .json(
+                &json!({"name": "Replayed", "description": "d", "avatar_image": {
+                "url": AVATAR, "width": 640, "height": 480, "alt_text": "logo"}}),
+            )
+    })
+    .json();
+    let path = org_path(&org);
+    assert_eq!(get(&path).token(&owner.token).send().ok(), org);
+    assert_eq!(org_count(&owner.token), 1);
+
+    // add member: the first page of members with the new one
+    let members = assert_replays(|| {
+        keyed(post(&format!("{path}/members")), &format!("member-1-{run}"))
+            .token(&owner.token)
+            .json(&json!({"user_id": member.id}))
+    })
+    .json();
+    assert_eq!(members["count"], 2);
+    assert_eq!(
+        get(&format!("{path}/members"))
+            .token(&owner.token)
+            .send()
+            .ok(),
+        members
+    );
+
+    // invitation: the answer (with its token) is the same again, and one e-mail went out
+    let invitee = random_email();
+    let invitation = assert_replays(|| {
+        keyed(
+            post(&format!("{path}/invitations")),
+            &format!("invite-1-{run}"),
+        )
+        .token(&owner.token)
+        .json(&json!({"email": invitee}))
+    })
+    .json();
+    assert!(invitation["token"].as_str().is_some_and(|t| !t.is_empty()));
+    let pending = get(&format!("{path}/invitations"))
+        .token(&owner.token)
+        .send()
+        .ok();
+    assert_eq!(pending["count"], 1);
+
+    // migrate-resources: counts that only the write knew, the same in the replay
+    let org_id = org["id"].as_str().unwrap();
+    d1(&format!(
+        "insert into products (id, owner_id, organization_id, name, created_at, updated_at) \
+         values (lower(hex(randomblob(16))), '{0}', null, 'p1', '2020-01-01T00:00:00.000000Z', '2020-01-01T00:00:00.000000Z'), \
+         (lower(hex(randomblob(16))), '{0}', null, 'p2', '2020-01-01T00:00:00.000000Z', '2020-01-01T00:00:00.000000Z'), \
+         (lower(hex(randomblob(16))), '{0}', null, 's1', '2020-01-01T00:00:00.000000Z', '2020-01-01T00:00:00.000000Z')",
+        member.id
+    ));
+    let migrated = assert_replays(|| {
+        keyed(
+            post(&format!("{path}/migrate-resources")),
+            &format!("migrate-1-{run}"),
+        )
+        .token(&su)
+        .json(&json!({"user_id": member.id, "migrate_products": true, "migrate_styles": true}))
+    })
+    .json();
+    assert_eq!(migrated["total_migrated"], 3);
+    assert_eq!(migrated["migrated_counts"]["products"], 3);
+    assert_eq!(migrated["organization_id"], org_id);
+    assert_eq!(
+        migrated["message"],
+        format!(
+            "Migrated 3 personal resources of user {} to organization {org_id}",
+            member.id
+        )
+    );
+    // a single row reads "resource"
+    d1(&format!(
+        "insert into styles (id, owner_id, organization_id, name, created_at, updated_at) \
+         values (lower(hex(randomblob(16))), '{}', null, 'x', '2020-01-01T00:00:00.000000Z', '2020-01-01T00:00:00.000000Z')",
+        member.id
+    ));
+    let one = assert_replays(|| {
+        keyed(
+            post(&format!("{path}/migrate-resources")),
+            &format!("migrate-2-{run}"),
+        )
+        .token(&su)
+        .json(&json!({"user_id": member.id, "migrate_styles": true}))
+    })
+    .json();
+    assert_eq!(one["total_migrated"], 1);
+    assert!(one["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Migrated 1 personal resource of user"));
+    let _ = user_id;
+}
+
+#[test]
+fn a_key_used_with_another_request_is_a_422() {
+    let u = signup_user();
+    let key = new_key();
+    let create = |name: &str| {
+        keyed(post("/api/v1/organizations/"), &key)
+            .token(&u.token)
+            .json(&json!({"name": name, "avatar_image": AVATAR}))
+    };
+    create("First").expect(200);
+    create("Second").assert_detail(422, OTHER_REQUEST);
+    // another path is another request too
+    keyed(post("/api/v1/users/signup"), &key)
+        .token(&u.token)
+        .json(&json!({"email": random_email(), "password": "a-good-password"}))
+        .expect(200); // signup's keys are the address's, not this user's
+    assert_eq!(org_count(&u.token), 1);
+}
+
+#[test]
+fn keys_are_each_callers_own() {
+    let (a, b) = (signup_user(), signup_user());
+    for u in [&a, &b] {
+        let r = keyed(post("/api/v1/organizations/"), "shared-name")
+            .token(&u.token)
+            .json(&json!({"name": "Mine", "avatar_image": AVATAR}));
+        assert_eq!(
+            (r.status, r.header("idempotent-replayed")),
+            (200, None),
+            "{}",
+            r.text
+        );
+        assert_eq!(r.json()["owner_id"], u.id.as_str());
+    }
+}
+
+#[test]
+fn a_request_that_fails_frees_its_key() {
+    let u = signup_user();
+    let key = new_key();
+    // a refusal after the key was reserved (rework_available is for superusers)
+    let refused = || {
+        keyed(post("/api/v1/organizations/"), &key)
+            .token(&u.token)
+            .json(&json!({"name": "X", "avatar_image": AVATAR, "rework_available": 5}))
+    };
+    for _ in 0..2 {
+        let r = refused();
+        r.assert_detail(403, "The user doesn't have enough privileges");
+        assert_eq!(r.header("idempotent-replayed"), None);
+    }
+    let stored = d1(&format!(
+        "select count(*) as n from idempotency_keys where key = '{key}'"
+    ));
+    assert_eq!(stored[0]["n"], 0);
+    // a conflict in the write batch itself (a taken address) frees it too
+    let taken = signup_user();
+    let ip = unique_ip();
+    let signup = || {
+        keyed(post("/api/v1/users/signup"), &key)
+            .header("CF-Connecting-IP", &ip)
+            .json(&json!({"email": taken.email, "password": "a-good-password"}))
+    };
+    signup().assert_detail(400, "The user with this email already exists in the system");
+    delete(&format!("/api/v1/users/{}", taken.id))
+        .token(&superuser_token())
+        .send()
+        .expect(200);
+    let r = signup();
+    assert_eq!((r.status, r.header("idempotent-replayed")), (200, None));
+}
+
+/// The row a request in flight holds: as the first request's reservation.
+fn reserve_as_another_request(user_id: &str, key: &str, body: &Value, age_seconds: i64) {
+    let mut h = Sha256::new();
+    h.update(b"POST /api/v1/organizations/\n");
+    h.update(serde_json::to_vec(body).unwrap());
+    let fingerprint: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    d1(&format!(
+        "insert into idempotency_keys (scope, key, fingerprint, request, created_at) \
+         values ('user:{user_id}', '{key}', '{fingerprint}', 'another-request', \
+         unixepoch() - {age_seconds})"
+    ));
+}
+
+#[test]
+fn while_the_first_request_runs_a_retry_is_a_409_and_a_dead_ones_key_is_taken_over() {
+    let u = signup_user();
+    let body = json!({"name": "Slow", "avatar_image": AVATAR});
+    let send = |key: &str| {
+        keyed(post("/api/v1/organizations/"), key)
+            .token(&u.token)
+            .raw("application/json", &serde_json::to_vec(&body).unwrap())
+    };
+    let running = new_key();
+    reserve_as_another_request(&u.id, &running, &body, 0);
+    send(&running).assert_detail(409, IN_FLIGHT);
+    assert_eq!(org_count(&u.token), 0);
+    // another body under a key in flight is still another request
+    keyed(post("/api/v1/organizations/"), &running)
+        .token(&u.token)
+        .json(&json!({"name": "Other", "avatar_image": AVATAR}))
+        .assert_detail(422, OTHER_REQUEST);
+    // a reservation older than the lease was left by a worker that died: taken over
+    let abandoned = new_key();
+    reserve_as_another_request(&u.id, &abandoned, &body, 61);
+    let r = send(&abandoned);
+    assert_eq!((r.status, r.header("idempotent-replayed")), (200, None));
+    assert_eq!(send(&abandoned).header("idempotent-replayed"), Some("true"));
+    assert_eq!(org_count(&u.token), 1);
+}
+
+#[test]
+fn a_key_must_be_1_to_255_printable_characters() {
+    let u = signup_user();
+    let cases = [
+        ("x".repeat(256), "string_too_long"),
+        ("tab\there".to_string(), "string_pattern_mismatch"),
+    ];
+    for (key, kind) in cases {
+        let r = keyed(post("/api/v1/organizations/"), &key)
+            .token(&u.token)
+            .json(&json!({"name": "No", "avatar_image": AVATAR}));
+        assert_eq!(r.status, 422, "{}", r.text);
+        let d = &r.json()["detail"][0];
+        assert_eq!(d["type"], kind);
+        assert_eq!(d["loc"], json!(["header", "idempotency-key"]));
+        assert_eq!(d["input"], key.as_str());
+    }
+    assert_eq!(org_count(&u.token), 0);
+    keyed(post("/api/v1/organizations/"), &"~".repeat(255))
+        .token(&u.token)
+        .json(&json!({"name": "Yes", "avatar_image": AVATAR}))
+        .expect(200);
+}
+
+#[test]
+fn the_scheduled_run_deletes_keys_after_24_hours() {
+    let u = signup_user();
+    let (old, fresh) = (new_key(), new_key());
+    let body = json!({"name": "Kept", "avatar_image": AVATAR});
+    reserve_as_another_request(&u.id, &old, &body, 86_401);
+    reserve_as_another_request(&u.id, &fresh, &body, 10);
+    app().scheduled();
+    let left = |key: &str| {
+        d1(&format!(
+            "select count(*) as n from idempotency_keys where key = '{key}'"
+        ))[0]["n"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!((left(&old), left(&fresh)), (0, 1));
+}
