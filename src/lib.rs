@@ -31,6 +31,7 @@ mod rate_limits;
 mod resource_migration;
 pub mod resources;
 mod sessions;
+mod uploads;
 mod users;
 mod utils;
 pub mod validation;

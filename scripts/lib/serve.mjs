@@ -13,7 +13,8 @@
 // runs the API worker's scheduled handler once (as a Cron Trigger would) and answers
 // its outcome. `POST /explain` (body: `[{sql, args}]`) answers each statement's
 // `EXPLAIN QUERY PLAN` rows, bound to its values; `POST /size` the database's size
-// in bytes (page count times page size, as D1 reports it).
+// in bytes (page count times page size, as D1 reports it); `POST /r2` (body: a
+// prefix) the keys of the R2 objects under it.
 import { Miniflare } from "miniflare";
 
 const args = process.argv.slice(2);
@@ -75,6 +76,11 @@ export default {
         const { meta } = await env.DB.prepare("select 1").run();
         return Response.json({ bytes: meta.size_after });
       }
+      if (path === "/r2") {
+        // The keys of the R2 objects under a prefix (the body).
+        const listed = await env.MEDIA.list({ prefix: body });
+        return Response.json(listed.objects.map((o) => o.key));
+      }
       if (path === "/explain") {
         const plans = [];
         for (const { sql, args } of JSON.parse(body)) {
@@ -98,6 +104,8 @@ export default {
 
 // The id in wrangler.toml: wrangler's local D1 and this one are the same file.
 const d1Databases = { DB: "00000000-0000-0000-0000-000000000000" };
+// As wrangler.toml's [[r2_buckets]]: wrangler's local R2 and this one are the same folder.
+const r2Buckets = { MEDIA: "users-orgs-media" };
 const workers = [
   {
     name: "api",
@@ -106,6 +114,7 @@ const workers = [
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
     compatibilityDate: "2026-04-01",
     d1Databases,
+    r2Buckets,
     // As wrangler.toml's [[queues.producers]] and [[queues.consumers]].
     queueProducers: { EMAIL_QUEUE: { queueName: "users-orgs-emails" } },
     queueConsumers: { "users-orgs-emails": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 100 } },
@@ -119,6 +128,7 @@ if (controlPort) {
     script: control,
     compatibilityDate: "2026-04-01",
     d1Databases,
+    r2Buckets,
     serviceBindings: { API: "api" },
     unsafeDirectSockets: [{ host: "127.0.0.1", port: Number(controlPort) }],
   });
@@ -127,6 +137,7 @@ if (controlPort) {
 const mf = new Miniflare({
   workers,
   d1Persist: `${state}/v3/d1`,
+  r2Persist: `${state}/v3/r2`,
   host: "127.0.0.1",
   port,
 });

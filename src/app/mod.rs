@@ -69,35 +69,37 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
                 Matched::WrongMethod(allowed) => Err(ApiError::MethodNotAllowed {
                     allow: allowed.join(", "),
                 }),
-                Matched::Found(route, params) => match prepare(&mut req, &env, &config).await {
-                    Err(e) => Err(e),
-                    Ok((body, db)) => {
-                        boot = db.take_stats();
-                        let counted = db.stats_handle();
-                        session = Some(db.session_handle());
-                        let undo = db.clone();
-                        let cx = Ctx {
-                            req,
-                            params,
-                            body,
-                            db,
-                            config,
-                            env,
-                            worker,
-                            session_id: None,
-                            caller_id: None,
-                        };
-                        let result = (route.handler)(cx).await;
-                        if matches!(&result, Err(e) if !matches!(e, ApiError::Replay { .. })) {
-                            // It wrote nothing: free what it reserved (an Idempotency-Key).
-                            if let Err(e) = undo.undo_failed().await {
-                                console_error!("request_id={request_id} undo failed: {e:?}");
+                Matched::Found(route, params) => {
+                    match prepare(&mut req, &env, &config, route.streams_body).await {
+                        Err(e) => Err(e),
+                        Ok((body, db)) => {
+                            boot = db.take_stats();
+                            let counted = db.stats_handle();
+                            session = Some(db.session_handle());
+                            let undo = db.clone();
+                            let cx = Ctx {
+                                req,
+                                params,
+                                body,
+                                db,
+                                config,
+                                env,
+                                worker,
+                                session_id: None,
+                                caller_id: None,
+                            };
+                            let result = (route.handler)(cx).await;
+                            if matches!(&result, Err(e) if !matches!(e, ApiError::Replay { .. })) {
+                                // It wrote nothing: free what it reserved (an Idempotency-Key).
+                                if let Err(e) = undo.undo_failed().await {
+                                    console_error!("request_id={request_id} undo failed: {e:?}");
+                                }
                             }
+                            stats = counted.get();
+                            result
                         }
-                        stats = counted.get();
-                        result
                     }
-                },
+                }
             }
         }
     };
@@ -110,7 +112,9 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
     let headers = resp.headers_mut();
     let _ = headers.set("X-Request-Id", &request_id);
     let _ = headers.set("X-Content-Type-Options", "nosniff");
-    let _ = headers.set("Cache-Control", "no-store");
+    if !headers.has("Cache-Control").unwrap_or(false) {
+        let _ = headers.set("Cache-Control", "no-store");
+    }
     if let Some(origin) = &allowed_origin {
         for (name, value) in cors::response_headers(origin) {
             let _ = headers.set(name, &value);
@@ -152,19 +156,23 @@ pub(crate) async fn scheduled(cron: &str, env: Env) {
         let keys = idempotency::prune(&mut b, now)?;
         let r = b.run().await?;
         let requeued = crate::email::delivery::requeue(&db, &env, &config.email).await?;
+        let media = crate::uploads::cleanup(&db, &env).await?;
         let pruned = (
             r.changes(pruned)?,
             r.changes(tokens)?,
             r.changes(sessions)?,
             r.changes(keys)?,
         );
-        Ok::<_, ApiError>((pruned, requeued))
+        Ok::<_, ApiError>((pruned, requeued, media))
     }
     .await;
     match result {
-        Ok(((events, tokens, sessions, keys), requeued)) => console_log!(
+        Ok(((events, tokens, sessions, keys), requeued, media)) => console_log!(
             "scheduled cron={cron:?} pruned_rate_limit_events={events} pruned_email_tokens={tokens} \
-             pruned_sessions={sessions} pruned_idempotency_keys={keys} requeued_emails={requeued}"
+             pruned_sessions={sessions} pruned_idempotency_keys={keys} requeued_emails={requeued} \
+             orphaned_uploads={} deleted_media={}",
+            media.orphaned,
+            media.deleted
         ),
         Err(e) => console_error!("scheduled cron={cron:?} failed: {e:?}"),
     }
@@ -262,7 +270,12 @@ fn load_config(env: &Env) -> ApiResult<Config> {
 /// Reads the body (refusing more than [`MAX_BODY_BYTES`] before parsing) and
 /// opens D1, making sure the first superuser exists (once per isolate; what it
 /// cost is taken from the `Db`'s counters by the caller).
-async fn prepare(req: &mut Request, env: &Env, config: &Config) -> ApiResult<(Vec<u8>, Db)> {
+async fn prepare(
+    req: &mut Request,
+    env: &Env,
+    config: &Config,
+    streams_body: bool,
+) -> ApiResult<(Vec<u8>, Db)> {
     let too_large = || ApiError::http(413, "Request body too large");
     let declared = req
         .headers()
@@ -270,10 +283,11 @@ async fn prepare(req: &mut Request, env: &Env, config: &Config) -> ApiResult<(Ve
         .ok()
         .flatten()
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) && !streams_body {
         return Err(too_large());
     }
     let body = match req.method() {
+        _ if streams_body => Vec::new(),
         Method::Get | Method::Head => Vec::new(),
         _ => read_body(req).await?,
     };

@@ -17,6 +17,9 @@ pub(crate) struct Route {
     pub(crate) handler: fn(Ctx) -> HandlerFuture,
     /// Mounted only when `ENVIRONMENT=local` (elsewhere the path does not exist).
     pub(crate) local_only: bool,
+    /// The handler streams the body itself (an upload): the envelope neither
+    /// reads it nor applies the 1 MiB JSON limit.
+    pub(crate) streams_body: bool,
 }
 
 /// The outcome of matching a path against the table.

@@ -15,11 +15,12 @@ use crate::memberships::models::{AddMemberRequest, MemberRoleUpdate};
 use crate::organizations::models::{OrganizationCreate, OrganizationUpdate};
 use crate::resource_migration::models::ResourceMigrationRequest;
 use crate::sessions::routes::{RefreshRequest, SessionPath};
+use crate::uploads::models::{MediaPath, PresignedUploadRequest};
 use crate::users::models::{UpdatePassword, UserCreate, UserRegister, UserUpdate, UserUpdateMe};
 use crate::users::private::PrivateUserCreate;
 use crate::{
     account, auth, invitations, memberships, openapi, organizations, resource_migration, sessions,
-    users, utils,
+    uploads, users, utils,
 };
 use worker::Method;
 
@@ -30,6 +31,13 @@ macro_rules! route {
             path: $path,
             handler: |cx| Box::pin(crate::access::serve::<$access, $input, _, _>(cx, $handler)),
             local_only: false,
+            streams_body: false,
+        }
+    };
+    (stream $method:ident $path:literal, $access:ty, $input:ty => $handler:path) => {
+        Route {
+            streams_body: true,
+            ..route!($method $path, $access, $input => $handler)
         }
     };
     (local $method:ident $path:literal, $access:ty, $input:ty => $handler:path) => {
@@ -66,9 +74,9 @@ pub(crate) fn routes() -> Vec<Route> {
         route!(Patch "/api/v1/users/{user_id}", Gate<Superuser>, (UserPath, Json<UserUpdate>) => users::routes::update_user),
         route!(Delete "/api/v1/users/{user_id}", Superuser, UserPath => users::routes::delete_user),
         route!(Get "/api/v1/organizations", Gate<Caller>, (Page, Search) => organizations::routes::read_organizations),
-        route!(Post "/api/v1/organizations", Caller, (IdempotencyKey, Json<OrganizationCreate>) => organizations::routes::create_organization),
+        route!(Post "/api/v1/organizations", Gate<Caller>, (IdempotencyKey, Json<OrganizationCreate>) => organizations::routes::create_organization),
         route!(Get "/api/v1/organizations/{organization_id}", OrgMember, OrgPath => organizations::routes::read_organization),
-        route!(Put "/api/v1/organizations/{organization_id}", OrgAdmin, (OrgPath, Json<OrganizationUpdate>) => organizations::routes::update_organization),
+        route!(Put "/api/v1/organizations/{organization_id}", Gate<OrgAdmin>, (OrgPath, Json<OrganizationUpdate>) => organizations::routes::update_organization),
         route!(Delete "/api/v1/organizations/{organization_id}", OrgOwner, OrgPath => organizations::routes::delete_organization),
         route!(Get "/api/v1/organizations/{organization_id}/members", OrgMember, (OrgPath, Page) => memberships::routes::read_organization_members),
         route!(Post "/api/v1/organizations/{organization_id}/members", Gate<OrgAdmin>, (OrgPath, IdempotencyKey, Json<AddMemberRequest>) => memberships::routes::add_organization_member),
@@ -86,6 +94,9 @@ pub(crate) fn routes() -> Vec<Route> {
         route!(Post "/api/v1/password-recovery-html-content/{email}", Superuser, EmailPath => account::routes::recover_password_html_content),
         route!(Post "/api/v1/verify-email", Public, Json<TokenBody> => account::routes::verify_email),
         route!(Get "/api/v1/utils/health-check", Public, () => utils::health_check),
+        route!(Post "/api/v1/uploads/presigned-url", Gate<Caller>, (IdempotencyKey, Json<PresignedUploadRequest>) => uploads::routes::create_presigned_url),
+        route!(stream Put "/api/v1/uploads/{media_resource_id}", Public, MediaPath => uploads::routes::upload_file),
+        route!(Get "/api/v1/media/{media_resource_id}", Public, MediaPath => uploads::routes::read_media),
         route!(local Post "/api/v1/private/users", Public, Json<PrivateUserCreate> => users::private::create_user),
         route!(Get "/api/v1/openapi.json", Public, () => openapi::openapi_json),
     ]

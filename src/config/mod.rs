@@ -35,6 +35,12 @@ pub(crate) struct Config {
     pub(crate) refresh_token_expire_days: i64,
     /// How long an invitation can be accepted (`INVITATION_EXPIRE_DAYS`, 7; 1 to 365).
     pub(crate) invitation_expire_days: i64,
+    /// The largest upload (`MAX_UPLOAD_BYTES`, 5 MiB; 1 byte to 100 MiB).
+    pub(crate) max_upload_bytes: u64,
+    /// How long an upload URL works (`UPLOAD_URL_EXPIRE_MINUTES`, 15; 1 to 1440).
+    pub(crate) upload_url_expire_minutes: i64,
+    /// Unexpired upload URLs one user may hold (`MAX_PENDING_UPLOADS`, 20; 0 = no uploads).
+    pub(crate) max_pending_uploads: i64,
     /// PBKDF2-HMAC-SHA256 rounds for new hashes (`PASSWORD_HASH_ITERATIONS`, default 600,000).
     pub(crate) password_iterations: u32,
     /// `FIRST_SUPERUSER` / `FIRST_SUPERUSER_PASSWORD`: created once if missing.
@@ -146,6 +152,9 @@ impl Config {
             )?,
             refresh_token_expire_days: bounded(&get, "REFRESH_TOKEN_EXPIRE_DAYS", 30, 1, 365)?,
             invitation_expire_days: bounded(&get, "INVITATION_EXPIRE_DAYS", 7, 1, 365)?,
+            max_upload_bytes: bounded(&get, "MAX_UPLOAD_BYTES", 5 << 20, 1, 100 << 20)?,
+            upload_url_expire_minutes: bounded(&get, "UPLOAD_URL_EXPIRE_MINUTES", 15, 1, 1440)?,
+            max_pending_uploads: bounded(&get, "MAX_PENDING_UPLOADS", 20, 0, 1000)?,
             password_iterations: bounded(
                 &get,
                 "PASSWORD_HASH_ITERATIONS",

@@ -1,6 +1,7 @@
 //! Avatar images: a URL string or a `MediaInput`, stored as a `media_resources`
 //! row and answered as `MediaResourcePublic`.
 
+use crate::error::{ApiError, ApiResult};
 use crate::validation::{boolean, integer, number, string, uuid, Fail, Patch, Validator};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -9,7 +10,10 @@ use sha2::{Digest, Sha256};
 /// An avatar as the client sent it, checked.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct MediaInput {
+    /// The image's URL; empty when `upload` names an uploaded file instead.
     pub(crate) url: String,
+    /// `media_resource_id`: one of the caller's uploads (`/uploads/presigned-url`).
+    pub(crate) upload: Option<String>,
     pub(crate) width: Option<i64>,
     pub(crate) height: Option<i64>,
     pub(crate) duration: Option<f64>,
@@ -98,7 +102,9 @@ fn parse_media_object(
             Err(url_error())
         }
     });
-    let _media_resource_id = field("media_resource_id", &|x| uuid(x).map(|u| json!(u)));
+    let upload = field("media_resource_id", &|x| {
+        uuid(x).map(|u| json!(crate::ids::id_text(&u)))
+    });
     let width = field("width", &|x| integer(x).map(Value::from));
     let height = field("height", &|x| integer(x).map(Value::from));
     let duration = field("duration", &|x| number(x).map(Value::from));
@@ -115,6 +121,18 @@ fn parse_media_object(
                 None
             }
         },
+    };
+    let upload = match upload {
+        Patch::Set(Value::String(id)) => Some(id),
+        Patch::Absent if m.get("media_resource_id").is_some_and(|x| !x.is_null()) => {
+            return None; // refused above
+        }
+        _ => None,
+    };
+    let url = match (url, &upload) {
+        // an upload names the image: a URL beside it is not used
+        (_, Some(_)) => Patch::Set(Value::String(String::new())),
+        (url, None) => url,
     };
     let Patch::Set(Value::String(url)) = url else {
         if !m.contains_key("url") || m.get("url") == Some(&Value::Null) {
@@ -133,6 +151,7 @@ fn parse_media_object(
     let s = |p: Patch<Value>| p.value().and_then(|x| x.as_str().map(str::to_string));
     Some(MediaInput {
         url,
+        upload,
         width: width.value().and_then(|x| x.as_i64()),
         height: height.value().and_then(|x| x.as_i64()),
         duration: duration.value().and_then(|x| x.as_f64()),
@@ -202,21 +221,86 @@ fn resource_type_of(ext: &str) -> &'static str {
     }
 }
 
+/// The aspect ratio and orientation of an image `width` × `height`, if known.
+pub(crate) fn shape(width: Option<i64>, height: Option<i64>) -> (Option<f64>, Option<String>) {
+    match (width, height) {
+        (Some(w), Some(h)) if w > 0 && h > 0 => {
+            let o = match w.cmp(&h) {
+                std::cmp::Ordering::Greater => "landscape",
+                std::cmp::Ordering::Less => "portrait",
+                std::cmp::Ordering::Equal => "square",
+            };
+            (Some(w as f64 / h as f64), Some(o.to_string()))
+        }
+        _ => (None, None),
+    }
+}
+
+/// Where an upload's row stands, and whose it is.
+#[derive(Debug, Deserialize)]
+pub(crate) struct MediaState {
+    pub(crate) owner_id: Option<String>,
+    /// `pending`, `uploaded`, `attached` or `orphaned` (migration 0013).
+    pub(crate) status: String,
+}
+
+/// An avatar to store: a new row for a URL, or one of the caller's uploads,
+/// whose row exists and is attached.
+#[derive(Debug, Clone)]
+pub(crate) struct Avatar {
+    pub(crate) media: MediaResource,
+    pub(crate) uploaded: bool,
+}
+
+impl Avatar {
+    /// The avatar `input` names: for a URL a new row; for an upload the row
+    /// `found` with the access check (the caller's, or any for a superuser),
+    /// with the descriptions the input gives.
+    pub(crate) fn of(
+        input: &MediaInput,
+        found: Option<(MediaResource, MediaState)>,
+        caller_id: &str,
+        superuser: bool,
+        now: &str,
+    ) -> ApiResult<Avatar> {
+        if input.upload.is_none() {
+            return Ok(Avatar {
+                media: MediaResource::from_input(input, crate::ids::new_id(), now),
+                uploaded: false,
+            });
+        }
+        let not_found = || ApiError::not_found("Media resource not found");
+        let (mut media, state) = found.ok_or_else(not_found)?;
+        if !superuser && state.owner_id.as_deref() != Some(caller_id) {
+            return Err(not_found());
+        }
+        match state.status.as_str() {
+            "uploaded" | "attached" => {}
+            "pending" => return Err(ApiError::bad_request("Upload not completed")),
+            _ => return Err(not_found()),
+        }
+        let keep = |new: &Option<String>, old: &mut Option<String>| {
+            if new.is_some() {
+                old.clone_from(new);
+            }
+        };
+        keep(&input.alt_text, &mut media.alt_text);
+        keep(&input.caption, &mut media.caption);
+        keep(&input.color_profile, &mut media.color_profile);
+        keep(&input.dominant_color, &mut media.dominant_color);
+        media.protected = input.protected;
+        Ok(Avatar {
+            media,
+            uploaded: true,
+        })
+    }
+}
+
 impl MediaResource {
     /// The row to store for `input`, with what can be derived from it.
     pub(crate) fn from_input(input: &MediaInput, id: String, now: &str) -> MediaResource {
         let extension = extension_of(&input.url);
-        let (aspect_ratio, orientation) = match (input.width, input.height) {
-            (Some(w), Some(h)) if w > 0 && h > 0 => {
-                let o = match w.cmp(&h) {
-                    std::cmp::Ordering::Greater => "landscape",
-                    std::cmp::Ordering::Less => "portrait",
-                    std::cmp::Ordering::Equal => "square",
-                };
-                (Some(w as f64 / h as f64), Some(o.to_string()))
-            }
-            _ => (None, None),
-        };
+        let (aspect_ratio, orientation) = shape(input.width, input.height);
         let hash = Sha256::digest(input.url.as_bytes());
         MediaResource {
             id,

@@ -1,7 +1,7 @@
 //! SQL for `organizations` and their avatar `media_resources`. Every write to
 //! one organization takes the access level that allows it, and so its id.
 
-use super::media::MediaResource;
+use super::media::{Avatar, MediaResource};
 use super::models::{OrganizationPublic, OrganizationRow};
 use crate::access::org::{admin_guard, owner_guard, permitted, OrgAdmin, OrgOwner, Permitted};
 use crate::db::{Arg, Batch, DbResult, Results, Rows, Write};
@@ -56,6 +56,74 @@ fn insert_media(b: &mut Batch<'_>, m: &MediaResource) -> DbResult<Write> {
     )
 }
 
+/// A media row as `MediaResourcePublic` shows it.
+pub(crate) const MEDIA_COLUMNS: &str = "id, created_at, url, resource_type, content_hash, \
+     extension, file_size, width, height, duration, aspect_ratio, orientation, alt_text, caption, \
+     color_profile, dominant_color, protected";
+
+/// Media `id`, with its owner and state (read `.same::<MediaState>()`).
+pub(crate) fn find_media(b: &mut Batch<'_>, id: &str) -> DbResult<Rows<MediaResource>> {
+    b.query(
+        &format!("select {MEDIA_COLUMNS}, owner_id, status from media_resources where id = ?1"),
+        &[id.into()],
+    )
+}
+
+/// The avatar's row before the organization points at it: a URL's is
+/// inserted; an upload must still be there to use when the batch runs.
+fn store_avatar(b: &mut Batch<'_>, avatar: &Avatar) -> DbResult<()> {
+    if avatar.uploaded {
+        b.require(
+            "select status in ('uploaded', 'attached') from media_resources where id = ?1",
+            &[(&avatar.media.id).into()],
+        )
+    } else {
+        insert_media(b, &avatar.media).map(|_| ())
+    }
+}
+
+/// An upload an organization now points at is attached (the cron run leaves
+/// it), with the descriptions the request gave.
+fn attach_avatar(b: &mut Batch<'_>, avatar: &Avatar) -> DbResult<()> {
+    if !avatar.uploaded {
+        return Ok(());
+    }
+    let m = &avatar.media;
+    let _ = b.write(
+        "update media_resources set status = 'attached', alt_text = ?2, caption = ?3, \
+         color_profile = ?4, dominant_color = ?5, protected = ?6 \
+         where id = ?1 and exists (select 1 from organizations where avatar_media_id = ?1)",
+        &[
+            (&m.id).into(),
+            m.alt_text.as_deref().into(),
+            m.caption.as_deref().into(),
+            m.color_profile.as_deref().into(),
+            m.dominant_color.as_deref().into(),
+            m.protected.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Media `id`, if no organization points at it any more: a URL's row goes,
+/// an uploaded file's is orphaned (no longer served; the cron run deletes
+/// its object from R2, then the row).
+fn release_media(b: &mut Batch<'_>, id: &str) -> DbResult<()> {
+    let unused = "id = ?1 and not exists (select 1 from organizations where avatar_media_id = ?1)";
+    let _ = b.write(
+        &format!("delete from media_resources where {unused} and object_key is null"),
+        &[id.into()],
+    )?;
+    let _ = b.write(
+        &format!(
+            "update media_resources set status = 'orphaned' where {unused} \
+             and object_key is not null and status = 'attached'"
+        ),
+        &[id.into()],
+    )?;
+    Ok(())
+}
+
 pub(crate) struct NewOrganization<'a> {
     pub(crate) id: &'a str,
     pub(crate) name: &'a str,
@@ -68,7 +136,8 @@ pub(crate) struct NewOrganization<'a> {
 impl NewOrganization<'_> {
     /// The organization [`create`] writes, as the API shows it (known before
     /// the batch runs, so it can be stored with the write for an Idempotency-Key).
-    pub(crate) fn public(&self, avatar: &MediaResource) -> OrganizationPublic {
+    pub(crate) fn public(&self, avatar: &Avatar) -> OrganizationPublic {
+        let avatar = &avatar.media;
         OrganizationPublic {
             id: self.id.to_string(),
             created_at: self.now.to_string(),
@@ -88,9 +157,9 @@ impl NewOrganization<'_> {
 pub(crate) fn create(
     b: &mut Batch<'_>,
     org: &NewOrganization<'_>,
-    avatar: &MediaResource,
+    avatar: &Avatar,
 ) -> DbResult<()> {
-    let _ = insert_media(b, avatar)?;
+    store_avatar(b, avatar)?;
     let _ = b.write(
         "insert into organizations (id, name, description, rework_available, owner_id, avatar_media_id, \
          created_at, updated_at, name_key) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
@@ -100,7 +169,7 @@ pub(crate) fn create(
             org.description.into(),
             org.rework_available.into(),
             org.owner_id.into(),
-            (&avatar.id).into(),
+            (&avatar.media.id).into(),
             org.now.into(),
             fold(org.name).as_str().into(),
         ],
@@ -110,7 +179,7 @@ pub(crate) fn create(
          values (?1, ?2, ?3, 'owner')",
         &[org.id.into(), org.owner_id.into(), org.now.into()],
     )?;
-    Ok(())
+    attach_avatar(b, avatar)
 }
 
 /// The two lists of organizations a caller may see, in one batch: all of them
@@ -226,8 +295,8 @@ pub(crate) struct OrganizationChanges<'a> {
     pub(crate) description: &'a Patch<String>,
     pub(crate) rework_available: Option<i64>,
     pub(crate) owner_id: Option<&'a str>,
-    /// A new avatar replaces the old row, which is deleted in the same batch.
-    pub(crate) avatar: Option<&'a MediaResource>,
+    /// A new avatar replaces the old one, released in the same batch.
+    pub(crate) avatar: Option<&'a Avatar>,
     pub(crate) now: &'a str,
 }
 
@@ -272,11 +341,11 @@ pub(crate) fn update(
             caller.into(),
             c.rework_available.into(),
             c.owner_id.into(),
-            c.avatar.map(|m| m.id.as_str()).into(),
+            c.avatar.map(|a| a.media.id.as_str()).into(),
         ],
     )?;
-    if let Some(media) = c.avatar {
-        let _ = insert_media(b, media)?;
+    if let Some(avatar) = c.avatar {
+        store_avatar(b, avatar)?;
     }
     let changed = b.write(
         &format!(
@@ -296,7 +365,7 @@ pub(crate) fn update(
             description.into(),
             c.rework_available.into(),
             c.owner_id.into(),
-            c.avatar.map(|m| m.id.as_str()).into(),
+            c.avatar.map(|a| a.media.id.as_str()).into(),
             c.now.into(),
             c.name.map(fold).as_deref().into(),
             caller.into(),
@@ -312,14 +381,14 @@ pub(crate) fn update(
         )?;
     }
     if let Some(new) = c.avatar {
-        // Whichever avatar row no organization points at any more goes.
+        attach_avatar(b, new)?;
+        // Whichever avatar no organization points at any more is released: the
+        // old one, or a new URL's row if the update did not apply (an upload
+        // not used stays the caller's).
         let old = org.org.avatar_media_id.as_deref();
-        for id in std::iter::once(new.id.as_str()).chain(old) {
-            let _ = b.write(
-                "delete from media_resources where id = ?1 \
-                 and not exists (select 1 from organizations where avatar_media_id = ?1)",
-                &[id.into()],
-            )?;
+        let unused_new = (!new.uploaded).then_some(new.media.id.as_str());
+        for id in unused_new.into_iter().chain(old) {
+            release_media(b, id)?;
         }
     }
     Ok(Updated {
@@ -367,11 +436,7 @@ pub(crate) fn delete(b: &mut Batch<'_>, org: &OrgOwner) -> DbResult<Deleted> {
         &args,
     )?;
     if let Some(avatar) = &org.org.avatar_media_id {
-        let _ = b.write(
-            "delete from media_resources where id = ?1 \
-             and not exists (select 1 from organizations where avatar_media_id = ?1)",
-            &[avatar.into()],
-        )?;
+        release_media(b, avatar)?;
     }
     Ok(Deleted { permitted, deleted })
 }

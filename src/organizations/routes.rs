@@ -1,6 +1,6 @@
 //! `/organizations` (origin: `api/routes/organizations.py`).
 
-use super::media::MediaResource;
+use super::media::{Avatar, MediaInput, MediaResource, MediaState};
 use super::models::{
     OrganizationCreate, OrganizationPublic, OrganizationRow, OrganizationUpdate,
     DEFAULT_REWORK_AVAILABLE,
@@ -10,7 +10,7 @@ use crate::access::org::{OrgAdmin, OrgMember, OrgOwner, NOT_ENOUGH_PERMISSIONS};
 use crate::access::{Caller, Gate};
 use crate::auth::current_user::NOT_ENOUGH_PRIVILEGES;
 use crate::clock::now_iso;
-use crate::db::ResultExt;
+use crate::db::{Batch, DbError, DbResult, ResultExt, Results, Rows};
 use crate::error::{ApiError, ApiResult};
 use crate::http::conditional::{
     etag, guard, if_match, none_match, not_modified, tagged, FIRST_VERSION,
@@ -33,6 +33,34 @@ fn may_set_rework(caller: &UserRow, rework_available: Option<i64>) -> ApiResult<
     Ok(())
 }
 
+const MEDIA_NOT_FOUND: &str = "Media resource not found";
+
+/// The upload an avatar names, read with the access check.
+fn find_upload(b: &mut Batch<'_>, input: &MediaInput) -> DbResult<Option<Rows<MediaResource>>> {
+    match &input.upload {
+        Some(id) => Ok(Some(repo::find_media(b, id)?)),
+        None => Ok(None),
+    }
+}
+
+/// The avatar `input` names, with the upload read for it.
+fn avatar(
+    input: &MediaInput,
+    r: &Results,
+    upload: Option<Rows<MediaResource>>,
+    caller: &UserRow,
+    now: &str,
+) -> ApiResult<Avatar> {
+    let found = match upload {
+        Some(rows) => {
+            let state = r.first(rows.same::<MediaState>())?;
+            r.first(rows)?.zip(state)
+        }
+        None => None,
+    };
+    Avatar::of(input, found, &caller.id, caller.is_superuser(), now)
+}
+
 /// The organization as the API shows it, with its ETag.
 fn public(row: OrganizationRow) -> ApiResult<Response> {
     let tag = etag(&row.id, row.version);
@@ -42,12 +70,15 @@ fn public(row: OrganizationRow) -> ApiResult<Response> {
 /// Create Organization: the caller becomes its owner and first member.
 pub(crate) async fn create_organization(
     cx: Ctx,
-    Caller(me): Caller,
+    gate: Gate<Caller>,
     (key, Json(input)): (IdempotencyKey, Json<OrganizationCreate>),
 ) -> ApiResult<Response> {
+    let (Caller(me), r, upload) = gate
+        .open_with(&cx.db, |b, _| find_upload(b, &input.avatar))
+        .await?;
     may_set_rework(&me, input.rework_available)?;
     let now = now_iso();
-    let avatar = MediaResource::from_input(&input.avatar, new_id(), &now);
+    let avatar = avatar(&input.avatar, &r, upload, &me, &now)?;
     let org = NewOrganization {
         id: &new_id(),
         name: &input.name,
@@ -60,10 +91,13 @@ pub(crate) async fn create_organization(
     let mut b = cx.db.batch();
     repo::create(&mut b, &org, &avatar)?;
     key.answer(&mut b, 200, &body)?;
-    // The caller was deleted after the access check: their rows cannot own anything.
-    b.run()
-        .await
-        .on_foreign_key(|| ApiError::not_found("User not found"))?;
+    b.run().await.on_constraint(|e| match e {
+        // The caller was deleted after the access check: their rows cannot own anything.
+        DbError::ForeignKey => Some(ApiError::not_found("User not found")),
+        // The upload was cleaned up after the access check.
+        DbError::Precondition => Some(ApiError::not_found(MEDIA_NOT_FOUND)),
+        DbError::Unique(_) | DbError::Other(_) => None,
+    })?;
     Ok(tagged(
         json_response(200, body),
         &etag(org.id, FIRST_VERSION),
@@ -107,9 +141,15 @@ pub(crate) async fn read_organization(
 /// a member).
 pub(crate) async fn update_organization(
     cx: Ctx,
-    access: OrgAdmin,
+    gate: Gate<OrgAdmin>,
     (_, Json(input)): (OrgPath, Json<OrganizationUpdate>),
 ) -> ApiResult<Response> {
+    let (access, r, upload) = gate
+        .open_with(&cx.db, |b, _| match &input.avatar {
+            Some(avatar) => find_upload(b, avatar),
+            None => Ok(None),
+        })
+        .await?;
     may_set_rework(&access.caller, input.rework_available)?;
     let beyond_admin = input.owner_id.is_some() || input.avatar.is_some();
     if beyond_admin && !access.caller_manages() {
@@ -123,10 +163,10 @@ pub(crate) async fn update_organization(
         return Err(ApiError::bad_request(NEW_OWNER_NOT_MEMBER));
     }
     let now = now_iso();
-    let avatar = input
-        .avatar
-        .as_ref()
-        .map(|a| MediaResource::from_input(a, new_id(), &now));
+    let avatar = match &input.avatar {
+        Some(a) => Some(avatar(a, &r, upload, &access.caller, &now)?),
+        None => None,
+    };
     let changes = OrganizationChanges {
         name: input.name.as_deref(),
         description: &input.description,

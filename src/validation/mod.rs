@@ -10,12 +10,12 @@ mod fields;
 pub mod json;
 
 pub(crate) use fields::{
-    boolean, email, integer, number, password, string, uuid, MAX_SAFE_INTEGER, PASSWORD_MAX,
-    PASSWORD_MIN,
+    boolean, check_bounds, email, integer, number, password, string, uuid, MAX_SAFE_INTEGER,
+    PASSWORD_MAX, PASSWORD_MIN,
 };
 
 use crate::error::{ApiError, ApiResult, Loc, ValidationErrorItem};
-use fields::{check_bounds, parse_int_str, parse_uuid};
+use fields::{parse_int_str, parse_uuid};
 use json::JsonBody;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;

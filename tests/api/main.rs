@@ -28,6 +28,7 @@ mod rate_limits;
 mod resource_migration;
 mod round_trips;
 mod sessions;
+mod uploads;
 mod users;
 mod users_admin;
 mod web_app;

@@ -330,6 +330,17 @@ impl TestApp {
         assert_eq!(outcome["outcome"], "ok", "{outcome}");
     }
 
+    /// The keys of the local R2 objects under `prefix` (binding `MEDIA`).
+    pub fn r2_keys(&self, prefix: &str) -> Vec<String> {
+        let url = self.control_url.replace("/d1", "/r2");
+        ureq::post(&url)
+            .timeout(Duration::from_secs(60))
+            .send_string(prefix)
+            .unwrap_or_else(|e| panic!("r2 failed: {e}"))
+            .into_json()
+            .unwrap()
+    }
+
     /// The query plan (`EXPLAIN QUERY PLAN` rows) of each `{sql, args}`, bound
     /// to its values, from the D1 this worker uses.
     pub fn explain(&self, statements: &[Value]) -> Vec<Value> {

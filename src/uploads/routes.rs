@@ -1,0 +1,331 @@
+//! `POST /uploads/presigned-url`, `PUT /uploads/{id}`, `GET /media/{id}`.
+
+use super::image::{ImageType, HEADER_BYTES, SIGNATURE_BYTES};
+use super::models::{MediaPath, PresignedUpload, PresignedUploadRequest};
+use super::repo::{self, Completed, NewUpload};
+use super::signature::{self, Grant};
+use crate::access::{Caller, Gate, Public};
+use crate::clock::{now_iso, now_secs, rfc3339_from_millis};
+use crate::error::{ApiError, ApiResult};
+use crate::http::idempotency::IdempotencyKey;
+use crate::http::input::Json;
+use crate::http::{json_ok, json_response, query_param, Ctx};
+use crate::ids::new_id;
+use crate::organizations::media::{shape, MediaResource};
+use crate::validation::{check_bounds, Validator};
+use futures_util::StreamExt;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use std::cell::RefCell;
+use std::rc::Rc;
+use worker::{Bucket, FixedLengthStream, HttpMetadata, Response};
+
+/// The R2 binding uploads go to.
+const BUCKET: &str = "MEDIA";
+const INVALID_SIGNATURE: &str = "Invalid upload signature";
+
+fn bucket(cx: &Ctx) -> ApiResult<Bucket> {
+    cx.env
+        .bucket(BUCKET)
+        .map_err(|e| ApiError::internal(format!("R2 binding {BUCKET}: {e}")))
+}
+
+/// `https://host` of the request, for the absolute URLs handed out.
+fn origin(cx: &Ctx) -> String {
+    let url = cx.req.inner().url();
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let end = url[after_scheme..]
+        .find('/')
+        .map_or(url.len(), |i| after_scheme + i);
+    url[..end].to_string()
+}
+
+/// Where an upload is served.
+fn media_url(cx: &Ctx, id: &str) -> String {
+    format!("{}/api/v1/media/{id}", origin(cx))
+}
+
+/// Create Presigned Upload URL: a pending media row of the caller and a signed
+/// URL to `PUT` its bytes to, valid `UPLOAD_URL_EXPIRE_MINUTES`.
+pub(crate) async fn create_presigned_url(
+    cx: Ctx,
+    gate: Gate<Caller>,
+    (key, Json(input)): (IdempotencyKey, Json<PresignedUploadRequest>),
+) -> ApiResult<Response> {
+    let Caller(me) = gate.open(&cx.db).await?;
+    let max = cx.config.max_upload_bytes;
+    if let Err(fail) = check_bounds(input.size as i64, Some(1), Some(max as i64)) {
+        let mut v = Validator::new();
+        v.push(vec!["body".into(), "size".into()], json!(input.size), fail);
+        v.finish()?;
+    }
+    let (id, now_s) = (new_id(), now_secs());
+    let expires = now_s + cx.config.upload_url_expire_minutes * 60;
+    let content_type = input.image.content_type();
+    let grant = Grant {
+        id: &id,
+        size: input.size,
+        content_type,
+        expires,
+    };
+    let sig = signature::sign(&cx.config.secret_key, &grant);
+    let upload_url = format!(
+        "{}/api/v1/uploads/{id}?size={}&type={}&expires={expires}&signature={sig}",
+        origin(&cx),
+        input.size,
+        content_type.replace('/', "%2F"),
+    );
+    let mut headers = Map::new();
+    headers.insert("Content-Type".into(), Value::from(content_type));
+    headers.insert("Content-Length".into(), Value::from(input.size.to_string()));
+    let url = media_url(&cx, &id);
+    let body = serde_json::to_vec(&PresignedUpload {
+        media_resource_id: id.clone(),
+        upload_url,
+        method: "PUT",
+        headers,
+        url: url.clone(),
+        expires_at: rfc3339_from_millis(expires as u64 * 1000),
+    })?;
+    let now = now_iso();
+    let upload = NewUpload {
+        id: &id,
+        owner_id: &me.id,
+        url: &url,
+        extension: input.image.extension(),
+        content_type,
+        filename: &input.filename,
+        size: input.size,
+        now: &now,
+        now_secs: now_s,
+        expires_at: expires,
+    };
+    let mut b = cx.db.batch();
+    let inserted = repo::insert_pending(&mut b, &upload, cx.config.max_pending_uploads)?;
+    key.answer(&mut b, 200, &body)?;
+    let r = b.run().await?;
+    if r.changes(inserted)? == 0 {
+        // Nothing was written (the key's answer is conditional on nothing: the
+        // envelope frees it, as for any failure).
+        return Err(ApiError::TooManyRequests {
+            detail: "Too many pending uploads: finish or let expire the ones you have",
+            retry_after: cx.config.upload_url_expire_minutes as u64 * 60,
+        });
+    }
+    Ok(json_response(200, body))
+}
+
+/// The grant an upload URL's query states, and its signature, if it is whole.
+fn grant_of<'a>(url: &str, id: &'a str) -> Option<(Grant<'a>, String, String)> {
+    let content_type = query_param(url, "type")?;
+    let grant = Grant {
+        id,
+        size: query_param(url, "size")?.parse().ok()?,
+        content_type: "",
+        expires: query_param(url, "expires")?.parse().ok()?,
+    };
+    Some((grant, content_type, query_param(url, "signature")?))
+}
+
+/// What the bytes of an upload showed as they went by.
+#[derive(Default)]
+struct Seen {
+    bytes: u64,
+    hash: Sha256,
+    /// The start of the file, for the signature and the header.
+    start: Vec<u8>,
+    /// Why the bytes were refused, if they were.
+    refused: Option<String>,
+}
+
+/// Upload File: the body of a signed `PUT`, streamed into R2 chunk by chunk
+/// (never held whole), checked on the way (the declared size and type, the
+/// image's signature) and hashed; then the media row is completed with its
+/// size, hash, width and height.
+pub(crate) async fn upload_file(
+    mut cx: Ctx,
+    _: Public,
+    MediaPath(id): MediaPath,
+) -> ApiResult<Response> {
+    let forbidden = || ApiError::forbidden(INVALID_SIGNATURE);
+    let url = cx.req.inner().url();
+    let (grant, granted_type, sig) = grant_of(&url, &id).ok_or_else(forbidden)?;
+    let grant = Grant {
+        content_type: &granted_type,
+        ..grant
+    };
+    if !signature::verify(&cx.config.secret_key, &grant, &sig, now_secs()) {
+        return Err(forbidden());
+    }
+    let image = ImageType::from_content_type(&granted_type).ok_or_else(forbidden)?;
+    let sent_type = cx.header("Content-Type").unwrap_or_default();
+    if ImageType::from_content_type(&sent_type) != Some(image) {
+        return Err(ApiError::bad_request(format!(
+            "Content-Type {sent_type:?} is not the {granted_type} declared for this upload"
+        )));
+    }
+    let size = grant.size;
+    let length = cx
+        .header("Content-Length")
+        .and_then(|l| l.trim().parse::<u64>().ok());
+    if length.is_some_and(|l| l > size) {
+        return Err(ApiError::bad_request(format!(
+            "The body has more bytes than the {size} declared for this upload"
+        )));
+    }
+    let mut b = cx.db.batch();
+    let pending = repo::find_pending(&mut b, &id)?;
+    let r = b.run().await?;
+    match r.first(pending)?.map(|p| p.status) {
+        None => return Err(ApiError::not_found("Media resource not found")),
+        Some(s) if s == "pending" => {}
+        Some(s) if s == "orphaned" => return Err(forbidden()),
+        Some(_) => return Err(ApiError::conflict("Upload already completed")),
+    }
+
+    let seen = Rc::new(RefCell::new(Seen::default()));
+    let body = cx
+        .req
+        .stream()
+        .map_err(|e| ApiError::internal(format!("request body: {e}")))?;
+    let watch = seen.clone();
+    let checked = body.map(move |chunk| {
+        let chunk = chunk?;
+        let mut s = watch.borrow_mut();
+        s.bytes += chunk.len() as u64;
+        if s.bytes > size {
+            let why = format!("The body has more bytes than the {size} declared for this upload");
+            s.refused = Some(why.clone());
+            return Err(worker::Error::RustError(why));
+        }
+        s.hash.update(&chunk);
+        let before = s.start.len();
+        if before < HEADER_BYTES {
+            let take = chunk.len().min(HEADER_BYTES - before);
+            s.start.extend_from_slice(&chunk[..take]);
+        }
+        let known = before >= SIGNATURE_BYTES.min(size as usize);
+        let now_known = s.start.len() >= SIGNATURE_BYTES.min(size as usize);
+        if !known && now_known && ImageType::sniff(&s.start) != Some(image) {
+            let why = format!("The file is not a {} image", image.name());
+            s.refused = Some(why.clone());
+            return Err(worker::Error::RustError(why));
+        }
+        Ok(chunk)
+    });
+    let object_key = format!("media/{id}/{}", uuid::Uuid::new_v4().simple());
+    let bucket = bucket(&cx)?;
+    let put = bucket
+        .put(&object_key, FixedLengthStream::wrap(checked, size))
+        .http_metadata(HttpMetadata {
+            content_type: Some(image.content_type().to_string()),
+            ..HttpMetadata::default()
+        })
+        .execute()
+        .await;
+    let seen = seen.take();
+    let refuse = |why: String| async {
+        let _ = bucket.delete(&object_key).await;
+        Err(ApiError::bad_request(why))
+    };
+    if let Some(why) = seen.refused {
+        return refuse(why).await;
+    }
+    if seen.bytes < size {
+        return refuse(format!(
+            "The body has {} bytes, fewer than the {size} declared for this upload",
+            seen.bytes
+        ))
+        .await;
+    }
+    if let Err(e) = put {
+        return Err(ApiError::internal(format!("R2 put {object_key}: {e}")));
+    }
+    if ImageType::sniff(&seen.start) != Some(image) {
+        return refuse(format!("The file is not a {} image", image.name())).await;
+    }
+    let Some((w, h)) = image.dimensions(&seen.start) else {
+        return refuse(format!(
+            "The {} image's header gives no width and height",
+            image.name()
+        ))
+        .await;
+    };
+    let (width, height) = (i64::from(w), i64::from(h));
+    let (aspect_ratio, orientation) = shape(Some(width), Some(height));
+    let hash: String = seen
+        .hash
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut b = cx.db.batch();
+    let row = repo::complete(
+        &mut b,
+        &id,
+        &Completed {
+            object_key: &object_key,
+            content_hash: &hash,
+            file_size: seen.bytes,
+            width,
+            height,
+            aspect_ratio,
+            orientation: orientation.as_deref(),
+        },
+    )?;
+    let r = b.run().await?;
+    match r.first::<MediaResource>(row)? {
+        Some(media) => json_ok(&media),
+        None => {
+            // Another PUT completed it first: its bytes stay, these go.
+            let _ = bucket.delete(&object_key).await;
+            Err(ApiError::conflict("Upload already completed"))
+        }
+    }
+}
+
+/// Read Media: an upload's bytes, straight from R2, immutable (a new file is
+/// a new id), with its SHA-256 as the ETag.
+pub(crate) async fn read_media(
+    cx: Ctx,
+    _: Public,
+    MediaPath(id): MediaPath,
+) -> ApiResult<Response> {
+    let mut b = cx.db.batch();
+    let stored = repo::find_stored(&mut b, &id)?;
+    let r = b.run().await?;
+    let stored = r
+        .first(stored)?
+        .ok_or_else(|| ApiError::not_found("Media resource not found"))?;
+    let etag = format!("\"{}\"", stored.content_hash);
+    let mut resp = if crate::http::conditional::none_match(&cx, &etag) {
+        Response::builder().with_status(304).empty()
+    } else {
+        let object = bucket(&cx)?
+            .get(&stored.object_key)
+            .execute()
+            .await
+            .map_err(|e| ApiError::internal(format!("R2 get: {e}")))?
+            .ok_or_else(|| ApiError::not_found("Media resource not found"))?;
+        let body = object
+            .body()
+            .ok_or_else(|| ApiError::internal("R2 object without a body"))?
+            .response_body()
+            .map_err(|e| ApiError::internal(format!("R2 body: {e}")))?;
+        let mut resp =
+            Response::from_body(body).map_err(|e| ApiError::internal(format!("response: {e}")))?;
+        let h = resp.headers_mut();
+        let _ = h.set("Content-Length", &object.size().to_string());
+        // Only the four image types are ever stored; anything else would be
+        // downloaded, never shown.
+        let inline = ImageType::from_content_type(&stored.content_type).is_some();
+        let disposition = if inline { "inline" } else { "attachment" };
+        let _ = h.set("Content-Type", &stored.content_type);
+        let _ = h.set("Content-Disposition", disposition);
+        resp
+    };
+    let h = resp.headers_mut();
+    let _ = h.set("ETag", &etag);
+    let _ = h.set("Cache-Control", "public, max-age=31536000, immutable");
+    Ok(resp)
+}
