@@ -221,6 +221,84 @@ def chained(base, connections, seconds, make_call):
             "failed": failed[0]}
 
 
+def png_of_size(size):
+    """A PNG header (IHDR 1024 x 768) padded to `size` bytes: what the upload
+    checks (signature, header) without a real image's bulk."""
+    import struct, zlib
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    head = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1024, 768, 8, 2, 0, 0, 0))
+    return head + os.urandom(size - len(head))
+
+
+def workerd_pids(root):
+    """The workerd processes under `root` (the serve.mjs process)."""
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,comm="], capture_output=True, text=True).stdout
+    children = {}
+    for line in out.splitlines():
+        pid, ppid, comm = line.split(None, 2)
+        children.setdefault(int(ppid), []).append((int(pid), comm))
+    found, todo = [], [root]
+    while todo:
+        for pid, comm in children.get(todo.pop(), []):
+            todo.append(pid)
+            if "workerd" in comm:
+                found.append(pid)
+    return found
+
+
+def rss_kib(pids):
+    total = 0
+    for pid in pids:
+        try:
+            for line in open(f"/proc/{pid}/status"):
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def uploads(base, token, server_pid, size=5 << 20, concurrent=8):
+    """A 5 MiB upload's time (presign + PUT, median of 5), and workerd's
+    resident memory before and at its peak during `concurrent` such uploads."""
+    import threading
+    body = png_of_size(size)
+    auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def one():
+        ask = json.dumps({"filename": "big.png", "content_type": "image/png", "size": size}).encode()
+        _, out = http("POST", f"{base}/api/v1/uploads/presigned-url", ask, auth)
+        url = json.loads(out)["upload_url"]
+        started = time.perf_counter()
+        status, _ = http("PUT", url, body, {"Content-Type": "image/png"})
+        assert status == 200, status
+        return (time.perf_counter() - started) * 1000
+
+    times = sorted(one() for _ in range(5))
+    pids = workerd_pids(server_pid)
+    baseline = rss_kib(pids)
+    peak, done = [baseline], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_kib(pids))
+            time.sleep(0.005)
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    workers = [threading.Thread(target=one) for _ in range(concurrent)]
+    started = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    wall = (time.perf_counter() - started) * 1000
+    done.set()
+    sampler.join()
+    return {"p50": times[len(times) // 2], "min": times[0], "max": times[-1], "baseline": baseline,
+            "peak": peak[0], "wall": wall, "concurrent": concurrent, "size": size}
+
+
 def refresh_vs_me(base):
     """POST /login/refresh (each thread its own session, each token used once)
     next to GET /users/me, at 2 and 16 connections."""
@@ -307,6 +385,7 @@ def main():
         pbkdf2 = pbkdf2_three_ways(base, user)
         timing = known_vs_unknown(base)
         sessions = refresh_vs_me(base)
+        uploaded = uploads(base, user, server.pid)
         if os.environ.get("BENCH_PBKDF2_ONLY"):
             print(json.dumps(pbkdf2))
             return
@@ -386,6 +465,12 @@ def main():
         f"| PBKDF2 native, default sha2 backend, median of 15 | {pbkdf2['default']:.0f} ms |",
         f"| PBKDF2 native, software sha2 (`force-soft`), median of 15 | {pbkdf2['soft']:.0f} ms |",
         f"| worker ÷ native software, 15 side-by-side rounds before any load | median {pbkdf2['ratio']:.2f}x, quartiles {pbkdf2['ratio_q1']:.2f}–{pbkdf2['ratio_q3']:.2f}, range {pbkdf2['ratio_min']:.2f}–{pbkdf2['ratio_max']:.2f}; goal ≤ {PBKDF2_GOAL}x: {goal_verdict(pbkdf2)} |",
+        "",
+        f"Uploads of {uploaded['size'] >> 20} MiB (presign, then the PUT streamed into the local R2): one PUT takes",
+        f"{uploaded['p50']:.0f} ms (median of 5; {uploaded['min']:.0f}–{uploaded['max']:.0f}). During {uploaded['concurrent']} concurrent ones"
+        f" ({uploaded['wall']:.0f} ms in all), workerd's resident memory went from {uploaded['baseline'] / 1024:.1f} MiB to a",
+        f"peak of {uploaded['peak'] / 1024:.1f} MiB (+{(uploaded['peak'] - uploaded['baseline']) / 1024:.1f} MiB for {uploaded['concurrent'] * uploaded['size'] / 2**20:.0f} MiB sent; the whole",
+        "process, both workers and the local R2 included; the isolate limit is 128 MB).",
         "",
         "Refresh next to `/users/me`, from Python threads (each with its own session, as a",
         "refresh token rotates), 10 s each; the worker's own time is Server-Timing's app minus d1:",
