@@ -86,6 +86,7 @@ fmt:
 # Formatting, and clippy for the wasm target and for the native one (unit and HTTP tests, tools).
 lint: clippy
 	cargo fmt --check
+	node_modules/.bin/redocly lint openapi.json --config redocly.yaml
 
 clippy:
 	cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings

@@ -9,6 +9,7 @@ mod forged;
 
 mod auth;
 mod deletion;
+mod documented;
 mod edge;
 mod email;
 mod envelope;
@@ -27,6 +28,7 @@ mod races;
 mod rate_limits;
 mod resource_migration;
 mod round_trips;
+mod scenarios;
 mod sessions;
 mod uploads;
 mod users;

@@ -111,11 +111,7 @@ fn every_kind_of_list() {
 
 #[test]
 fn every_statement_the_service_issues_uses_an_index() {
-    crate::round_trips::every_operation_stays_within_its_round_trip_budget();
-    crate::round_trips::the_role_and_invitation_operations_stay_within_their_round_trip_budget();
-    crate::round_trips::the_email_operations_stay_within_their_round_trip_budget();
-    crate::idempotency::every_creating_post_replays_its_first_answer_for_one_round_trip();
-    crate::uploads::an_uploaded_png_becomes_an_organizations_avatar_and_is_served_as_sent();
+    crate::scenarios::every_operation();
     crate::uploads::the_cron_run_deletes_uploads_unfinished_or_unused_after_a_day();
     every_kind_of_list();
     app().scheduled();
