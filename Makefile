@@ -7,7 +7,7 @@ PORT ?= 8787
 DEV_STATE ?= .wrangler/state
 WRANGLER := node_modules/.bin/wrangler
 
-.PHONY: help bootstrap build dev mail test lint test-unit test-wasm test-api soak fuzz bench bench-scale fmt clippy deploy-dry-run clean
+.PHONY: help bootstrap build dev mail test lint test-unit test-wasm test-api soak fuzz browser clients bench bench-scale fmt clippy deploy-dry-run clean
 
 help:
 	@echo "make dev    bootstrap, build, migrate a local D1, start wrangler dev on 127.0.0.1:$(PORT)"
@@ -68,6 +68,14 @@ soak: build
 # schemathesis against the served OpenAPI document, as a superuser and as a user (bounded).
 fuzz: build
 	scripts/fuzz.sh
+
+# /docs and /redoc in headless Chromium (Playwright); screenshots in target/browser.
+browser: build
+	scripts/browser.sh
+
+# The TypeScript and Python clients generated from the served document, driven through a flow.
+clients: build
+	scripts/clients.sh
 
 # Throughput, latency, sizes and login cost; writes bench/results.md (see bench/run.sh).
 bench: build

@@ -5,7 +5,9 @@
 # - worker-build and the wasm-bindgen CLI, compiled from crates.io into
 #   $TOOLS_DIR/<tool>-<version>, outside the clone, so every clone and CI run on
 #   this machine reuses them; nothing is put on the global PATH
-# - the npm packages pinned in package-lock.json (wrangler, esbuild, binaryen)
+# - the npm packages pinned in package-lock.json (wrangler, esbuild, binaryen,
+#   redocly, swagger-ui-dist, redoc, playwright-core, the client generator)
+# - Debian's chromium, for the browser check of /docs and /redoc (apt-get, once)
 #
 # The wasm-bindgen CLI version is read from Cargo.lock: worker-build refuses a
 # CLI whose version differs from the crate's.
@@ -57,6 +59,13 @@ mkdir -p "$TOOLS_DIR"
 install_crate worker-build "$WORKER_BUILD_VERSION" "$WORKER_BUILD_ROOT" --locked
 # Not --locked: one locked dependency of wasm-bindgen-cli 0.2.130 is yanked.
 install_crate wasm-bindgen-cli "$WB_VERSION" "$WB_ROOT"
+
+if ! command -v chromium >/dev/null 2>&1; then
+  log "installing chromium (Debian's package) for the browser check"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >&2
+fi
 
 if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.bootstrap-lock; then
   log "installing npm packages (npm ci)"

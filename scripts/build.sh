@@ -7,13 +7,29 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The static assets ([assets] in wrangler.toml): /docs and /redoc, with the
+# pinned npm builds of Swagger UI and ReDoc beside them. Cheap: copied every time.
+copy_assets() {
+  local assets=build/assets
+  mkdir -p "$assets/static/swagger-ui" "$assets/static/redoc"
+  cp web/docs.html web/redoc.html "$assets/"
+  cp web/docs.js "$assets/static/"
+  cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css "$assets/static/swagger-ui/"
+  # ReDoc's attribution shows a logo from cdn.redoc.ly: point it at a copy here.
+  sed 's#https://cdn.redoc.ly/redoc/logo-mini.svg#/static/redoc/logo-mini.svg#g' \
+    node_modules/redoc/bundles/redoc.standalone.js > "$assets/static/redoc/redoc.standalone.js"
+  cp web/redoc-logo.svg "$assets/static/redoc/logo-mini.svg"
+}
+
 stamp=build/.inputs
 inputs=$( (find src migrations .cargo -type f; echo Cargo.toml; echo Cargo.lock; echo openapi.json) | sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
-if [ -f build/index.js ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
+if [ -f build/index.js ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ] && [ -d node_modules/redoc ]; then
+  copy_assets
   exit 0
 fi
 
 scripts/bootstrap.sh
+copy_assets
 eval "$(scripts/bootstrap.sh --env)"
 export WASM_BINDGEN_BIN ESBUILD_BIN="$PWD/node_modules/.bin/esbuild" WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt"
 "$WORKER_BUILD" --release >&2

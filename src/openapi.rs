@@ -11,6 +11,7 @@ pub(crate) const OPENAPI_JSON: &str = include_str!("../openapi.json");
 /// Paths mounted only in local development, and the schemas only they use.
 const LOCAL_ONLY_PATHS: [&str; 1] = ["/api/v1/private/users/"];
 const LOCAL_ONLY_SCHEMAS: [&str; 1] = ["PrivateUserCreate"];
+const LOCAL_ONLY_TAGS: [&str; 1] = ["private"];
 
 /// The document as served: whole in local development; elsewhere without the
 /// local-only paths, which do not exist there.
@@ -28,6 +29,9 @@ pub(crate) fn document(local: bool) -> ApiResult<Vec<u8>> {
         for schema in LOCAL_ONLY_SCHEMAS {
             schemas.remove(schema);
         }
+    }
+    if let Some(tags) = doc["tags"].as_array_mut() {
+        tags.retain(|t| !LOCAL_ONLY_TAGS.contains(&t["name"].as_str().unwrap_or("")));
     }
     Ok(serde_json::to_vec_pretty(&doc)?)
 }
