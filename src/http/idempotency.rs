@@ -239,16 +239,11 @@ impl Key {
     }
 
     /// Stores the answer in `b`, the request's write batch, if this request
-    /// holds the key.
-    pub(crate) fn complete(&self, b: &mut Batch<'_>, status: u16, body: &[u8]) -> DbResult<()> {
-        let body = String::from_utf8_lossy(body);
-        self.complete_with(b, status, "?4", &[body.as_ref().into()])
-    }
-
-    /// Like `complete`, with the body given by SQL (`body_sql`, over the
-    /// row's own `body` as stored so far, binding `args` from `?4`): for an
-    /// answer that only the write batch knows, filled in statement by statement.
-    pub(crate) fn complete_with(
+    /// holds the key: `status`, and the body given by SQL (`body_sql`, which
+    /// may read the row's own `body` as stored so far, binding `args` from
+    /// `?4`), so that an answer only the write batch knows can be filled in
+    /// statement by statement.
+    pub(crate) fn complete(
         &self,
         b: &mut Batch<'_>,
         status: u16,
@@ -275,13 +270,11 @@ impl IdempotencyKey {
     /// The answer `body` with `status`, stored with the write in `b` when the
     /// request carries a key it holds.
     pub(crate) fn answer(&self, b: &mut Batch<'_>, status: u16, body: &[u8]) -> DbResult<()> {
-        match &self.0 {
-            Some(key) => key.complete(b, status, body),
-            None => Ok(()),
-        }
+        let body = String::from_utf8_lossy(body);
+        self.fill(b, status, "?4", &[body.as_ref().into()])
     }
 
-    /// [`Key::complete_with`], when the request carries a key it holds.
+    /// [`Key::complete`], when the request carries a key it holds.
     pub(crate) fn fill(
         &self,
         b: &mut Batch<'_>,
@@ -290,7 +283,7 @@ impl IdempotencyKey {
         args: &[Arg<'_>],
     ) -> DbResult<()> {
         match &self.0 {
-            Some(key) => key.complete_with(b, status, body_sql, args),
+            Some(key) => key.complete(b, status, body_sql, args),
             None => Ok(()),
         }
     }
