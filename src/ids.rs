@@ -7,6 +7,11 @@ pub(crate) fn id_text(id: &Uuid) -> String {
     id.hyphenated().to_string()
 }
 
+/// Bytes as lower-case hex (digests, signatures, stored token hashes).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A fresh random id, in its stored form.
 pub(crate) fn new_id() -> String {
     id_text(&Uuid::new_v4())

@@ -20,10 +20,7 @@ pub(crate) fn new_token() -> ApiResult<(String, String)> {
 
 /// The stored form of a token.
 pub(crate) fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::ids::hex(&Sha256::digest(token.as_bytes()))
 }
 
 pub(crate) fn insert(

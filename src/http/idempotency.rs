@@ -91,11 +91,7 @@ pub(crate) fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
     h.update(path.as_bytes());
     h.update(b"\n");
     h.update(body);
-    hex(&h.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::ids::hex(&h.finalize())
 }
 
 /// Whose keys these are: the authenticated caller, else the client's address.

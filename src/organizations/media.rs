@@ -307,7 +307,7 @@ impl MediaResource {
             created_at: now.to_string(),
             url: input.url.clone(),
             resource_type: resource_type_of(&extension).to_string(),
-            content_hash: hash.iter().map(|b| format!("{b:02x}")).collect(),
+            content_hash: crate::ids::hex(&hash),
             extension,
             file_size: 0,
             width: input.width,

@@ -6,8 +6,7 @@ use std::net::Ipv6Addr;
 
 /// The stored key of `kind` for `value`: 64 hex characters, whatever the value.
 pub(crate) fn key(kind: &str, value: &str) -> String {
-    let digest = Sha256::digest(format!("{kind}:{value}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::ids::hex(&Sha256::digest(format!("{kind}:{value}").as_bytes()))
 }
 
 /// The group a client address counts in: an IPv4 address as it is, an IPv6

@@ -19,8 +19,14 @@ pub(crate) mod routes;
 pub(crate) mod signature;
 
 use crate::clock::{now_millis, rfc3339_from_millis};
-use crate::db::{Db, DbResult};
-use worker::Env;
+use crate::db::{Db, DbError, DbResult};
+use worker::{Bucket, Env};
+
+/// The R2 bucket uploads go to (`[[r2_buckets]]` binding `MEDIA`).
+pub(crate) fn bucket(env: &Env) -> Result<Bucket, DbError> {
+    env.bucket("MEDIA")
+        .map_err(|e| DbError::other("R2 binding MEDIA", e))
+}
 
 /// What one cleanup did: uploads orphaned, orphans deleted.
 pub(crate) struct Cleaned {
@@ -45,9 +51,7 @@ pub(crate) async fn cleanup(db: &Db, env: &Env) -> DbResult<Cleaned> {
             deleted: 0,
         });
     }
-    let bucket = env
-        .bucket("MEDIA")
-        .map_err(|e| crate::db::DbError::other("R2 binding MEDIA", e))?;
+    let bucket = bucket(env)?;
     let mut gone = Vec::new();
     for orphan in orphans {
         let listed = bucket

@@ -20,14 +20,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use worker::{Bucket, FixedLengthStream, HttpMetadata, Response};
 
-/// The R2 binding uploads go to.
-const BUCKET: &str = "MEDIA";
 const INVALID_SIGNATURE: &str = "Invalid upload signature";
 
 fn bucket(cx: &Ctx) -> ApiResult<Bucket> {
-    cx.env
-        .bucket(BUCKET)
-        .map_err(|e| ApiError::internal(format!("R2 binding {BUCKET}: {e}")))
+    Ok(super::bucket(&cx.env)?)
 }
 
 /// `https://host` of the request, for the absolute URLs handed out.
@@ -253,12 +249,7 @@ pub(crate) async fn upload_file(
     };
     let (width, height) = (i64::from(w), i64::from(h));
     let (aspect_ratio, orientation) = shape(Some(width), Some(height));
-    let hash: String = seen
-        .hash
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash = crate::ids::hex(&seen.hash.finalize());
     let mut b = cx.db.batch();
     let row = repo::complete(
         &mut b,

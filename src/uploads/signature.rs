@@ -31,12 +31,7 @@ fn mac(secret: &str, grant: &Grant<'_>) -> Hmac<Sha256> {
 
 /// The signature of `grant`, lower-case hex.
 pub(crate) fn sign(secret: &str, grant: &Grant<'_>) -> String {
-    mac(secret, grant)
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::ids::hex(&mac(secret, grant).finalize().into_bytes())
 }
 
 /// Whether `signature` is `grant`'s and the grant has not expired at `now`.

@@ -211,20 +211,13 @@ fn two_clients_racing_a_put_with_one_etag_give_one_200_and_one_412() {
     let p = org_path(&org);
     for round in 0..5 {
         let tag = tag_of(&p, &u.token);
-        let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
-        let handles: Vec<_> = (0..2)
-            .map(|i| {
-                let (p, token, tag, barrier) =
-                    (p.clone(), u.token.clone(), tag.clone(), barrier.clone());
-                std::thread::spawn(move || {
-                    let req = put(&p).token(&token).header("If-Match", &tag);
-                    barrier.wait();
-                    req.json(&json!({"name": format!("Client {i} round {round}")}))
-                        .status
-                })
-            })
-            .collect();
-        let mut statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let mut statuses: Vec<u16> = at_once(2, |i| {
+            put(&p)
+                .token(&u.token)
+                .header("If-Match", &tag)
+                .json(&json!({"name": format!("Client {i} round {round}")}))
+                .status
+        });
         statuses.sort();
         assert_eq!(statuses, vec![200, 412], "round {round}");
     }

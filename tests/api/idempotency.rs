@@ -5,7 +5,6 @@ use crate::helpers::*;
 use crate::round_trips::d1_cost;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use std::sync::{Arc, Barrier};
 
 const IN_FLIGHT: &str = "A request with this Idempotency-Key is in progress";
 const OTHER_REQUEST: &str = "Idempotency-Key was used with another request";
@@ -52,21 +51,11 @@ fn org_count(token: &str) -> i64 {
 fn twenty_concurrent_posts_with_one_key_create_one_organization() {
     let u = signup_user();
     let key = new_key();
-    let barrier = Arc::new(Barrier::new(20));
-    let answers: Vec<Resp> = (0..20)
-        .map(|_| {
-            let (barrier, token, key) = (barrier.clone(), u.token.clone(), key.clone());
-            std::thread::spawn(move || {
-                barrier.wait();
-                keyed(post("/api/v1/organizations/"), &key)
-                    .token(&token)
-                    .json(&json!({"name": "Once", "avatar_image": AVATAR}))
-            })
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(|t| t.join().unwrap())
-        .collect();
+    let answers: Vec<Resp> = at_once(20, |_| {
+        keyed(post("/api/v1/organizations/"), &key)
+            .token(&u.token)
+            .json(&json!({"name": "Once", "avatar_image": AVATAR}))
+    });
     let first: Vec<&Resp> = answers
         .iter()
         .filter(|r| r.status == 200 && r.header("idempotent-replayed").is_none())

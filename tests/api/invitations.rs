@@ -325,20 +325,7 @@ fn twenty_concurrent_accepts_of_one_invitation_make_one_membership() {
     let u = signup_user();
     let created = invite(&owner.token, &org, &u.email, "member").ok();
     let token = created["token"].as_str().unwrap();
-    let start = std::sync::Barrier::new(20);
-    let statuses: Vec<u16> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..20)
-            .map(|_| {
-                let start = &start;
-                let user_token = &u.token;
-                s.spawn(move || {
-                    start.wait();
-                    accept(user_token, token).status
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let statuses: Vec<u16> = at_once(20, |_| accept(&u.token, token).status);
     assert_eq!(
         statuses.iter().filter(|&&s| s == 200).count(),
         1,

@@ -60,19 +60,7 @@ fn a_hundred_failures_across_addresses_lock_the_email_everywhere() {
 fn thirty_concurrent_wrong_passwords_are_evaluated_at_most_ten_times() {
     let u = signup_user();
     let ip = unique_ip();
-    let start = std::sync::Barrier::new(30);
-    let statuses: Vec<u16> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..30)
-            .map(|_| {
-                let (start, ip, email) = (&start, &ip, &u.email);
-                s.spawn(move || {
-                    start.wait();
-                    login_as(ip, email, "wrong-password").status
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let statuses: Vec<u16> = at_once(30, |_| login_as(&ip, &u.email, "wrong-password").status);
     let evaluated = statuses.iter().filter(|&&s| s == 400).count();
     let limited = statuses.iter().filter(|&&s| s == 429).count();
     assert_eq!(evaluated + limited, 30, "{statuses:?}");

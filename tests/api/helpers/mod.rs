@@ -281,6 +281,24 @@ impl Resp {
     }
 }
 
+/// Runs `f(0)`, ..., `f(n - 1)` on `n` threads released together by one
+/// barrier, and answers their results in order.
+pub fn at_once<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let start = std::sync::Barrier::new(n);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let (start, f) = (&start, &f);
+                s.spawn(move || {
+                    start.wait();
+                    f(i)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
 /// A request builder over ureq that never turns 4xx/5xx into errors.
 pub struct Req {
     inner: ureq::Request,
