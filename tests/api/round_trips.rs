@@ -356,3 +356,33 @@ pub(crate) fn the_email_operations_stay_within_their_round_trip_budget() {
         11,
     );
 }
+
+#[test]
+pub(crate) fn the_upload_and_retry_operations_stay_within_their_round_trip_budget() {
+    use crate::uploads::{put_bytes, sha256_hex, PNG};
+    let _schema = stable_schema();
+    let u = signup_user();
+    // an upload URL: the caller with the access check, then the insert that counts
+    let asked = post("/api/v1/uploads/presigned-url")
+        .token(&u.token)
+        .json(&json!({"filename": "a", "content_type": "image/png", "size": PNG.len()}));
+    let upload_url = asked.json()["upload_url"].as_str().unwrap().to_string();
+    expect(asked, 200, 2, 9);
+    // the PUT: the row's state, then its completion (R2 is no D1 round trip)
+    let sent = put_bytes(&upload_url, "image/png", PNG);
+    let id = sent.json()["id"].as_str().unwrap().to_string();
+    expect(sent, 200, 2, 7);
+    let media = format!("/api/v1/media/{id}");
+    let etag = format!("\"{}\"", sha256_hex(PNG));
+    expect(get(&media).header("If-None-Match", &etag).send(), 304, 1, 4);
+    // a create with an Idempotency-Key: the reservation rides in the access
+    // check's batch; its replay is that batch alone
+    let create = || {
+        post("/api/v1/organizations/")
+            .token(&u.token)
+            .header("Idempotency-Key", &format!("budget-{id}"))
+            .json(&json!({"name": "Budget", "avatar_image": {"media_resource_id": id}}))
+    };
+    expect(create(), 200, 2, 14);
+    expect(create(), 200, 1, 7);
+}
