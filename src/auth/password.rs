@@ -109,31 +109,38 @@ pub fn derive(password: &[u8], salt: &[u8], iterations: u32, out: &mut [u8]) {
         let mut first = mac.clone();
         first.update(salt);
         first.update(&(i as u32 + 1).to_be_bytes());
-        let mut u = [0u8; 32];
-        u.copy_from_slice(&first.finalize().into_bytes());
-        let mut t = u;
+        // U and T as SHA-256 state words: each round moves 32 bytes into
+        // the block twice and XORs 8 words, with no byte loops.
+        let mut block = [0u8; 64];
+        block[..32].copy_from_slice(&first.finalize().into_bytes());
+        let mut t = [0u32; 8];
+        for (t, b) in t.iter_mut().zip(block.chunks_exact(4)) {
+            *t = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+        }
         // One 64-byte block holds a 32-byte message after a 64-byte key block:
         // the message, 0x80, zeros, and the bit length 96 * 8 = 768.
-        let mut block = [0u8; 64];
         block[32] = 0x80;
         block[62] = 0x03;
         for _ in 1..iterations {
-            block[..32].copy_from_slice(&u);
             let mut state = inner;
             compress256(
                 &mut state,
                 core::slice::from_ref(GenericArray::from_slice(&block)),
             );
-            words_to_bytes(&state, &mut block[..32]);
+            words_to_bytes(&state, &mut block);
             let mut state = outer;
             compress256(
                 &mut state,
                 core::slice::from_ref(GenericArray::from_slice(&block)),
             );
-            words_to_bytes(&state, &mut u);
-            t.iter_mut().zip(&u).for_each(|(t, u)| *t ^= u);
+            words_to_bytes(&state, &mut block);
+            for (t, u) in t.iter_mut().zip(state) {
+                *t ^= u;
+            }
         }
-        chunk.copy_from_slice(&t[..chunk.len()]);
+        let mut t_bytes = [0u8; 64];
+        words_to_bytes(&t, &mut t_bytes);
+        chunk.copy_from_slice(&t_bytes[..chunk.len()]);
     }
 }
 
@@ -162,9 +169,15 @@ fn hmac_states(key: &[u8]) -> ([u32; 8], [u32; 8]) {
     (state_for(0x36), state_for(0x5c))
 }
 
-fn words_to_bytes(words: &[u32; 8], out: &mut [u8]) {
-    for (chunk, w) in out.chunks_exact_mut(4).zip(words) {
-        chunk.copy_from_slice(&w.to_be_bytes());
+/// The first 32 bytes of `block`, big-endian from `words`.
+#[inline(always)]
+fn words_to_bytes(words: &[u32; 8], block: &mut [u8; 64]) {
+    for (i, w) in words.iter().enumerate() {
+        let [a, b, c, d] = w.to_be_bytes();
+        block[4 * i] = a;
+        block[4 * i + 1] = b;
+        block[4 * i + 2] = c;
+        block[4 * i + 3] = d;
     }
 }
 
