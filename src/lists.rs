@@ -6,13 +6,14 @@
 //! costs the same at any depth; `skip` still counts rows from where the page
 //! starts.
 
+use crate::db::from_row;
+use crate::db::FromRow;
 use crate::db::{Arg, Batch, DbResult, Results, Rows};
 use crate::error::ApiResult;
 use crate::http::input::Input;
 use crate::http::Ctx;
 use crate::validation::{Fail, Validator, MAX_SAFE_INTEGER};
 use base64ct::{Base64UrlUnpadded, Encoding};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -224,17 +225,20 @@ impl<T> List<T> {
     }
 }
 
-#[derive(Deserialize)]
 pub(crate) struct Count {
     count: i64,
 }
+from_row!(Count { count });
 
 /// The position of each row of a page, selected beside its columns.
-#[derive(Deserialize)]
 struct Position {
     cursor_at: String,
     cursor_id: String,
 }
+from_row!(Position {
+    cursor_at,
+    cursor_id
+});
 
 /// A list's order: a time column, then a unique column of the same table (its
 /// id), both in one direction. An index on (equality columns, time, id) holds
@@ -299,7 +303,7 @@ pub(crate) struct ListQuery<T> {
     count: Rows<Count>,
 }
 
-impl<T: DeserializeOwned> ListQuery<T> {
+impl<T: FromRow> ListQuery<T> {
     /// Pushes the page of `source` in `order`, after the page's cursor, and
     /// `count` (a statement whose one column is `count`). The page's cursor,
     /// limit and skip bind after `source.args`.

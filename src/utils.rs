@@ -1,13 +1,13 @@
 //! `/utils` (origin: `api/routes/utils.py`).
 
 use crate::access::Public;
+use crate::db::from_row;
 use crate::error::ApiResult;
 use crate::http::{json_ok, Ctx};
-use serde::Deserialize;
 use worker::Response;
 
-#[derive(Deserialize)]
 struct One {}
+from_row!(One {});
 
 /// Health Check: `true` once D1 answers a query.
 pub(crate) async fn health_check(cx: Ctx, _: Public, _: ()) -> ApiResult<Response> {

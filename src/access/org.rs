@@ -8,6 +8,7 @@
 
 use super::Access;
 use crate::auth::jwt::TokenClaims;
+use crate::db::from_row;
 use crate::db::{Batch, Results, Rows};
 use crate::error::{ApiError, ApiResult};
 use crate::http::input::Target;
@@ -106,10 +107,10 @@ pub(crate) fn superuser_guard(caller: u8) -> String {
 }
 
 /// Whether a guard still held when the write's batch ran.
-#[derive(serde::Deserialize)]
 pub(crate) struct Permitted {
     permitted: i64,
 }
+from_row!(Permitted { permitted });
 
 impl Permitted {
     pub(crate) fn held(&self) -> bool {

@@ -3,10 +3,10 @@
 //! that marks it used (with its own mark) is the only one whose change applies.
 
 use crate::clock::now_iso;
+use crate::db::from_row;
 use crate::db::{Batch, DbResult, Rows, Write};
 use crate::error::{ApiError, ApiResult};
 use base64ct::{Base64UrlUnpadded, Encoding};
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 /// A fresh token and its stored hash.
@@ -46,7 +46,7 @@ pub(crate) fn insert(
 }
 
 /// A token with what its user looks like now.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub(crate) struct Held {
     pub(crate) user_id: String,
     pub(crate) email: String,
@@ -55,6 +55,14 @@ pub(crate) struct Held {
     pub(crate) user_email: String,
     pub(crate) is_active: i64,
 }
+from_row!(Held {
+    user_id,
+    email,
+    expires_at,
+    used_at,
+    user_email,
+    is_active
+});
 
 impl Held {
     /// Unused and unexpired at `now`.

@@ -1,11 +1,14 @@
 //! One typed D1 batch: statements go in and come back as handles; results are
 //! taken by handle. A batch is one transaction and one round trip.
 
+use super::row::{FromRow, Row};
 use super::{Arg, Db, DbError, DbResult};
-use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
-use worker::wasm_bindgen::JsValue;
-use worker::{D1PreparedStatement, D1Result};
+use worker::js_sys::{Array, Reflect};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::worker_sys::{D1DatabaseSession, D1Result};
+use worker::D1PreparedStatement;
 
 /// Statements to run together, all or nothing.
 pub(crate) struct Batch<'db> {
@@ -38,7 +41,7 @@ pub(crate) struct Write {
     index: usize,
 }
 
-/// The results of a batch that ran.
+/// The results of a batch that ran: D1's result objects, read where taken.
 pub(crate) struct Results {
     results: Vec<D1Result>,
 }
@@ -70,11 +73,7 @@ impl<'db> Batch<'db> {
     }
 
     /// A statement whose rows the caller reads as `T`.
-    pub(crate) fn query<T: DeserializeOwned>(
-        &mut self,
-        sql: &str,
-        args: &[Arg<'_>],
-    ) -> DbResult<Rows<T>> {
+    pub(crate) fn query<T: FromRow>(&mut self, sql: &str, args: &[Arg<'_>]) -> DbResult<Rows<T>> {
         Ok(Rows {
             index: self.push(sql, args)?,
             row: PhantomData,
@@ -111,17 +110,52 @@ impl<'db> Batch<'db> {
             });
         }
         let started = worker::js_sys::Date::now();
-        let out = self.db.d1.batch(self.stmts).await;
+        let out = self.send().await;
         let (mut read, mut written) = (0, 0);
-        if let Ok(results) = &out {
-            for meta in results.iter().filter_map(|r| r.meta().ok().flatten()) {
-                read += meta.rows_read.unwrap_or(0) as u64;
-                written += meta.rows_written.unwrap_or(0) as u64;
-            }
+        for result in out.iter().flatten() {
+            read += meta(result, "rows_read");
+            written += meta(result, "rows_written");
         }
         self.db.record(started, read, written);
         Ok(Results { results: out? })
     }
+
+    /// D1's `batch` on the request's session, its results as D1 gives them.
+    async fn send(&self) -> DbResult<Vec<D1Result>> {
+        let statements: Array = self.stmts.iter().map(D1PreparedStatement::inner).collect();
+        let session: &JsValue = (*self.db.d1).as_ref();
+        let session: &D1DatabaseSession = session.unchecked_ref();
+        let sent = session.session_batch(statements).map_err(js_error)?;
+        let results = JsFuture::from(sent).await.map_err(js_error)?;
+        let results: Array = results
+            .dyn_into()
+            .map_err(|_| DbError::Other("D1 batch: not an array of results".into()))?;
+        Ok(results.iter().map(JsCast::unchecked_into).collect())
+    }
+}
+
+/// A number in a result's `meta` (0 when D1 leaves it out).
+fn meta(result: &D1Result, name: &str) -> u64 {
+    let meta = result.meta().ok();
+    let value = meta.and_then(|m| Reflect::get(&m, &JsValue::from_str(name)).ok());
+    value
+        .and_then(|v| v.as_f64())
+        .map_or(0, |n| n.max(0.0) as u64)
+}
+
+/// A rejected D1 call, as text that `classify` reads (D1 puts SQLite's own
+/// message in the error's `cause`).
+fn js_error(e: JsValue) -> DbError {
+    let Some(err) = e.dyn_ref::<worker::js_sys::Error>() else {
+        return DbError::Other(format!("D1: {}", e.as_string().unwrap_or_default()));
+    };
+    let message = String::from(err.message());
+    let cause = err.cause();
+    let cause = match cause.dyn_ref::<worker::js_sys::Error>() {
+        Some(c) => String::from(c.message()),
+        None => cause.as_string().unwrap_or_default(),
+    };
+    DbError::from_text(&format!("{message} ({cause})"))
 }
 
 impl Results {
@@ -131,26 +165,37 @@ impl Results {
             .ok_or_else(|| DbError::Other(format!("no result for statement {index}")))
     }
 
+    /// The rows of one statement, as D1 gives them.
+    fn raw(&self, index: usize) -> DbResult<Array> {
+        let result = self.result(index)?;
+        let rows = result
+            .results()
+            .map_err(|_| DbError::Other(format!("no rows for statement {index}")))?;
+        Ok(rows.unwrap_or_default())
+    }
+
     /// Every row of `rows`.
-    pub(crate) fn rows<T: DeserializeOwned>(&self, rows: Rows<T>) -> DbResult<Vec<T>> {
-        self.result(rows.index)?
-            .results::<T>()
-            .map_err(|e| DbError::other("decode rows", e))
+    pub(crate) fn rows<T: FromRow>(&self, rows: Rows<T>) -> DbResult<Vec<T>> {
+        let raw = self.raw(rows.index)?;
+        raw.iter().map(|r| T::from_row(&Row(r))).collect()
     }
 
     /// The first row of `rows`, if any.
-    pub(crate) fn first<T: DeserializeOwned>(&self, rows: Rows<T>) -> DbResult<Option<T>> {
-        Ok(self.rows(rows)?.into_iter().next())
+    pub(crate) fn first<T: FromRow>(&self, rows: Rows<T>) -> DbResult<Option<T>> {
+        let raw = self.raw(rows.index)?;
+        match raw.length() {
+            0 => Ok(None),
+            _ => T::from_row(&Row(raw.get(0))).map(Some),
+        }
     }
 
     /// Whether `rows` returned anything.
-    pub(crate) fn exists<T: DeserializeOwned>(&self, rows: Rows<T>) -> DbResult<bool> {
-        Ok(!self.rows(rows)?.is_empty())
+    pub(crate) fn exists<T>(&self, rows: Rows<T>) -> DbResult<bool> {
+        Ok(self.raw(rows.index)?.length() > 0)
     }
 
     /// Rows the write changed, as D1 reports it.
     pub(crate) fn changes(&self, write: Write) -> DbResult<u64> {
-        let meta = self.result(write.index)?.meta().ok().flatten();
-        Ok(meta.and_then(|m| m.changes).unwrap_or(0) as u64)
+        Ok(meta(self.result(write.index)?, "changes"))
     }
 }

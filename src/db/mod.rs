@@ -9,9 +9,11 @@
 
 mod batch;
 mod error;
+mod row;
 
 pub(crate) use batch::{Batch, Results, Rows, Write};
 pub(crate) use error::{DbError, DbResult, ResultExt};
+pub(crate) use row::{from_row, FromRow, Row};
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

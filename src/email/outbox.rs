@@ -2,11 +2,11 @@
 //! marked by the consumer, handed over again by the scheduled run.
 
 use super::templates::Message;
+use crate::db::from_row;
 use crate::db::{Batch, DbResult, Rows, Write};
-use serde::Deserialize;
 
 /// An outbox row as the consumer reads it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub(crate) struct OutboxRow {
     pub(crate) id: String,
     pub(crate) recipient: String,
@@ -16,6 +16,15 @@ pub(crate) struct OutboxRow {
     pub(crate) status: String,
     pub(crate) attempts: i64,
 }
+from_row!(OutboxRow {
+    id,
+    recipient,
+    subject,
+    html,
+    text_body,
+    status,
+    attempts
+});
 
 /// Writes `m` as a pending row `id` (for the caller's batch, with the change).
 pub(crate) fn insert(
@@ -101,10 +110,10 @@ pub(crate) fn mark_error(
     )
 }
 
-#[derive(Deserialize)]
 pub(crate) struct Stale {
     pub(crate) id: String,
 }
+from_row!(Stale { id });
 
 /// Up to 100 rows still pending, last handed over before `before` (Unix seconds).
 pub(crate) fn stale(b: &mut Batch<'_>, before: i64) -> DbResult<Rows<Stale>> {

@@ -18,10 +18,10 @@
 
 use super::input::{Input, Target};
 use super::{json_response, Ctx};
+use crate::db::from_row;
 use crate::db::{Arg, Batch, Db, DbResult, Results, Rows, Write};
 use crate::error::{ApiError, ApiResult};
 use crate::validation::{Fail, Validator};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::cell::Cell;
@@ -129,13 +129,19 @@ impl Input for IdempotencyKey {
 }
 
 /// The key's row, as the reservation's batch reads it back.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub(crate) struct Record {
     fingerprint: String,
     request: String,
     status: Option<i64>,
     body: Option<String>,
 }
+from_row!(Record {
+    fingerprint,
+    request,
+    status,
+    body
+});
 
 /// What the reservation found.
 #[derive(Debug)]

@@ -1,6 +1,7 @@
 //! Invitation shapes.
 
 use crate::clock::rfc3339_from_millis;
+use crate::db::from_row;
 use crate::error::ApiResult;
 use crate::http::input::{Body, Input};
 use crate::http::Ctx;
@@ -8,11 +9,11 @@ use crate::ids::id_text;
 use crate::memberships::models::{role, Role};
 use crate::validation::email::Email;
 use crate::validation::{email, string, Fail, Validator};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// An `invitations` row.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub(crate) struct InvitationRow {
     pub(crate) id: String,
     pub(crate) organization_id: String,
@@ -24,9 +25,20 @@ pub(crate) struct InvitationRow {
     pub(crate) created_at: String,
     pub(crate) expires_at: i64,
     /// Only where a query asks: whether the caller is a member of its organization.
-    #[serde(default)]
     pub(crate) member: Option<i64>,
 }
+from_row!(InvitationRow {
+    id,
+    organization_id,
+    email,
+    email_key,
+    role,
+    status,
+    invited_by_id,
+    created_at,
+    expires_at,
+    member
+});
 
 impl InvitationRow {
     /// Pending and not expired at `now`.

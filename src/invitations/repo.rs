@@ -2,9 +2,9 @@
 
 use super::models::InvitationRow;
 use crate::access::org::{admin_guard, OrgAdmin};
+use crate::db::from_row;
 use crate::db::{Arg, Batch, DbResult, Rows, Write};
 use crate::lists::{ListQuery, Page};
-use serde::Deserialize;
 
 const COLUMNS: &str =
     "id, organization_id, email, email_key, role, status, invited_by_id, created_at, expires_at";
@@ -13,12 +13,16 @@ const COLUMNS: &str =
 pub(crate) const MAX_PENDING: i64 = 100;
 
 /// What decides whether an invitation may be created.
-#[derive(Deserialize)]
 pub(crate) struct Checks {
     pub(crate) member: i64,
     pub(crate) duplicate: i64,
     pub(crate) pending: i64,
 }
+from_row!(Checks {
+    member,
+    duplicate,
+    pending
+});
 
 /// The checks for inviting `email_key` to `org_id` at `now` (for the caller's batch).
 pub(crate) fn checks(

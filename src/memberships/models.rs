@@ -1,13 +1,14 @@
 //! Membership shapes.
 
+use crate::db::from_row;
 use crate::http::input::Body;
 use crate::validation::{uuid, Fail, Validator};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 /// `OrganizationMemberPublic`, as the members query returns it.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize)]
 pub(crate) struct OrganizationMemberPublic {
     pub(crate) user_id: String,
     pub(crate) joined_at: String,
@@ -16,6 +17,13 @@ pub(crate) struct OrganizationMemberPublic {
     /// `owner`, `admin` or `member`.
     pub(crate) role: String,
 }
+from_row!(OrganizationMemberPublic {
+    user_id,
+    joined_at,
+    email,
+    full_name,
+    role
+});
 
 /// A role that can be given (`owner` goes with a transfer of ownership).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

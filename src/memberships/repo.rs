@@ -5,14 +5,15 @@ use super::models::OrganizationMemberPublic;
 use crate::access::org::{
     admin_guard, owner_guard, permitted, MemberRemoval, OrgAdmin, OrgMember, OrgOwner, Permitted,
 };
+use crate::db::from_row;
 use crate::db::{Batch, DbResult, Rows, Write};
 use crate::lists::{ListQuery, Order, Page, Source};
 
 /// A membership's role.
-#[derive(serde::Deserialize)]
 pub(crate) struct Membership {
     pub(crate) role: String,
 }
+from_row!(Membership { role });
 
 /// `user_id`'s membership of `org_id`, if any (for the access check).
 pub(crate) fn find(b: &mut Batch<'_>, org_id: &str, user_id: &str) -> DbResult<Rows<Membership>> {

@@ -1,9 +1,10 @@
 //! Avatar images: a URL string or a `MediaInput`, stored as a `media_resources`
 //! row and answered as `MediaResourcePublic`.
 
+use crate::db::from_row;
 use crate::error::{ApiError, ApiResult};
 use crate::validation::{boolean, integer, number, string, uuid, Fail, Patch, Validator};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -164,7 +165,7 @@ fn parse_media_object(
 }
 
 /// A `media_resources` row; also the shape of `MediaResourcePublic`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub(crate) struct MediaResource {
     pub(crate) id: String,
     pub(crate) created_at: String,
@@ -182,17 +183,28 @@ pub(crate) struct MediaResource {
     pub(crate) caption: Option<String>,
     pub(crate) color_profile: Option<String>,
     pub(crate) dominant_color: Option<String>,
-    #[serde(deserialize_with = "int_bool", serialize_with = "plain_bool")]
+    /// Stored as 0 or 1.
     pub(crate) protected: bool,
 }
-
-fn int_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    Ok(f64::deserialize(d)? != 0.0)
-}
-
-fn plain_bool<S: serde::Serializer>(b: &bool, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_bool(*b)
-}
+from_row!(MediaResource {
+    id,
+    created_at,
+    url,
+    resource_type,
+    content_hash,
+    extension,
+    file_size,
+    width,
+    height,
+    duration,
+    aspect_ratio,
+    orientation,
+    alt_text,
+    caption,
+    color_profile,
+    dominant_color,
+    protected
+});
 
 /// The extension of the URL's path, lower-cased (`""` when there is none).
 pub(crate) fn extension_of(url: &str) -> String {
@@ -237,12 +249,13 @@ pub(crate) fn shape(width: Option<i64>, height: Option<i64>) -> (Option<f64>, Op
 }
 
 /// Where an upload's row stands, and whose it is.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub(crate) struct MediaState {
     pub(crate) owner_id: Option<String>,
     /// `pending`, `uploaded`, `attached` or `orphaned` (migration 0013).
     pub(crate) status: String,
 }
+from_row!(MediaState { owner_id, status });
 
 /// An avatar to store: a new row for a URL, or one of the caller's uploads,
 /// whose row exists and is attached.

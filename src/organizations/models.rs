@@ -1,9 +1,10 @@
 //! Organizations: the stored row, the public shapes and the request bodies.
 
 use super::media::{parse_avatar, MediaInput, MediaResource};
+use crate::db::from_row;
 use crate::http::input::Body;
 use crate::validation::{integer, string, uuid, Fail, Patch, Validator};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -12,7 +13,7 @@ pub(crate) const DESCRIPTION_MAX: usize = 1000;
 pub(crate) const DEFAULT_REWORK_AVAILABLE: i64 = 2;
 
 /// An `organizations` row joined with its avatar (`m_*` columns, null without one).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub(crate) struct OrganizationRow {
     /// Raised by every write that changes what the API shows; in the ETag.
     pub(crate) version: i64,
@@ -41,6 +42,33 @@ pub(crate) struct OrganizationRow {
     pub(crate) m_dominant_color: Option<String>,
     pub(crate) m_protected: Option<i64>,
 }
+from_row!(OrganizationRow {
+    version,
+    id,
+    name,
+    description,
+    rework_available,
+    owner_id,
+    created_at,
+    updated_at,
+    avatar_media_id,
+    m_created_at,
+    m_url,
+    m_resource_type,
+    m_content_hash,
+    m_extension,
+    m_file_size,
+    m_width,
+    m_height,
+    m_duration,
+    m_aspect_ratio,
+    m_orientation,
+    m_alt_text,
+    m_caption,
+    m_color_profile,
+    m_dominant_color,
+    m_protected
+});
 
 impl OrganizationRow {
     pub(crate) fn avatar(&self) -> Option<MediaResource> {

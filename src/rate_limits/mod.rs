@@ -13,9 +13,9 @@ mod keys;
 
 pub(crate) use keys::{address_group, key};
 
+use crate::db::from_row;
 use crate::db::{Batch, DbResult, Rows, Write};
 use crate::error::{ApiError, ApiResult};
-use serde::Deserialize;
 
 /// At most `limit` events per `seconds`; a limit of 0 is off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,11 +30,11 @@ impl Limit {
     }
 }
 
-#[derive(Deserialize)]
 pub(crate) struct Counted {
     count: i64,
     oldest: Option<i64>,
 }
+from_row!(Counted { count, oldest });
 
 /// One limited attempt, pushed into a batch: its count, then its record.
 pub(crate) struct Attempt {

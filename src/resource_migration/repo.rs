@@ -1,18 +1,22 @@
 //! The migration itself: one UPDATE per selected table, all in one D1 batch.
 
 use crate::access::org::{superuser_guard, OrgSuperuser};
+use crate::db::from_row;
 use crate::db::{Batch, DbResult, Rows, Write};
-use serde::Deserialize;
 
 /// What held when the batch ran: the caller is still a superuser, the user
 /// still a member. Every UPDATE repeats both conditions, so if either went
 /// between the access check and the write, no row moves.
-#[derive(Deserialize)]
 pub(crate) struct Still {
     pub(crate) permitted: i64,
     pub(crate) user: i64,
     pub(crate) member: i64,
 }
+from_row!(Still {
+    permitted,
+    user,
+    member
+});
 
 /// The handles of a migration: the conditions, and the rows each table moved.
 pub(crate) struct Migrated {

@@ -1,14 +1,14 @@
 //! SQL for `sessions` and `refresh_tokens`.
 
+use crate::db::from_row;
 use crate::db::{Batch, DbResult, Rows, Write};
 use crate::lists::{ListQuery, Page};
-use serde::Deserialize;
 
 const SESSION_COLUMNS: &str =
     "id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent, ip_address";
 
 /// A `sessions` row.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub(crate) struct SessionRow {
     pub(crate) id: String,
     pub(crate) user_id: String,
@@ -19,6 +19,16 @@ pub(crate) struct SessionRow {
     pub(crate) user_agent: Option<String>,
     pub(crate) ip_address: Option<String>,
 }
+from_row!(SessionRow {
+    id,
+    user_id,
+    created_at,
+    last_used_at,
+    expires_at,
+    revoked_at,
+    user_agent,
+    ip_address
+});
 
 impl SessionRow {
     /// Neither revoked nor expired at `now`, and `user_id`'s.
@@ -63,7 +73,7 @@ pub(crate) fn start(
 }
 
 /// A presented refresh token, its session and its user.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub(crate) struct Presented {
     pub(crate) session_id: String,
     pub(crate) used_at: Option<i64>,
@@ -73,6 +83,15 @@ pub(crate) struct Presented {
     pub(crate) token_version: i64,
     pub(crate) is_active: i64,
 }
+from_row!(Presented {
+    session_id,
+    used_at,
+    user_id,
+    expires_at,
+    revoked_at,
+    token_version,
+    is_active
+});
 
 pub(crate) fn presented(b: &mut Batch<'_>, hash: &str) -> DbResult<Rows<Presented>> {
     b.query(

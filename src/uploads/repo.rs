@@ -2,24 +2,30 @@
 //! rows are `media_resources` (migration 0013 gives them an owner, a state
 //! and an object key); the avatar side is in `organizations::repo`.
 
+use crate::db::from_row;
 use crate::db::{Batch, DbResult, Rows, Write};
 use crate::organizations::media::MediaResource;
 use crate::organizations::repo::MEDIA_COLUMNS;
-use serde::Deserialize;
 
 /// What `PUT /uploads/{id}` must know of its row before taking the bytes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub(crate) struct Pending {
     pub(crate) status: String,
 }
+from_row!(Pending { status });
 
 /// A served upload: where its bytes are and what they are.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub(crate) struct Stored {
     pub(crate) object_key: String,
     pub(crate) content_type: String,
     pub(crate) content_hash: String,
 }
+from_row!(Stored {
+    object_key,
+    content_type,
+    content_hash
+});
 
 /// A new upload, before its bytes.
 pub(crate) struct NewUpload<'a> {
@@ -116,10 +122,11 @@ pub(crate) fn find_stored(b: &mut Batch<'_>, id: &str) -> DbResult<Rows<Stored>>
 }
 
 /// An orphaned upload: its R2 objects are under `media/<id>/`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub(crate) struct Orphan {
     pub(crate) id: String,
 }
+from_row!(Orphan { id });
 
 /// How many orphans one cron run deletes (each is an R2 listing and delete).
 pub(crate) const ORPHANS_PER_RUN: i64 = 100;

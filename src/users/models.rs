@@ -3,10 +3,11 @@
 //! Request bodies are parsed, not validated: `parse` collects every problem in the
 //! [`Validator`] and returns the typed input only when there was none.
 
+use crate::db::from_row;
 use crate::http::input::Body;
 use crate::validation::email::Email;
 use crate::validation::{boolean, email, integer, password, string, Patch, Validator};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// Length limit of names and emails where the schema sets one.
@@ -15,7 +16,7 @@ pub(crate) const NAME_MAX: usize = 255;
 pub(crate) const DEFAULT_REWORK_AVAILABLE: i64 = 2;
 
 /// A `users` row as D1 returns it (flags are 0/1 integers).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub(crate) struct UserRow {
     pub(crate) id: String,
     pub(crate) email: String,
@@ -35,6 +36,21 @@ pub(crate) struct UserRow {
     /// Raised by every write that changes what the API shows; in the ETag.
     pub(crate) version: i64,
 }
+from_row!(UserRow {
+    id,
+    email,
+    hashed_password,
+    full_name,
+    is_active,
+    is_superuser,
+    rework_available,
+    password_changed_at,
+    token_version,
+    email_verified,
+    created_at,
+    updated_at,
+    version
+});
 
 impl UserRow {
     pub(crate) fn is_active(&self) -> bool {

@@ -2,20 +2,20 @@
 //! pushes its statement into the caller's batch and returns the handle.
 
 use super::models::{UserPublic, UserRow};
+use crate::db::from_row;
 use crate::db::{Arg, Batch, DbResult, Rows, Write};
 use crate::lists::{fold, recent, ListQuery, Matcher, Order, Page, Search, Source, RECENT_OFFSET};
 use crate::resources::RESOURCE_TABLES;
 use crate::validation::email::Email;
 use crate::validation::Patch;
-use serde::Deserialize;
 
 const USER_COLUMNS: &str = "id, email, hashed_password, full_name, is_active, is_superuser, \
                             rework_available, password_changed_at, token_version, email_verified, created_at, updated_at, \
                             version";
 
 /// A row that only says something exists.
-#[derive(Deserialize)]
 pub(crate) struct Found {}
+from_row!(Found {});
 
 pub(crate) fn find_by_id(b: &mut Batch<'_>, id: &str) -> DbResult<Rows<UserRow>> {
     b.query(
