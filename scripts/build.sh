@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The static assets ([assets] in wrangler.toml): /docs and /redoc, with the
-# pinned npm builds of Swagger UI and ReDoc beside them. Cheap: copied every time.
+# pinned npm builds of Swagger UI and ReDoc beside them, and the OpenAPI
+# document. Cheap: copied every time.
 copy_assets() {
   local assets=build/assets
   mkdir -p "$assets/static/swagger-ui" "$assets/static/redoc"
@@ -19,10 +20,13 @@ copy_assets() {
   sed 's#https://cdn.redoc.ly/redoc/logo-mini.svg#/static/redoc/logo-mini.svg#g' \
     node_modules/redoc/bundles/redoc.standalone.js > "$assets/static/redoc/redoc.standalone.js"
   cp web/redoc-logo.svg "$assets/static/redoc/logo-mini.svg"
+  # The OpenAPI document, whole and as deployed (src/openapi.rs): under /api/,
+  # where the worker runs first, so only its route serves them.
+  node scripts/lib/openapi.mjs openapi.json "$assets/api/openapi"
 }
 
 stamp=build/.inputs
-inputs=$( (find src migrations .cargo -type f; echo Cargo.toml; echo Cargo.lock; echo openapi.json) | sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
+inputs=$( (find src migrations .cargo -type f; echo Cargo.toml; echo Cargo.lock) | sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
 if [ -f build/index.js ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ] && [ -d node_modules/redoc ]; then
   copy_assets
   exit 0

@@ -115,8 +115,13 @@ const workers = [
     compatibilityDate: "2026-04-01",
     d1Databases,
     r2Buckets,
-    // As wrangler.toml's [assets]: /docs, /redoc and their scripts.
-    assets: { directory: "build/assets", routerConfig: { has_user_worker: true } },
+    // As wrangler.toml's [assets]: /docs, /redoc and their scripts, the OpenAPI document
+    // (read through ASSETS), and the worker first for /api/*.
+    assets: {
+      directory: "build/assets",
+      binding: "ASSETS",
+      routerConfig: { has_user_worker: true, static_routing: { user_worker: ["/api/*"] } },
+    },
     // As wrangler.toml's [[queues.producers]] and [[queues.consumers]].
     queueProducers: { EMAIL_QUEUE: { queueName: "users-orgs-emails" } },
     queueConsumers: { "users-orgs-emails": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 100 } },

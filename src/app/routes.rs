@@ -105,7 +105,8 @@ pub(crate) fn routes() -> Vec<Route> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::openapi::OPENAPI_JSON;
+
+    const OPENAPI_JSON: &str = include_str!("../../openapi.json");
     use crate::resources::RESOURCE_TABLES;
     use std::collections::BTreeSet;
 

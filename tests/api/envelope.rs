@@ -166,6 +166,13 @@ fn an_unexpected_failure_is_a_500_that_leaks_nothing_and_logs_the_request_id() {
 #[test]
 fn the_openapi_document_is_served_and_every_operation_in_it_is_routed() {
     let r = get("/api/v1/openapi.json").send().expect(200);
+    // Locally, the committed document byte for byte, as JSON.
+    assert_eq!(r.text, include_str!("../../openapi.json"));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    // Its files among the static assets are reachable through this route only.
+    for file in ["/api/openapi/local.json", "/api/openapi/deployed.json"] {
+        get(file).send().assert_detail(404, "Not Found");
+    }
     let doc = r.json();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
