@@ -177,7 +177,7 @@ impl Results {
     /// Every row of `rows`.
     pub(crate) fn rows<T: FromRow>(&self, rows: Rows<T>) -> DbResult<Vec<T>> {
         let raw = self.raw(rows.index)?;
-        raw.iter().map(|r| T::from_row(&Row(r))).collect()
+        raw.iter().map(|r| T::from_row(&Row::new(r))).collect()
     }
 
     /// The first row of `rows`, if any.
@@ -185,7 +185,7 @@ impl Results {
         let raw = self.raw(rows.index)?;
         match raw.length() {
             0 => Ok(None),
-            _ => T::from_row(&Row(raw.get(0))).map(Some),
+            _ => T::from_row(&Row::new(raw.get(0))).map(Some),
         }
     }
 

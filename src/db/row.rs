@@ -7,20 +7,48 @@
 //! about 50 KB of the worker's wasm, where a row here is one call per column.
 
 use super::{DbError, DbResult};
+use std::cell::Cell;
 use worker::js_sys::Reflect;
 use worker::wasm_bindgen::JsValue;
 
 /// One row of a result.
-pub(crate) struct Row(pub(super) JsValue);
+pub(crate) struct Row {
+    object: JsValue,
+    /// The first column that did not read.
+    failed: Cell<Option<(&'static str, &'static str)>>,
+}
 
 impl Row {
-    /// The column `name`, read as `T`: a missing column reads as SQL NULL.
-    pub(crate) fn get<T: Column>(&self, name: &str) -> DbResult<T> {
-        let value = Reflect::get(&self.0, &JsValue::from_str(name))
-            .map_err(|_| DbError::Other(format!("decode rows: no column {name}")))?;
-        T::read(value).ok_or_else(|| {
-            DbError::Other(format!("decode rows: column {name} is not {}", T::EXPECTED))
+    pub(super) fn new(object: JsValue) -> Self {
+        Row {
+            object,
+            failed: Cell::new(None),
+        }
+    }
+
+    /// The column `name`, read as `T` (a missing column reads as SQL NULL).
+    /// A column that does not read gives `T`'s default and fails the row
+    /// at [`Row::finish`]: no early return, so no partly built row to drop
+    /// at every column. Not inlined: one copy per column type.
+    #[inline(never)]
+    pub(crate) fn get<T: Column + Default>(&self, name: &'static str) -> T {
+        let value = Reflect::get(&self.object, &JsValue::from_str(name)).unwrap_or_default();
+        T::read(value).unwrap_or_else(|| {
+            if self.failed.get().is_none() {
+                self.failed.set(Some((name, T::EXPECTED)));
+            }
+            T::default()
         })
+    }
+
+    /// The row built from its columns, unless one did not read.
+    pub(crate) fn finish<T>(&self, row: T) -> DbResult<T> {
+        match self.failed.get() {
+            None => Ok(row),
+            Some((name, expected)) => Err(DbError::Other(format!(
+                "decode rows: column {name} is not {expected}"
+            ))),
+        }
     }
 }
 
@@ -90,7 +118,7 @@ macro_rules! from_row {
     ($row:ident { $($column:ident),* $(,)? }) => {
         impl $crate::db::FromRow for $row {
             fn from_row(_row: &$crate::db::Row) -> $crate::db::DbResult<Self> {
-                Ok($row { $($column: _row.get(stringify!($column))?),* })
+                _row.finish($row { $($column: _row.get(stringify!($column))),* })
             }
         }
     };
