@@ -29,7 +29,7 @@ macro_rules! route {
         Route {
             method: Method::$method,
             path: $path,
-            handler: |cx| Box::pin(crate::access::serve::<$access, $input, _, _>(cx, $handler)),
+            handler: |cx| crate::access::serve::<$access, $input, _, _>(cx, $handler),
             local_only: false,
             streams_body: false,
         }
