@@ -168,7 +168,8 @@ impl Search {
 /// Text as it is compared and searched: NFC, then Unicode lower case. The
 /// `*_key` columns hold names and addresses folded with it.
 pub(crate) fn fold(text: &str) -> String {
-    crate::validation::email::nfc(text).to_lowercase()
+    use crate::validation::email::{lower, nfc};
+    lower(&nfc(text))
 }
 
 impl Input for Search {

@@ -79,3 +79,22 @@ fn emails_are_nfc_normalized_in_wasm() {
     assert_eq!(decomposed.as_str(), "Jürgen@bücher.de");
     assert_eq!(decomposed.key(), composed.key());
 }
+
+#[wasm_bindgen_test]
+fn the_runtime_lower_cases_as_rust_does() {
+    use users_orgs_api::validation::email::lower;
+    for text in [
+        "ADMIN@EXAMPLE.COM",
+        "Jürgen@BÜCHER.de",
+        "ὈΔΥΣΣΕΎΣ", // final sigma: ς at the end of a word, σ inside
+        "ΣΑΣ ΣΑΣ.",
+        "İstanbul",      // İ: i and a combining dot above
+        "ẞ and ǅ and Ⅻ", // capital sharp s, a titlecase digraph, a Roman numeral
+        "ＡＢＣ",        // fullwidth
+        "𐐀𐐁",            // Deseret, outside the BMP
+        "already lower, 123 !?",
+        "",
+    ] {
+        assert_eq!(lower(text), text.to_lowercase(), "{text}");
+    }
+}
