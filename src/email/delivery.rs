@@ -6,8 +6,11 @@ use super::providers;
 use crate::clock::{now_iso, now_secs};
 use crate::config::EmailConfig;
 use crate::db::{Db, DbResult};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::{
-    console_error, console_log, Context, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder,
+    console_error, console_log, Context, Env, MessageBatch, MessageExt, Queue,
+    QueueRetryOptionsBuilder,
 };
 
 /// The queue binding (`[[queues.producers]]` in `wrangler.toml`).
@@ -25,11 +28,23 @@ pub(crate) fn hand_over(env: &Env, ctx: &Context, ids: Vec<String>) {
     };
     ctx.wait_until(async move {
         for id in ids {
-            if let Err(e) = queue.send(id.clone()).await {
+            if let Err(e) = send(&queue, &id).await {
                 console_error!("email: enqueue of {id} failed ({e}); the scheduled run will retry");
             }
         }
     });
+}
+
+/// One message (an outbox id, as a string) onto the queue, through the
+/// binding itself: worker's `Queue::send` serializes through
+/// serde_wasm_bindgen, several KB of wasm to pass a string on.
+async fn send(queue: &Queue, id: &str) -> Result<(), String> {
+    let queue: &worker::worker_sys::Queue = queue.as_ref().unchecked_ref();
+    let sent = queue
+        .send(JsValue::from_str(id), JsValue::NULL)
+        .map_err(|e| format!("{e:?}"))?;
+    JsFuture::from(sent).await.map_err(|e| format!("{e:?}"))?;
+    Ok(())
 }
 
 /// What became of one message.
@@ -45,8 +60,10 @@ pub(crate) async fn consume(
     db: &Db,
     cfg: &EmailConfig,
 ) -> worker::Result<()> {
-    for message in batch.messages()? {
-        match deliver(db, cfg, message.body()).await {
+    // Raw messages: their bodies are strings, read without serde.
+    for message in batch.raw_iter() {
+        let id = message.body().as_string().unwrap_or_default();
+        match deliver(db, cfg, &id).await {
             Ok(Outcome::Done) => message.ack(),
             Ok(Outcome::RetryIn(delay)) => message.retry_with_options(
                 &QueueRetryOptionsBuilder::new()
@@ -54,10 +71,7 @@ pub(crate) async fn consume(
                     .build(),
             ),
             Err(e) => {
-                console_error!(
-                    "email: delivery of {} failed in D1 ({e:?}); retrying",
-                    message.body()
-                );
+                console_error!("email: delivery of {id} failed in D1 ({e:?}); retrying");
                 message.retry();
             }
         }
@@ -127,7 +141,7 @@ pub(crate) async fn requeue(db: &Db, env: &Env, cfg: &EmailConfig) -> DbResult<u
     let mut b = db.batch();
     let mut handed = 0;
     for id in &ids {
-        match queue.send(id.clone()).await {
+        match send(&queue, id).await {
             Ok(()) => {
                 let _ = outbox::queued(&mut b, id, now)?;
                 handed += 1;
