@@ -37,10 +37,11 @@ copy_assets
 eval "$(scripts/bootstrap.sh --env)"
 export WASM_BINDGEN_BIN ESBUILD_BIN="$PWD/node_modules/.bin/esbuild" WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt"
 "$WORKER_BUILD" --release >&2
-# wasm-opt -O3 with SIMD enabled (see .cargo/config.toml), dropping the names
-# section: ~100 KB of function names for stack traces, where a panic aborts the
-# isolate anyway and the upload limit is what counts.
-"$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.wasm -O3 --strip-debug --strip-producers --enable-simd \
+# wasm-opt for size (-Os, run until nothing changes: 2 KB gzipped under -O3;
+# the login's PBKDF2 keeps its speed) with SIMD enabled (see .cargo/config.toml),
+# dropping the names section: ~100 KB of function names for stack traces, where a
+# panic aborts the isolate anyway and the upload limit is what counts.
+"$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.wasm -Os --converge --strip-debug --strip-producers --enable-simd \
   --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
   --enable-multivalue --enable-reference-types --enable-exception-handling >&2
 echo "$inputs" > "$stamp"
