@@ -8,7 +8,8 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use chrono::{DateTime, Duration, Utc};
 use jwt_compact::alg::{Hs256, Hs256Key, Hs256Signature};
 use jwt_compact::{Algorithm, AlgorithmExt, AlgorithmSignature, Claims, Header, TimeOptions};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 use uuid::Uuid;
 
 /// Tokens claiming to be issued further than this in the future are refused.
@@ -66,24 +67,37 @@ pub fn issue(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InvalidToken;
 
-/// A token's header: only its algorithm counts, and only HS256 is accepted.
-#[derive(Deserialize)]
-struct JoseHeader {
-    alg: String,
-}
-
 /// A token's claims, as this service issues them (see [`issue`]).
-#[derive(Deserialize)]
-struct Payload {
-    sub: String,
+struct Payload<'a> {
+    sub: &'a str,
     /// Absent in tokens issued before versions existed: version 0.
-    #[serde(default)]
     ver: i64,
     /// Absent in tokens issued before sessions.
-    #[serde(default)]
-    sid: Option<String>,
+    sid: Option<&'a str>,
     iat: i64,
     exp: i64,
+}
+
+impl<'a> Payload<'a> {
+    /// The claims, read from the JSON object (a Value rather than a typed
+    /// deserializer: serde's typed errors bring float formatting in).
+    fn read(claims: &'a Value) -> Option<Self> {
+        let claims = claims.as_object()?;
+        let int = |name: &str| claims.get(name).and_then(Value::as_i64);
+        Some(Payload {
+            sub: claims.get("sub")?.as_str()?,
+            ver: match claims.get("ver") {
+                None => 0,
+                Some(ver) => ver.as_i64()?,
+            },
+            sid: match claims.get("sid") {
+                None | Some(Value::Null) => None,
+                Some(sid) => Some(sid.as_str()?),
+            },
+            iat: int("iat")?,
+            exp: int("exp")?,
+        })
+    }
 }
 
 /// Checks algorithm, signature, expiry and claims, in that order. The token
@@ -99,8 +113,8 @@ pub fn decode(secret: &str, token: &str, now_secs: i64) -> Result<TokenClaims, I
     };
     // What the signature covers: `header.payload`.
     let signed = &token[..header.len() + 1 + payload.len()];
-    let header: JoseHeader = json_part(header)?;
-    if header.alg != "HS256" {
+    let header = json_part(header)?;
+    if header.get("alg").and_then(Value::as_str) != Some("HS256") {
         return Err(InvalidToken);
     }
     let signature = Base64UrlUnpadded::decode_vec(signature).map_err(|_| InvalidToken)?;
@@ -109,12 +123,13 @@ pub fn decode(secret: &str, token: &str, now_secs: i64) -> Result<TokenClaims, I
     if !Hs256.verify_signature(&signature, &key, signed.as_bytes()) {
         return Err(InvalidToken);
     }
-    let claims: Payload = json_part(payload)?;
+    let claims = json_part(payload)?;
+    let claims = Payload::read(&claims).ok_or(InvalidToken)?;
     if now_secs > claims.exp || claims.iat > now_secs + MAX_CLOCK_SKEW_SECS {
         return Err(InvalidToken);
     }
-    let user_id = Uuid::parse_str(&claims.sub).map_err(|_| InvalidToken)?;
-    let session_id = match &claims.sid {
+    let user_id = Uuid::parse_str(claims.sub).map_err(|_| InvalidToken)?;
+    let session_id = match claims.sid {
         Some(sid) => Some(Uuid::parse_str(sid).map_err(|_| InvalidToken)?),
         None => None,
     };
@@ -128,7 +143,7 @@ pub fn decode(secret: &str, token: &str, now_secs: i64) -> Result<TokenClaims, I
 }
 
 /// One base64url part of a token, as JSON.
-fn json_part<T: serde::de::DeserializeOwned>(part: &str) -> Result<T, InvalidToken> {
+fn json_part(part: &str) -> Result<Value, InvalidToken> {
     let bytes = Base64UrlUnpadded::decode_vec(part).map_err(|_| InvalidToken)?;
     serde_json::from_slice(&bytes).map_err(|_| InvalidToken)
 }
