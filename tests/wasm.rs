@@ -98,3 +98,30 @@ fn the_runtime_lower_cases_as_rust_does() {
         assert_eq!(lower(text), text.to_lowercase(), "{text}");
     }
 }
+
+#[wasm_bindgen_test]
+fn the_runtime_reads_decimals_as_rust_does() {
+    use users_orgs_api::validation::fields::to_f64;
+    for text in [
+        "0",
+        "-0",
+        "+1",
+        "2.5",
+        "2.",
+        ".5",
+        "1E+5",
+        "1.5e-3",
+        "007.50",
+        "123456789012345678901234567890",
+        "0.1000000000000000055511151231257827", // the double nearest 0.1, rounded
+        "2.2250738585072011e-308",              // a subnormal's edge
+        "1.7976931348623157e308",
+        "9007199254740993", // 2^53 + 1: ties to even
+        "1e-400",
+        "1e400",
+    ] {
+        let ours = to_f64(text);
+        let rust: f64 = text.parse().unwrap();
+        assert_eq!(ours.to_bits(), rust.to_bits(), "{text}");
+    }
+}

@@ -6,7 +6,7 @@
 //! types and contexts are pydantic v2's.
 
 pub mod email;
-mod fields;
+pub mod fields;
 pub mod json;
 
 pub(crate) use fields::{
