@@ -7,11 +7,11 @@ PORT ?= 8787
 DEV_STATE ?= .wrangler/state
 WRANGLER := node_modules/.bin/wrangler
 
-.PHONY: help bootstrap build dev mail test lint test-unit test-wasm test-api soak fuzz browser clients bench bench-scale fmt clippy deploy-dry-run clean
+.PHONY: help bootstrap build dev mail test lint test-unit test-wasm test-api soak fuzz browser clients bench bench-scale fmt clippy deploy-dry-run size clean
 
 help:
 	@echo "make dev    bootstrap, build, migrate a local D1, start wrangler dev on 127.0.0.1:$(PORT)"
-	@echo "make test   bootstrap, build once, lint, run native unit, wasm and HTTP integration tests, and the fuzzer"
+	@echo "make test   bootstrap, build once, lint, check the upload size, run native unit, wasm and HTTP integration tests, and the fuzzer"
 	@echo "make bench  benchmarks (writes bench/results.md)"
 	@echo "make bench-scale  the same at 100,000 users (appends to bench/results.md)"
 
@@ -103,6 +103,10 @@ clippy:
 # The deployable bundle, built without network access.
 deploy-dry-run: build
 	$(WRANGLER) deploy --dry-run --outdir build/deploy
+
+# The gzipped upload against its budget (300 KB, as wrangler measures it).
+size: build
+	scripts/size.sh
 
 clean:
 	rm -rf build target/wasm32-unknown-unknown
