@@ -1,7 +1,7 @@
 //! One typed D1 batch: statements go in and come back as handles; results are
 //! taken by handle. A batch is one transaction and one round trip.
 
-use super::row::{FromRow, Row};
+use super::row::{Columns, FromRow, Row};
 use super::{Arg, Db, DbError, DbResult};
 use std::marker::PhantomData;
 use worker::js_sys::{Array, Reflect};
@@ -177,7 +177,13 @@ impl Results {
     /// Every row of `rows`.
     pub(crate) fn rows<T: FromRow>(&self, rows: Rows<T>) -> DbResult<Vec<T>> {
         let raw = self.raw(rows.index)?;
-        raw.iter().map(|r| T::from_row(&Row::new(r))).collect()
+        if raw.length() == 0 {
+            return Ok(Vec::new());
+        }
+        let columns = Columns::of(&raw.get(0));
+        raw.iter()
+            .map(|r| T::from_row(&Row::new(&r, &columns)))
+            .collect()
     }
 
     /// The first row of `rows`, if any.
@@ -185,7 +191,10 @@ impl Results {
         let raw = self.raw(rows.index)?;
         match raw.length() {
             0 => Ok(None),
-            _ => T::from_row(&Row::new(raw.get(0))).map(Some),
+            _ => {
+                let first = raw.get(0);
+                T::from_row(&Row::new(&first, &Columns::of(&first))).map(Some)
+            }
         }
     }
 

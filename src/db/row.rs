@@ -5,25 +5,56 @@
 //! This replaces serde's derive over `serde_wasm_bindgen` for rows: a derive
 //! instantiates a field visitor and a map walk per row type, which came to
 //! about 50 KB of the worker's wasm, where a row here is one call per column.
+//! A result's column names are read once; each row is then its values in
+//! column order (`Object.values`), looked up by index, so no column name
+//! crosses into JavaScript per row.
 
 use super::{DbError, DbResult};
 use std::cell::Cell;
-use worker::js_sys::Reflect;
-use worker::wasm_bindgen::JsValue;
+use worker::js_sys::{Array, Object};
+use worker::wasm_bindgen::{JsCast, JsValue};
 
-/// One row of a result.
-pub(crate) struct Row {
-    object: JsValue,
+/// The column names of a result, in order, read once from its first row
+/// (D1 gives every row of a statement the same columns).
+pub(crate) struct Columns(Vec<String>);
+
+impl Columns {
+    pub(super) fn of(first: &JsValue) -> Self {
+        let names = Object::keys(first.unchecked_ref::<Object>());
+        Columns(names.iter().filter_map(|n| n.as_string()).collect())
+    }
+}
+
+/// One row of a result: its values in column order.
+pub(crate) struct Row<'c> {
+    values: Array,
+    columns: &'c Columns,
+    /// Where the next lookup starts: a row type usually lists its columns
+    /// in the order the query selects them.
+    next: Cell<usize>,
     /// The first column that did not read.
     failed: Cell<Option<(&'static str, &'static str)>>,
 }
 
-impl Row {
-    pub(super) fn new(object: JsValue) -> Self {
+impl<'c> Row<'c> {
+    pub(super) fn new(object: &JsValue, columns: &'c Columns) -> Self {
         Row {
-            object,
+            values: Object::values(object.unchecked_ref::<Object>()),
+            columns,
+            next: Cell::new(0),
             failed: Cell::new(None),
         }
+    }
+
+    /// The index of column `name`, searched from where the last one was.
+    fn index(&self, name: &str) -> Option<usize> {
+        let names = &self.columns.0;
+        let start = self.next.get().min(names.len());
+        let found = (start..names.len())
+            .chain(0..start)
+            .find(|&i| names[i] == name)?;
+        self.next.set(found + 1);
+        Some(found)
     }
 
     /// The column `name`, read as `T` (a missing column reads as SQL NULL).
@@ -32,8 +63,11 @@ impl Row {
     /// at every column. Not inlined: one copy per column type.
     #[inline(never)]
     pub(crate) fn get<T: Column + Default>(&self, name: &'static str) -> T {
-        let value = Reflect::get(&self.object, &JsValue::from_str(name)).unwrap_or_default();
-        T::read(value).unwrap_or_else(|| {
+        let value = match self.index(name) {
+            Some(i) => self.values.get(i as u32),
+            None => JsValue::UNDEFINED,
+        };
+        T::read(&value).unwrap_or_else(|| {
             if self.failed.get().is_none() {
                 self.failed.set(Some((name, T::EXPECTED)));
             }
@@ -54,7 +88,7 @@ impl Row {
 
 /// A row type: what a statement's rows decode into.
 pub(crate) trait FromRow: Sized {
-    fn from_row(row: &Row) -> DbResult<Self>;
+    fn from_row(row: &Row<'_>) -> DbResult<Self>;
 }
 
 /// The value of one column. D1 answers TEXT as strings, INTEGER and REAL as
@@ -63,26 +97,28 @@ pub(crate) trait FromRow: Sized {
 pub(crate) trait Column: Sized {
     /// What the column must hold, for the error.
     const EXPECTED: &'static str;
-    fn read(value: JsValue) -> Option<Self>;
+    /// Each call into JavaScript (a type test, a conversion) costs: the
+    /// usual case takes one.
+    fn read(value: &JsValue) -> Option<Self>;
 }
 
 impl Column for String {
     const EXPECTED: &'static str = "text";
-    fn read(value: JsValue) -> Option<Self> {
+    fn read(value: &JsValue) -> Option<Self> {
         value.as_string()
     }
 }
 
 impl Column for i64 {
     const EXPECTED: &'static str = "an integer";
-    fn read(value: JsValue) -> Option<Self> {
+    fn read(value: &JsValue) -> Option<Self> {
         integer(value.as_f64()?)
     }
 }
 
 impl Column for f64 {
     const EXPECTED: &'static str = "a number";
-    fn read(value: JsValue) -> Option<Self> {
+    fn read(value: &JsValue) -> Option<Self> {
         value.as_f64()
     }
 }
@@ -90,18 +126,18 @@ impl Column for f64 {
 /// SQLite has no booleans: 0 and 1 (a JS boolean is taken too).
 impl Column for bool {
     const EXPECTED: &'static str = "0 or 1";
-    fn read(value: JsValue) -> Option<Self> {
-        value.as_bool().or_else(|| value.as_f64().map(|n| n != 0.0))
+    fn read(value: &JsValue) -> Option<Self> {
+        value.as_f64().map(|n| n != 0.0).or_else(|| value.as_bool())
     }
 }
 
 impl<T: Column> Column for Option<T> {
     const EXPECTED: &'static str = T::EXPECTED;
-    fn read(value: JsValue) -> Option<Self> {
-        if value.is_null() || value.is_undefined() {
-            Some(None)
-        } else {
-            T::read(value).map(Some)
+    fn read(value: &JsValue) -> Option<Self> {
+        match T::read(value) {
+            Some(v) => Some(Some(v)),
+            None if value.is_null() || value.is_undefined() => Some(None),
+            None => None,
         }
     }
 }
@@ -117,7 +153,7 @@ fn integer(n: f64) -> Option<i64> {
 macro_rules! from_row {
     ($row:ident { $($column:ident),* $(,)? }) => {
         impl $crate::db::FromRow for $row {
-            fn from_row(_row: &$crate::db::Row) -> $crate::db::DbResult<Self> {
+            fn from_row(_row: &$crate::db::Row<'_>) -> $crate::db::DbResult<Self> {
                 _row.finish($row { $($column: _row.get(stringify!($column))),* })
             }
         }
