@@ -72,8 +72,7 @@ pub(crate) type Step<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// Runs one operation: access and inputs checked in the contract's order, then
 /// the handler. The route's types go behind [`Operation`], so the envelope
-/// that orders the checks ([`envelope`]) is compiled once, not once per route
-/// (53 copies of it were about a seventh of the worker's wasm).
+/// that orders the checks ([`envelope`]) is compiled once, not once per route.
 pub(crate) fn serve<A, I, F, Fut>(cx: Ctx, handler: F) -> Step<'static, ApiResult<Response>>
 where
     A: Extract + 'static,

@@ -2,13 +2,12 @@
 //! whose path and method match wins; a path that matches with another method is
 //! a 405, anything else a 404. Paths answer with and without a trailing slash.
 
+use crate::access::Step;
 use crate::error::ApiResult;
 use crate::http::Ctx;
-use std::future::Future;
-use std::pin::Pin;
 use worker::{Method, Response};
 
-type HandlerFuture = Pin<Box<dyn Future<Output = ApiResult<Response>>>>;
+type HandlerFuture = Step<'static, ApiResult<Response>>;
 
 pub(crate) struct Route {
     pub(crate) method: Method,
