@@ -131,6 +131,53 @@ mod tests {
         assert_eq!(documented, routed);
     }
 
+    /// Every `detail` the document quotes for a client error (in backticks,
+    /// up to a `...` or `{` where it goes on with a value) is a message the
+    /// service's source says.
+    #[test]
+    fn every_message_the_document_quotes_is_one_the_service_says() {
+        fn sources(dir: &std::path::Path, out: &mut String) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push_str(&std::fs::read_to_string(&path).unwrap());
+                }
+            }
+        }
+        let mut source = String::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut source,
+        );
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI_JSON).unwrap();
+        let mut quoted = 0;
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for (method, op) in ops.as_object().unwrap() {
+                for (status, response) in op["responses"].as_object().unwrap() {
+                    let description = response["description"].as_str().unwrap_or("");
+                    if !status.starts_with('4') {
+                        continue;
+                    }
+                    // Backticked text with a space is a message; without, a field name.
+                    for message in description.split('`').skip(1).step_by(2) {
+                        let said = message.split("...").next().unwrap();
+                        let said = said.split('{').next().unwrap().trim_end();
+                        if message.contains(' ') {
+                            quoted += 1;
+                            assert!(
+                                source.contains(said),
+                                "{method} {path} {status} quotes `{message}`, which no source says"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert!(quoted > 30, "only {quoted} quoted messages found");
+    }
+
     #[test]
     fn the_document_names_every_resource_table_in_both_migration_schemas() {
         let doc: serde_json::Value = serde_json::from_str(OPENAPI_JSON).unwrap();
