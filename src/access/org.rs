@@ -17,7 +17,7 @@ use crate::memberships::repo::{self as memberships, Membership};
 use crate::organizations::models::OrganizationRow;
 use crate::organizations::repo as organizations;
 use crate::users::models::UserRow;
-use crate::users::repo::{self as users, Found};
+use crate::users::repo::{self as users, Named};
 use std::ops::Deref;
 
 pub(crate) const NOT_ENOUGH_PERMISSIONS: &str = "Not enough permissions";
@@ -36,7 +36,8 @@ pub(crate) struct OrgAccess {
 /// The user an operation names.
 pub(crate) struct Subject {
     pub(crate) id: String,
-    pub(crate) exists: bool,
+    /// Their address and name, if they exist.
+    pub(crate) named: Option<Named>,
     pub(crate) is_member: bool,
     /// Their role here, if they are a member.
     pub(crate) role: Option<String>,
@@ -70,7 +71,7 @@ impl OrgAccess {
     /// The user the operation names, if it exists (`404 User not found` if not).
     pub(crate) fn subject(&self) -> ApiResult<&Subject> {
         let subject = self.named()?;
-        if !subject.exists {
+        if subject.named.is_none() {
             return Err(ApiError::not_found("User not found"));
         }
         Ok(subject)
@@ -139,7 +140,7 @@ pub(crate) trait OrgRule: Sized {
 pub(crate) struct OrgPlan {
     org: Rows<OrganizationRow>,
     caller_membership: Rows<Membership>,
-    subject: Option<(String, Rows<Found>, Rows<Membership>)>,
+    subject: Option<(String, Rows<Named>, Rows<Membership>)>,
 }
 
 impl<L: OrgRule> Access for L {
@@ -154,7 +155,7 @@ impl<L: OrgRule> Access for L {
         let subject = match &target.subject {
             Some(id) => Some((
                 id.clone(),
-                users::exists(b, id)?,
+                users::named(b, id)?,
                 memberships::find(b, org_id, id)?,
             )),
             None => None,
@@ -171,11 +172,11 @@ impl<L: OrgRule> Access for L {
             .first(plan.org)?
             .ok_or_else(|| ApiError::not_found("Organization not found"))?;
         let subject = match plan.subject {
-            Some((id, exists, member)) => {
+            Some((id, named, member)) => {
                 let role = r.first(member)?.map(|m| m.role);
                 Some(Subject {
                     id,
-                    exists: r.exists(exists)?,
+                    named: r.first(named)?,
                     is_member: role.is_some(),
                     role,
                 })

@@ -10,9 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::input::{Json, OrgPath, UserPath};
 use crate::http::{json_ok, json_response, message, Ctx};
-use crate::ids::id_text;
 use crate::lists::Page;
-use crate::users::repo as users;
 use worker::Response;
 
 const ALREADY_MEMBER: &str = "User is already a member of this organization";
@@ -38,30 +36,26 @@ pub(crate) async fn read_organization_members(
 pub(crate) async fn add_organization_member(
     cx: Ctx,
     gate: Gate<OrgAdmin>,
-    (OrgPath(org_id), key, Json(input)): (OrgPath, IdempotencyKey, Json<AddMemberRequest>),
+    (OrgPath(org_id), key, Json(_)): (OrgPath, IdempotencyKey, Json<AddMemberRequest>),
 ) -> ApiResult<Response> {
-    let user_id = id_text(&input.user_id);
-    let (access, r, (page, user)) = gate
-        .open_with(&cx.db, |b, _| {
-            Ok((
-                repo::first_page(b, &org_id)?,
-                users::find_by_id(b, &user_id)?,
-            ))
-        })
+    let (access, r, page) = gate
+        .open_with(&cx.db, |b, _| repo::first_page(b, &org_id))
         .await?;
     let subject = access.subject()?;
     if subject.is_member {
         return Err(ApiError::conflict(ALREADY_MEMBER));
     }
-    let user = r
-        .first(user)?
+    // Read with the access check: the subject's address and name.
+    let named = subject
+        .named
+        .as_ref()
         .ok_or_else(|| ApiError::not_found("User not found"))?;
     let now = now_iso();
     let member = OrganizationMemberPublic {
-        user_id: user.id,
+        user_id: subject.id.clone(),
         joined_at: now.clone(),
-        email: user.email,
-        full_name: user.full_name,
+        email: named.email.clone(),
+        full_name: named.full_name.clone(),
         role: Role::Member.as_str().to_string(),
     };
     let list = page

@@ -190,7 +190,7 @@ pub(crate) async fn revoke_user_sessions(
     UserPath(id): UserPath,
 ) -> ApiResult<Response> {
     let mut b = cx.db.batch();
-    let exists = users::exists(&mut b, &id)?;
+    let exists = users::named(&mut b, &id)?;
     let _ = repo::revoke_all(&mut b, &id, None, now_secs())?;
     if !b.run().await?.exists(exists)? {
         return Err(ApiError::not_found("User not found"));

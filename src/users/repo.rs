@@ -13,9 +13,12 @@ const USER_COLUMNS: &str = "id, email, hashed_password, full_name, is_active, is
                             rework_available, password_changed_at, token_version, email_verified, created_at, updated_at, \
                             version";
 
-/// A row that only says something exists.
-pub(crate) struct Found {}
-from_row!(Found {});
+/// The user an operation names, as its answers show them.
+pub(crate) struct Named {
+    pub(crate) email: String,
+    pub(crate) full_name: Option<String>,
+}
+from_row!(Named { email, full_name });
 
 pub(crate) fn find_by_id(b: &mut Batch<'_>, id: &str) -> DbResult<Rows<UserRow>> {
     b.query(
@@ -36,8 +39,12 @@ pub(crate) fn find_by_email(b: &mut Batch<'_>, email_key: &str) -> DbResult<Rows
 /// `email`, or the folded `email_key`).
 pub(crate) const EMAIL_COLUMNS: [&str; 2] = ["users.email", "users.email_key"];
 
-pub(crate) fn exists(b: &mut Batch<'_>, id: &str) -> DbResult<Rows<Found>> {
-    b.query("select 1 as found from users where id = ?1", &[id.into()])
+/// The user `id`, if it exists, with what an answer shows of them.
+pub(crate) fn named(b: &mut Batch<'_>, id: &str) -> DbResult<Rows<Named>> {
+    b.query(
+        "select email, full_name from users where id = ?1",
+        &[id.into()],
+    )
 }
 
 pub(crate) struct NewUser<'a> {

@@ -161,7 +161,7 @@ pub(crate) fn every_operation_stays_within_its_round_trip_budget() {
             .json(&json!({"user_id": member.id})),
         200,
         2,
-        18,
+        14,
     );
     expect(
         get(&format!("{org_path}/members")).token(&u.token).send(),
