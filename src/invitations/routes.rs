@@ -18,11 +18,11 @@ use crate::http::{json_ok, json_response, message, Ctx};
 use crate::ids::new_id;
 use crate::lists::Page;
 use crate::memberships::models::Role;
+use crate::memberships::routes::ALREADY_MEMBER;
 use crate::organizations::models::OrganizationPublic;
 use crate::organizations::repo as organizations;
 use worker::Response;
 
-const ALREADY_MEMBER: &str = "User is already a member of this organization";
 const PENDING: &str = "An invitation for this email is already pending";
 const INVALID: &str = "Invalid invitation";
 const NOT_FOUND: &str = "Invitation not found";

@@ -13,7 +13,7 @@ use crate::http::{json_ok, json_response, message, Ctx};
 use crate::lists::Page;
 use worker::Response;
 
-const ALREADY_MEMBER: &str = "User is already a member of this organization";
+pub(crate) const ALREADY_MEMBER: &str = "User is already a member of this organization";
 const NOT_MEMBER: &str = "User is not a member of this organization";
 
 /// Read Organization Members: members of an organization, in the order they joined.
