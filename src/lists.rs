@@ -175,7 +175,7 @@ impl Search {
 /// Text as it is compared and searched: NFC, then Unicode lower case. The
 /// `*_key` columns hold names and addresses folded with it.
 pub(crate) fn fold(text: &str) -> String {
-    use crate::validation::email::{lower, nfc};
+    use crate::validation::runtime::{lower, nfc};
     lower(&nfc(text))
 }
 

@@ -82,7 +82,7 @@ fn emails_are_nfc_normalized_in_wasm() {
 
 #[wasm_bindgen_test]
 fn the_runtime_lower_cases_as_rust_does() {
-    use users_orgs_api::validation::email::lower;
+    use users_orgs_api::validation::runtime::lower;
     for text in [
         "ADMIN@EXAMPLE.COM",
         "Jürgen@BÜCHER.de",
@@ -101,7 +101,7 @@ fn the_runtime_lower_cases_as_rust_does() {
 
 #[wasm_bindgen_test]
 fn the_runtime_reads_decimals_as_rust_does() {
-    use users_orgs_api::validation::fields::to_f64;
+    use users_orgs_api::validation::runtime::to_f64;
     for text in [
         "0",
         "-0",

@@ -155,7 +155,7 @@ fn js_error(e: JsValue) -> DbError {
         Some(c) => String::from(c.message()),
         None => cause.as_string().unwrap_or_default(),
     };
-    DbError::from_text(&format!("{message} ({cause})"))
+    super::error::classify(&format!("{message} ({cause})"))
 }
 
 impl Results {

@@ -40,14 +40,8 @@ impl From<worker::Error> for DbError {
     }
 }
 
-impl DbError {
-    /// A failure D1 described in `text`.
-    pub(super) fn from_text(text: &str) -> DbError {
-        classify(text)
-    }
-}
-
-fn classify(text: &str) -> DbError {
+/// A failure D1 described in `text`.
+pub(super) fn classify(text: &str) -> DbError {
     match unique_violation(text) {
         Some(column) => DbError::Unique(column),
         None if text.contains("FOREIGN KEY constraint failed") => DbError::ForeignKey,

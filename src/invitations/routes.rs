@@ -195,7 +195,7 @@ async fn respond(cx: &Ctx, gate: Gate<Caller>, by: By<'_>, accept: bool) -> ApiR
         .first(found)?
         .filter(|i| i.is_open(now))
         .ok_or_else(|| ApiError::bad_request(INVALID))?;
-    if invitation.email_key != crate::validation::email::lower(&me.email) {
+    if invitation.email_key != crate::validation::runtime::lower(&me.email) {
         return Err(ApiError::forbidden(
             "This invitation is for another email address",
         ));

@@ -90,7 +90,7 @@ async fn update(
 ) -> ApiResult<Response> {
     let new_address = changes
         .email
-        .filter(|e| current.is_none_or(|c| e.key() != crate::validation::email::lower(c)));
+        .filter(|e| current.is_none_or(|c| e.key() != crate::validation::runtime::lower(c)));
     // If-Match: checked in the same batch as the write (a 412 changes nothing).
     let condition = if_match(cx, id);
     let mut b = cx.db.batch();

@@ -6,6 +6,8 @@
 //! keeps the local part and lower-cases the domain. Internationalized domains are
 //! lower-cased but not IDNA-encoded.
 
+use super::runtime::{lower, nfc};
+
 /// pydantic refuses longer input before parsing it.
 const MAX_INPUT_LENGTH: usize = 2048;
 const EMAIL_MAX_LENGTH: usize = 254;
@@ -83,33 +85,6 @@ impl Email {
     pub fn key(&self) -> String {
         lower(&self.0)
     }
-}
-
-/// Unicode normalization form C, from the JavaScript runtime's ICU (no tables
-/// in the wasm). Natively (unit tests, tools) the text is returned as it is.
-#[cfg(target_arch = "wasm32")]
-pub fn nfc(s: &str) -> String {
-    String::from(worker::js_sys::JsString::from(s).normalize("NFC"))
-}
-
-/// Unicode normalization form C (natively: the text as it is).
-#[cfg(not(target_arch = "wasm32"))]
-pub fn nfc(s: &str) -> String {
-    s.to_string()
-}
-
-/// Unicode lower case (full mappings, final sigma), from the JavaScript
-/// runtime: Rust's `to_lowercase` brings 12 KB of case tables into the wasm
-/// for the same mapping (a wasm test compares the two).
-#[cfg(target_arch = "wasm32")]
-pub fn lower(s: &str) -> String {
-    String::from(worker::js_sys::JsString::from(s).to_lower_case())
-}
-
-/// Unicode lower case (natively: Rust's own).
-#[cfg(not(target_arch = "wasm32"))]
-pub fn lower(s: &str) -> String {
-    s.to_lowercase()
 }
 
 fn plural(n: usize) -> &'static str {

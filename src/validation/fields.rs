@@ -2,6 +2,7 @@
 //! says why it refused it in pydantic v2's words.
 
 use super::email::Email;
+use super::runtime::to_f64;
 use super::Fail;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -174,20 +175,6 @@ pub(crate) fn decimal(s: &str) -> Option<f64> {
         i = end;
     }
     (i == b.len()).then(|| to_f64(s))
-}
-
-/// The value of text [`decimal`] accepted, correctly rounded: the
-/// JavaScript runtime's `Number` (Rust's parser carries 11 KB of tables into
-/// the wasm for the same result; a wasm test compares them).
-#[cfg(target_arch = "wasm32")]
-pub fn to_f64(s: &str) -> f64 {
-    worker::js_sys::Number::from(worker::wasm_bindgen::JsValue::from_str(s)).value_of()
-}
-
-/// The value of text [`decimal`] accepted (natively: Rust's parser).
-#[cfg(not(target_arch = "wasm32"))]
-pub fn to_f64(s: &str) -> f64 {
-    s.parse().unwrap_or(f64::NAN)
 }
 
 /// A `UUID` field in a body.

@@ -6,8 +6,9 @@
 //! types and contexts are pydantic v2's.
 
 pub mod email;
-pub mod fields;
+mod fields;
 pub mod json;
+pub mod runtime;
 
 pub(crate) use fields::{
     boolean, check_bounds, email, integer, number, password, string, uuid, MAX_SAFE_INTEGER,
