@@ -12,6 +12,9 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+/// An HMAC-SHA256 tag.
+const HS256_SIGNATURE_LEN: usize = 32;
+
 /// Tokens claiming to be issued further than this in the future are refused.
 const MAX_CLOCK_SKEW_SECS: i64 = 60;
 
@@ -118,6 +121,10 @@ pub fn decode(secret: &str, token: &str, now_secs: i64) -> Result<TokenClaims, I
         return Err(InvalidToken);
     }
     let signature = Base64UrlUnpadded::decode_vec(signature).map_err(|_| InvalidToken)?;
+    // Hs256Signature::try_from_slice panics on any other length.
+    if signature.len() != HS256_SIGNATURE_LEN {
+        return Err(InvalidToken);
+    }
     let signature = Hs256Signature::try_from_slice(&signature).map_err(|_| InvalidToken)?;
     let key = Hs256Key::new(secret.as_bytes());
     if !Hs256.verify_signature(&signature, &key, signed.as_bytes()) {
@@ -196,6 +203,21 @@ mod tests {
     fn a_token_signed_with_another_key_is_refused() {
         let token = issue("other", &Uuid::new_v4(), 0, None, NOW, 60).unwrap();
         assert_eq!(decode(SECRET, &token, NOW), Err(InvalidToken));
+    }
+
+    #[test]
+    fn a_signature_of_any_other_length_is_refused_not_a_panic() {
+        let control = forged::control(SECRET.as_bytes(), &Uuid::new_v4().to_string(), NOW);
+        let signed = &control[..control.rfind('.').unwrap()];
+        for len in (0..=64).filter(|&n| n != HS256_SIGNATURE_LEN) {
+            let signature = Base64UrlUnpadded::encode_string(&vec![7u8; len]);
+            let token = format!("{signed}.{signature}");
+            assert_eq!(
+                decode(SECRET, &token, NOW),
+                Err(InvalidToken),
+                "{len} bytes"
+            );
+        }
     }
 
     #[test]

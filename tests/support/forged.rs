@@ -66,6 +66,15 @@ pub fn corpus(key: &[u8], sub: &str, now: i64) -> Vec<(&'static str, String)> {
         ),
         ("truncated", real[..real.len() - 5].to_string()),
         (
+            "a 28-byte signature",
+            format!(
+                "{}.{}.{}",
+                parts[0],
+                parts[1],
+                Base64UrlUnpadded::encode_string(&[7u8; 28])
+            ),
+        ),
+        (
             "6 KB header",
             format!(
                 "{}.{}.{}",
