@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Runs the benchmark described in bench/run.sh and writes bench/results.md."""
-import base64, gzip, hashlib, json, os, re, signal, socket, statistics, subprocess, sys, tempfile, time
+import base64, gzip, hashlib, json, os, re, signal, statistics, subprocess, sys, tempfile, time
 import urllib.error, urllib.parse, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -13,12 +13,22 @@ ADMIN_EMAIL, ADMIN_PASSWORD = "admin@example.com", "bench-admin-password"
 PBKDF2_GOAL = 1.5
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def serve(state, env, control=False):
+    """Starts scripts/lib/serve.mjs on ports the system picks as they bind and
+    waits for its ready file (written whole once every socket listens): the
+    server, its URL and its control door's URL (or None)."""
+    ready = os.path.join(state, "ready.json")
+    server = subprocess.Popen(["node", "scripts/lib/serve.mjs", "--port", "0", "--state", state, "--ready-file", ready]
+                              + (["--control-port", "0"] if control else []) + env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.perf_counter() + 60
+    while not os.path.exists(ready):
+        if server.poll() is not None or time.perf_counter() > deadline:
+            sys.exit("bench: the worker did not start")
+        time.sleep(0.02)
+    with open(ready) as f:
+        urls = json.load(f)
+    return server, urls["url"], urls["control"]
 
 
 def phc(password, salt, iterations):
@@ -348,29 +358,18 @@ def main():
     subprocess.run([WRANGLER, "d1", "execute", "DB", "--local", "--persist-to", state, "--file", seed],
                    check=True, capture_output=True, env={**os.environ, "CI": "true"})
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
     iterations = os.environ.get("PASSWORD_HASH_ITERATIONS", "600000")
-    server = subprocess.Popen(["node", "scripts/lib/serve.mjs", "--port", str(port), "--state", state,
-                               "ENVIRONMENT=local", "SECRET_KEY=bench-secret-key",
+    server, base, _ = serve(state, ["ENVIRONMENT=local", "SECRET_KEY=bench-secret-key",
                                "ACCESS_TOKEN_EXPIRE_MINUTES=11520", f"PASSWORD_HASH_ITERATIONS={iterations}",
                                f"FIRST_SUPERUSER={ADMIN_EMAIL}",
                                f"FIRST_SUPERUSER_PASSWORD={ADMIN_PASSWORD}",
                                # The bench measures hashing and D1, not the brute-force limits
                                # (16 concurrent logins of one user from one address are past them).
                                "LOGIN_FAILURE_LIMIT=0", "LOGIN_EMAIL_FAILURE_LIMIT=0", "LOGIN_IP_FAILURE_LIMIT=0",
-                               "SIGNUP_IP_LIMIT_PER_HOUR=0", "PASSWORD_RECOVERY_LIMIT_PER_HOUR=0"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)
+                               "SIGNUP_IP_LIMIT_PER_HOUR=0", "PASSWORD_RECOVERY_LIMIT_PER_HOUR=0"])
     try:
-        while True:
-            try:
-                if http("GET", f"{base}/api/v1/utils/health-check/")[0] == 200:
-                    break
-            except Exception:
-                time.sleep(0.02)
-            if time.perf_counter() - started > 60:
-                sys.exit("bench: the worker did not start")
+        assert http("GET", f"{base}/api/v1/utils/health-check/")[0] == 200
         first_200_ms = (time.perf_counter() - started) * 1000
 
         admin = login(base, ADMIN_EMAIL, ADMIN_PASSWORD)

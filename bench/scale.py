@@ -8,7 +8,7 @@ bytes per row (page count × page size, D1's `size_after`, before and after each
 import json, os, signal, subprocess, sys, tempfile, time, urllib.error, urllib.parse, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import run  # noqa: E402  (make bench's helpers: http, login, wrk, phc, free_port)
+import run  # noqa: E402  (make bench's helpers: http, login, wrk, phc, serve)
 
 USERS, ORGS, MEMBER_OF, RESOURCE_ROWS, MIGRATED_PER_TYPE = 100_000, 20_000, 50, 1_000_000, 100_000
 ITERATIONS = 1000  # the bench measures reads; hashing is make bench's
@@ -101,23 +101,11 @@ def main():
     state = tempfile.mkdtemp(prefix="users-orgs-scale-")
     subprocess.run([run.WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
                    check=True, capture_output=True, env={**os.environ, "CI": "true"})
-    port, control_port = run.free_port(), run.free_port()
-    base, control = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{control_port}"
-    server = subprocess.Popen(["node", "scripts/lib/serve.mjs", "--port", str(port), "--control-port", str(control_port),
-                               "--state", state, "ENVIRONMENT=local", "SECRET_KEY=bench-secret-key",
+    server, base, control = run.serve(state, ["ENVIRONMENT=local", "SECRET_KEY=bench-secret-key",
                                "ACCESS_TOKEN_EXPIRE_MINUTES=11520", f"PASSWORD_HASH_ITERATIONS={ITERATIONS}",
                                "LOGIN_FAILURE_LIMIT=0", "LOGIN_EMAIL_FAILURE_LIMIT=0", "LOGIN_IP_FAILURE_LIMIT=0"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                                      control=True)
     try:
-        started = time.perf_counter()
-        while True:
-            try:
-                door(control, "select 1")
-                break
-            except Exception:
-                time.sleep(0.05)
-            if time.perf_counter() - started > 60:
-                sys.exit("bench-scale: the worker did not start")
         sizes, seed_seconds = [], 0.0
         before = db_bytes(control)
         for name, count, statements in seed_steps():

@@ -6,16 +6,35 @@
 #   scripts/mail_catcher.sh [PORT] [MAILDIR]
 #
 # Without MAILDIR every message is printed (make mail); with it, each is stored
-# as a file under MAILDIR/new (the tests read them there).
+# as a file under MAILDIR/new (the tests read them there). PORT 0 lets the
+# system choose as the socket binds (no race with other servers for a port
+# probed free beforehand). Once it listens, it prints `listening PORT` on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pytool.sh
 pytool aiosmtpd 1.4.6
-VENV=$PYTOOL
 PORT=${1:-1025}
-if [ -n "${2:-}" ]; then
-  mkdir -p "$2/tmp" "$2/new" "$2/cur"
-  exec "$VENV/bin/python" -m aiosmtpd -n -l "127.0.0.1:$PORT" -c aiosmtpd.handlers.Mailbox "$2"
-fi
-echo "mail: catching SMTP on 127.0.0.1:$PORT; every message is printed here" >&2
-exec "$VENV/bin/python" -m aiosmtpd -n -l "127.0.0.1:$PORT"
+[ -z "${2:-}" ] || mkdir -p "$2/tmp" "$2/new" "$2/cur"
+exec "$PYTOOL/bin/python" - "$PORT" "${2:-}" <<'PY'
+import asyncio, socket, sys
+from aiosmtpd.handlers import Debugging, Mailbox
+from aiosmtpd.smtp import SMTP
+
+port, maildir = int(sys.argv[1]), sys.argv[2]
+handler = Mailbox(maildir) if maildir else Debugging(sys.stderr)
+
+
+async def main():
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    server = await asyncio.get_running_loop().create_server(lambda: SMTP(handler), sock=sock)
+    print(f"listening {sock.getsockname()[1]}", flush=True)
+    if not maildir:
+        print(f"mail: catching SMTP on 127.0.0.1:{sock.getsockname()[1]}; every message is printed here",
+              file=sys.stderr, flush=True)
+    await server.serve_forever()
+
+
+asyncio.run(main())
+PY

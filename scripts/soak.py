@@ -23,36 +23,41 @@ TABLES = []
 AVATAR = "https://cdn.example.com/a.png"
 
 
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
-
-
 class Worker:
     def __init__(self):
         self.state = tempfile.mkdtemp(prefix="users-orgs-soak-")
-        self.port, self.control = free_port(), free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        # The first start lets the system pick both ports as they bind (serve.mjs
+        # writes them to the ready file); a restart takes the same ones again, as
+        # a restarted server keeps its address for the clients still running.
+        self.port = self.control = 0
         subprocess.run(["node_modules/.bin/wrangler", "d1", "migrations", "apply", "DB", "--local",
                         "--persist-to", self.state], check=True, capture_output=True, env={**os.environ, "CI": "true"})
         self.proc = None
 
     def start(self):
         log = open(os.path.join(self.state, "worker.log"), "a")
+        ready = os.path.join(self.state, "ready.json")
+        if os.path.exists(ready):
+            os.remove(ready)
         self.proc = subprocess.Popen(
             ["node", "scripts/lib/serve.mjs", "--port", str(self.port), "--control-port", str(self.control),
-             "--state", self.state, "ENVIRONMENT=local", "SECRET_KEY=soak-secret-key-0123456789abcdef",
+             "--state", self.state, "--ready-file", ready, "ENVIRONMENT=local", "SECRET_KEY=soak-secret-key-0123456789abcdef",
              "PASSWORD_HASH_ITERATIONS=1000", f"FIRST_SUPERUSER={ADMIN}", f"FIRST_SUPERUSER_PASSWORD={ADMIN_PASSWORD}"],
             stdout=log, stderr=log, start_new_session=True)
         deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                self.d1("select 1")
-                if call("GET", self.base + "/api/v1/ready-probe")[0] == 404:
-                    return
-            except Exception:
-                pass
+        while not os.path.exists(ready):
+            if self.proc.poll() is not None or time.time() > deadline:
+                sys.exit("soak: the worker did not start:\n" + open(log.name).read())
             time.sleep(0.1)
-        sys.exit("soak: the worker did not start")
+        with open(ready) as f:
+            urls = json.load(f)
+        self.port = int(urls["url"].rsplit(":", 1)[1])
+        self.control = int(urls["control"].rsplit(":", 1)[1])
+        self.base = urls["url"]
+        # Both sockets listen: an unknown path touches no D1, the door does.
+        self.d1("select 1")
+        if call("GET", self.base + "/api/v1/ready-probe")[0] != 404:
+            sys.exit("soak: the worker's probe did not answer 404")
 
     def kill(self):
         os.killpg(self.proc.pid, signal.SIGKILL)

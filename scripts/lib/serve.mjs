@@ -2,7 +2,13 @@
 // one process owns the worker and its local D1, so seeding goes through the
 // same D1 object as the worker's own queries, serialized by the runtime.
 //
-//   node scripts/lib/serve.mjs --port P --state DIR [--control-port C] [NAME=VALUE ...]
+//   node scripts/lib/serve.mjs --port P --state DIR [--control-port C] [--ready-file F] [NAME=VALUE ...]
+//
+// A port of 0 (the default for --port) is chosen by the system when the socket
+// binds, so parallel servers never race for a port probed free beforehand. Once
+// both sockets listen, the server prints `ready URL` and, with --ready-file,
+// writes `{"url": ..., "control": ...}` to F (whole, by rename): how callers
+// learn the ports.
 //
 // DIR is a `wrangler ... --persist-to` folder (its D1 lives in DIR/v3/d1, so
 // `wrangler d1 migrations apply --local --persist-to DIR` prepares it).
@@ -15,6 +21,7 @@
 // `EXPLAIN QUERY PLAN` rows, bound to its values; `POST /size` the database's size
 // in bytes (page count times page size, as D1 reports it); `POST /r2` (body: a
 // prefix) the keys of the R2 objects under it.
+import { renameSync, writeFileSync } from "node:fs";
 import { Miniflare } from "miniflare";
 
 const args = process.argv.slice(2);
@@ -22,9 +29,10 @@ const option = (name) => {
   const i = args.indexOf(name);
   return i < 0 ? undefined : args.splice(i, 2)[1];
 };
-const port = Number(option("--port"));
+const port = Number(option("--port") ?? 0);
 const state = option("--state");
 const controlPort = option("--control-port");
+const readyFile = option("--ready-file");
 const bindings = Object.fromEntries(
   args.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
 );
@@ -148,8 +156,13 @@ const mf = new Miniflare({
   host: "127.0.0.1",
   port,
 });
-await mf.ready;
-console.log(`ready http://127.0.0.1:${port}`);
+const url = (await mf.ready).origin;
+const ready = { url, control: controlPort === undefined ? null : (await mf.unsafeGetDirectURL("control")).origin };
+if (readyFile) {
+  writeFileSync(`${readyFile}.tmp`, JSON.stringify(ready));
+  renameSync(`${readyFile}.tmp`, readyFile);
+}
+console.log(`ready ${url}`);
 for (const signal of ["SIGTERM", "SIGINT"]) {
   process.on(signal, async () => {
     await mf.dispose();

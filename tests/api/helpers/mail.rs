@@ -174,37 +174,30 @@ pub struct MailCatcher {
 
 pub fn mail_catcher() -> MailCatcher {
     use std::os::unix::process::CommandExt;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let maildir =
         std::env::temp_dir().join(format!("users-orgs-mail-{}", uuid::Uuid::new_v4().simple()));
-    // It runs until the tests exit (its process group is stopped then).
+    // It runs until the tests exit (its process group is stopped then). Port 0:
+    // the system chooses as it binds, and the catcher says which once it listens
+    // (the first run installs it: up to a minute).
     #[allow(clippy::zombie_processes)]
-    let child = std::process::Command::new("scripts/mail_catcher.sh")
-        .arg(port.to_string())
+    let mut child = std::process::Command::new("scripts/mail_catcher.sh")
+        .arg("0")
         .arg(&maildir)
         .current_dir(super::project_dir())
         .process_group(0)
         .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     super::stop_at_exit(child.id(), maildir.clone());
-    // Ready once it greets (the first run installs it: up to a minute).
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
-            let mut greeting = [0u8; 3];
-            if s.read_exact(&mut greeting).is_ok() && &greeting == b"220" {
-                break;
-            }
-        }
-        assert!(Instant::now() < deadline, "the mail catcher did not start");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .strip_prefix("listening ")
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("the mail catcher did not start: {line:?}"));
     MailCatcher { port, maildir }
 }
 

@@ -10,7 +10,6 @@
 
 use serde_json::{json, Value};
 use std::io::Read;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -35,10 +34,8 @@ pub const CORS_ORIGIN: &str = "https://app.example.com";
 
 pub struct TestApp {
     pub base_url: String,
-    pub state_dir: PathBuf,
     pub log_path: PathBuf,
     control_url: String,
-    pgid: u32,
 }
 
 static APP: OnceLock<TestApp> = OnceLock::new();
@@ -78,14 +75,6 @@ pub fn stop_at_exit(pgid: u32, dir: PathBuf) {
 
 pub fn project_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 pub fn app() -> &'static TestApp {
@@ -167,25 +156,28 @@ pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
         .unwrap();
     assert!(status.success(), "applying migrations failed");
 
-    let port = free_port();
-    let control_port = free_port();
     let log_path = state_dir.join("worker.log");
+    let ready_path = state_dir.join("ready.json");
     let var_args: Vec<String> = vars.iter().map(|v| format!("'{v}'")).collect();
+    // Port 0: the system picks both ports as the sockets bind, so workers started
+    // in parallel never race for a port probed free beforehand; serve.mjs writes
+    // the ports it got to the ready file once both listen.
     let script = format!(
         "trap 'kill 0' EXIT; \
-         node scripts/lib/serve.mjs --port {port} --control-port {control_port} --state '{state}' \
-           {vars} > '{log}' 2>&1 & \
+         node scripts/lib/serve.mjs --port 0 --control-port 0 --state '{state}' \
+           --ready-file '{ready}' {vars} > '{log}' 2>&1 & \
          child=$!; \
          while kill -0 {parent} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.5; done",
         state = state_dir.display(),
+        ready = ready_path.display(),
         vars = var_args.join(" "),
         log = log_path.display(),
         parent = std::process::id(),
     );
     use std::os::unix::process::CommandExt;
-    // The watchdog ends with this process; its exit status is of no interest.
+    // The watchdog ends with this process or with the server.
     #[allow(clippy::zombie_processes)]
-    let child = Command::new("bash")
+    let mut child = Command::new("bash")
         .arg("-c")
         .arg(script)
         .current_dir(dir)
@@ -195,42 +187,54 @@ pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
         .stdin(Stdio::null())
         .spawn()
         .unwrap();
-    let app = TestApp {
-        base_url: format!("http://127.0.0.1:{port}"),
-        control_url: format!("http://127.0.0.1:{control_port}/d1"),
-        state_dir,
-        log_path,
-        pgid: child.id(),
+    let pgid = child.id();
+    stop_at_exit(pgid, state_dir.clone());
+    let fail = |why: &str| -> ! {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{pgid}")])
+            .status();
+        panic!("the worker {why}; it said:\n{log}");
     };
-    stop_at_exit(app.pgid, app.state_dir.clone());
+    // Wait for the ready file (written whole, by rename), or the server's end.
     let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let answered = match ureq::get(&format!("{}/api/v1/ready-probe", app.base_url))
-            .timeout(Duration::from_secs(5))
-            .call()
-        {
-            Ok(resp) => Some(resp.status()),
-            Err(ureq::Error::Status(code, _)) => Some(code),
-            Err(_) => None,
-        };
-        // The D1 door opens just after the worker's port: ready is both.
-        let control_ready = || {
-            ureq::post(&app.control_url)
-                .timeout(Duration::from_secs(5))
-                .send_string("select 1")
-                .is_ok()
-        };
-        if answered == Some(ready_status) && control_ready() {
-            break;
+    let ready: Value = loop {
+        if let Ok(text) = std::fs::read_to_string(&ready_path) {
+            break serde_json::from_str(&text).expect("serve.mjs writes its ready file whole");
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            fail(&format!("stopped before it was ready ({status})"));
         }
         if Instant::now() > deadline {
-            let log = std::fs::read_to_string(&app.log_path).unwrap_or_default();
-            let _ = Command::new("kill")
-                .args(["-TERM", "--", &format!("-{}", app.pgid)])
-                .status();
-            panic!("the worker did not answer within 120 s; it said:\n{log}");
+            fail("was not ready within 120 s");
         }
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let app = TestApp {
+        base_url: ready["url"].as_str().unwrap().to_string(),
+        control_url: format!("{}/d1", ready["control"].as_str().unwrap()),
+        log_path: log_path.clone(),
+    };
+    // Both sockets listen now. An unknown path touches no D1, so the worker's
+    // first real request is the test's.
+    let answered = match ureq::get(&format!("{}/api/v1/ready-probe", app.base_url))
+        .timeout(Duration::from_secs(30))
+        .call()
+    {
+        Ok(resp) => Ok(resp.status()),
+        Err(ureq::Error::Status(code, _)) => Ok(code),
+        Err(e) => Err(e.to_string()),
+    };
+    if answered != Ok(ready_status) {
+        fail(&format!(
+            "answered the probe with {answered:?}, not {ready_status}"
+        ));
+    }
+    if let Err(e) = ureq::post(&app.control_url)
+        .timeout(Duration::from_secs(30))
+        .send_string("select 1")
+    {
+        fail(&format!("D1 door did not answer ({e})"));
     }
     app
 }
