@@ -20,9 +20,11 @@
 // its outcome. `POST /explain` (body: `[{sql, args}]`) answers each statement's
 // `EXPLAIN QUERY PLAN` rows, bound to its values; `POST /size` the database's size
 // in bytes (page count times page size, as D1 reports it); `POST /r2` (body: a
-// prefix) the keys of the R2 objects under it.
+// prefix) the keys of the R2 objects under it; `POST /log` (body: a string) the
+// first line workerd printed that contains it, once that line is printed (404
+// after 30 s): the worker's log is written after its answer, by another process.
 import { renameSync, writeFileSync } from "node:fs";
-import { Miniflare } from "miniflare";
+import { Miniflare, Response } from "miniflare";
 
 const args = process.argv.slice(2);
 const option = (name) => {
@@ -84,6 +86,7 @@ export default {
         const { meta } = await env.DB.prepare("select 1").run();
         return Response.json({ bytes: meta.size_after });
       }
+      if (path === "/log") return env.LOG.fetch("http://log/", { method: "POST", body });
       if (path === "/r2") {
         // The keys of the R2 objects under a prefix (the body).
         const listed = await env.MEDIA.list({ prefix: body });
@@ -109,6 +112,44 @@ export default {
   },
 };
 `;
+
+// Every line workerd prints goes to this process's stdout or stderr as it
+// comes, and the last lines are kept for the control door's /log, which waits
+// for a line.
+const printed = [];
+const KEEP_LINES = 100_000;
+const waiting = new Set();
+function keepLines(stream, out) {
+  let partial = "";
+  stream.on("data", (chunk) => {
+    out.write(chunk);
+    const parts = (partial + chunk).split("\n");
+    partial = parts.pop();
+    for (const line of parts) {
+      printed.push(line);
+      if (printed.length > KEEP_LINES) printed.splice(0, KEEP_LINES / 2);
+      for (const w of waiting) if (line.includes(w.needle)) w.found(line);
+    }
+  });
+}
+function printedLine(needle, ms) {
+  const line = printed.find((l) => l.includes(needle));
+  if (line !== undefined) return Promise.resolve(line);
+  return new Promise((resolve) => {
+    const w = { needle, found: (l) => done(l) };
+    const timer = setTimeout(() => done(null), ms);
+    const done = (l) => {
+      clearTimeout(timer);
+      waiting.delete(w);
+      resolve(l);
+    };
+    waiting.add(w);
+  });
+}
+async function logDoor(request) {
+  const line = await printedLine(await request.text(), 30_000);
+  return line === null ? new Response("no such line", { status: 404 }) : new Response(line);
+}
 
 // The id in wrangler.toml: wrangler's local D1 and this one are the same file.
 const d1Databases = { DB: "00000000-0000-0000-0000-000000000000" };
@@ -144,7 +185,7 @@ if (controlPort) {
     compatibilityDate: "2026-04-01",
     d1Databases,
     r2Buckets,
-    serviceBindings: { API: "api" },
+    serviceBindings: { API: "api", LOG: logDoor },
     unsafeDirectSockets: [{ host: "127.0.0.1", port: Number(controlPort) }],
   });
 }
@@ -155,6 +196,10 @@ const mf = new Miniflare({
   r2Persist: `${state}/v3/r2`,
   host: "127.0.0.1",
   port,
+  handleRuntimeStdio: (stdout, stderr) => {
+    keepLines(stdout, process.stdout);
+    keepLines(stderr, process.stderr);
+  },
 });
 const url = (await mf.ready).origin;
 const ready = { url, control: controlPort === undefined ? null : (await mf.unsafeGetDirectURL("control")).origin };

@@ -93,16 +93,19 @@ async fn deliver(db: &Db, cfg: &EmailConfig, id: &str) -> DbResult<Outcome> {
     }
     let attempt = row.attempts + 1;
     let mut b = db.batch();
-    let outcome = match providers::send(cfg, &row).await {
+    // Each outcome is logged once it is recorded: a line means the row says so.
+    let (outcome, said) = match providers::send(cfg, &row).await {
         Ok(()) => {
             let _ = outbox::mark_sent(&mut b, id, &now_iso())?;
-            console_log!("email: {id} sent on attempt {attempt}");
-            Outcome::Done
+            (
+                Outcome::Done,
+                Ok(format!("email: {id} sent on attempt {attempt}")),
+            )
         }
         Err(error) if attempt >= cfg.max_attempts => {
             let _ = outbox::mark_error(&mut b, id, &error, true)?;
-            console_error!("email: {id} failed for good after {attempt} attempts: {error}");
-            Outcome::Done
+            let said = format!("email: {id} failed for good after {attempt} attempts: {error}");
+            (Outcome::Done, Err(said))
         }
         Err(error) => {
             let delay = cfg
@@ -111,11 +114,16 @@ async fn deliver(db: &Db, cfg: &EmailConfig, id: &str) -> DbResult<Outcome> {
             let _ = outbox::mark_error(&mut b, id, &error, false)?;
             // The next attempt is expected then: the scheduled run leaves it alone until.
             let _ = outbox::queued(&mut b, id, now + i64::from(delay))?;
-            console_error!("email: {id} attempt {attempt} failed ({error}); retrying in {delay} s");
-            Outcome::RetryIn(delay)
+            let said =
+                format!("email: {id} attempt {attempt} failed ({error}); retrying in {delay} s");
+            (Outcome::RetryIn(delay), Err(said))
         }
     };
     b.run().await?;
+    match said {
+        Ok(line) => console_log!("{line}"),
+        Err(line) => console_error!("{line}"),
+    }
     Ok(outcome)
 }
 

@@ -363,6 +363,19 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The first line this worker printed that contains `needle`, once it is
+    /// printed: the log is written after the answer, by another process, so
+    /// the D1 door waits for the line (up to 30 s) rather than the test.
+    pub fn log_line(&self, needle: &str) -> String {
+        let url = self.control_url.replace("/d1", "/log");
+        ureq::post(&url)
+            .timeout(Duration::from_secs(60))
+            .send_string(needle)
+            .unwrap_or_else(|e| panic!("no log line contains {needle:?}: {e}"))
+            .into_string()
+            .unwrap()
+    }
+
     /// The query plan (`EXPLAIN QUERY PLAN` rows) of each `{sql, args}`, bound
     /// to its values, from the D1 this worker uses.
     pub fn explain(&self, statements: &[Value]) -> Vec<Value> {
