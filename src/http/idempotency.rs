@@ -14,9 +14,13 @@
 //! [`Db::on_failure`], run by the envelope), so a retry runs again; a
 //! reservation nobody completed
 //! (the worker died) is taken over after [`LEASE_SECONDS`]. A replay costs one
-//! round trip: the reservation's batch.
+//! round trip: the reservation's batch. A secret the answer carries (an
+//! invitation's token) is stored sealed ([`IdempotencyKey::answer_sealing`]):
+//! the row holds the answer with the sealed form in its place, and a replay
+//! opens it again.
 
 use super::input::{Input, Target};
+use super::sealed::SealingKey;
 use super::{json_response, Ctx};
 use crate::db::from_row;
 use crate::db::{Arg, Batch, Db, DbResult, Results, Rows, Write};
@@ -50,6 +54,8 @@ pub(crate) struct Key {
     /// Whether this request holds the reservation (shared by the clones that
     /// the access check and the envelope keep).
     held: Rc<Cell<bool>>,
+    /// Seals the secrets an answer carries, and opens them for a replay.
+    sealing: SealingKey,
 }
 
 /// The optional `Idempotency-Key` header, as an operation's input.
@@ -121,6 +127,7 @@ impl Input for IdempotencyKey {
             fingerprint: fingerprint(cx.req.method().as_ref(), &cx.req.path(), &cx.body),
             request,
             held: Rc::new(Cell::new(false)),
+            sealing: SealingKey::derive(&cx.config.secret_key),
         }))))
     }
     fn target(&self, t: &mut Target) {
@@ -135,12 +142,15 @@ pub(crate) struct Record {
     request: String,
     status: Option<i64>,
     body: Option<String>,
+    /// The sealed form of the secret in `body`, if it carries one.
+    sealed: Option<String>,
 }
 from_row!(Record {
     fingerprint,
     request,
     status,
-    body
+    body,
+    sealed
 });
 
 /// What the reservation found.
@@ -154,6 +164,9 @@ pub(crate) enum Claim {
     Other,
     /// The first request's answer.
     Replay { status: u16, body: Vec<u8> },
+    /// The first request's answer, whose secret no longer opens (`SECRET_KEY`
+    /// changed since): it cannot be given again.
+    Unopenable,
 }
 
 impl Claim {
@@ -164,6 +177,9 @@ impl Claim {
             Claim::InFlight => Err(ApiError::conflict(IN_FLIGHT)),
             Claim::Other => Err(ApiError::http(422, OTHER_REQUEST)),
             Claim::Replay { status, body } => Err(ApiError::Replay { status, body }),
+            Claim::Unopenable => Err(ApiError::internal(
+                "a stored Idempotency-Key answer does not open: was SECRET_KEY changed?",
+            )),
         }
     }
 }
@@ -185,13 +201,13 @@ impl Key {
             "insert into idempotency_keys (scope, key, fingerprint, request, created_at) \
              values (?1, ?2, ?3, ?4, ?5) on conflict (scope, key) do update set \
              fingerprint = excluded.fingerprint, request = excluded.request, \
-             created_at = excluded.created_at, status = null, body = null \
+             created_at = excluded.created_at, status = null, body = null, sealed = null \
              where idempotency_keys.created_at <= ?6 \
              or (idempotency_keys.status is null and idempotency_keys.created_at <= ?7)",
             &args,
         )?;
         b.query(
-            "select fingerprint, request, status, body from idempotency_keys \
+            "select fingerprint, request, status, body, sealed from idempotency_keys \
              where scope = ?1 and key = ?2",
             &args[..2],
         )
@@ -222,13 +238,25 @@ impl Key {
         if record.fingerprint != self.fingerprint {
             return Claim::Other;
         }
-        match (record.status, record.body) {
-            (Some(status), Some(body)) => Claim::Replay {
-                status: u16::try_from(status).unwrap_or(500),
-                body: body.into_bytes(),
+        let (Some(status), Some(body)) = (record.status, record.body) else {
+            return Claim::InFlight;
+        };
+        let body = match record.sealed {
+            None => body,
+            Some(sealed) => match self.sealing.open(&self.context(&record.request), &sealed) {
+                Some(secret) => body.replace(&sealed, &secret),
+                None => return Claim::Unopenable,
             },
-            _ => Claim::InFlight,
+        };
+        Claim::Replay {
+            status: u16::try_from(status).unwrap_or(500),
+            body: body.into_bytes(),
         }
+    }
+
+    /// What a seal is bound to: this key, and the request that answered under it.
+    fn context(&self, request: &str) -> String {
+        format!("{}\n{}\n{}", self.scope, self.key, request)
     }
 
     /// The key's row, as `?1`–`?3`: this request's own, if it holds it.
@@ -258,9 +286,30 @@ impl Key {
         let mut all = self.row();
         all.extend_from_slice(args);
         let _ = b.write(
+            &format!("update idempotency_keys set status = {status}, body = {body_sql} {THIS_ROW}"),
+            &all,
+        )?;
+        Ok(())
+    }
+
+    /// Stores `body` with `secret` sealed in it, if this request holds the key.
+    fn complete_sealing(
+        &self,
+        b: &mut Batch<'_>,
+        status: u16,
+        body: &str,
+        secret: &str,
+    ) -> DbResult<()> {
+        if !self.held.get() {
+            return Ok(());
+        }
+        let sealed = self.sealing.seal(&self.context(&self.request), secret);
+        let stored = body.replace(secret, &sealed);
+        let mut all = self.row();
+        all.extend([stored.as_str().into(), sealed.as_str().into()]);
+        let _ = b.write(
             &format!(
-                "update idempotency_keys set status = {status}, body = {body_sql} \
-                 where scope = ?1 and key = ?2 and request = ?3"
+                "update idempotency_keys set status = {status}, body = ?4, sealed = ?5 {THIS_ROW}"
             ),
             &all,
         )?;
@@ -268,12 +317,31 @@ impl Key {
     }
 }
 
+/// The row a request's own reservation made ([`Key::row`]'s `?1`–`?3`).
+const THIS_ROW: &str = "where scope = ?1 and key = ?2 and request = ?3";
+
 impl IdempotencyKey {
     /// The answer `body` with `status`, stored with the write in `b` when the
     /// request carries a key it holds.
     pub(crate) fn answer(&self, b: &mut Batch<'_>, status: u16, body: &[u8]) -> DbResult<()> {
         let body = String::from_utf8_lossy(body);
         self.fill(b, status, "?4", &[body.as_ref().into()])
+    }
+
+    /// The answer `body` with `status`, as [`IdempotencyKey::answer`], with
+    /// `secret` (which `body` carries) sealed where it is stored: a replay
+    /// gives it back, the row does not.
+    pub(crate) fn answer_sealing(
+        &self,
+        b: &mut Batch<'_>,
+        status: u16,
+        body: &[u8],
+        secret: &str,
+    ) -> DbResult<()> {
+        match &self.0 {
+            Some(key) => key.complete_sealing(b, status, &String::from_utf8_lossy(body), secret),
+            None => Ok(()),
+        }
     }
 
     /// [`Key::complete`], when the request carries a key it holds.
@@ -317,6 +385,7 @@ mod tests {
             fingerprint: fingerprint.into(),
             request: request.into(),
             held: Rc::new(Cell::new(false)),
+            sealing: SealingKey::derive("test-secret-key"),
         }
     }
 
@@ -326,6 +395,7 @@ mod tests {
             request: request.into(),
             status: done.map(|d| d.0),
             body: done.map(|d| d.1.to_string()),
+            sealed: None,
         }
     }
 
@@ -376,6 +446,31 @@ mod tests {
             c => panic!("{c:?}"),
         }
         assert!(!other.held.get());
+    }
+
+    #[test]
+    fn a_replay_opens_the_secret_the_first_answer_sealed() {
+        let first = key("first", "f");
+        let sealed = first.sealing.seal(&first.context("first"), "the-token");
+        let stored = format!("{{\"id\":1,\"token\":\"{sealed}\"}}");
+        let mut row = record("first", "f", Some((200, &stored)));
+        row.sealed = Some(sealed.clone());
+        let retry = key("retry", "f");
+        match retry.judge(row) {
+            Claim::Replay { body, .. } => {
+                assert_eq!(body, br#"{"id":1,"token":"the-token"}"#);
+            }
+            c => panic!("{c:?}"),
+        }
+        // sealed for another request under the key, or with another SECRET_KEY
+        let mut row = record("other", "f", Some((200, &stored)));
+        row.sealed = Some(sealed.clone());
+        assert!(matches!(retry.judge(row), Claim::Unopenable));
+        let mut rotated = key("retry", "f");
+        rotated.sealing = SealingKey::derive("a-new-secret-key");
+        let mut row = record("first", "f", Some((200, &stored)));
+        row.sealed = Some(sealed);
+        assert!(matches!(rotated.judge(row), Claim::Unopenable));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub(crate) mod conditional;
 pub(crate) mod idempotency;
 pub(crate) mod input;
+pub(crate) mod sealed;
 
 use crate::config::Config;
 use crate::db::Db;

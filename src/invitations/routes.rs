@@ -78,7 +78,7 @@ pub(crate) async fn create_invitation(
         expires_at: now + cx.config.invitation_expire_days * 86_400,
     };
     // The answer carries the token, so a replay must too: the stored answer
-    // holds it for the key's 24 hours (the invitation itself only its hash).
+    // holds it sealed (the invitation itself only its hash).
     let body = serde_json::to_vec(&InvitationWithToken {
         invitation: InvitationPublic::of(invitation.row(&access), now),
         token: token.clone(),
@@ -86,7 +86,7 @@ pub(crate) async fn create_invitation(
     let mut b = cx.db.batch();
     repo::create(&mut b, &access, &invitation)?;
     let sent = outbox_row(&mut b, &email(&cx, &access, input.email.as_str(), &token))?;
-    idempotency.answer(&mut b, 200, &body)?;
+    idempotency.answer_sealing(&mut b, 200, &body, &token)?;
     // Two invitations racing for one address: the one-pending index decides.
     b.run().await.on_unique(
         &["invitations.organization_id, invitations.email_key"],

@@ -149,7 +149,21 @@ pub(crate) fn every_creating_post_replays_its_first_answer_for_one_round_trip() 
         .json(&json!({"email": invitee}))
     })
     .json();
-    assert!(invitation["token"].as_str().is_some_and(|t| !t.is_empty()));
+    let token = invitation["token"].as_str().unwrap();
+    assert_eq!(token.len(), 43);
+    // The stored answer holds the token sealed, never readable.
+    let stored = d1(&format!(
+        "select body, sealed from idempotency_keys where key = 'invite-1-{run}'"
+    ));
+    let (body, sealed) = (
+        stored[0]["body"].as_str().unwrap(),
+        stored[0]["sealed"].as_str().unwrap(),
+    );
+    assert!(!body.contains(token), "{body}");
+    assert_eq!(
+        body.replace(sealed, token),
+        serde_json::to_string(&invitation).unwrap()
+    );
     let pending = get(&format!("{path}/invitations"))
         .token(&owner.token)
         .send()
