@@ -65,7 +65,8 @@ test-api:
 soak: build
 	python3 scripts/soak.py
 
-# schemathesis against the served OpenAPI document, as a superuser and as a user (bounded).
+# schemathesis against the served OpenAPI document, as a superuser, as a user, and as an
+# organization's owner with its ids filled in (bounded).
 fuzz: build
 	scripts/fuzz.sh
 
