@@ -35,7 +35,8 @@ pub const CORS_ORIGIN: &str = "https://app.example.com";
 pub struct TestApp {
     pub base_url: String,
     pub log_path: PathBuf,
-    control_url: String,
+    /// The control door (a second worker beside this one: D1, R2, cron, log).
+    control: String,
 }
 
 static APP: OnceLock<TestApp> = OnceLock::new();
@@ -212,7 +213,7 @@ pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
     };
     let app = TestApp {
         base_url: ready["url"].as_str().unwrap().to_string(),
-        control_url: format!("{}/d1", ready["control"].as_str().unwrap()),
+        control: ready["control"].as_str().unwrap().to_string(),
         log_path: log_path.clone(),
     };
     // Both sockets listen now. An unknown path touches no D1, so the worker's
@@ -230,7 +231,7 @@ pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
             "answered the probe with {answered:?}, not {ready_status}"
         ));
     }
-    if let Err(e) = ureq::post(&app.control_url)
+    if let Err(e) = ureq::post(&format!("{}/d1", app.control))
         .timeout(Duration::from_secs(30))
         .send_string("select 1")
     {
@@ -340,62 +341,44 @@ impl TestApp {
         }
     }
 
+    /// A POST of `body` to the control door's `path` (see `scripts/lib/serve.mjs`).
+    fn door(&self, path: &str, body: &str) -> ureq::Response {
+        ureq::post(&format!("{}{path}", self.control))
+            .timeout(Duration::from_secs(60))
+            .send_string(body)
+            .unwrap_or_else(|e| panic!("{path} failed: {e}: {body}"))
+    }
+
     /// Runs the worker's scheduled handler once, as its Cron Trigger would.
     pub fn scheduled(&self) {
-        let url = self.control_url.replace("/d1", "/scheduled");
-        let outcome: Value = ureq::post(&url)
-            .timeout(Duration::from_secs(60))
-            .send_string("")
-            .unwrap_or_else(|e| panic!("scheduled failed: {e}"))
-            .into_json()
-            .unwrap();
+        let outcome: Value = self.door("/scheduled", "").into_json().unwrap();
         assert_eq!(outcome["outcome"], "ok", "{outcome}");
     }
 
     /// The keys of the local R2 objects under `prefix` (binding `MEDIA`).
     pub fn r2_keys(&self, prefix: &str) -> Vec<String> {
-        let url = self.control_url.replace("/d1", "/r2");
-        ureq::post(&url)
-            .timeout(Duration::from_secs(60))
-            .send_string(prefix)
-            .unwrap_or_else(|e| panic!("r2 failed: {e}"))
-            .into_json()
-            .unwrap()
+        self.door("/r2", prefix).into_json().unwrap()
     }
 
     /// The first line this worker printed that contains `needle`, once it is
     /// printed: the log is written after the answer, by another process, so
-    /// the D1 door waits for the line (up to 30 s) rather than the test.
+    /// the door waits for the line (up to 30 s, then 404) rather than the test.
     pub fn log_line(&self, needle: &str) -> String {
-        let url = self.control_url.replace("/d1", "/log");
-        ureq::post(&url)
-            .timeout(Duration::from_secs(60))
-            .send_string(needle)
-            .unwrap_or_else(|e| panic!("no log line contains {needle:?}: {e}"))
-            .into_string()
-            .unwrap()
+        self.door("/log", needle).into_string().unwrap()
     }
 
     /// The query plan (`EXPLAIN QUERY PLAN` rows) of each `{sql, args}`, bound
     /// to its values, from the D1 this worker uses.
     pub fn explain(&self, statements: &[Value]) -> Vec<Value> {
-        let url = self.control_url.replace("/d1", "/explain");
-        ureq::post(&url)
-            .timeout(Duration::from_secs(60))
-            .send_json(Value::Array(statements.to_vec()))
-            .unwrap_or_else(|e| panic!("explain failed: {e}"))
-            .into_json()
-            .unwrap()
+        let body = Value::Array(statements.to_vec()).to_string();
+        self.door("/explain", &body).into_json().unwrap()
     }
 
     /// Runs SQL (one or more statements, as one D1 batch) through the process
     /// that serves this worker, and returns the rows every statement produced.
     pub fn d1(&self, sql: &str) -> Vec<Value> {
-        let resp = ureq::post(&self.control_url)
-            .timeout(Duration::from_secs(60))
-            .send_string(sql)
-            .unwrap_or_else(|e| panic!("d1 failed: {e}: {sql}"));
-        resp.into_json::<Vec<Value>>()
+        self.door("/d1", sql)
+            .into_json::<Vec<Value>>()
             .unwrap_or_else(|e| panic!("d1 answered no JSON: {e}"))
     }
 }
@@ -593,7 +576,7 @@ impl Drop for Trigger {
         let sql = format!("drop trigger if exists {}", self.name);
         // While a failed assertion unwinds, a second panic would abort the run.
         if std::thread::panicking() {
-            let _ = ureq::post(&app().control_url).send_string(&sql);
+            let _ = ureq::post(&format!("{}/d1", app().control)).send_string(&sql);
         } else {
             d1(&sql);
         }
