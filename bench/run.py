@@ -3,6 +3,9 @@
 import base64, gzip, hashlib, json, os, re, signal, statistics, subprocess, sys, tempfile, time
 import urllib.error, urllib.parse, urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "lib"))
+from serve import serve as _serve  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(ROOT)
 WRANGLER = "node_modules/.bin/wrangler"
@@ -14,21 +17,12 @@ PBKDF2_GOAL = 1.5
 
 
 def serve(state, env, control=False):
-    """Starts scripts/lib/serve.mjs on ports the system picks as they bind and
-    waits for its ready file (written whole once every socket listens): the
-    server, its URL and its control door's URL (or None)."""
-    ready = os.path.join(state, "ready.json")
-    server = subprocess.Popen(["node", "scripts/lib/serve.mjs", "--port", "0", "--state", state, "--ready-file", ready]
-                              + (["--control-port", "0"] if control else []) + env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.perf_counter() + 60
-    while not os.path.exists(ready):
-        if server.poll() is not None or time.perf_counter() > deadline:
-            sys.exit("bench: the worker did not start")
-        time.sleep(0.02)
-    with open(ready) as f:
-        urls = json.load(f)
-    return server, urls["url"], urls["control"]
+    """scripts/lib/serve.py's serve: the server, its URL and its control door's
+    URL (or None), once it is ready."""
+    try:
+        return _serve(state, env, control_port=0 if control else None)
+    except RuntimeError as e:
+        sys.exit(f"bench: {e}")
 
 
 def phc(password, salt, iterations):

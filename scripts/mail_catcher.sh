@@ -9,14 +9,17 @@
 # as a file under MAILDIR/new (the tests read them there). PORT 0 lets the
 # system choose as the socket binds (no race with other servers for a port
 # probed free beforehand). Once it listens, it prints `listening PORT` on stdout.
+# With MAILDIR it also stops when its stdin ends (the tests hold a pipe to it
+# open while they run, so it ends with them however they end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pytool.sh
 pytool aiosmtpd 1.4.6
 PORT=${1:-1025}
 [ -z "${2:-}" ] || mkdir -p "$2/tmp" "$2/new" "$2/cur"
-exec "$PYTOOL/bin/python" - "$PORT" "${2:-}" <<'PY'
-import asyncio, socket, sys
+# The server's code goes in by -c: its stdin stays the caller's.
+read -r -d '' SERVER <<'PY' || true
+import asyncio, os, socket, sys, threading
 from aiosmtpd.handlers import Debugging, Mailbox
 from aiosmtpd.smtp import SMTP
 
@@ -30,7 +33,9 @@ async def main():
     sock.bind(("127.0.0.1", port))
     server = await asyncio.get_running_loop().create_server(lambda: SMTP(handler), sock=sock)
     print(f"listening {sock.getsockname()[1]}", flush=True)
-    if not maildir:
+    if maildir:
+        threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
+    else:
         print(f"mail: catching SMTP on 127.0.0.1:{sock.getsockname()[1]}; every message is printed here",
               file=sys.stderr, flush=True)
     await server.serve_forever()
@@ -38,3 +43,4 @@ async def main():
 
 asyncio.run(main())
 PY
+exec "$PYTOOL/bin/python" -c "$SERVER" "$PORT" "${2:-}"

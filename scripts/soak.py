@@ -12,6 +12,9 @@ N failed` line (one check per invariant and phase, plus one per phase for
 import collections, json, os, random, signal, socket, subprocess, sys, tempfile, threading, time
 import urllib.error, urllib.parse, urllib.request, uuid
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from serve import serve  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(ROOT)
 SECONDS = float(os.environ.get("SOAK_SECONDS", "120"))
@@ -27,7 +30,7 @@ class Worker:
     def __init__(self):
         self.state = tempfile.mkdtemp(prefix="users-orgs-soak-")
         # The first start lets the system pick both ports as they bind (serve.mjs
-        # writes them to the ready file); a restart takes the same ones again, as
+        # says which); a restart takes the same ones again, as
         # a restarted server keeps its address for the clients still running.
         self.port = self.control = 0
         subprocess.run(["node_modules/.bin/wrangler", "d1", "migrations", "apply", "DB", "--local",
@@ -36,24 +39,16 @@ class Worker:
 
     def start(self):
         log = open(os.path.join(self.state, "worker.log"), "a")
-        ready = os.path.join(self.state, "ready.json")
-        if os.path.exists(ready):
-            os.remove(ready)
-        self.proc = subprocess.Popen(
-            ["node", "scripts/lib/serve.mjs", "--port", str(self.port), "--control-port", str(self.control),
-             "--state", self.state, "--ready-file", ready, "ENVIRONMENT=local", "SECRET_KEY=soak-secret-key-0123456789abcdef",
-             "PASSWORD_HASH_ITERATIONS=1000", f"FIRST_SUPERUSER={ADMIN}", f"FIRST_SUPERUSER_PASSWORD={ADMIN_PASSWORD}"],
-            stdout=log, stderr=log, start_new_session=True)
-        deadline = time.time() + 60
-        while not os.path.exists(ready):
-            if self.proc.poll() is not None or time.time() > deadline:
-                sys.exit("soak: the worker did not start:\n" + open(log.name).read())
-            time.sleep(0.1)
-        with open(ready) as f:
-            urls = json.load(f)
-        self.port = int(urls["url"].rsplit(":", 1)[1])
-        self.control = int(urls["control"].rsplit(":", 1)[1])
-        self.base = urls["url"]
+        try:
+            self.proc, self.base, control = serve(
+                self.state, ["ENVIRONMENT=local", "SECRET_KEY=soak-secret-key-0123456789abcdef",
+                             "PASSWORD_HASH_ITERATIONS=1000", f"FIRST_SUPERUSER={ADMIN}",
+                             f"FIRST_SUPERUSER_PASSWORD={ADMIN_PASSWORD}"],
+                port=self.port, control_port=self.control, log=log)
+        except RuntimeError as e:
+            sys.exit(f"soak: {e}:\n" + open(log.name).read())
+        self.port = int(self.base.rsplit(":", 1)[1])
+        self.control = int(control.rsplit(":", 1)[1])
         # Both sockets listen: an unknown path touches no D1, the door does.
         self.d1("select 1")
         if call("GET", self.base + "/api/v1/ready-probe")[0] != 404:

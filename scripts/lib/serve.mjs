@@ -2,13 +2,14 @@
 // one process owns the worker and its local D1, so seeding goes through the
 // same D1 object as the worker's own queries, serialized by the runtime.
 //
-//   node scripts/lib/serve.mjs --port P --state DIR [--control-port C] [--ready-file F] [NAME=VALUE ...]
+//   node scripts/lib/serve.mjs --port P --state DIR [--control-port C] [--ready-fd N] [NAME=VALUE ...]
 //
 // A port of 0 (the default for --port) is chosen by the system when the socket
 // binds, so parallel servers never race for a port probed free beforehand. Once
-// both sockets listen, the server prints `ready URL` and, with --ready-file,
-// writes `{"url": ..., "control": ...}` to F (whole, by rename): how callers
-// learn the ports.
+// both sockets listen, the server prints `ready URL` and, with --ready-fd, writes
+// one line `{"url": ..., "control": ...}` to file descriptor N (a pipe or FIFO
+// the caller reads) and closes it: how callers learn the ports, and that the
+// server is ready, without polling. If the server dies first, N closes empty.
 //
 // DIR is a `wrangler ... --persist-to` folder (its D1 lives in DIR/v3/d1, so
 // `wrangler d1 migrations apply --local --persist-to DIR` prepares it).
@@ -23,7 +24,7 @@
 // prefix) the keys of the R2 objects under it; `POST /log` (body: a string) the
 // first line workerd printed that contains it, once that line is printed (404
 // after 30 s): the worker's log is written after its answer, by another process.
-import { renameSync, writeFileSync } from "node:fs";
+import { closeSync, writeSync } from "node:fs";
 import { Miniflare, Response } from "miniflare";
 
 const args = process.argv.slice(2);
@@ -34,7 +35,7 @@ const option = (name) => {
 const port = Number(option("--port") ?? 0);
 const state = option("--state");
 const controlPort = option("--control-port");
-const readyFile = option("--ready-file");
+const readyFd = option("--ready-fd");
 const bindings = Object.fromEntries(
   args.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
 );
@@ -203,9 +204,9 @@ const mf = new Miniflare({
 });
 const url = (await mf.ready).origin;
 const ready = { url, control: controlPort === undefined ? null : (await mf.unsafeGetDirectURL("control")).origin };
-if (readyFile) {
-  writeFileSync(`${readyFile}.tmp`, JSON.stringify(ready));
-  renameSync(`${readyFile}.tmp`, readyFile);
+if (readyFd !== undefined) {
+  writeSync(Number(readyFd), JSON.stringify(ready) + "\n");
+  closeSync(Number(readyFd));
 }
 console.log(`ready ${url}`);
 for (const signal of ["SIGTERM", "SIGINT"]) {

@@ -176,7 +176,7 @@ pub fn mail_catcher() -> MailCatcher {
     use std::os::unix::process::CommandExt;
     let maildir =
         std::env::temp_dir().join(format!("users-orgs-mail-{}", uuid::Uuid::new_v4().simple()));
-    // It runs until the tests exit (its process group is stopped then). Port 0:
+    // It runs until the tests exit. Port 0:
     // the system chooses as it binds, and the catcher says which once it listens
     // (the first run installs it: up to a minute).
     #[allow(clippy::zombie_processes)]
@@ -185,10 +185,12 @@ pub fn mail_catcher() -> MailCatcher {
         .arg(&maildir)
         .current_dir(super::project_dir())
         .process_group(0)
-        .stdin(std::process::Stdio::null())
+        .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // Held open until this process exits, however it does: the catcher stops then.
+    std::mem::forget(child.stdin.take());
     super::stop_at_exit(child.id(), maildir.clone());
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())

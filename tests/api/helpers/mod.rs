@@ -13,7 +13,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use uuid::Uuid;
 
 mod fixtures;
@@ -158,25 +158,24 @@ pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
     assert!(status.success(), "applying migrations failed");
 
     let log_path = state_dir.join("worker.log");
-    let ready_path = state_dir.join("ready.json");
     let var_args: Vec<String> = vars.iter().map(|v| format!("'{v}'")).collect();
     // Port 0: the system picks both ports as the sockets bind, so workers started
-    // in parallel never race for a port probed free beforehand; serve.mjs writes
-    // the ports it got to the ready file once both listen.
+    // in parallel never race for a port probed free beforehand. serve.mjs writes
+    // the ports it got to fd 3, this script's stdout, once both listen; if it
+    // dies first, the script says so there instead. The script's stdin is a pipe
+    // from this process, held open until it exits: the `read` returns then (on a
+    // normal exit, a panic or a kill alike) and the trap stops the server.
     let script = format!(
         "trap 'kill 0' EXIT; \
-         node scripts/lib/serve.mjs --port 0 --control-port 0 --state '{state}' \
-           --ready-file '{ready}' {vars} > '{log}' 2>&1 & \
-         child=$!; \
-         while kill -0 {parent} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.5; done",
+         {{ node scripts/lib/serve.mjs --port 0 --control-port 0 --state '{state}' --ready-fd 3 \
+             {vars} 3>&1 > '{log}' 2>&1; echo \"exited with status $?\"; }} & \
+         read -r _",
         state = state_dir.display(),
-        ready = ready_path.display(),
         vars = var_args.join(" "),
         log = log_path.display(),
-        parent = std::process::id(),
     );
     use std::os::unix::process::CommandExt;
-    // The watchdog ends with this process or with the server.
+    // The watchdog ends with this process.
     #[allow(clippy::zombie_processes)]
     let mut child = Command::new("bash")
         .arg("-c")
@@ -185,9 +184,11 @@ pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
         .env("CI", "true")
         .env("WRANGLER_SEND_METRICS", "false")
         .process_group(0)
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
         .spawn()
         .unwrap();
+    std::mem::forget(child.stdin.take());
     let pgid = child.id();
     stop_at_exit(pgid, state_dir.clone());
     let fail = |why: &str| -> ! {
@@ -197,19 +198,19 @@ pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
             .status();
         panic!("the worker {why}; it said:\n{log}");
     };
-    // Wait for the ready file (written whole, by rename), or the server's end.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let ready: Value = loop {
-        if let Ok(text) = std::fs::read_to_string(&ready_path) {
-            break serde_json::from_str(&text).expect("serve.mjs writes its ready file whole");
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            fail(&format!("stopped before it was ready ({status})"));
-        }
-        if Instant::now() > deadline {
-            fail("was not ready within 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
+    // The first line is the ready line, or why there is none.
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+        let _ = tx.send(line);
+    });
+    let Ok(line) = rx.recv_timeout(Duration::from_secs(120)) else {
+        fail("was not ready within 120 s");
+    };
+    let Ok(ready) = serde_json::from_str::<Value>(&line) else {
+        fail(&format!("stopped before it was ready ({})", line.trim()));
     };
     let app = TestApp {
         base_url: ready["url"].as_str().unwrap().to_string(),
