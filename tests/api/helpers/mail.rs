@@ -170,15 +170,17 @@ impl Sink {
 pub struct MailCatcher {
     pub port: u16,
     pub maildir: std::path::PathBuf,
+    /// This process's end of the catcher's stdin: when it closes (this value
+    /// dropped, or the process gone), the catcher removes its Maildir and stops.
+    _stop: std::process::ChildStdin,
 }
 
 pub fn mail_catcher() -> MailCatcher {
     use std::os::unix::process::CommandExt;
     let maildir =
         std::env::temp_dir().join(format!("users-orgs-mail-{}", uuid::Uuid::new_v4().simple()));
-    // It runs until the tests exit. Port 0:
-    // the system chooses as it binds, and the catcher says which once it listens
-    // (the first run installs it: up to a minute).
+    // Port 0: the system chooses as it binds, and the catcher says which once it
+    // listens (the first run installs it: up to a minute).
     #[allow(clippy::zombie_processes)]
     let mut child = std::process::Command::new("scripts/mail_catcher.sh")
         .arg("0")
@@ -189,9 +191,7 @@ pub fn mail_catcher() -> MailCatcher {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Held open until this process exits, however it does: the catcher stops then.
-    std::mem::forget(child.stdin.take());
-    super::stop_at_exit(child.id(), maildir.clone());
+    let stop = child.stdin.take().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -200,7 +200,11 @@ pub fn mail_catcher() -> MailCatcher {
         .strip_prefix("listening ")
         .and_then(|p| p.trim().parse().ok())
         .unwrap_or_else(|| panic!("the mail catcher did not start: {line:?}"));
-    MailCatcher { port, maildir }
+    MailCatcher {
+        port,
+        maildir,
+        _stop: stop,
+    }
 }
 
 impl MailCatcher {

@@ -2,9 +2,10 @@
 //!
 //! The built worker runs in workerd through Miniflare's API
 //! (`scripts/lib/serve.mjs`), in its own process group under a small bash
-//! watchdog that kills the group when this test process exits (normally, on a
-//! panic, or killed), so no worker outlives the tests. Each run gets free ports
-//! and a fresh `--persist-to` folder with the migrations applied. The same
+//! watchdog that stops it and removes its state once its [`TestApp`] is
+//! dropped or this test process ends (normally, on a panic, or killed), so no
+//! worker outlives its tests. Each worker gets ports the system picks as it
+//! binds them, and a fresh `--persist-to` folder with the migrations applied. The same
 //! process seeds and reads D1 for the tests ([`d1`]), through the same D1 object
 //! the worker uses: no second process ever opens the SQLite file.
 
@@ -37,41 +38,17 @@ pub struct TestApp {
     pub log_path: PathBuf,
     /// The control door (a second worker beside this one: D1, R2, cron, log).
     control: String,
+    /// This process's end of the watchdog's stdin: when it closes (this value
+    /// dropped, or the process gone), the watchdog stops the worker.
+    _watchdog: std::process::ChildStdin,
 }
 
 static APP: OnceLock<TestApp> = OnceLock::new();
 
-extern "C" {
-    fn atexit(cb: extern "C" fn()) -> i32;
-}
-
-/// Every worker this process started: process group and state folder.
-static SPAWNED: std::sync::Mutex<Vec<(u32, PathBuf)>> = std::sync::Mutex::new(Vec::new());
-
-extern "C" fn stop_workers() {
-    let spawned = SPAWNED.lock().map(|s| s.clone()).unwrap_or_default();
-    for (pgid, state_dir) in spawned {
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{pgid}")])
-            .status();
-        // KEEP_TEST_STATE=1 keeps the local D1 and the worker log for a look afterwards.
-        if std::env::var_os("KEEP_TEST_STATE").is_none() {
-            let _ = std::fs::remove_dir_all(&state_dir);
-        } else {
-            eprintln!("test state kept in {}", state_dir.display());
-        }
-    }
-}
-
-/// Stops `pgid`'s process group and removes `dir` when the tests exit.
-pub fn stop_at_exit(pgid: u32, dir: PathBuf) {
-    static CLEANUP: std::sync::Once = std::sync::Once::new();
-    CLEANUP.call_once(|| unsafe {
-        atexit(stop_workers);
-    });
-    if let Ok(mut spawned) = SPAWNED.lock() {
-        spawned.push((pgid, dir));
-    }
+/// Whether to keep the workers' D1 and logs (and the mail catcher's messages)
+/// for a look afterwards: `KEEP_TEST_STATE=1`.
+pub fn keep_state() -> bool {
+    std::env::var_os("KEEP_TEST_STATE").is_some()
 }
 
 pub fn project_dir() -> &'static Path {
@@ -147,35 +124,35 @@ pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
         wrangler.exists(),
         "run `make test` (or scripts/bootstrap.sh) first: {wrangler:?} is missing"
     );
-    let status = Command::new(&wrangler)
-        .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
-        .arg(&state_dir)
-        .current_dir(dir)
-        .env("CI", "true")
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "applying migrations failed");
-
     let log_path = state_dir.join("worker.log");
     let var_args: Vec<String> = vars.iter().map(|v| format!("'{v}'")).collect();
-    // Port 0: the system picks both ports as the sockets bind, so workers started
-    // in parallel never race for a port probed free beforehand. serve.mjs writes
-    // the ports it got to fd 3, this script's stdout, once both listen; if it
-    // dies first, the script says so there instead. The script's stdin is a pipe
-    // from this process, held open until it exits: the `read` returns then (on a
-    // normal exit, a panic or a kill alike) and the trap stops the server.
+    // The watchdog script applies the migrations, then starts the server, whose
+    // ports (0) the system picks as the sockets bind, so workers started in
+    // parallel never race for a port probed free beforehand. serve.mjs writes its
+    // URLs as one line to fd 3, the only copy of the script's stdout, once both
+    // listen; if the migrations fail or the server dies first, the pipe closes
+    // empty. The script's stdin is a pipe from this process ([`TestApp`] keeps
+    // it): when it closes, the `read` returns, and the script stops the server
+    // or the migrations (ignoring the TERM it sends the group itself), waits for
+    // them, and removes the state.
+    let cleanup = if keep_state() {
+        format!("echo 'test state kept in {}' >&2", state_dir.display())
+    } else {
+        format!("rm -rf '{}'", state_dir.display())
+    };
     let script = format!(
-        "trap 'kill 0' EXIT; \
-         {{ node scripts/lib/serve.mjs --port 0 --control-port 0 --state '{state}' --ready-fd 3 \
-             {vars} 3>&1 > '{log}' 2>&1; echo \"exited with status $?\"; }} & \
-         read -r _",
+        "exec 4>&1 >/dev/null; \
+         {{ node_modules/.bin/wrangler d1 migrations apply DB --local --persist-to '{state}' && \
+            exec node scripts/lib/serve.mjs --port 0 --control-port 0 --state '{state}' --ready-fd 3 \
+              {vars} 3>&4 4>&-; }} > '{log}' 2>&1 & \
+         server=$!; exec 4>&-; \
+         read -r _; trap '' TERM; kill -TERM 0; wait $server; {cleanup}",
         state = state_dir.display(),
         vars = var_args.join(" "),
         log = log_path.display(),
     );
     use std::os::unix::process::CommandExt;
-    // The watchdog ends with this process.
+    // The watchdog ends when its stdin does.
     #[allow(clippy::zombie_processes)]
     let mut child = Command::new("bash")
         .arg("-c")
@@ -188,17 +165,13 @@ pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    std::mem::forget(child.stdin.take());
-    let pgid = child.id();
-    stop_at_exit(pgid, state_dir.clone());
+    // Dropped on a panic below: the watchdog stops the server then.
+    let watchdog = child.stdin.take().unwrap();
     let fail = |why: &str| -> ! {
         let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{pgid}")])
-            .status();
         panic!("the worker {why}; it said:\n{log}");
     };
-    // The first line is the ready line, or why there is none.
+    // The ready line, or nothing if the server stopped first.
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -210,12 +183,13 @@ pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
         fail("was not ready within 120 s");
     };
     let Ok(ready) = serde_json::from_str::<Value>(&line) else {
-        fail(&format!("stopped before it was ready ({})", line.trim()));
+        fail("stopped before it was ready");
     };
     let app = TestApp {
         base_url: ready["url"].as_str().unwrap().to_string(),
         control: ready["control"].as_str().unwrap().to_string(),
         log_path: log_path.clone(),
+        _watchdog: watchdog,
     };
     // Both sockets listen now. An unknown path touches no D1, so the worker's
     // first real request is the test's.
