@@ -113,7 +113,8 @@ from organizations where id like '10000000-%';
 /// Starts a worker with these `NAME=VALUE` vars on a fresh local D1 and waits until an
 /// unknown path answers `ready_status` (404 when its settings are sound, 500 when
 /// not; a probe that touches no D1, so the worker's first real request is the
-/// test's) and its D1 door answers. It is stopped when the tests exit.
+/// test's) and its D1 door answers. It stops, and its state is removed, when the
+/// returned [`TestApp`] is dropped or this process ends.
 pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
     let dir = project_dir();
     let state_dir =
