@@ -115,8 +115,9 @@ export default {
 `;
 
 // Every line workerd prints goes to this process's stdout or stderr as it
-// comes, and the last lines are kept for the control door's /log, which waits
-// for a line.
+// comes; with a control door, the last lines are also kept for its /log, which
+// waits for a line (a server without one, as under `make bench`, splits and
+// keeps nothing).
 const printed = [];
 const KEEP_LINES = 100_000;
 const waiting = new Set();
@@ -197,10 +198,14 @@ const mf = new Miniflare({
   r2Persist: `${state}/v3/r2`,
   host: "127.0.0.1",
   port,
-  handleRuntimeStdio: (stdout, stderr) => {
-    keepLines(stdout, process.stdout);
-    keepLines(stderr, process.stderr);
-  },
+  ...(controlPort === undefined
+    ? {}
+    : {
+        handleRuntimeStdio: (stdout, stderr) => {
+          keepLines(stdout, process.stdout);
+          keepLines(stderr, process.stderr);
+        },
+      }),
 });
 const url = (await mf.ready).origin;
 const ready = { url, control: controlPort === undefined ? null : (await mf.unsafeGetDirectURL("control")).origin };
