@@ -8,7 +8,7 @@
 //!   `models.rs` for request and response shapes, `repo.rs` for their SQL;
 //! - `access`: the access levels a handler declares (it reads through the repos);
 //! - `http` (request context, typed inputs, responses), `lists`, `rate_limits`, `email`;
-//! - `db`, `validation`, `config`, `cors`, `clock`, `ids`, `resources`, `error`.
+//! - `db`, `validation`, `config`, `cors`, `clock`, `ids`, `resources`, `secrets`, `error`.
 
 mod access;
 mod account;
@@ -30,6 +30,7 @@ mod organizations;
 mod rate_limits;
 mod resource_migration;
 pub mod resources;
+mod secrets;
 mod sessions;
 mod uploads;
 mod users;

@@ -10,9 +10,10 @@
 //!    own checks still come first: A3–A4 and S1 for superuser-only levels;
 //! 3. A3–A4 (and S1) on the caller, read in one D1 batch with whatever the level
 //!    needs (the organization, memberships, the named user) and, if the request
-//!    sent an `Idempotency-Key`, its reservation (`http::idempotency`): a
-//!    replay, a 409 or a 422 of the key answers here;
-//! 4. the level's rule: 404 for a missing organization, then permissions.
+//!    sent an `Idempotency-Key`, its reservation (`http::idempotency`);
+//! 4. the level's rule: 404 for a missing organization, then permissions;
+//! 5. the key: a replay, a 409 or a 422 answers here, only to a caller whom
+//!    the level still lets through.
 //!
 //! A handler taking [`Gate<A>`] gets steps 1–2 done and runs 3–4 itself with
 //! [`Gate::open_with`], to read its own data in the same batch (one round trip).
@@ -218,6 +219,32 @@ impl Access for Caller {
     }
 }
 
+/// An authenticated, active user whose address is verified: what is sent to
+/// an address (its invitations) is theirs only once they proved the mailbox.
+/// A change of address makes the caller unverified until the new one is.
+pub(crate) struct Verified(pub(crate) UserRow);
+
+pub(crate) const VERIFY_FIRST: &str = "Verify your email address first";
+
+impl Access for Verified {
+    type Plan = ();
+    fn plan(_: &mut Batch<'_>, _: &TokenClaims, _: &Target) -> ApiResult<()> {
+        Ok(())
+    }
+    fn decide(caller: UserRow, _: (), _: &Results) -> ApiResult<Self> {
+        if !caller.is_email_verified() {
+            return Err(ApiError::forbidden(VERIFY_FIRST));
+        }
+        Ok(Verified(caller))
+    }
+}
+
+impl From<Verified> for Caller {
+    fn from(Verified(user): Verified) -> Caller {
+        Caller(user)
+    }
+}
+
 /// An active superuser (A1–A4, S1).
 pub(crate) struct Superuser(pub(crate) UserRow);
 
@@ -255,8 +282,13 @@ impl<A: Access> Gate<A> {
         let plan = A::plan(&mut b, &self.claims, &self.target)?;
         let data = data(&mut b, &reads.caller_id)?;
         let r = b.run().await?;
-        let caller = reads.check(db, &self.claims, key, &r, A::SUPERUSER_ONLY)?;
-        Ok((A::decide(caller, plan, &r)?, r, data))
+        let (caller, claim) = reads.check(db, &self.claims, key, &r, A::SUPERUSER_ONLY)?;
+        let access = A::decide(caller, plan, &r)?;
+        // A replay, a 409 or a 422 of the key only for a caller the level
+        // still lets through: a stored answer (an invitation's token) is not
+        // given again to one who lost the right since.
+        claim.map_or(Ok(()), Claim::settle)?;
+        Ok((access, r, data))
     }
 
     pub(crate) async fn open(self, db: &Db) -> ApiResult<A> {
@@ -296,8 +328,8 @@ impl CallerReads {
         })
     }
 
-    /// A2 (the session), A3–A4, S1 if `superuser_only`, then the key: a
-    /// replay, a 409 or a 422 answers here, after the caller's own checks.
+    /// A2 (the session), A3–A4, S1 if `superuser_only`; and the key's claim,
+    /// for the caller to settle once the level's rule passed too.
     fn check(
         self,
         db: &Db,
@@ -305,7 +337,7 @@ impl CallerReads {
         key: Option<&Key>,
         r: &Results,
         superuser_only: bool,
-    ) -> ApiResult<UserRow> {
+    ) -> ApiResult<(UserRow, Option<Claim>)> {
         // Who holds the key is known before the caller's checks (a refused
         // caller frees a key it reserved).
         let claim = match (key, self.reserved) {
@@ -327,8 +359,7 @@ impl CallerReads {
         } else {
             caller
         };
-        claim.map_or(Ok(()), Claim::settle)?;
-        Ok(caller)
+        Ok((caller, claim))
     }
 }
 

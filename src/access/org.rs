@@ -239,13 +239,15 @@ org_level!(
 );
 org_level!(
     /// The owner and superusers remove anyone, an admin a plain member, a member
-    /// themself. Naming the owner passes here: removing them is a 400 for anyone.
+    /// themself. A member naming the owner passes here (removing the owner is a
+    /// 400 for every member); a non-member is refused whoever they name, so the
+    /// answer does not tell them who owns the organization.
     MemberRemoval, superuser_only = false,
     |a| {
         let subject = a.subject.as_ref();
         let subject_role = subject.and_then(|s| s.role.as_deref());
         a.caller_manages()
-            || subject.is_some_and(|s| s.id == a.org.owner_id)
+            || (a.caller_is_member && subject.is_some_and(|s| s.id == a.org.owner_id))
             || (a.caller_is_member && subject.is_some_and(|s| s.id == a.caller.id))
             || (a.caller_is_admin() && !matches!(subject_role, Some("admin")))
     }

@@ -2,11 +2,11 @@
 //! `/users/me/verify-email`, `/verify-email` (origin: `api/routes/login.py`, in
 //! its anti-enumeration form, with single-use tokens).
 
-use super::{outbox_row, tokens, verification_email};
+use super::{tokens, verification_email};
 use crate::access::{Caller, Gate, Public, Superuser};
 use crate::auth::hash_password;
-use crate::clock::now_secs;
-use crate::email::templates;
+use crate::clock::{now_iso, now_secs};
+use crate::email::{outbox, templates};
 use crate::error::{ApiError, ApiResult};
 use crate::http::input::{Body, Input, Json};
 use crate::http::{message, Ctx};
@@ -68,7 +68,7 @@ impl Body for TokenBody {
     }
 }
 
-/// The recovery limit for one kind of key.
+/// The recovery limit per (address, client address) and per client address.
 fn limit(cx: &Ctx) -> Limit {
     Limit {
         limit: cx.config.email.recovery_limit_per_hour,
@@ -78,53 +78,48 @@ fn limit(cx: &Ctx) -> Limit {
 
 /// Recover Password: send a recovery link to the address, if it has an active account.
 ///
-/// The same answer either way, and the same work: one round trip counts the
-/// request (per address and per client address) and reads the user; a second
-/// writes the token and its e-mail together, or, for an unknown address, a
-/// write that changes nothing.
+/// The same answer either way, and the same work: whether the address has an
+/// account is decided by the queue consumer ([`super::prepare`]), not here.
+/// One round trip counts the request (per address and client address, per
+/// address with a looser cap, and per client address), a second writes the
+/// request to the outbox, which goes to the queue.
 pub(crate) async fn recover_password(cx: Ctx, _: Public, email: EmailPath) -> ApiResult<Response> {
     let now = now_secs();
-    let key = email.key();
-    let mut b = cx.db.batch();
-    let mut attempts = vec![rate_limits::attempt(
-        &mut b,
-        rate_limits::key("recovery-email", &key),
-        limit(&cx),
-        now,
-    )?];
+    let address = email.key();
+    let secret = &cx.config.secret_key;
+    let per_email = Limit {
+        limit: cx.config.email.recovery_email_limit_per_hour,
+        seconds: 3600,
+    };
+    let mut limits = vec![(
+        rate_limits::key(secret, "recovery-email", &address),
+        per_email,
+    )];
     if let Some(ip) = cx.client_ip() {
         let group = rate_limits::address_group(&ip);
-        attempts.push(rate_limits::attempt(
-            &mut b,
-            rate_limits::key("recovery-ip", &group),
+        let pair = format!("{address}|{group}");
+        limits.push((
+            rate_limits::key(secret, "recovery-email-ip", &pair),
             limit(&cx),
-            now,
-        )?);
+        ));
+        limits.push((rate_limits::key(secret, "recovery-ip", &group), limit(&cx)));
     }
-    let user = users::find_by_email(&mut b, &key)?;
-    let r = b.run().await?;
-    for attempt in attempts.into_iter().flatten() {
-        attempt.check(&r, now, TOO_MANY_REQUESTS)?;
-    }
-    let cfg = &cx.config.email;
-    let (token, hash) = tokens::new_token()?;
     let mut b = cx.db.batch();
-    let sent = match r.first(user)?.filter(|u| u.is_active()) {
-        Some(user) => {
-            let expires = now + cfg.reset_token_hours * 3600;
-            let _ = tokens::insert(&mut b, &hash, "reset", &user.id, &user.email, expires)?;
-            Some(outbox_row(
-                &mut b,
-                &templates::password_recovery(cfg, &user.email, &token),
-            )?)
-        }
-        None => {
-            let _ = tokens::take(&mut b, &hash, "-", now)?;
-            None
-        }
-    };
+    let attempts = rate_limits::attempts(&mut b, limits, now)?;
+    let r = b.run().await?;
+    attempts.check(&r, now, TOO_MANY_REQUESTS)?;
+    let id = new_id();
+    let mut b = cx.db.batch();
+    let _ = outbox::insert_request(
+        &mut b,
+        &id,
+        super::RECOVERY_REQUEST,
+        &address,
+        &now_iso(),
+        now,
+    )?;
     b.run().await?;
-    cx.send_emails(sent.into_iter().collect());
+    cx.send_emails(vec![id]);
     message(RECOVERY_SENT)
 }
 
@@ -135,7 +130,9 @@ pub(crate) async fn reset_password(
     Json(input): Json<NewPassword>,
 ) -> ApiResult<Response> {
     let now = now_secs();
-    let (hash, held) = read_token(&cx, &input.token, "reset", |h| h.usable(now)).await?;
+    // A link sent before the password or the address changed resets nothing.
+    let usable = |h: &tokens::Held| h.usable(now) && h.user_unchanged();
+    let (hash, held) = read_token(&cx, &input.token, "reset", usable).await?;
     if held.is_active == 0 {
         return Err(ApiError::bad_request("Inactive user"));
     }
@@ -181,29 +178,18 @@ pub(crate) async fn send_verification_email(
 ) -> ApiResult<Response> {
     let now = now_secs();
     let limit = limit(&cx);
+    let secret = &cx.config.secret_key;
     let group = cx.client_ip().map(|ip| rate_limits::address_group(&ip));
     let (Caller(me), r, attempts) = gate
         .open_with(&cx.db, |b, caller_id| {
-            let mut attempts = vec![rate_limits::attempt(
-                b,
-                rate_limits::key("verify-user", caller_id),
-                limit,
-                now,
-            )?];
+            let mut limits = vec![(rate_limits::key(secret, "verify-user", caller_id), limit)];
             if let Some(g) = &group {
-                attempts.push(rate_limits::attempt(
-                    b,
-                    rate_limits::key("recovery-ip", g),
-                    limit,
-                    now,
-                )?);
+                limits.push((rate_limits::key(secret, "recovery-ip", g), limit));
             }
-            Ok(attempts)
+            rate_limits::attempts(b, limits, now)
         })
         .await?;
-    for attempt in attempts.into_iter().flatten() {
-        attempt.check(&r, now, TOO_MANY_REQUESTS)?;
-    }
+    attempts.check(&r, now, TOO_MANY_REQUESTS)?;
     if me.is_email_verified() {
         return Err(ApiError::bad_request("Email already verified"));
     }

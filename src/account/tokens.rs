@@ -23,24 +23,50 @@ pub(crate) fn hash(token: &str) -> String {
     crate::ids::hex(&Sha256::digest(token.as_bytes()))
 }
 
+/// Who a token is for: the user, the address it was sent to, and the user's
+/// `token_version` then (a reset link is for that password only).
+pub(crate) struct For<'a> {
+    pub(crate) user_id: &'a str,
+    pub(crate) email: &'a str,
+    pub(crate) token_version: Option<i64>,
+}
+
 pub(crate) fn insert(
     b: &mut Batch<'_>,
     hash: &str,
     purpose: &str,
-    user_id: &str,
-    email: &str,
+    to: For<'_>,
     expires_at: i64,
 ) -> DbResult<Write> {
+    insert_when(b, hash, purpose, to, expires_at, "", "")
+}
+
+/// As [`insert`]; with an `outbox_id`, only while that outbox row is still a
+/// request (its kind starts with `request`), so the token exists only with
+/// the message that carries it.
+pub(crate) fn insert_when(
+    b: &mut Batch<'_>,
+    hash: &str,
+    purpose: &str,
+    to: For<'_>,
+    expires_at: i64,
+    outbox_id: &str,
+    request: &str,
+) -> DbResult<Write> {
     b.write(
-        "insert into email_tokens (token_hash, purpose, user_id, email, expires_at, created_at) \
-         values (?1, ?2, ?3, ?4, ?5, ?6)",
+        "insert into email_tokens (token_hash, purpose, user_id, email, expires_at, created_at, token_version) \
+         select ?1, ?2, ?3, ?4, ?5, ?6, ?7 \
+         where ?8 = '' or exists (select 1 from outbox where id = ?8 and kind like ?9 || '%')",
         &[
             hash.into(),
             purpose.into(),
-            user_id.into(),
-            email.into(),
+            to.user_id.into(),
+            to.email.into(),
             expires_at.into(),
             now_iso().as_str().into(),
+            to.token_version.into(),
+            outbox_id.into(),
+            request.into(),
         ],
     )
 }
@@ -54,6 +80,9 @@ pub(crate) struct Held {
     pub(crate) used_at: Option<i64>,
     pub(crate) user_email: String,
     pub(crate) is_active: i64,
+    /// The user's `token_version` when the token was made (reset links).
+    pub(crate) token_version: Option<i64>,
+    pub(crate) user_token_version: i64,
 }
 from_row!(Held {
     user_id,
@@ -61,7 +90,9 @@ from_row!(Held {
     expires_at,
     used_at,
     user_email,
-    is_active
+    is_active,
+    token_version,
+    user_token_version
 });
 
 impl Held {
@@ -69,12 +100,17 @@ impl Held {
     pub(crate) fn usable(&self, now: i64) -> bool {
         self.used_at.is_none() && self.expires_at > now
     }
+
+    /// The user still has the address and the password the token was made for.
+    pub(crate) fn user_unchanged(&self) -> bool {
+        self.email == self.user_email && self.token_version == Some(self.user_token_version)
+    }
 }
 
 pub(crate) fn find(b: &mut Batch<'_>, hash: &str, purpose: &str) -> DbResult<Rows<Held>> {
     b.query(
-        "select t.user_id, t.email, t.expires_at, t.used_at, u.email as user_email, u.is_active \
-         from email_tokens t join users u on u.id = t.user_id where t.token_hash = ?1 and t.purpose = ?2",
+        "select t.user_id, t.email, t.expires_at, t.used_at, u.email as user_email, u.is_active, \
+         t.token_version, u.token_version as user_token_version from email_tokens t join users u on u.id = t.user_id where t.token_hash = ?1 and t.purpose = ?2",
         &[hash.into(), purpose.into()],
     )
 }

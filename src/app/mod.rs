@@ -57,6 +57,7 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
     let mut boot = DbStats::default();
     let mut stats = DbStats::default();
     let mut session = None;
+    let mut conceals_counts = false;
     let result = match config {
         Err(e) => Err(e),
         Ok(_) if preflight && origin.is_some() => {
@@ -70,6 +71,7 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
                     allow: allowed.join(", "),
                 }),
                 Matched::Found(route, params) => {
+                    conceals_counts = route.conceals_counts;
                     match prepare(&mut req, &env, &config, route.streams_body).await {
                         Err(e) => Err(e),
                         Ok((body, db)) => {
@@ -105,7 +107,7 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
     };
     let mut resp = match result {
         Ok(r) => r,
-        Err(e) => error_response(e, &request_id, &method, &path),
+        Err(e) => error_response(e, &request_id, &method, &logged_path(&path)),
     };
     let status = resp.status_code();
     let elapsed = worker::js_sys::Date::now() - started;
@@ -121,7 +123,8 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
         }
     }
     if server_timing_on {
-        let _ = headers.set("Server-Timing", &server_timing(stats, boot, elapsed));
+        let timing = server_timing(stats, boot, elapsed, conceals_counts);
+        let _ = headers.set("Server-Timing", &timing);
     }
     // The session's latest bookmark: sent back, it makes the next request see
     // at least what this one saw or wrote.
@@ -129,6 +132,7 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
         let _ = headers.set("X-D1-Bookmark", &bookmark);
     }
     let all = stats.plus(boot);
+    let path = logged_path(&path);
     console_log!(
         "request_id={request_id} {method} {path} {status} d1_round_trips={} d1_rows_read={} \
          d1_rows_written={} {}ms",
@@ -140,9 +144,26 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
     resp
 }
 
+/// The path as the request log shows it: an address in the path (the
+/// recovery operations take one) becomes `{email}`, so logs hold no addresses.
+fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in [
+        "/api/v1/password-recovery/",
+        "/api/v1/password-recovery-html-content/",
+    ] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            if !rest.is_empty() {
+                return format!("{prefix}{{email}}").into();
+            }
+        }
+    }
+    path.into()
+}
+
 /// The scheduled run (Cron Trigger): deletes rate-limit events older than every
-/// window, e-mail tokens past their expiry, sessions expired or revoked and
-/// idempotency keys older than a day, so those tables hold no more than
+/// window, e-mail tokens past their expiry, sessions expired or revoked,
+/// idempotency keys older than a day and outbox rows sent or failed over 7
+/// days ago, so those tables hold no more than
 /// their windows whatever clients send; hands e-mail that stayed pending to the
 /// queue again. A failure is logged; the next run tries again.
 pub(crate) async fn scheduled(cron: &str, env: Env) {
@@ -155,6 +176,7 @@ pub(crate) async fn scheduled(cron: &str, env: Env) {
         let tokens = crate::account::tokens::prune(&mut b, now)?;
         let sessions = crate::sessions::repo::prune(&mut b, now)?;
         let keys = idempotency::prune(&mut b, now)?;
+        let outbox = crate::email::outbox::prune(&mut b, now)?;
         let r = b.run().await?;
         let requeued = crate::email::delivery::requeue(&db, &env, &config.email).await?;
         let media = crate::uploads::cleanup(&db, &env).await?;
@@ -163,15 +185,16 @@ pub(crate) async fn scheduled(cron: &str, env: Env) {
             r.changes(tokens)?,
             r.changes(sessions)?,
             r.changes(keys)?,
+            r.changes(outbox)?,
         );
         Ok::<_, ApiError>((pruned, requeued, media))
     }
     .await;
     match result {
-        Ok(((events, tokens, sessions, keys), requeued, media)) => console_log!(
+        Ok(((events, tokens, sessions, keys, outbox), requeued, media)) => console_log!(
             "scheduled cron={cron:?} pruned_rate_limit_events={events} pruned_email_tokens={tokens} \
-             pruned_sessions={sessions} pruned_idempotency_keys={keys} requeued_emails={requeued} \
-             orphaned_uploads={} deleted_media={}",
+             pruned_sessions={sessions} pruned_idempotency_keys={keys} pruned_outbox={outbox} \
+             requeued_emails={requeued} orphaned_uploads={} deleted_media={}",
             media.orphaned,
             media.deleted
         ),
@@ -182,7 +205,7 @@ pub(crate) async fn scheduled(cron: &str, env: Env) {
 /// The e-mail queue's consumer (`[[queues.consumers]]`).
 pub(crate) async fn queue(batch: MessageBatch<String>, env: Env) -> worker::Result<()> {
     let (db, config) = open(&env).map_err(|e| worker::Error::RustError(format!("{e:?}")))?;
-    crate::email::delivery::consume(batch, &db, &config.email).await
+    crate::email::delivery::consume(batch, &db, &config.email, crate::account::prepare).await
 }
 
 /// D1 and the settings, outside a request.
@@ -197,8 +220,12 @@ fn open(env: &Env) -> ApiResult<(Db, Config)> {
 /// `d1` (every D1 round trip the request made, with the rows D1 read and,
 /// if any, wrote), `app` (the whole request) and, on the first request of an
 /// isolate, `boot`: the part of `d1` that was the first-superuser check.
-fn server_timing(stats: DbStats, boot: DbStats, elapsed: f64) -> String {
+/// `conceal` leaves the counts out (they stay in the request's log line).
+fn server_timing(stats: DbStats, boot: DbStats, elapsed: f64, conceal: bool) -> String {
     let all = stats.plus(boot);
+    if conceal {
+        return format!("d1;dur={}, app;dur={}", Millis(all.millis), Millis(elapsed));
+    }
     let trips = all.round_trips;
     let plural = |n: u64| if n == 1 { "" } else { "s" };
     let written = match all.rows_written {
@@ -305,14 +332,19 @@ async fn prepare(
         _ => read_body(req).await?,
     };
     // D1's Sessions API: after the bookmark the client sent back (it sees its
-    // own writes), else anywhere for a read and at the primary for a write.
+    // own writes), else anywhere for an anonymous read, and at the primary for
+    // a write or a caller's read: what decides access (a revoked session, a
+    // role, a superuser flag) is never read from a replica older than it.
     let sent = req.headers().get("X-D1-Bookmark").ok().flatten();
+    let anonymous = req.headers().get("Authorization").ok().flatten().is_none();
     let start = match sent.as_deref().map(str::trim) {
         Some(bookmark) if is_bookmark(bookmark) => Start::After(bookmark),
         Some(_) => return Err(ApiError::bad_request(
             "Invalid X-D1-Bookmark: send back the X-D1-Bookmark of an earlier response, or none",
         )),
-        None if matches!(req.method(), Method::Get | Method::Head) => Start::Unconstrained,
+        None if anonymous && matches!(req.method(), Method::Get | Method::Head) => {
+            Start::Unconstrained
+        }
         None => Start::Primary,
     };
     let d1 = env
@@ -325,7 +357,20 @@ async fn prepare(
 
 #[cfg(test)]
 mod tests {
-    use super::Millis;
+    use super::{logged_path, Millis};
+
+    #[test]
+    fn addresses_in_a_path_stay_out_of_the_log() {
+        assert_eq!(
+            logged_path("/api/v1/password-recovery/a%40b.example"),
+            "/api/v1/password-recovery/{email}"
+        );
+        assert_eq!(
+            logged_path("/api/v1/password-recovery-html-content/a@b.example"),
+            "/api/v1/password-recovery-html-content/{email}"
+        );
+        assert_eq!(logged_path("/api/v1/users/me"), "/api/v1/users/me");
+    }
 
     #[test]
     fn millis_print_as_float_formatting_would_to_one_decimal() {

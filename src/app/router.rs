@@ -19,6 +19,10 @@ pub(crate) struct Route {
     /// The handler streams the body itself (an upload): the envelope neither
     /// reads it nor applies the 1 MiB JSON limit.
     pub(crate) streams_body: bool,
+    /// An anonymous account operation (login, signup, recovery, reset,
+    /// verification): `Server-Timing` shows no D1 counts, which could tell
+    /// whether an account exists.
+    pub(crate) conceals_counts: bool,
 }
 
 /// The outcome of matching a path against the table.

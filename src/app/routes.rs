@@ -4,7 +4,7 @@
 
 use super::router::Route;
 use crate::access::org::{MemberRemoval, OrgAdmin, OrgMember, OrgOwner, OrgSuperuser};
-use crate::access::{Caller, Gate, Public, Superuser};
+use crate::access::{Caller, Gate, Public, Superuser, Verified};
 use crate::account::routes::{EmailPath, NewPassword, TokenBody};
 use crate::auth::form::LoginForm;
 use crate::http::idempotency::IdempotencyKey;
@@ -32,6 +32,13 @@ macro_rules! route {
             handler: |cx| crate::access::serve::<$access, $input, _, _>(cx, $handler),
             local_only: false,
             streams_body: false,
+            conceals_counts: false,
+        }
+    };
+    (anon $method:ident $path:literal, $access:ty, $input:ty => $handler:path) => {
+        Route {
+            conceals_counts: true,
+            ..route!($method $path, $access, $input => $handler)
         }
     };
     (stream $method:ident $path:literal, $access:ty, $input:ty => $handler:path) => {
@@ -51,7 +58,7 @@ macro_rules! route {
 #[rustfmt::skip]
 pub(crate) fn routes() -> Vec<Route> {
     vec![
-        route!(Post "/api/v1/login/access-token", Public, LoginForm => auth::routes::login_access_token),
+        route!(anon Post "/api/v1/login/access-token", Public, LoginForm => auth::routes::login_access_token),
         route!(Post "/api/v1/login/test-token", Caller, () => auth::routes::test_token),
         route!(Post "/api/v1/login/refresh", Public, Json<RefreshRequest> => sessions::routes::refresh),
         route!(Post "/api/v1/logout", Caller, () => sessions::routes::logout),
@@ -59,14 +66,14 @@ pub(crate) fn routes() -> Vec<Route> {
         route!(Post "/api/v1/users", Superuser, (IdempotencyKey, Json<UserCreate>) => users::routes::create_user),
         route!(Get "/api/v1/users/me", Caller, () => users::routes::read_user_me),
         route!(Delete "/api/v1/users/me", Caller, () => users::routes::delete_user_me),
-        route!(Patch "/api/v1/users/me", Caller, Json<UserUpdateMe> => users::routes::update_user_me),
+        route!(Patch "/api/v1/users/me", Gate<Caller>, Json<UserUpdateMe> => users::routes::update_user_me),
         route!(Patch "/api/v1/users/me/password", Gate<Caller>, Json<UpdatePassword> => users::routes::update_password_me),
-        route!(Post "/api/v1/users/signup", Public, (IdempotencyKey, Json<UserRegister>) => users::routes::register_user),
+        route!(anon Post "/api/v1/users/signup", Public, (IdempotencyKey, Json<UserRegister>) => users::routes::register_user),
         route!(Post "/api/v1/users/me/verify-email", Gate<Caller>, () => account::routes::send_verification_email),
         route!(Get "/api/v1/users/me/sessions", Caller, Page => sessions::routes::read_sessions),
-        route!(Get "/api/v1/users/me/invitations", Gate<Caller>, Page => invitations::routes::read_my_invitations),
-        route!(Post "/api/v1/users/me/invitations/{invitation_id}/accept", Gate<Caller>, InvitationPath => invitations::routes::accept_my_invitation),
-        route!(Post "/api/v1/users/me/invitations/{invitation_id}/decline", Gate<Caller>, InvitationPath => invitations::routes::decline_my_invitation),
+        route!(Get "/api/v1/users/me/invitations", Gate<Verified>, Page => invitations::routes::read_my_invitations),
+        route!(Post "/api/v1/users/me/invitations/{invitation_id}/accept", Gate<Verified>, InvitationPath => invitations::routes::accept_my_invitation),
+        route!(Post "/api/v1/users/me/invitations/{invitation_id}/decline", Gate<Verified>, InvitationPath => invitations::routes::decline_my_invitation),
         route!(Delete "/api/v1/users/me/sessions", Caller, () => sessions::routes::revoke_other_sessions),
         route!(Delete "/api/v1/users/me/sessions/{session_id}", Caller, SessionPath => sessions::routes::revoke_session),
         route!(Delete "/api/v1/users/{user_id}/sessions", Superuser, UserPath => sessions::routes::revoke_user_sessions),
@@ -89,10 +96,10 @@ pub(crate) fn routes() -> Vec<Route> {
         route!(Post "/api/v1/organizations/{organization_id}/migrate-resources", OrgSuperuser, (OrgPath, IdempotencyKey, Json<ResourceMigrationRequest>) => resource_migration::routes::migrate_user_resources_endpoint),
         route!(Post "/api/v1/invitations/accept", Gate<Caller>, Json<InvitationToken> => invitations::routes::accept_invitation),
         route!(Post "/api/v1/invitations/decline", Gate<Caller>, Json<InvitationToken> => invitations::routes::decline_invitation),
-        route!(Post "/api/v1/password-recovery/{email}", Public, EmailPath => account::routes::recover_password),
-        route!(Post "/api/v1/reset-password", Public, Json<NewPassword> => account::routes::reset_password),
+        route!(anon Post "/api/v1/password-recovery/{email}", Public, EmailPath => account::routes::recover_password),
+        route!(anon Post "/api/v1/reset-password", Public, Json<NewPassword> => account::routes::reset_password),
         route!(Post "/api/v1/password-recovery-html-content/{email}", Superuser, EmailPath => account::routes::recover_password_html_content),
-        route!(Post "/api/v1/verify-email", Public, Json<TokenBody> => account::routes::verify_email),
+        route!(anon Post "/api/v1/verify-email", Public, Json<TokenBody> => account::routes::verify_email),
         route!(Get "/api/v1/utils/health-check", Public, () => utils::health_check),
         route!(Post "/api/v1/uploads/presigned-url", Gate<Caller>, (IdempotencyKey, Json<PresignedUploadRequest>) => uploads::routes::create_presigned_url),
         route!(stream Put "/api/v1/uploads/{media_resource_id}", Public, MediaPath => uploads::routes::upload_file),

@@ -5,7 +5,9 @@
 //! `LOGIN_FAILURE_LIMIT` per (email, client address), so a stranger cannot lock
 //! the owner out from another address; the looser `LOGIN_EMAIL_FAILURE_LIMIT` per
 //! email across addresses; `LOGIN_IP_FAILURE_LIMIT` per client address (IPv6 by
-//! /64). At a limit the answer is 429 and no password is checked. A success
+//! /64). At a limit the answer is 429, no password is checked, and the attempt
+//! counts toward none of the three (so a stranger refused per (email, address)
+//! does not use up the email's looser limit). A success
 //! clears its email's counts and takes back its address's event, with any hash
 //! upgrade, in a second round trip.
 
@@ -53,40 +55,23 @@ pub(crate) async fn login(
         Email::parse(&form.username).map_or_else(|_| form.username.clone(), |e| e.key());
     let group = client_ip.map(|ip| rate_limits::address_group(&ip));
 
+    let key = |kind: &str, value: &str| rate_limits::key(&config.secret_key, kind, value);
+    let mut limits = vec![(
+        key("login-email", &email_key),
+        limit(config.login_email_failure_limit),
+    )];
+    if let Some(g) = &group {
+        limits.push((
+            key("login-email-ip", &format!("{email_key}|{g}")),
+            limit(config.login_failure_limit),
+        ));
+        limits.push((key("login-ip", g), limit(config.login_ip_failure_limit)));
+    }
     let mut b = db.batch();
     let user = users::find_by_email(&mut b, &email_key)?;
-    let per_email = rate_limits::attempt(
-        &mut b,
-        rate_limits::key("login-email", &email_key),
-        limit(config.login_email_failure_limit),
-        now,
-    )?;
-    let per_email_address = match &group {
-        Some(g) => rate_limits::attempt(
-            &mut b,
-            rate_limits::key("login-email-ip", &format!("{email_key}|{g}")),
-            limit(config.login_failure_limit),
-            now,
-        )?,
-        None => None,
-    };
-    let per_address = match &group {
-        Some(g) => rate_limits::attempt(
-            &mut b,
-            rate_limits::key("login-ip", g),
-            limit(config.login_ip_failure_limit),
-            now,
-        )?,
-        None => None,
-    };
+    let attempts = rate_limits::attempts(&mut b, limits, now)?;
     let r = b.run().await?;
-    let mut counted = Vec::new();
-    for attempt in [per_email_address, per_email, per_address]
-        .into_iter()
-        .flatten()
-    {
-        counted.push(attempt.check(&r, now, TOO_MANY_FAILURES)?);
-    }
+    let counted = attempts.check(&r, now, TOO_MANY_FAILURES)?;
     let user = r.first(user)?;
 
     let Some((user, rehash)) = verify(config, form, user) else {
@@ -103,7 +88,7 @@ pub(crate) async fn login(
     let mut b = db.batch();
     for key in &counted {
         let _ = match &group {
-            Some(g) if *key == rate_limits::key("login-ip", g) => {
+            Some(g) if *key == rate_limits::key(&config.secret_key, "login-ip", g) => {
                 rate_limits::forget_one(&mut b, key, now)?
             }
             _ => rate_limits::clear(&mut b, key)?,

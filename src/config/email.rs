@@ -18,11 +18,20 @@ pub(crate) struct EmailConfig {
     pub(crate) reset_token_hours: i64,
     /// `EMAIL_VERIFY_TOKEN_EXPIRE_HOURS` (48).
     pub(crate) verify_token_hours: i64,
-    /// `PASSWORD_RECOVERY_LIMIT_PER_HOUR` (5), per client address and per email;
-    /// verification e-mails asked for again count the same way.
+    /// `PASSWORD_RECOVERY_LIMIT_PER_HOUR` (5), per (email, client address) and
+    /// per client address; verification e-mails asked for again count the same way.
     pub(crate) recovery_limit_per_hour: u32,
+    /// `PASSWORD_RECOVERY_EMAIL_LIMIT_PER_HOUR` (20): the looser cap per email
+    /// across client addresses (a stranger cannot block a user's reset).
+    pub(crate) recovery_email_limit_per_hour: u32,
+    /// `EMAIL_CHANGE_LIMIT_PER_HOUR` (5): changes of address (each sends a
+    /// verification e-mail) per user.
+    pub(crate) email_change_limit_per_hour: u32,
     /// `REQUIRE_EMAIL_VERIFICATION` (false): unverified users cannot log in.
     pub(crate) require_verification: bool,
+    /// `EMAIL_VERIFICATION_ON_SIGNUP` (true): false sends no verification
+    /// e-mail when a user signs up (the origin sends none); one can be asked for.
+    pub(crate) verify_on_signup: bool,
     /// `EMAIL_MAX_ATTEMPTS` (5): deliveries tried before the row records its error.
     pub(crate) max_attempts: i64,
     /// `EMAIL_RETRY_DELAY_SECONDS` (30): the first retry's delay, doubled each time.
@@ -54,6 +63,59 @@ pub(crate) struct SmtpConfig {
     pub(crate) password: Option<String>,
 }
 
+/// The origin's web app's dev server: the local default for links.
+const DEFAULT_FRONTEND_HOST: &str = "http://localhost:5173";
+
+/// What only local development may use: the `log` provider (it prints live
+/// links), links to a loopback host, a plain-`http` e-mail API, and SMTP AUTH
+/// without TLS (the password would cross the network in the clear).
+fn refuse_outside_local(provider: &Provider, frontend_host: &str) -> Result<(), String> {
+    match provider {
+        Provider::Log => {
+            return Err(
+                "EMAIL_PROVIDER=log prints live links to the log: it is for local \
+                        development only; set EMAIL_PROVIDER to http or smtp"
+                    .into(),
+            )
+        }
+        Provider::Http { url, .. } if !url.starts_with("https://") => {
+            return Err("EMAIL_API_URL must be an https URL outside local development".into())
+        }
+        Provider::Smtp(s) if s.user.is_some() && !s.ssl && !s.starttls => {
+            return Err(
+                "SMTP_USER is set without SMTP_TLS or SMTP_SSL: AUTH needs TLS \
+                        outside local development"
+                    .into(),
+            )
+        }
+        _ => {}
+    }
+    let host = frontend_host
+        .split_once("://")
+        .map_or(frontend_host, |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    }
+    .to_ascii_lowercase();
+    let loopback = name == "localhost"
+        || name.ends_with(".localhost")
+        || name.starts_with("127.")
+        || name == "::1"
+        || name == "0.0.0.0";
+    if loopback {
+        return Err(format!(
+            "FRONTEND_HOST is {frontend_host:?}: links in e-mail would point at the \
+             reader's own machine; set the web app's public URL"
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn flag(
     get: &impl Fn(&str) -> Option<String>,
     name: &str,
@@ -73,7 +135,13 @@ pub(super) fn flag(
 }
 
 impl EmailConfig {
-    pub(super) fn load(get: &impl Fn(&str) -> Option<String>) -> Result<EmailConfig, String> {
+    /// Outside local development (`local` false) the settings that would put
+    /// live links in logs, send them to a developer's machine or send secrets
+    /// in the clear are refused, naming the setting.
+    pub(crate) fn load(
+        get: &impl Fn(&str) -> Option<String>,
+        local: bool,
+    ) -> Result<EmailConfig, String> {
         let text = |name: &str, default: &str| {
             get(name)
                 .map(|v| v.trim().to_string())
@@ -104,12 +172,15 @@ impl EmailConfig {
                 ))
             }
         };
+        if !local {
+            refuse_outside_local(&provider, &text("FRONTEND_HOST", DEFAULT_FRONTEND_HOST))?;
+        }
         let from_email = text("EMAILS_FROM_EMAIL", "noreply@example.com");
         Email::parse(&from_email)
             .map_err(|r| format!("EMAILS_FROM_EMAIL is not a valid email: {r}"))?;
         Ok(EmailConfig {
             project_name: text("PROJECT_NAME", "Users & Organizations API"),
-            frontend_host: text("FRONTEND_HOST", "http://localhost:5173")
+            frontend_host: text("FRONTEND_HOST", DEFAULT_FRONTEND_HOST)
                 .trim_end_matches('/')
                 .to_string(),
             provider,
@@ -127,7 +198,22 @@ impl EmailConfig {
                 0,
                 MAX_LIMIT,
             )?,
+            recovery_email_limit_per_hour: bounded(
+                get,
+                "PASSWORD_RECOVERY_EMAIL_LIMIT_PER_HOUR",
+                20,
+                0,
+                MAX_LIMIT,
+            )?,
+            email_change_limit_per_hour: bounded(
+                get,
+                "EMAIL_CHANGE_LIMIT_PER_HOUR",
+                5,
+                0,
+                MAX_LIMIT,
+            )?,
             require_verification: flag(get, "REQUIRE_EMAIL_VERIFICATION", false)?,
+            verify_on_signup: flag(get, "EMAIL_VERIFICATION_ON_SIGNUP", true)?,
             max_attempts: bounded(get, "EMAIL_MAX_ATTEMPTS", 5, 1, 100)?,
             retry_delay_seconds: bounded(get, "EMAIL_RETRY_DELAY_SECONDS", 30, 0, 3600)?,
             requeue_after_seconds: bounded(get, "EMAIL_REQUEUE_AFTER_SECONDS", 300, 1, 86_400)?,

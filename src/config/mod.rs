@@ -57,9 +57,15 @@ pub(crate) struct Config {
     pub(crate) login_ip_failure_limit: u32,
     /// Signups allowed per client address per hour (`SIGNUP_IP_LIMIT_PER_HOUR`, 30; 0 = off).
     pub(crate) signup_ip_limit_per_hour: u32,
+    /// `INVITATION_LIMIT_PER_HOUR` (50): invitations a user sends (created or
+    /// resent), across every organization, per hour; each is an e-mail.
+    pub(crate) invitation_limit_per_hour: u32,
+    /// `MAX_ORGANIZATIONS_PER_USER` (100; 1 to 100,000): organizations one user may own.
+    pub(crate) max_organizations_per_user: i64,
     /// Origins allowed by CORS (`BACKEND_CORS_ORIGINS`, comma-separated; `*` for any).
     pub(crate) cors_origins: Vec<String>,
-    /// Whether responses carry `Server-Timing` (`SERVER_TIMING`, `on` or `off`; default on).
+    /// Whether responses carry `Server-Timing` (`SERVER_TIMING`, `on` or `off`;
+    /// default on with `ENVIRONMENT=local`, off elsewhere).
     pub(crate) server_timing: bool,
     /// Local development only (`SQL_TRACE=on`): every D1 statement and its
     /// bindings go to the log as `sql-trace {json}`, for the query-plan test.
@@ -122,8 +128,11 @@ impl Config {
             }
             _ => None,
         };
+        // Off by default outside local development: its counts would tell an
+        // anonymous caller more than the answer does.
         let server_timing = match get("SERVER_TIMING").as_deref().map(str::trim) {
-            None | Some("") | Some("on") => true,
+            None | Some("") => environment == Environment::Local,
+            Some("on") => true,
             Some("off") => false,
             Some(other) => return Err(format!("SERVER_TIMING must be on or off, not {other:?}")),
         };
@@ -174,10 +183,18 @@ impl Config {
             )?,
             login_ip_failure_limit: limit("LOGIN_IP_FAILURE_LIMIT", 100)?,
             signup_ip_limit_per_hour: limit("SIGNUP_IP_LIMIT_PER_HOUR", 30)?,
+            invitation_limit_per_hour: limit("INVITATION_LIMIT_PER_HOUR", 50)?,
+            max_organizations_per_user: bounded(
+                &get,
+                "MAX_ORGANIZATIONS_PER_USER",
+                100,
+                1,
+                100_000,
+            )?,
             cors_origins,
             server_timing,
             sql_trace,
-            email: EmailConfig::load(&get)?,
+            email: EmailConfig::load(&get, environment == Environment::Local)?,
         })
     }
 }
@@ -225,12 +242,62 @@ mod tests {
 
     const KEY: &str = "0123456789abcdef0123456789abcdef";
 
+    /// What production needs besides the secret key: a real e-mail provider
+    /// and a public frontend. `pairs` override them.
+    const PRODUCTION_EMAIL: [(&str, &str); 3] = [
+        ("EMAIL_PROVIDER", "http"),
+        ("EMAIL_API_URL", "https://mail.example.com/send"),
+        ("FRONTEND_HOST", "https://app.example.com"),
+    ];
+
     fn load(pairs: &[(&str, &str)]) -> Result<Config, String> {
-        let map: HashMap<String, String> = pairs
+        let map: HashMap<String, String> = PRODUCTION_EMAIL
             .iter()
+            .chain(pairs)
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::load(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn outside_local_development_mail_settings_that_leak_are_refused() {
+        let refused = |pairs: &[(&str, &str)]| {
+            let mut all = vec![("SECRET_KEY", KEY)];
+            all.extend_from_slice(pairs);
+            let local = [all.clone(), vec![("ENVIRONMENT", "local")]].concat();
+            assert!(load(&local).is_ok(), "{pairs:?} locally");
+            load(&all).unwrap_err()
+        };
+        assert!(refused(&[("EMAIL_PROVIDER", "log")]).starts_with("EMAIL_PROVIDER=log"));
+        for host in [
+            "http://localhost:5173",
+            "https://LOCALHOST",
+            "http://127.0.0.1:8080/app",
+            "http://[::1]:3000",
+            "https://app.localhost",
+        ] {
+            assert!(
+                refused(&[("FRONTEND_HOST", host)]).starts_with("FRONTEND_HOST is"),
+                "{host}"
+            );
+        }
+        assert!(refused(&[("EMAIL_API_URL", "http://mail.example.com")])
+            .starts_with("EMAIL_API_URL must be an https URL"));
+        let smtp = [
+            ("EMAIL_PROVIDER", "smtp"),
+            ("SMTP_HOST", "smtp.example.com"),
+            ("SMTP_USER", "u"),
+            ("SMTP_PASSWORD", "p"),
+            ("SMTP_TLS", "false"),
+        ];
+        assert!(refused(&smtp).starts_with("SMTP_USER is set without SMTP_TLS"));
+        let with_tls = [&smtp[..4], &[("SMTP_TLS", "true")]].concat();
+        assert!(load(&[&[("SECRET_KEY", KEY)], &with_tls[..]].concat()).is_ok());
+        assert!(load(&[
+            ("SECRET_KEY", KEY),
+            ("FRONTEND_HOST", "https://app.example.com")
+        ])
+        .is_ok());
     }
 
     #[test]
@@ -333,8 +400,15 @@ mod tests {
     }
 
     #[test]
-    fn server_timing_can_be_turned_off() {
-        assert!(load(&[("SECRET_KEY", KEY)]).unwrap().server_timing);
+    fn server_timing_is_on_locally_off_elsewhere_and_can_be_set() {
+        assert!(!load(&[("SECRET_KEY", KEY)]).unwrap().server_timing);
+        let local = load(&[("SECRET_KEY", KEY), ("ENVIRONMENT", "local")]).unwrap();
+        assert!(local.server_timing);
+        assert!(
+            load(&[("SECRET_KEY", KEY), ("SERVER_TIMING", "on")])
+                .unwrap()
+                .server_timing
+        );
         assert!(
             !load(&[("SECRET_KEY", KEY), ("SERVER_TIMING", "off")])
                 .unwrap()

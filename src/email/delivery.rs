@@ -6,6 +6,8 @@ use super::providers;
 use crate::clock::{now_iso, now_secs};
 use crate::config::EmailConfig;
 use crate::db::{Db, DbResult};
+use std::future::Future;
+use std::pin::Pin;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{
@@ -47,6 +49,17 @@ async fn send(queue: &Queue, id: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Writes the message of a request row (one whose recipient and message were
+/// not known, or not to be decided, when the request committed): the row
+/// filled in, or `None` when there is nothing to send (the row is gone then).
+/// The feature that makes such requests gives this to the consumer.
+pub(crate) type Prepare =
+    for<'a> fn(
+        &'a Db,
+        &'a EmailConfig,
+        OutboxRow,
+    ) -> Pin<Box<dyn Future<Output = DbResult<Option<OutboxRow>>> + 'a>>;
+
 /// What became of one message.
 enum Outcome {
     Done,
@@ -59,11 +72,12 @@ pub(crate) async fn consume(
     batch: MessageBatch<String>,
     db: &Db,
     cfg: &EmailConfig,
+    prepare: Prepare,
 ) -> worker::Result<()> {
     // Raw messages: their bodies are strings, read without serde.
     for message in batch.raw_iter() {
         let id = message.body().as_string().unwrap_or_default();
-        match deliver(db, cfg, &id).await {
+        match deliver(db, cfg, &id, prepare).await {
             Ok(Outcome::Done) => message.ack(),
             Ok(Outcome::RetryIn(delay)) => message.retry_with_options(
                 &QueueRetryOptionsBuilder::new()
@@ -79,7 +93,7 @@ pub(crate) async fn consume(
     Ok(())
 }
 
-async fn deliver(db: &Db, cfg: &EmailConfig, id: &str) -> DbResult<Outcome> {
+async fn deliver(db: &Db, cfg: &EmailConfig, id: &str, prepare: Prepare) -> DbResult<Outcome> {
     let now = now_secs();
     let mut b = db.batch();
     let row = outbox::find(&mut b, id)?;
@@ -91,6 +105,18 @@ async fn deliver(db: &Db, cfg: &EmailConfig, id: &str) -> DbResult<Outcome> {
     if row.status != "pending" {
         return Ok(Outcome::Done); // sent (or given up) already: sending is idempotent
     }
+    let row = if row.is_request() {
+        let attempts = row.attempts; // as read before this attempt counted
+        match prepare(db, cfg, row).await? {
+            Some(row) => OutboxRow { attempts, ..row },
+            None => {
+                console_log!("email: {id} is a request with nothing to send; dropped");
+                return Ok(Outcome::Done);
+            }
+        }
+    } else {
+        row
+    };
     let attempt = row.attempts + 1;
     let mut b = db.batch();
     // Each outcome is logged once it is recorded: a line means the row says so.

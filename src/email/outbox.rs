@@ -9,6 +9,7 @@ use crate::db::{Batch, DbResult, Rows, Write};
 #[derive(Debug)]
 pub(crate) struct OutboxRow {
     pub(crate) id: String,
+    pub(crate) kind: String,
     pub(crate) recipient: String,
     pub(crate) subject: String,
     pub(crate) html: Option<String>,
@@ -18,6 +19,7 @@ pub(crate) struct OutboxRow {
 }
 from_row!(OutboxRow {
     id,
+    kind,
     recipient,
     subject,
     html,
@@ -70,9 +72,71 @@ pub(crate) fn insert_when(
     )
 }
 
+/// A request for an e-mail whose message the consumer writes (see
+/// [`REQUEST`]): `about` is what it is about (a folded address), in `recipient`
+/// until the message replaces it. The same row whatever `about` names.
+pub(crate) fn insert_request(
+    b: &mut Batch<'_>,
+    id: &str,
+    kind: &str,
+    about: &str,
+    now: &str,
+    now_secs: i64,
+) -> DbResult<Write> {
+    b.write(
+        "insert into outbox (id, kind, recipient, subject, created_at, queued_at) \
+         values (?1, ?2, ?3, '', ?4, ?5)",
+        &[
+            id.into(),
+            kind.into(),
+            about.into(),
+            now.into(),
+            now_secs.into(),
+        ],
+    )
+}
+
+/// The kinds of request rows, by the prefix of their kind.
+pub(crate) const REQUEST: &str = "request:";
+
+impl OutboxRow {
+    /// A request whose message is not written yet.
+    pub(crate) fn is_request(&self) -> bool {
+        self.kind.starts_with(REQUEST)
+    }
+}
+
+/// Writes the message into request row `id` (once: it stays a request until
+/// then), and reads the row back.
+pub(crate) fn fill(b: &mut Batch<'_>, id: &str, m: &Message) -> DbResult<Rows<OutboxRow>> {
+    let _ = b.write(
+        &format!(
+            "update outbox set kind = ?2, recipient = ?3, subject = ?4, html = ?5, text_body = ?6 \
+             where id = ?1 and kind like '{REQUEST}%'"
+        ),
+        &[
+            id.into(),
+            m.kind.into(),
+            m.to.as_str().into(),
+            m.subject.as_str().into(),
+            m.html.as_str().into(),
+            m.text.as_str().into(),
+        ],
+    )?;
+    find(b, id)
+}
+
+/// Deletes request row `id`: there is nothing to send.
+pub(crate) fn drop_request(b: &mut Batch<'_>, id: &str) -> DbResult<Write> {
+    b.write(
+        &format!("delete from outbox where id = ?1 and kind like '{REQUEST}%'"),
+        &[id.into()],
+    )
+}
+
 pub(crate) fn find(b: &mut Batch<'_>, id: &str) -> DbResult<Rows<OutboxRow>> {
     b.query(
-        "select id, recipient, subject, html, text_body, status, attempts from outbox where id = ?1",
+        "select id, kind, recipient, subject, html, text_body, status, attempts from outbox where id = ?1",
         &[id.into()],
     )
 }
@@ -128,5 +192,16 @@ pub(crate) fn queued(b: &mut Batch<'_>, id: &str, now_secs: i64) -> DbResult<Wri
     b.write(
         "update outbox set queued_at = ?2 where id = ?1",
         &[id.into(), now_secs.into()],
+    )
+}
+
+/// How long a sent or failed row is kept (for a look at what went out): 7 days.
+pub(crate) const KEEP_SECONDS: i64 = 7 * 86_400;
+
+/// Deletes rows sent or failed over [`KEEP_SECONDS`] ago (the scheduled run).
+pub(crate) fn prune(b: &mut Batch<'_>, now_secs: i64) -> DbResult<Write> {
+    b.write(
+        "delete from outbox where status in ('sent', 'failed') and queued_at < ?1",
+        &[(now_secs - KEEP_SECONDS).into()],
     )
 }

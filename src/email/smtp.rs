@@ -62,13 +62,39 @@ impl Session {
     }
 }
 
-/// `=?UTF-8?B?...?=` for a header with non-ASCII text (RFC 2047).
+/// Header text as RFC 2047 encoded words (`=?UTF-8?B?...?=`), all of it, ASCII
+/// or not: no character of it, CR and LF included, reaches the header raw.
+/// Words carry at most 45 bytes (75 characters encoded, the RFC's limit), cut
+/// between characters, and are folded onto continuation lines.
 fn header_text(s: &str) -> String {
-    if s.is_ascii() {
-        s.to_string()
-    } else {
-        format!("=?UTF-8?B?{}?=", Base64::encode_string(s.as_bytes()))
+    const WORD_BYTES: usize = 45;
+    let mut words = Vec::new();
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        if i + c.len_utf8() - start > WORD_BYTES {
+            words.push(&s[start..i]);
+            start = i;
+        }
     }
+    words.push(&s[start..]);
+    words
+        .iter()
+        .map(|w| format!("=?UTF-8?B?{}?=", Base64::encode_string(w.as_bytes())))
+        .collect::<Vec<_>>()
+        .join("\r\n ")
+}
+
+/// An address for an SMTP command or an address header: refused if it holds a
+/// character that could end the line or the angle brackets around it. Stored
+/// addresses were validated, but nothing that reaches the wire trusts that.
+fn address(s: &str) -> Result<&str, String> {
+    if s.is_empty()
+        || s.chars()
+            .any(|c| c.is_control() || matches!(c, '<' | '>' | ' '))
+    {
+        return Err(format!("refused to send to or from the address {s:?}"));
+    }
+    Ok(s)
 }
 
 /// Base64 in lines of 76 characters.
@@ -83,23 +109,36 @@ fn base64_lines(s: &str) -> String {
 }
 
 /// The message as sent after DATA (dot-stuffing needs none: every body line is base64).
-pub(crate) fn message(cfg: &EmailConfig, row: &OutboxRow, html: &str, text: &str) -> String {
-    let boundary = format!("=_{}", row.id);
-    let domain = cfg.from_email.rsplit('@').next().unwrap_or("localhost");
-    format!(
+pub(crate) fn message(
+    cfg: &EmailConfig,
+    row: &OutboxRow,
+    html: &str,
+    text: &str,
+) -> Result<String, String> {
+    let boundary = format!("=_{}", uuid_text(&row.id)?);
+    let from = address(&cfg.from_email)?;
+    let domain = from.rsplit('@').next().unwrap_or("localhost");
+    Ok(format!(
         "From: {name} <{from}>\r\nTo: <{to}>\r\nSubject: {subject}\r\nMessage-ID: <{id}@{domain}>\r\n\
          MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n\
          --{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{text}\r\n\
          --{boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{html}\r\n\
          --{boundary}--\r\n",
         name = header_text(&cfg.from_name),
-        from = cfg.from_email,
-        to = row.recipient,
+        to = address(&row.recipient)?,
         subject = header_text(&row.subject),
         id = row.id,
         text = base64_lines(text),
         html = base64_lines(html),
-    )
+    ))
+}
+
+/// The outbox row's id, which names the MIME boundary and the Message-ID: a UUID.
+fn uuid_text(id: &str) -> Result<&str, String> {
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(format!("an outbox id that is not a UUID: {id:?}"));
+    }
+    Ok(id)
 }
 
 pub(crate) async fn send(
@@ -109,6 +148,8 @@ pub(crate) async fn send(
     html: &str,
     text: &str,
 ) -> Result<(), String> {
+    // Built (and its addresses checked) before a byte is sent.
+    let data = format!("{}.\r\n", message(cfg, row, html, text)?);
     let transport = if smtp.ssl {
         SecureTransport::On
     } else if smtp.starttls {
@@ -141,19 +182,18 @@ pub(crate) async fn send(
             .await?;
     }
     s.command(
-        &format!("MAIL FROM:<{}>", cfg.from_email),
+        &format!("MAIL FROM:<{}>", address(&cfg.from_email)?),
         &["250"],
         "MAIL FROM",
     )
     .await?;
     s.command(
-        &format!("RCPT TO:<{}>", row.recipient),
+        &format!("RCPT TO:<{}>", address(&row.recipient)?),
         &["250", "251"],
         "RCPT TO",
     )
     .await?;
     s.command("DATA", &["354"], "DATA").await?;
-    let data = format!("{}.\r\n", message(cfg, row, html, text));
     s.socket
         .write_all(data.as_bytes())
         .await
@@ -163,4 +203,68 @@ pub(crate) async fn send(
     let _ = s.command("QUIT", &["221"], "QUIT").await;
     let _ = s.socket.close().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(header: &str) -> String {
+        header
+            .split("\r\n ")
+            .map(|w| {
+                let b64 = w
+                    .strip_prefix("=?UTF-8?B?")
+                    .unwrap()
+                    .strip_suffix("?=")
+                    .unwrap();
+                assert!(w.len() <= 75, "{w}");
+                String::from_utf8(Base64::decode_vec(b64).unwrap()).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_header_text_is_encoded_in_words_that_fold() {
+        let hostile = "x\r\n.\r\nMAIL FROM:<a@evil>\r\nRCPT TO:<victim@bank>\r\nDATA\r\n";
+        for text in [hostile, "plain", "", &"Ärzte ohne Grenzen 🚀 ".repeat(9)] {
+            let encoded = header_text(text);
+            assert!(
+                !encoded.replace("\r\n ", "").contains(['\r', '\n']),
+                "{encoded}"
+            );
+            assert_eq!(decode(&encoded), text);
+        }
+    }
+
+    #[test]
+    fn addresses_that_could_end_a_command_are_refused() {
+        assert_eq!(address("a@example.com"), Ok("a@example.com"));
+        for bad in ["a@b\r\nRCPT TO:<c@d>", "a@b>", "<a@b", "a b@c", "", "a@b\0"] {
+            assert!(address(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_hostile_subject_stays_inside_one_header() {
+        let from = |k: &str| (k == "EMAILS_FROM_EMAIL").then(|| "info@example.com".to_string());
+        let cfg = crate::config::EmailConfig::load(&from, true).unwrap();
+        let row = OutboxRow {
+            id: "0b6c3a52-4d7e-4d59-9a4f-6a1e2f3c4d5e".into(),
+            kind: "invitation".into(),
+            recipient: "to@example.com".into(),
+            subject: "x\r\n.\r\nMAIL FROM:<a@evil>\r\n".into(),
+            html: None,
+            text_body: None,
+            status: "pending".into(),
+            attempts: 0,
+        };
+        let m = message(&cfg, &row, "<p>hi</p>", "hi").unwrap();
+        assert!(!m.contains("\r\n.\r\n") && !m.contains("MAIL FROM"), "{m}");
+        let bad = OutboxRow {
+            recipient: "to@example.com>\r\nBcc: <x@y".into(),
+            ..row
+        };
+        assert!(message(&cfg, &bad, "", "").is_err());
+    }
 }

@@ -176,6 +176,7 @@ mod tests {
             ("SECRET_KEY", "0123456789abcdef0123456789abcdef"),
             ("PROJECT_NAME", "Acme <Users>"),
             ("FRONTEND_HOST", "https://app.example.com/"),
+            ("ENVIRONMENT", "local"),
         ];
         Config::load(|k| {
             vars.iter()

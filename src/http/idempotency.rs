@@ -25,9 +25,9 @@ use super::{json_response, Ctx};
 use crate::db::from_row;
 use crate::db::{Arg, Batch, Db, DbResult, Results, Rows, Write};
 use crate::error::{ApiError, ApiResult};
+use crate::secrets::{DerivedKey, Purpose};
 use crate::validation::{Fail, Validator};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use std::cell::Cell;
 use std::rc::Rc;
 use worker::Response;
@@ -89,15 +89,11 @@ pub(crate) fn check(value: &str) -> Result<(), Fail> {
     Ok(())
 }
 
-/// The fingerprint of a request: what must be the same for a replay.
-pub(crate) fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(method.as_bytes());
-    h.update(b" ");
-    h.update(path.as_bytes());
-    h.update(b"\n");
-    h.update(body);
-    crate::ids::hex(&h.finalize())
+/// The fingerprint of a request: what must be the same for a replay. Keyed
+/// (HMAC under a key derived from `SECRET_KEY`): a body may hold a password,
+/// and a fast unkeyed hash of it kept in D1 could be guessed offline.
+pub(crate) fn fingerprint(key: &DerivedKey, method: &str, path: &str, body: &[u8]) -> String {
+    key.mac_hex(&[method.as_bytes(), path.as_bytes(), body])
 }
 
 /// Whose keys these are: the authenticated caller, else the client's address.
@@ -124,7 +120,12 @@ impl Input for IdempotencyKey {
         Ok(Some(IdempotencyKey(Some(Key {
             scope: scope(cx.caller_id.as_deref(), client_ip.as_deref()),
             key: value,
-            fingerprint: fingerprint(cx.req.method().as_ref(), &cx.req.path(), &cx.body),
+            fingerprint: fingerprint(
+                &DerivedKey::derive(&cx.config.secret_key, Purpose::IdempotencyFingerprint),
+                cx.req.method().as_ref(),
+                &cx.req.path(),
+                &cx.body,
+            ),
             request,
             held: Rc::new(Cell::new(false)),
             sealing: SealingKey::derive(&cx.config.secret_key),
@@ -377,6 +378,7 @@ pub(crate) fn prune(b: &mut Batch<'_>, now: i64) -> DbResult<Write> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::Digest;
 
     fn key(request: &str, fingerprint: &str) -> Key {
         Key {
@@ -412,12 +414,23 @@ mod tests {
     }
 
     #[test]
-    fn the_fingerprint_covers_method_path_and_body() {
+    fn the_fingerprint_covers_method_path_and_body_under_a_derived_key() {
+        let k = DerivedKey::derive("test-secret-key", Purpose::IdempotencyFingerprint);
+        let fingerprint = |m: &str, p: &str, b: &[u8]| super::fingerprint(&k, m, p, b);
         let a = fingerprint("POST", "/api/v1/organizations/", b"{}");
         assert_eq!(a, fingerprint("POST", "/api/v1/organizations/", b"{}"));
         assert_ne!(a, fingerprint("POST", "/api/v1/organizations", b"{}"));
         assert_ne!(a, fingerprint("POST", "/api/v1/organizations/", b"{ }"));
         assert_ne!(a, fingerprint("PUT", "/api/v1/organizations/", b"{}"));
+        // not the bare SHA-256 of the body, nor the same under another key
+        let body = br#"{"password":"password123"}"#;
+        let keyed = fingerprint("POST", "/api/v1/users/signup", body);
+        assert_ne!(keyed, crate::ids::hex(&sha2::Sha256::digest(body)));
+        let other = DerivedKey::derive("another-secret", Purpose::IdempotencyFingerprint);
+        assert_ne!(
+            keyed,
+            super::fingerprint(&other, "POST", "/api/v1/users/signup", body)
+        );
         assert_eq!(a.len(), 64);
     }
 

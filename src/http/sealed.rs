@@ -8,6 +8,7 @@
 //! a pad; the tag (HMAC-SHA256 of the context and the secret, 16 bytes) says
 //! whether an unsealed secret is the one sealed (it is not when the key changed).
 
+use crate::secrets::{hmac, DerivedKey, Purpose};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -20,9 +21,7 @@ pub(crate) struct SealingKey([u8; 32]);
 
 impl SealingKey {
     pub(crate) fn derive(secret_key: &str) -> SealingKey {
-        let mut mac = hmac(secret_key.as_bytes());
-        mac.update(b"users-orgs-api sealed answer v1");
-        SealingKey(mac.finalize().into_bytes().into())
+        SealingKey(DerivedKey::derive(secret_key, Purpose::SealedAnswer).0)
     }
 
     fn mac(&self, label: &[u8], context: &str) -> Hmac<Sha256> {
@@ -68,10 +67,6 @@ impl SealingKey {
         self.tag(context, &bytes).verify_truncated_left(&tag).ok()?;
         String::from_utf8(bytes).ok()
     }
-}
-
-fn hmac(key: &[u8]) -> Hmac<Sha256> {
-    <Hmac<Sha256>>::new_from_slice(key).expect("HMAC takes a key of any length")
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use super::models::{
 };
 use super::repo::{self, By, NewInvitation, MAX_PENDING};
 use crate::access::org::{OrgAdmin, NOT_ENOUGH_PERMISSIONS};
-use crate::access::{Caller, Gate};
+use crate::access::{Access, Caller, Gate, Verified};
 use crate::account::{outbox_row, tokens};
 use crate::clock::{now_iso, now_secs};
 use crate::db::{DbError, ResultExt};
@@ -21,11 +21,13 @@ use crate::memberships::models::Role;
 use crate::memberships::routes::ALREADY_MEMBER;
 use crate::organizations::models::OrganizationPublic;
 use crate::organizations::repo as organizations;
+use crate::rate_limits::{self, Limit};
 use worker::Response;
 
 const PENDING: &str = "An invitation for this email is already pending";
 const INVALID: &str = "Invalid invitation";
 const NOT_FOUND: &str = "Invitation not found";
+const TOO_MANY_INVITATIONS: &str = "Too many invitations sent, try again later";
 
 /// The invitation e-mail, for the outbox in the caller's batch.
 fn email(cx: &Ctx, access: &OrgAdmin, to: &str, token: &str) -> templates::Message {
@@ -35,6 +37,22 @@ fn email(cx: &Ctx, access: &OrgAdmin, to: &str, token: &str) -> templates::Messa
         .clone()
         .unwrap_or_else(|| access.caller.email.clone());
     templates::invitation(&cx.config.email, to, &access.org.name, &inviter, token)
+}
+
+/// Counts an invitation e-mail (created or resent) of the caller's, across
+/// organizations: at most `INVITATION_LIMIT_PER_HOUR`, in the caller's batch.
+fn count_sending(
+    cx: &Ctx,
+    b: &mut crate::db::Batch<'_>,
+    caller_id: &str,
+    now: i64,
+) -> crate::db::DbResult<rate_limits::Attempts> {
+    let limit = Limit {
+        limit: cx.config.invitation_limit_per_hour,
+        seconds: 3600,
+    };
+    let key = rate_limits::key(&cx.config.secret_key, "invitations-user", caller_id);
+    rate_limits::attempts(b, vec![(key, limit)], now)
 }
 
 /// Create Invitation: invite an address with a role (owner, admins, superusers;
@@ -47,12 +65,18 @@ pub(crate) async fn create_invitation(
 ) -> ApiResult<Response> {
     let now = now_secs();
     let key = input.email.key();
-    let (access, r, checks) = gate
-        .open_with(&cx.db, |b, _| repo::checks(b, &org_id, &key, now))
+    let (access, r, (checks, sending)) = gate
+        .open_with(&cx.db, |b, caller_id| {
+            Ok((
+                repo::checks(b, &org_id, &key, now)?,
+                count_sending(&cx, b, caller_id, now)?,
+            ))
+        })
         .await?;
     if input.role == Role::Admin && !access.caller_manages() {
         return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
     }
+    sending.check(&r, now, TOO_MANY_INVITATIONS)?;
     let checks = r
         .first(checks)?
         .ok_or_else(|| ApiError::internal("invitation checks missing"))?;
@@ -133,13 +157,19 @@ pub(crate) async fn resend_invitation(
     (OrgPath(org_id), InvitationPath(id)): (OrgPath, InvitationPath),
 ) -> ApiResult<Response> {
     let now = now_secs();
-    let (access, r, found) = gate
-        .open_with(&cx.db, |b, _| repo::find_by_id(b, &id))
+    let (access, r, (found, sending)) = gate
+        .open_with(&cx.db, |b, caller_id| {
+            Ok((
+                repo::find_by_id(b, &id)?,
+                count_sending(&cx, b, caller_id, now)?,
+            ))
+        })
         .await?;
     let invitation = r
         .first(found)?
         .filter(|i| i.organization_id == org_id)
         .ok_or_else(|| ApiError::not_found(NOT_FOUND))?;
+    sending.check(&r, now, TOO_MANY_INVITATIONS)?;
     let (token, hash) = tokens::new_token()?;
     let expires = now + cx.config.invitation_expire_days * 86_400;
     let outbox_id = new_id();
@@ -168,11 +198,12 @@ pub(crate) async fn resend_invitation(
     })
 }
 
-/// Read My Invitations: the caller's open invitations (by address, any case).
+/// Read My Invitations: the caller's open invitations (by address, any case),
+/// for a verified address only.
 /// One round trip: the list rides in the caller's batch.
 pub(crate) async fn read_my_invitations(
     cx: Ctx,
-    gate: Gate<Caller>,
+    gate: Gate<Verified>,
     page: Page,
 ) -> ApiResult<Response> {
     let now = now_secs();
@@ -186,15 +217,21 @@ pub(crate) async fn read_my_invitations(
 /// (400 for one that cannot be used, even by a member now), then the address,
 /// then membership; then one atomic batch answers it and, for an acceptance,
 /// adds the membership with the invitation's role.
-async fn respond(cx: &Ctx, gate: Gate<Caller>, by: By<'_>, accept: bool) -> ApiResult<Response> {
+async fn respond<A: Access + Into<Caller>>(
+    cx: &Ctx,
+    gate: Gate<A>,
+    by: By<'_>,
+    accept: bool,
+) -> ApiResult<Response> {
     let now = now_secs();
-    let (Caller(me), r, found) = gate
+    let (caller, r, found) = gate
         .open_with(&cx.db, |b, caller_id| repo::presented(b, by, caller_id))
         .await?;
     let invitation = r
         .first(found)?
         .filter(|i| i.is_open(now))
         .ok_or_else(|| ApiError::bad_request(INVALID))?;
+    let Caller(me) = caller.into();
     if invitation.email_key != crate::validation::runtime::lower(&me.email) {
         return Err(ApiError::forbidden(
             "This invitation is for another email address",
@@ -250,19 +287,20 @@ pub(crate) async fn decline_invitation(
     respond(&cx, gate, By::TokenHash(&hash), false).await
 }
 
-/// Accept My Invitation: by its id (from the caller's list).
+/// Accept My Invitation: by its id (from the caller's list), for a verified
+/// address only: the id proves nothing about the mailbox, the token would.
 pub(crate) async fn accept_my_invitation(
     cx: Ctx,
-    gate: Gate<Caller>,
+    gate: Gate<Verified>,
     InvitationPath(id): InvitationPath,
 ) -> ApiResult<Response> {
     respond(&cx, gate, By::Id(&id), true).await
 }
 
-/// Decline My Invitation: by its id.
+/// Decline My Invitation: by its id, for a verified address only.
 pub(crate) async fn decline_my_invitation(
     cx: Ctx,
-    gate: Gate<Caller>,
+    gate: Gate<Verified>,
     InvitationPath(id): InvitationPath,
 ) -> ApiResult<Response> {
     respond(&cx, gate, By::Id(&id), false).await

@@ -3,7 +3,7 @@
 use super::media::{parse_avatar, MediaInput, MediaResource};
 use crate::db::from_row;
 use crate::http::input::Body;
-use crate::validation::{integer, string, uuid, Fail, Patch, Validator};
+use crate::validation::{integer, name, string, uuid, Fail, Patch, Validator};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -155,7 +155,7 @@ pub(crate) struct OrganizationCreate {
 
 impl Body for OrganizationCreate {
     fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
-        let name = v.required(b, "name", string(None, Some(NAME_MAX)));
+        let name = v.required(b, "name", name(Some(NAME_MAX)));
         let avatar = avatar_field(v, b, true);
         let description = v.nullable(b, "description", string(None, Some(DESCRIPTION_MAX)));
         let rework_available = v.nullable(b, "rework_available", integer);
@@ -185,7 +185,7 @@ impl Body for OrganizationUpdate {
     }
 
     fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
-        let name = v.nullable(b, "name", string(None, Some(NAME_MAX)));
+        let name = v.nullable(b, "name", name(Some(NAME_MAX)));
         let avatar = avatar_field(v, b, false);
         let description = v.nullable(b, "description", string(None, Some(DESCRIPTION_MAX)));
         let rework_available = v.nullable(b, "rework_available", integer);

@@ -4,6 +4,7 @@
 use super::media::{Avatar, MediaResource};
 use super::models::{OrganizationPublic, OrganizationRow};
 use crate::access::org::{admin_guard, owner_guard, permitted, OrgAdmin, OrgOwner, Permitted};
+use crate::db::from_row;
 use crate::db::{Arg, Batch, DbResult, Results, Rows, Write};
 use crate::lists::{
     fold, recent, List, ListQuery, Matcher, Order, Page, Search, Source, RECENT_OFFSET,
@@ -439,4 +440,18 @@ pub(crate) fn delete(b: &mut Batch<'_>, org: &OrgOwner) -> DbResult<Deleted> {
         release_media(b, avatar)?;
     }
     Ok(Deleted { permitted, deleted })
+}
+
+/// How many organizations a user owns, counted up to `cap` (reads no more
+/// than `cap` index entries, whatever they own).
+pub(crate) struct Owned {
+    pub(crate) count: i64,
+}
+from_row!(Owned { count });
+
+pub(crate) fn owned(b: &mut Batch<'_>, owner_id: &str, cap: i64) -> DbResult<Rows<Owned>> {
+    b.query(
+        "select count(*) as count from (select 1 from organizations where owner_id = ?1 limit ?2)",
+        &[owner_id.into(), cap.into()],
+    )
 }

@@ -67,16 +67,27 @@ fn public(row: OrganizationRow) -> ApiResult<Response> {
     Ok(tagged(json_ok(&OrganizationPublic::from(row))?, &tag))
 }
 
+const TOO_MANY_ORGANIZATIONS: &str = "Too many organizations";
+
 /// Create Organization: the caller becomes its owner and first member.
 pub(crate) async fn create_organization(
     cx: Ctx,
     gate: Gate<Caller>,
     (key, Json(input)): (IdempotencyKey, Json<OrganizationCreate>),
 ) -> ApiResult<Response> {
-    let (Caller(me), r, upload) = gate
-        .open_with(&cx.db, |b, _| find_upload(b, &input.avatar))
+    let cap = cx.config.max_organizations_per_user;
+    let (Caller(me), r, (upload, owned)) = gate
+        .open_with(&cx.db, |b, caller_id| {
+            Ok((
+                find_upload(b, &input.avatar)?,
+                repo::owned(b, caller_id, cap)?,
+            ))
+        })
         .await?;
     may_set_rework(&me, input.rework_available)?;
+    if r.first(owned)?.is_some_and(|o| o.count >= cap) {
+        return Err(ApiError::bad_request(TOO_MANY_ORGANIZATIONS));
+    }
     let now = now_iso();
     let avatar = avatar(&input.avatar, &r, upload, &me, &now)?;
     let org = NewOrganization {

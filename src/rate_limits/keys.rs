@@ -1,12 +1,14 @@
-//! What a limit counts by: SHA-256 digests of the limited thing, and client
-//! addresses grouped as one client holds them.
+//! What a limit counts by: HMACs of the limited thing under a key derived
+//! from `SECRET_KEY` (D1 alone does not tell whose address a key counts), and
+//! client addresses grouped as one client holds them.
 
-use sha2::{Digest, Sha256};
+use crate::secrets::{DerivedKey, Purpose};
 use std::net::Ipv6Addr;
 
 /// The stored key of `kind` for `value`: 64 hex characters, whatever the value.
-pub(crate) fn key(kind: &str, value: &str) -> String {
-    crate::ids::hex(&Sha256::digest(format!("{kind}:{value}").as_bytes()))
+pub(crate) fn key(secret_key: &str, kind: &str, value: &str) -> String {
+    DerivedKey::derive(secret_key, Purpose::RateLimitKey)
+        .mac_hex(&[kind.as_bytes(), value.as_bytes()])
 }
 
 /// The group a client address counts in: an IPv4 address as it is, an IPv6
@@ -30,10 +32,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_are_fixed_length_digests() {
-        let k = key("login-email", &"a".repeat(10_000));
+    fn keys_are_fixed_length_keyed_digests() {
+        let k = key("s", "login-email", &"a".repeat(10_000));
         assert_eq!(k.len(), 64);
-        assert_ne!(key("login-email", "a@x.io"), key("login-ip", "a@x.io"));
+        assert_ne!(
+            key("s", "login-email", "a@x.io"),
+            key("s", "login-ip", "a@x.io")
+        );
+        assert_ne!(
+            key("s", "login-ip", "a@x.io"),
+            key("t", "login-ip", "a@x.io")
+        );
+        let bare = crate::ids::hex(&<sha2::Sha256 as sha2::Digest>::digest(b"login-ip:a@x.io"));
+        assert_ne!(key("s", "login-ip", "a@x.io"), bare);
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! (email, address), per email and per address; signups per address; password
 //! changes per user.
 //!
-//! An attempt is counted and recorded in the same batch (and so the same
-//! transaction): the count is read first, and the event is written only while
-//! the key is under its limit. Concurrent attempts are serialized by D1, so no
-//! more than the limit are ever let through, and a limited attempt does not
-//! extend the lock. Keys are SHA-256 digests, so a client cannot store
-//! arbitrary text; a scheduled run prunes events older than every window.
+//! A request's limits are counted and recorded in the same batch (and so the
+//! same transaction): the counts are read first, and the request is recorded
+//! toward all its keys only while every one is under its limit. Concurrent
+//! attempts are serialized by D1, so no more than the limit are ever let
+//! through, and a limited attempt neither extends the lock nor counts toward
+//! another limit. Keys are HMACs under a key derived from `SECRET_KEY`, so a
+//! client cannot store arbitrary text and D1 does not say whose addresses
+//! they are; a scheduled run prunes events older than every window.
 
 mod keys;
 
@@ -36,68 +38,129 @@ pub(crate) struct Counted {
 }
 from_row!(Counted { count, oldest });
 
-/// One limited attempt, pushed into a batch: its count, then its record.
-pub(crate) struct Attempt {
-    key: String,
-    limit: Limit,
-    counted: Rows<Counted>,
+/// The limits one request meets, pushed into a batch: each key's count, then
+/// one statement that records the request toward every key, or toward none
+/// when any of them is at its limit. A request refused by one limit does not
+/// count against the others (a stranger's refused attempts cannot use up a
+/// looser limit), and a refused request writes nothing.
+pub(crate) struct Attempts {
+    counted: Vec<(String, Limit, Rows<Counted>)>,
 }
 
-/// Counts `key`'s events in the window ending `now` and records this attempt
-/// unless the key is at its limit; `None` when the limit is off.
-pub(crate) fn attempt(
+/// Counts each `(key, limit)`'s events in the window ending `now` and records
+/// this request toward all of them if every one is under its limit. Limits
+/// that are off (0) are left out.
+pub(crate) fn attempts(
     b: &mut Batch<'_>,
-    key: String,
-    limit: Limit,
+    limits: Vec<(String, Limit)>,
     now: i64,
-) -> DbResult<Option<Attempt>> {
-    if !limit.is_on() {
-        return Ok(None);
-    }
-    let since = now - limit.seconds;
-    let counted = b.query(
-        "select count(*) as count, min(at) as oldest from rate_limit_events where key = ?1 and at > ?2",
-        &[(&key).into(), since.into()],
-    )?;
-    let _ = b.write(
-        "insert into rate_limit_events (key, at) select ?1, ?2 \
-         where (select count(*) from rate_limit_events where key = ?1 and at > ?3) < ?4",
-        &[
-            (&key).into(),
-            now.into(),
-            since.into(),
-            i64::from(limit.limit).into(),
-        ],
-    )?;
-    Ok(Some(Attempt {
-        key,
-        limit,
-        counted,
-    }))
+) -> DbResult<Attempts> {
+    attempts_if(b, limits, now, None)
 }
 
-impl Attempt {
-    /// `Err(429)` with `Retry-After` when the key was at its limit before this attempt.
+/// SQL that must also hold for a request to be recorded, over its own
+/// arguments: its placeholders are `{0}`, `{1}`, … (numbered by the caller of
+/// [`attempts_if`]'s statement).
+pub(crate) struct Condition<'a> {
+    pub(crate) sql: &'a str,
+    pub(crate) args: Vec<crate::db::Arg<'a>>,
+}
+
+/// As [`attempts`], recording the request only if `when` also holds (e.g. only
+/// when an update really changes an address); its counts are read either way.
+pub(crate) fn attempts_if(
+    b: &mut Batch<'_>,
+    limits: Vec<(String, Limit)>,
+    now: i64,
+    when: Option<Condition<'_>>,
+) -> DbResult<Attempts> {
+    let limits: Vec<(String, Limit)> = limits.into_iter().filter(|(_, l)| l.is_on()).collect();
+    let mut counted: Vec<(String, Limit, Rows<Counted>)> = Vec::with_capacity(limits.len());
+    for (key, limit) in limits {
+        let rows = b.query(
+            "select count(*) as count, min(at) as oldest from rate_limit_events where key = ?1 and at > ?2",
+            &[(&key).into(), (now - limit.seconds).into()],
+        )?;
+        counted.push((key, limit, rows));
+    }
+    if counted.is_empty() {
+        return Ok(Attempts { counted });
+    }
+    // The first key's event is written only if every key is under its limit
+    // (and `when` holds); each further key's only if the statement before it
+    // wrote its row: `changes()` is what the previous statement of the batch
+    // changed, inside the same transaction.
+    let mut under = Vec::new();
+    let mut args: Vec<crate::db::Arg<'_>> = vec![now.into()];
+    for (i, (key, limit, _)) in counted.iter().enumerate() {
+        let p = 2 + 3 * i;
+        under.push(format!(
+            "(select count(*) from rate_limit_events where key = ?{p} and at > ?{}) < ?{}",
+            p + 1,
+            p + 2
+        ));
+        args.extend([
+            key.as_str().into(),
+            (now - limit.seconds).into(),
+            i64::from(limit.limit).into(),
+        ]);
+    }
+    if let Some(when) = when {
+        let mut sql = when.sql.to_string();
+        for i in 0..when.args.len() {
+            sql = sql.replace(&format!("{{{i}}}"), &format!("?{}", args.len() + 1 + i));
+        }
+        under.push(format!("({sql})"));
+        args.extend(when.args);
+    }
+    let _ = b.write(
+        &format!(
+            "insert into rate_limit_events (key, at) select ?2, ?1 where {}",
+            under.join(" and ")
+        ),
+        &args,
+    )?;
+    for (key, _, _) in &counted[1..] {
+        let _ = b.write(
+            "insert into rate_limit_events (key, at) select ?1, ?2 where changes() = 1",
+            &[key.as_str().into(), now.into()],
+        )?;
+    }
+    Ok(Attempts { counted })
+}
+
+impl Attempts {
+    /// `Err(429)` with `Retry-After` when any key was at its limit before this
+    /// request (the longest wait of those at their limit); else the keys the
+    /// request was recorded toward.
     pub(crate) fn check(
         self,
         r: &crate::db::Results,
         now: i64,
         detail: &'static str,
-    ) -> ApiResult<String> {
-        let counted = r.first(self.counted)?;
-        if let Some(Counted {
-            count,
-            oldest: Some(oldest),
-        }) = counted
-        {
-            if count >= i64::from(self.limit.limit) {
-                return Err(ApiError::TooManyRequests {
-                    detail,
-                    retry_after: retry_after(oldest, self.limit.seconds, now),
-                });
+    ) -> ApiResult<Vec<String>> {
+        let mut wait = None;
+        let mut keys = Vec::with_capacity(self.counted.len());
+        for (key, limit, rows) in self.counted {
+            if let Some(Counted {
+                count,
+                oldest: Some(oldest),
+            }) = r.first(rows)?
+            {
+                if count >= i64::from(limit.limit) {
+                    let after = retry_after(oldest, limit.seconds, now);
+                    wait = Some(wait.map_or(after, |w: u64| w.max(after)));
+                }
             }
+            keys.push(key);
         }
-        Ok(self.key)
+        match wait {
+            Some(retry_after) => Err(ApiError::TooManyRequests {
+                detail,
+                retry_after,
+            }),
+            None => Ok(keys),
+        }
     }
 }
 

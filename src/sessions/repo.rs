@@ -117,9 +117,13 @@ pub(crate) fn rotate(
     expires_at: i64,
     client: &Client<'_>,
 ) -> DbResult<Write> {
+    // Only while the session is live (read at the primary here, whatever the
+    // first read saw): a session revoked meanwhile rotates nothing.
     let used = b.write(
-        "update refresh_tokens set used_at = ?3, used_by = ?2 where token_hash = ?1 and used_at is null",
-        &[old.into(), mark.into(), now.into()],
+        "update refresh_tokens set used_at = ?3, used_by = ?2 where token_hash = ?1 and used_at is null \
+         and exists (select 1 from sessions s join users u on u.id = s.user_id where s.id = ?4 \
+         and s.revoked_at is null and s.expires_at > ?3 and u.is_active = 1)",
+        &[old.into(), mark.into(), now.into(), session_id.into()],
     )?;
     let ours = "exists (select 1 from refresh_tokens where token_hash = ?1 and used_by = ?2)";
     let _ = b.write(
@@ -144,8 +148,22 @@ pub(crate) fn rotate(
             client.ip_address.into(),
         ],
     )?;
+    // Used tokens of the session beyond the newest few are of no use any more:
+    // reuse detection needs the recent ones (a token stolen and used while
+    // its owner still refreshes), and the table stays bounded per session.
+    let _ = b.write(
+        &format!(
+            "delete from refresh_tokens where session_id = ?1 and used_at is not null and token_hash not in \
+             (select token_hash from refresh_tokens where session_id = ?1 and used_at is not null \
+              order by used_at desc, created_at desc limit {KEPT_USED_TOKENS})"
+        ),
+        &[session_id.into()],
+    )?;
     Ok(used)
 }
+
+/// Used refresh tokens kept per session, for reuse detection.
+pub(crate) const KEPT_USED_TOKENS: u32 = 5;
 
 /// The live sessions of `user_id`, newest first.
 pub(crate) fn list(

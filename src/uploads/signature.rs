@@ -2,6 +2,7 @@
 //! size and type and the expiry, with a key derived from `SECRET_KEY` (so the
 //! token key itself never signs anything else). Checked in constant time.
 
+use crate::secrets::{DerivedKey, Purpose};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -16,11 +17,7 @@ pub(crate) struct Grant<'a> {
 }
 
 fn mac(secret: &str, grant: &Grant<'_>) -> Hmac<Sha256> {
-    let mut derive =
-        <Hmac<Sha256>>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
-    derive.update(b"users-orgs-api upload URL v1");
-    let key = derive.finalize().into_bytes();
-    let mut mac = <Hmac<Sha256>>::new_from_slice(&key).expect("HMAC takes a key of any length");
+    let mut mac = DerivedKey::derive(secret, Purpose::UploadUrl).mac();
     let message = format!(
         "{}\n{}\n{}\n{}",
         grant.id, grant.size, grant.content_type, grant.expires

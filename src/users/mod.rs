@@ -17,8 +17,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Set once this isolate has seen the first superuser in D1.
 static FIRST_SUPERUSER_PRESENT: AtomicBool = AtomicBool::new(false);
 
-/// Creates `FIRST_SUPERUSER` if it does not exist; never overwrites it. Costs one
-/// D1 query per isolate start (the hash is only computed when the row is missing).
+/// Creates `FIRST_SUPERUSER` once per database: if the database never had it
+/// created (the `first_superuser` row) and no user has the address; never
+/// overwrites, and never brings it back once deleted or renamed. Costs one D1
+/// query per isolate start (the hash is only computed when it is created).
 pub(crate) async fn ensure_first_superuser(db: &Db, config: &Config) -> ApiResult<()> {
     if FIRST_SUPERUSER_PRESENT.load(Ordering::Relaxed) {
         return Ok(());
@@ -30,14 +32,16 @@ pub(crate) async fn ensure_first_superuser(db: &Db, config: &Config) -> ApiResul
     let email =
         Email::parse(email).map_err(|r| ApiError::internal(format!("FIRST_SUPERUSER: {r}")))?;
     let mut b = db.batch();
-    let existing = repo::find_by_email(&mut b, &email.key())?;
-    if !b.run().await?.exists(existing)? {
+    let state = repo::first_superuser_state(&mut b, &email.key())?;
+    let state = b.run().await?.first(state)?;
+    if state.is_some_and(|s| s.created == 0 && s.present == 0) {
         let hashed = hash_password(config, pass)?;
+        let id = new_id();
         let mut b = db.batch();
         let _ = repo::insert_if_missing(
             &mut b,
             &repo::NewUser {
-                id: &new_id(),
+                id: &id,
                 email: &email,
                 hashed_password: &hashed,
                 full_name: None,
@@ -49,6 +53,7 @@ pub(crate) async fn ensure_first_superuser(db: &Db, config: &Config) -> ApiResul
                 now: &now_iso(),
             },
         )?;
+        let _ = repo::record_first_superuser(&mut b, &id)?;
         b.run().await?;
     }
     FIRST_SUPERUSER_PRESENT.store(true, Ordering::Relaxed);

@@ -6,7 +6,7 @@
 use crate::db::from_row;
 use crate::http::input::Body;
 use crate::validation::email::Email;
-use crate::validation::{boolean, email, integer, password, string, Patch, Validator};
+use crate::validation::{boolean, email, integer, name, password, Patch, Validator};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -109,7 +109,7 @@ impl Body for UserCreate {
     fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
         let email = v.required(b, "email", email(None));
         let password = v.required(b, "password", password());
-        let full_name = v.nullable(b, "full_name", string(None, None));
+        let full_name = v.nullable(b, "full_name", name(None));
         let is_superuser = v.defaulted(b, "is_superuser", false, boolean);
         let rework_available =
             v.defaulted(b, "rework_available", DEFAULT_REWORK_AVAILABLE, integer);
@@ -138,7 +138,7 @@ impl Body for UserRegister {
     fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
         let email = v.required(b, "email", email(Some(NAME_MAX)));
         let password = v.required(b, "password", password());
-        let full_name = v.nullable(b, "full_name", string(None, Some(NAME_MAX)));
+        let full_name = v.nullable(b, "full_name", name(Some(NAME_MAX)));
         Some(UserRegister {
             email: email?,
             password: password?,
@@ -156,7 +156,7 @@ pub(crate) struct UserUpdateMe {
 
 impl Body for UserUpdateMe {
     fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
-        let full_name = v.nullable(b, "full_name", string(None, Some(NAME_MAX)));
+        let full_name = v.nullable(b, "full_name", name(Some(NAME_MAX)));
         let email = v.nullable(b, "email", email(Some(NAME_MAX)));
         Some(UserUpdateMe {
             full_name,
@@ -179,7 +179,7 @@ pub(crate) struct UserUpdate {
 impl Body for UserUpdate {
     fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
         let email = v.nullable(b, "email", email(None));
-        let full_name = v.nullable(b, "full_name", string(None, None));
+        let full_name = v.nullable(b, "full_name", name(None));
         let password = v.nullable(b, "password", password());
         let is_superuser = v.nullable(b, "is_superuser", boolean);
         let is_active = v.nullable(b, "is_active", boolean);

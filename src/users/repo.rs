@@ -147,6 +147,34 @@ impl NewUser<'_> {
     }
 }
 
+/// Whether the first superuser was ever created in this database, and whether
+/// a user has its address now.
+pub(crate) struct FirstSuperuser {
+    pub(crate) created: i64,
+    pub(crate) present: i64,
+}
+from_row!(FirstSuperuser { created, present });
+
+pub(crate) fn first_superuser_state(
+    b: &mut Batch<'_>,
+    email_key: &str,
+) -> DbResult<Rows<FirstSuperuser>> {
+    b.query(
+        "select exists (select 1 from first_superuser where id = 1) as created, \
+                exists (select 1 from users where email_key = ?1) as present",
+        &[email_key.into()],
+    )
+}
+
+/// Records that the first superuser was created, if this batch inserted user `id`.
+pub(crate) fn record_first_superuser(b: &mut Batch<'_>, id: &str) -> DbResult<Write> {
+    b.write(
+        "insert into first_superuser (id, user_id, created_at) \
+         select 1, id, created_at from users where id = ?1 on conflict do nothing",
+        &[id.into()],
+    )
+}
+
 /// Inserts the first superuser unless that email exists; never overwrites.
 pub(crate) fn insert_if_missing(b: &mut Batch<'_>, u: &NewUser<'_>) -> DbResult<Write> {
     insert(b, u, "on conflict do nothing", |b, sql, args| {

@@ -29,6 +29,12 @@ const EMAIL_EXISTS_409: &str = "User with this email already exists";
 pub(crate) const TOO_MANY_SIGNUPS: &str = "Too many signups from this address, try again later";
 const TOO_MANY_PASSWORD_ATTEMPTS: &str = "Too many failed password attempts, try again later";
 const SUPERUSER_SELF_DELETE: &str = "Super users are not allowed to delete themselves";
+const TOO_MANY_EMAIL_CHANGES: &str = "Too many e-mail requests, try again later";
+
+/// The folded form of a user's address, as `email_key` holds it.
+fn me_key(me: &UserRow) -> String {
+    crate::validation::runtime::lower(&me.email)
+}
 
 /// The user as the API shows it, with its ETag.
 fn public(user: UserRow) -> ApiResult<Response> {
@@ -46,7 +52,8 @@ fn read(cx: &Ctx, user: UserRow) -> ApiResult<Response> {
 }
 
 /// Inserts `new` (with its verification e-mail, in the same batch, unless it
-/// is verified already, and the answer for its Idempotency-Key); a taken
+/// is verified already or `EMAIL_VERIFICATION_ON_SIGNUP` is off, and the
+/// answer for its Idempotency-Key); a taken
 /// email is `400 taken` (the origin words signup's without the final period).
 pub(super) async fn insert(
     cx: &Ctx,
@@ -57,7 +64,7 @@ pub(super) async fn insert(
     let body = serde_json::to_vec(&new.public())?;
     let mut b = cx.db.batch();
     let _ = repo::insert_user(&mut b, new)?;
-    let email = match new.email_verified {
+    let email = match new.email_verified || !cx.config.email.verify_on_signup {
         true => None,
         false => Some(verification_email(
             &mut b,
@@ -181,11 +188,39 @@ pub(crate) async fn read_user_me(cx: Ctx, Caller(me): Caller, _: ()) -> ApiResul
 }
 
 /// Update User Me: update own user.
+///
+/// A change of address sends a verification e-mail: at most
+/// `EMAIL_CHANGE_LIMIT_PER_HOUR` per user, counted in the caller's batch and
+/// only when the address really changes (saving one's profile as it is, as
+/// the origin's web app does, counts nothing).
 pub(crate) async fn update_user_me(
     cx: Ctx,
-    Caller(me): Caller,
+    gate: Gate<Caller>,
     Json(input): Json<UserUpdateMe>,
 ) -> ApiResult<Response> {
+    let now = now_secs();
+    let limit = Limit {
+        limit: cx.config.email.email_change_limit_per_hour,
+        seconds: 3600,
+    };
+    let new_key = input.email.as_ref().map(|e| e.key());
+    let (Caller(me), r, attempts) = gate
+        .open_with(&cx.db, |b, caller_id| {
+            let Some(new_key) = &new_key else {
+                return Ok(None);
+            };
+            let key = rate_limits::key(&cx.config.secret_key, "email-change-user", caller_id);
+            let changes_address = rate_limits::Condition {
+                sql: "not exists (select 1 from users where id = {0} and email_key = {1})",
+                args: vec![caller_id.into(), new_key.as_str().into()],
+            };
+            rate_limits::attempts_if(b, vec![(key, limit)], now, Some(changes_address)).map(Some)
+        })
+        .await?;
+    let changes_address = new_key.as_deref().is_some_and(|k| k != me_key(&me));
+    if let (Some(attempts), true) = (attempts, changes_address) {
+        attempts.check(&r, now, TOO_MANY_EMAIL_CHANGES)?;
+    }
     let changes = UserChanges {
         email: input.email.as_ref(),
         full_name: input.full_name,
@@ -209,16 +244,14 @@ pub(crate) async fn update_password_me(
         limit: cx.config.login_failure_limit,
         seconds: cx.config.login_failure_window_seconds,
     };
-    let (Caller(me), r, attempt) = gate
+    let secret = &cx.config.secret_key;
+    let (Caller(me), r, attempts) = gate
         .open_with(&cx.db, |b, caller_id| {
-            let key = rate_limits::key("password-user", caller_id);
-            rate_limits::attempt(b, key, limit, now)
+            let key = rate_limits::key(secret, "password-user", caller_id);
+            rate_limits::attempts(b, vec![(key, limit)], now)
         })
         .await?;
-    let counted = match attempt {
-        Some(attempt) => Some(attempt.check(&r, now, TOO_MANY_PASSWORD_ATTEMPTS)?),
-        None => None,
-    };
+    let counted = attempts.check(&r, now, TOO_MANY_PASSWORD_ATTEMPTS)?;
     let iterations = cx.config.password_iterations;
     if password::verify(&input.current_password, &me.hashed_password, iterations)
         == password::Verified::No
@@ -239,7 +272,7 @@ pub(crate) async fn update_password_me(
     let mut b = cx.db.batch();
     let _ = repo::update(&mut b, &me.id, &changes, &now_iso())?;
     let _ = sessions::revoke_all(&mut b, &me.id, None, now)?;
-    if let Some(key) = &counted {
+    for key in &counted {
         let _ = rate_limits::clear(&mut b, key)?;
     }
     b.run().await?;
@@ -273,13 +306,14 @@ pub(crate) async fn register_user(
     };
     let taken = || ApiError::bad_request("The user with this email already exists in the system");
     let mut b = cx.db.batch();
-    let attempt = match cx.client_ip() {
-        Some(ip) => {
-            let key = rate_limits::key("signup-ip", &rate_limits::address_group(&ip));
-            rate_limits::attempt(&mut b, key, limit, now_s)?
-        }
-        None => None,
-    };
+    let limits = cx.client_ip().map(|ip| {
+        let group = rate_limits::address_group(&ip);
+        (
+            rate_limits::key(&cx.config.secret_key, "signup-ip", &group),
+            limit,
+        )
+    });
+    let attempts = rate_limits::attempts(&mut b, limits.into_iter().collect(), now_s)?;
     let existing = repo::find_by_email(&mut b, &input.email.key())?;
     let reserved = match &key.0 {
         Some(key) => Some((key, key.reserve(&mut b, now_s)?)),
@@ -289,9 +323,7 @@ pub(crate) async fn register_user(
     if let Some((key, rows)) = reserved {
         key.claim(&cx.db, &r, rows)?.settle()?;
     }
-    if let Some(attempt) = attempt {
-        attempt.check(&r, now_s, TOO_MANY_SIGNUPS)?;
-    }
+    attempts.check(&r, now_s, TOO_MANY_SIGNUPS)?;
     if r.exists(existing)? {
         return Err(taken());
     }

@@ -30,6 +30,27 @@ pub(crate) fn string(
     }
 }
 
+/// What a name may not hold: C0 control characters (CR and LF among them)
+/// and DEL, as a JSON Schema (ECMA-262) pattern. A name reaches e-mail headers
+/// and log lines, where a line break would start a new header or command.
+pub(crate) const NAME_PATTERN: &str = "^[^\\x00-\\x1F\\x7F]*$";
+
+/// A name: [`string`] with `max` characters at most and no control character
+/// ([`NAME_PATTERN`], checked after the length, as pydantic orders them).
+pub(crate) fn name(max: Option<usize>) -> impl FnOnce(&Value) -> Result<String, Fail> {
+    move |v| {
+        let s = string(None, max)(v)?;
+        if s.chars().any(|c| c.is_ascii_control()) {
+            return Err(Fail::new(
+                "string_pattern_mismatch",
+                format!("String should match pattern '{NAME_PATTERN}'"),
+            )
+            .with_ctx(json!({ "pattern": NAME_PATTERN })));
+        }
+        Ok(s)
+    }
+}
+
 fn check_length(s: &str, min: Option<usize>, max: Option<usize>) -> Result<(), Fail> {
     let n = s.chars().count();
     if let Some(min) = min.filter(|&m| n < m) {
@@ -232,6 +253,23 @@ pub(crate) fn check_bounds(n: i64, min: Option<i64>, max: Option<i64>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_refuses_control_characters_after_its_length() {
+        assert_eq!(
+            name(Some(5))(&json!("Ünïcode ok")).unwrap_err().kind,
+            "string_too_long"
+        );
+        for bad in ["a\r\nb", "tab\there", "nul\0", "del\u{7f}"] {
+            let fail = name(None)(&json!(bad)).unwrap_err();
+            assert_eq!(fail.kind, "string_pattern_mismatch", "{bad:?}");
+        }
+        assert_eq!(
+            name(None)(&json!("Ärzte & Co. 🚀")).unwrap(),
+            "Ärzte & Co. 🚀"
+        );
+        assert_eq!(NAME_PATTERN, r"^[^\x00-\x1F\x7F]*$");
+    }
 
     #[test]
     fn lengths_count_characters_not_bytes() {

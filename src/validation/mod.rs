@@ -11,7 +11,7 @@ pub mod json;
 pub mod runtime;
 
 pub(crate) use fields::{
-    boolean, check_bounds, email, integer, number, password, string, uuid, MAX_SAFE_INTEGER,
+    boolean, check_bounds, email, integer, name, number, password, string, uuid, MAX_SAFE_INTEGER,
     PASSWORD_MAX, PASSWORD_MIN,
 };
 

@@ -187,7 +187,7 @@ fn the_openapi_document_is_served_and_every_operation_in_it_is_routed() {
 
 /// Starts a worker with `vars` and checks that it answers every request with a
 /// bare 500 and logs a line containing `logged`, the setting it refuses.
-fn assert_refuses_to_serve(vars: &[String], logged: &str) {
+pub(crate) fn assert_refuses_to_serve(vars: &[String], logged: &str) {
     let worker = spawn_worker(vars, 500);
     for path in ["/api/v1/utils/health-check/", "/api/v1/users/me"] {
         worker

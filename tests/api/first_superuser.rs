@@ -81,3 +81,38 @@ fn an_existing_first_superuser_is_never_overwritten() {
         vec![json!({"full_name": "Kept", "hashed_password": hash})]
     );
 }
+
+/// Issue 26, item 11: the first superuser is created once per database. A
+/// database whose first superuser was created (then deleted or renamed) does
+/// not get it again.
+#[test]
+fn a_first_superuser_deleted_or_renamed_is_not_created_again() {
+    let worker = fresh_worker();
+    // as the database of a worker that created it, and whose superuser was
+    // since renamed (the address is free) or deleted
+    worker.d1(&format!(
+        "insert into first_superuser (id, user_id, created_at) values (1, '{}', '2020-01-01T00:00:00.000000Z')",
+        uuid::Uuid::new_v4()
+    ));
+    let first = worker.request("GET", "/api/v1/users/me").send();
+    assert!(
+        d1_timing(&first).starts_with("d1;desc=\"1 round trip, "),
+        "{}",
+        d1_timing(&first)
+    );
+    assert_eq!(login_status(&worker, CONFIGURED), 400);
+    let rows = worker.d1(&format!(
+        "select count(*) as n from users where email = '{EMAIL}'"
+    ));
+    assert_eq!(rows, vec![json!({"n": 0})]);
+}
+
+#[test]
+fn creating_the_first_superuser_records_it() {
+    let worker = fresh_worker();
+    worker.request("GET", "/api/v1/users/me").send();
+    let rows = worker.d1(
+        "select u.email from first_superuser f join users u on u.id = f.user_id where f.id = 1",
+    );
+    assert_eq!(rows, vec![json!({"email": EMAIL})]);
+}

@@ -216,13 +216,7 @@ fn a_rehash_at_login_never_undoes_a_concurrent_password_change() {
     ));
     // The password changes between the login's check and its rehash: a trigger
     // writes a new hash when the login clears its counts (the rehash comes after).
-    let key: String = {
-        use sha2::{Digest, Sha256};
-        Sha256::digest(format!("login-email:{email}").as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    };
+    let key = crate::rate_limits::limit_key("login-email", &email);
     let fault = Trigger::create(&format!(
         "after delete on rate_limit_events when old.key = '{key}' \
          begin update users set hashed_password = 'changed-meanwhile' where id = '{id}'; end"

@@ -4,7 +4,6 @@
 use crate::helpers::*;
 use crate::round_trips::d1_cost;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 const IN_FLIGHT: &str = "A request with this Idempotency-Key is in progress";
 const OTHER_REQUEST: &str = "Idempotency-Key was used with another request";
@@ -295,10 +294,24 @@ fn a_request_that_fails_frees_its_key() {
 
 /// The row a request in flight holds: as the first request's reservation.
 fn reserve_as_another_request(user_id: &str, key: &str, body: &Value, age_seconds: i64) {
-    let mut h = Sha256::new();
-    h.update(b"POST /api/v1/organizations/\n");
-    h.update(serde_json::to_vec(body).unwrap());
-    let fingerprint: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    // as the worker makes it: HMAC-SHA256 of the method, path and body (each
+    // length-prefixed) under the key derived from SECRET_KEY for fingerprints
+    use hmac::{Hmac, Mac};
+    let mac = |key: &[u8]| <Hmac<sha2::Sha256>>::new_from_slice(key).unwrap();
+    let mut derive = mac(SECRET_KEY.as_bytes());
+    derive.update(b"users-orgs-api idempotency fingerprint v1");
+    let mut h = mac(&derive.finalize().into_bytes());
+    let body = serde_json::to_vec(body).unwrap();
+    for part in [&b"POST"[..], b"/api/v1/organizations/", &body] {
+        h.update(&(part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    let fingerprint: String = h
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     d1(&format!(
         "insert into idempotency_keys (scope, key, fingerprint, request, created_at) \
          values ('user:{user_id}', '{key}', '{fingerprint}', 'another-request', \

@@ -194,6 +194,10 @@ fn an_invitation_is_created_listed_and_accepted_by_its_address() {
         .json(&json!({"email": invitee, "password": "password123"}))
         .ok();
     let token = login(&invitee, "password123");
+    let verify = sink().delivered(&invitee, VERIFY_SUBJECT).token();
+    post("/api/v1/verify-email/")
+        .json(&json!({ "token": verify }))
+        .expect(200);
     let mine = get("/api/v1/users/me/invitations")
         .token(&token)
         .send()
@@ -247,7 +251,7 @@ fn invitations_refuse_members_duplicates_other_addresses_and_plain_members() {
 fn revoked_declined_expired_and_resent_invitations() {
     let (owner, _, _, org) = org_with_admin();
     let p = org_path(&org);
-    let u = signup_user();
+    let u = verified_user();
     // revoked
     let revoked = invite(&owner.token, &org, &u.email, "member").ok();
     delete(&format!(
@@ -346,7 +350,7 @@ fn twenty_concurrent_accepts_of_one_invitation_make_one_membership() {
 #[test]
 fn deleting_the_organization_takes_its_invitations_and_deleting_a_user_keeps_theirs() {
     let (owner, admin, _, org) = org_with_admin();
-    let u = signup_user();
+    let u = verified_user();
     let from_admin = invite(&admin.token, &org, &u.email, "member").ok();
     // the inviter leaves for good: the invitation stays, its inviter unknown
     delete(&format!("{}/members/{}", org_path(&org), admin.id))

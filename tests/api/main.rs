@@ -15,6 +15,7 @@ mod email;
 mod envelope;
 mod first_superuser;
 mod hardening;
+mod hardening_iii;
 mod headers;
 mod hostile_input;
 mod idempotency;

@@ -11,10 +11,21 @@ fn login_as(ip: &str, email: &str, password: &str) -> Resp {
         .form(&[("username", email), ("password", password)])
 }
 
-/// The stored key of a limit: a SHA-256 digest, as `rate_limits::key` makes it.
-fn limit_key(kind: &str, value: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(format!("{kind}:{value}").as_bytes())
+/// The stored key of a limit, rebuilt here as `rate_limits::key` makes it: an
+/// HMAC-SHA256 of the kind and value (each length-prefixed) under the key
+/// derived from `SECRET_KEY` for rate limits.
+pub(crate) fn limit_key(kind: &str, value: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mac = |key: &[u8]| <Hmac<sha2::Sha256>>::new_from_slice(key).unwrap();
+    let mut derive = mac(SECRET_KEY.as_bytes());
+    derive.update(b"users-orgs-api rate limit key v1");
+    let mut m = mac(&derive.finalize().into_bytes());
+    for part in [kind.as_bytes(), value.as_bytes()] {
+        m.update(&(part.len() as u64).to_be_bytes());
+        m.update(part);
+    }
+    m.finalize()
+        .into_bytes()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
@@ -147,7 +158,7 @@ fn guesses_of_the_current_password_are_limited_per_user() {
 }
 
 #[test]
-fn login_usernames_are_capped_and_limit_keys_are_digests() {
+fn login_usernames_are_capped_and_limit_keys_are_keyed_digests() {
     let long = format!("{}@example.com", "a".repeat(320));
     let r = post("/api/v1/login/access-token").form(&[("username", &long), ("password", "x")]);
     assert_eq!(r.status, 422, "{}", r.text);

@@ -157,6 +157,9 @@ fn outside_local_development_the_private_route_does_not_exist() {
         &[
             "SECRET_KEY=production-secret-key-0123456789abcdef".to_string(),
             "ENVIRONMENT=production".to_string(),
+            "EMAIL_PROVIDER=http".to_string(),
+            "EMAIL_API_URL=https://mail.example.com/send".to_string(),
+            format!("FRONTEND_HOST={FRONTEND_HOST}"),
         ],
         404,
     );

@@ -30,3 +30,17 @@ pub fn org_with_member() -> (TestUser, TestUser, Value) {
     add_member(&owner.token, &org, &member.id).expect(200);
     (owner, member, org)
 }
+
+/// The subject of the address-verification e-mail.
+pub const VERIFY_SUBJECT: &str = "Verify your email address";
+
+/// A user made through public signup whose address is verified through the
+/// link signup e-mailed to it.
+pub fn verified_user() -> TestUser {
+    let u = signup_user();
+    let token = sink().delivered(&u.email, VERIFY_SUBJECT).token();
+    post("/api/v1/verify-email/")
+        .json(&json!({ "token": token }))
+        .expect(200);
+    u
+}

@@ -1,0 +1,102 @@
+//! Keys derived from `SECRET_KEY`, one per purpose, so that no two uses share
+//! a key and `SECRET_KEY` itself keys nothing but the HS256 tokens of the
+//! origin's scheme: `HMAC-SHA256(SECRET_KEY, label)`, the label naming the purpose.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// What a derived key is for. Each label is fixed forever: changing one
+/// changes the key, and what it sealed or counted is lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// Secrets inside stored Idempotency-Key answers (`http::sealed`).
+    SealedAnswer,
+    /// Upload URLs (`uploads::signature`).
+    UploadUrl,
+    /// Idempotency-Key fingerprints: a request body may hold a password, and a
+    /// fast unkeyed hash of it in D1 could be searched offline.
+    IdempotencyFingerprint,
+    /// Rate-limit keys: the address or client a limit counts, not readable or
+    /// searchable from D1.
+    RateLimitKey,
+}
+
+impl Purpose {
+    fn label(self) -> &'static [u8] {
+        match self {
+            Purpose::SealedAnswer => b"users-orgs-api sealed answer v1",
+            Purpose::UploadUrl => b"users-orgs-api upload URL v1",
+            Purpose::IdempotencyFingerprint => b"users-orgs-api idempotency fingerprint v1",
+            Purpose::RateLimitKey => b"users-orgs-api rate limit key v1",
+        }
+    }
+}
+
+/// A 32-byte key for one purpose.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct DerivedKey(pub(crate) [u8; 32]);
+
+impl std::fmt::Debug for DerivedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DerivedKey(..)")
+    }
+}
+
+impl DerivedKey {
+    pub(crate) fn derive(secret_key: &str, purpose: Purpose) -> DerivedKey {
+        let mut mac = hmac(secret_key.as_bytes());
+        mac.update(purpose.label());
+        DerivedKey(mac.finalize().into_bytes().into())
+    }
+
+    /// A MAC keyed with this key, to feed.
+    pub(crate) fn mac(&self) -> Hmac<Sha256> {
+        hmac(&self.0)
+    }
+
+    /// The MAC of `parts` (each length-prefixed, so no two lists collide), as hex.
+    pub(crate) fn mac_hex(&self, parts: &[&[u8]]) -> String {
+        let mut mac = self.mac();
+        for part in parts {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        crate::ids::hex(&mac.finalize().into_bytes())
+    }
+}
+
+pub(crate) fn hmac(key: &[u8]) -> Hmac<Sha256> {
+    <Hmac<Sha256>>::new_from_slice(key).expect("HMAC takes a key of any length")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_purpose_gets_its_own_key() {
+        let all = [
+            Purpose::SealedAnswer,
+            Purpose::UploadUrl,
+            Purpose::IdempotencyFingerprint,
+            Purpose::RateLimitKey,
+        ];
+        let keys: Vec<DerivedKey> = all.iter().map(|p| DerivedKey::derive("s", *p)).collect();
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_ne!(
+            DerivedKey::derive("s", Purpose::RateLimitKey),
+            DerivedKey::derive("t", Purpose::RateLimitKey)
+        );
+    }
+
+    #[test]
+    fn parts_are_length_prefixed() {
+        let k = DerivedKey::derive("s", Purpose::RateLimitKey);
+        assert_ne!(k.mac_hex(&[b"ab", b"c"]), k.mac_hex(&[b"a", b"bc"]));
+        assert_eq!(k.mac_hex(&[b"ab", b"c"]).len(), 64);
+    }
+}
