@@ -36,8 +36,8 @@ pub(crate) struct Cleaned {
 
 /// Orphans uploads begun more than a day ago that are still pending or were
 /// never used, then deletes up to [`repo::ORPHANS_PER_RUN`] orphans: their
-/// objects from R2 first, then their rows (an orphan whose objects could not
-/// be deleted stays for the next run).
+/// objects from R2 first (in bulk where the object is known), then their rows
+/// (an orphan whose objects could not be deleted stays for the next run).
 pub(crate) async fn cleanup(db: &Db, env: &Env) -> DbResult<Cleaned> {
     let day_ago = rfc3339_from_millis(now_millis().saturating_sub(86_400_000));
     let mut b = db.batch();
@@ -53,7 +53,17 @@ pub(crate) async fn cleanup(db: &Db, env: &Env) -> DbResult<Cleaned> {
     }
     let bucket = bucket(env)?;
     let mut gone = Vec::new();
-    for orphan in orphans {
+    // Completed uploads: their one object is known, deleted in bulk.
+    let (known, unknown): (Vec<_>, Vec<_>) =
+        orphans.into_iter().partition(|o| o.object_key.is_some());
+    for chunk in known.chunks(1000) {
+        let keys: Vec<String> = chunk.iter().filter_map(|o| o.object_key.clone()).collect();
+        if bucket.delete_multiple(keys).await.is_ok() {
+            gone.extend(chunk.iter().map(|o| o.id.clone()));
+        }
+    }
+    // Never completed: a PUT may still have left bytes under the id's prefix.
+    for orphan in unknown.into_iter().take(repo::LISTINGS_PER_RUN) {
         let listed = bucket
             .list()
             .prefix(format!("media/{}/", orphan.id))

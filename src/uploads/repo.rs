@@ -121,15 +121,22 @@ pub(crate) fn find_stored(b: &mut Batch<'_>, id: &str) -> DbResult<Rows<Stored>>
     )
 }
 
-/// An orphaned upload: its R2 objects are under `media/<id>/`.
+/// An orphaned upload: its R2 objects are under `media/<id>/`; a completed
+/// one's object is `object_key`.
 #[derive(Debug)]
 pub(crate) struct Orphan {
     pub(crate) id: String,
+    pub(crate) object_key: Option<String>,
 }
-from_row!(Orphan { id });
+from_row!(Orphan { id, object_key });
 
-/// How many orphans one cron run deletes (each is an R2 listing and delete).
-pub(crate) const ORPHANS_PER_RUN: i64 = 100;
+/// How many orphans one cron run reads. Those whose object is known go in
+/// one R2 bulk delete (up to 1,000 keys a call); the others need an R2
+/// listing each, of which a run makes at most [`LISTINGS_PER_RUN`]. One user
+/// can leave at most `MAX_PENDING_UPLOADS` (20) unfinished uploads per URL
+/// lifetime (15 min): 40 per 30-minute run; a run clears 1,000.
+pub(crate) const ORPHANS_PER_RUN: i64 = 1000;
+pub(crate) const LISTINGS_PER_RUN: usize = 100;
 
 /// Orphans uploads begun before `before` (ISO time) that are still pending
 /// or were never used, then reads a batch of orphans to delete.
@@ -140,7 +147,7 @@ pub(crate) fn orphan_stale(b: &mut Batch<'_>, before: &str) -> DbResult<(Write, 
         &[before.into()],
     )?;
     let orphans = b.query(
-        "select id from media_resources where status = 'orphaned' order by created_at limit ?1",
+        "select id, object_key from media_resources where status = 'orphaned' order by created_at limit ?1",
         &[ORPHANS_PER_RUN.into()],
     )?;
     Ok((stale, orphans))

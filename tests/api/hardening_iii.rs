@@ -620,3 +620,29 @@ fn signup_can_send_no_verification_email() {
     ));
     assert_eq!(rows, vec![json!({"kind": "password_recovery"})]);
 }
+
+/// Item 6: one cron run deletes far more orphaned uploads than one user can
+/// leave in its interval (the run used to delete 100); completed ones go in
+/// one R2 bulk delete.
+#[test]
+fn one_cron_run_clears_more_orphans_than_uploads_can_make() {
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let rows: Vec<String> = (0..300)
+        .map(|i| {
+            let id = format!("{}-{i:04}", &tag[..24]);
+            format!(
+                "('{id}', 'https://x.example/{id}', 'orphaned', 'media/{id}/gone', '2020-01-01T00:00:00.000000Z')"
+            )
+        })
+        .collect();
+    d1(&format!(
+        "insert into media_resources (id, url, status, object_key, created_at) values {}",
+        rows.join(", ")
+    ));
+    app().scheduled();
+    let left = d1(&format!(
+        "select count(*) as n from media_resources where id like '{}-%'",
+        &tag[..24]
+    ));
+    assert_eq!(left, vec![json!({"n": 0})]);
+}
