@@ -11,7 +11,9 @@ mod routes;
 use crate::config::Config;
 use crate::db::{is_bookmark, Db, DbStats, Start};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{idempotency, json_response, Ctx, MAX_BODY_BYTES};
+use crate::http::{
+    drain, drain_body, idempotency, json_response, Ctx, DRAIN_BYTES, MAX_BODY_BYTES,
+};
 use crate::{cors, rate_limits, users};
 use router::{match_route, Matched};
 use worker::{
@@ -290,6 +292,7 @@ async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| ApiError::internal(format!("read body: {e}")))?;
         if body.len() + chunk.len() > MAX_BODY_BYTES {
+            drain(stream, body.len() + chunk.len()).await;
             return Err(ApiError::http(413, "Request body too large"));
         }
         body.extend_from_slice(&chunk);
@@ -324,6 +327,10 @@ async fn prepare(
         .flatten()
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) && !streams_body {
+        // A body small enough is read and dropped first (see [`drain`]).
+        if declared.is_some_and(|n| n <= DRAIN_BYTES as u64) {
+            drain_body(req).await;
+        }
         return Err(too_large());
     }
     let body = match req.method() {

@@ -16,6 +16,37 @@ use worker::{Context, Env, Request, Response};
 /// Largest request body read, as the contract fixes it.
 pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// The most of a refused body read and dropped before answering.
+pub(crate) const DRAIN_BYTES: usize = 32 << 20;
+/// How long draining waits for the next chunk before it gives up (a client
+/// that stopped sending, or never ends its body, gets its answer then).
+const DRAIN_PAUSE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Reads what is left of a refused body (up to [`DRAIN_BYTES`] in all, `read`
+/// of them read already, and while chunks keep coming) and drops it, before
+/// the early answer goes out. Answering while the client is still sending
+/// leaves the rest of its body on the connection: the client (or `wrangler
+/// dev`'s proxy) then loses the next request on it.
+pub(crate) async fn drain(mut stream: worker::ByteStream, mut read: usize) {
+    use futures_util::future::{select, Either};
+    use futures_util::StreamExt;
+    while read <= DRAIN_BYTES {
+        let next = stream.next();
+        let pause = worker::Delay::from(DRAIN_PAUSE);
+        match select(next, pause).await {
+            Either::Left((Some(Ok(chunk)), _)) => read += chunk.len(),
+            _ => return, // the end, an error, or a pause
+        }
+    }
+}
+
+/// [`drain`] of a request whose body nobody read (nothing if it was read).
+pub(crate) async fn drain_body(req: &mut Request) {
+    if let Ok(stream) = req.stream() {
+        drain(stream, 0).await;
+    }
+}
+
 /// What a handler is given: the request, its path parameters, its body, D1,
 /// the settings, and the worker's bindings and execution context (for work that
 /// goes on after the response, such as handing e-mail to the queue).

@@ -134,18 +134,13 @@ struct Seen {
     refused: Option<String>,
 }
 
-/// Upload File: the body of a signed `PUT`, streamed into R2 chunk by chunk
-/// (never held whole), checked on the way (the declared size and type, the
-/// image's signature) and hashed; then the media row is completed with its
-/// size, hash, width and height.
-pub(crate) async fn upload_file(
-    mut cx: Ctx,
-    _: Public,
-    MediaPath(id): MediaPath,
-) -> ApiResult<Response> {
+/// The checks of a signed `PUT` before its body is read: the signature and
+/// its expiry, the content type, the declared length, and a pending row.
+/// The image type and the granted size.
+async fn admit(cx: &Ctx, id: &str) -> ApiResult<(ImageType, u64)> {
     let forbidden = || ApiError::forbidden(INVALID_SIGNATURE);
     let url = cx.req.inner().url();
-    let (grant, granted_type, sig) = grant_of(&url, &id).ok_or_else(forbidden)?;
+    let (grant, granted_type, sig) = grant_of(&url, id).ok_or_else(forbidden)?;
     let grant = Grant {
         content_type: &granted_type,
         ..grant
@@ -170,7 +165,7 @@ pub(crate) async fn upload_file(
         )));
     }
     let mut b = cx.db.batch();
-    let pending = repo::find_pending(&mut b, &id)?;
+    let pending = repo::find_pending(&mut b, id)?;
     let r = b.run().await?;
     match r.first(pending)?.map(|p| p.status) {
         None => return Err(ApiError::not_found("Media resource not found")),
@@ -178,7 +173,27 @@ pub(crate) async fn upload_file(
         Some(s) if s == "orphaned" => return Err(forbidden()),
         Some(_) => return Err(ApiError::conflict("Upload already completed")),
     }
+    Ok((image, size))
+}
 
+/// Upload File: the body of a signed `PUT`, streamed into R2 chunk by chunk
+/// (never held whole), checked on the way (the declared size and type, the
+/// image's signature) and hashed; then the media row is completed with its
+/// size, hash, width and height.
+pub(crate) async fn upload_file(
+    mut cx: Ctx,
+    _: Public,
+    MediaPath(id): MediaPath,
+) -> ApiResult<Response> {
+    let (image, size) = match admit(&cx, &id).await {
+        Ok(admitted) => admitted,
+        Err(refused) => {
+            // Refused before a byte was read: the body is read and dropped
+            // first, so the connection stays usable (see `http::drain`).
+            crate::http::drain_body(&mut cx.req).await;
+            return Err(refused);
+        }
+    };
     let seen = Rc::new(RefCell::new(Seen::default()));
     let body = cx
         .req

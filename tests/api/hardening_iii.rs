@@ -646,3 +646,104 @@ fn one_cron_run_clears_more_orphans_than_uploads_can_make() {
     ));
     assert_eq!(left, vec![json!({"n": 0})]);
 }
+
+/// Reads one HTTP/1.1 response (head and a Content-Length body) from `s`.
+fn read_response(s: &mut std::net::TcpStream) -> (u16, String) {
+    use std::io::Read;
+    let mut data = Vec::new();
+    let mut buf = [0u8; 65536];
+    let head_end = loop {
+        if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = s.read(&mut buf).expect("a response");
+        assert!(
+            n > 0,
+            "the connection closed: {:?}",
+            String::from_utf8_lossy(&data)
+        );
+        data.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&data[..head_end]).to_string();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .unwrap_or(0);
+    let mut body = data[head_end + 4..].to_vec();
+    while body.len() < length {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0);
+        body.extend_from_slice(&buf[..n]);
+    }
+    let status = head[9..12].parse().unwrap();
+    (status, String::from_utf8_lossy(&body).to_string())
+}
+
+/// Item 15: a body refused as too large, sent whole (chunked, so the worker
+/// finds out while reading), leaves the connection usable: the next request
+/// on it is answered. Under `wrangler dev` that request was lost.
+#[test]
+fn the_request_after_a_413_on_the_same_connection_is_answered() {
+    use std::io::Write;
+    let addr = app().base_url.trim_start_matches("http://").to_string();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut request = format!(
+        "POST /api/v1/login/access-token HTTP/1.1\r\nHost: {addr}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    .into_bytes();
+    let chunk = vec![b'x'; 64 * 1024];
+    for _ in 0..40 {
+        request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        request.extend_from_slice(&chunk);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    s.write_all(&request).unwrap();
+    let (status, body) = read_response(&mut s);
+    assert_eq!(
+        (status, body.as_str()),
+        (413, r#"{"detail":"Request body too large"}"#)
+    );
+    s.write_all(
+        format!("GET /api/v1/utils/health-check/ HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(read_response(&mut s), (200, "true".to_string()));
+}
+
+/// Item 15: an upload refused before its body is read (a bad signature) also
+/// leaves the connection usable.
+#[test]
+fn the_request_after_a_refused_upload_on_the_same_connection_is_answered() {
+    use std::io::Write;
+    let addr = app().base_url.trim_start_matches("http://").to_string();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let body = vec![0u8; 2 << 20];
+    let head = format!(
+        "PUT /api/v1/uploads/{}?signature=bad HTTP/1.1\r\nHost: {addr}\r\n\
+         Content-Type: image/png\r\nContent-Length: {}\r\n\r\n",
+        uuid::Uuid::new_v4(),
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&body).unwrap();
+    let (status, text) = read_response(&mut s);
+    assert_eq!(
+        (status, text.as_str()),
+        (403, r#"{"detail":"Invalid upload signature"}"#)
+    );
+    s.write_all(
+        format!("GET /api/v1/utils/health-check/ HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(read_response(&mut s), (200, "true".to_string()));
+}
