@@ -287,13 +287,19 @@ impl<A: Access> Gate<A> {
         // A replay, a 409 or a 422 of the key only for a caller the level
         // still lets through: a stored answer (an invitation's token) is not
         // given again to one who lost the right since.
-        claim.map_or(Ok(()), Claim::settle)?;
+        settle(claim)?;
         Ok((access, r, data))
     }
 
     pub(crate) async fn open(self, db: &Db) -> ApiResult<A> {
         Ok(self.open_with(db, |_, _| Ok(())).await?.0)
     }
+}
+
+/// The key's claim, settled: not inlined into each level's `open_with`.
+#[inline(never)]
+fn settle(claim: Option<Claim>) -> ApiResult<()> {
+    claim.map_or(Ok(()), Claim::settle)
 }
 
 /// The caller's part of a gate's batch, the same for every level and handler
@@ -307,6 +313,8 @@ struct CallerReads {
 }
 
 impl CallerReads {
+    // Out of line: the same for every level, not compiled into each `open_with`.
+    #[inline(never)]
     fn push(b: &mut Batch<'_>, claims: &TokenClaims, key: Option<&Key>) -> DbResult<Self> {
         let caller_id = id_text(&claims.user_id);
         let caller = users::find_by_id(b, &caller_id)?;

@@ -109,7 +109,7 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
     };
     let mut resp = match result {
         Ok(r) => r,
-        Err(e) => error_response(e, &request_id, &method, &logged_path(&path)),
+        Err(e) => error_response(e, &request_id, &method, logged_path(&path)),
     };
     let status = resp.status_code();
     let elapsed = worker::js_sys::Date::now() - started;
@@ -148,18 +148,14 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
 
 /// The path as the request log shows it: an address in the path (the
 /// recovery operations take one) becomes `{email}`, so logs hold no addresses.
-fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
-    for prefix in [
-        "/api/v1/password-recovery/",
-        "/api/v1/password-recovery-html-content/",
-    ] {
-        if let Some(rest) = path.strip_prefix(prefix) {
-            if !rest.is_empty() {
-                return format!("{prefix}{{email}}").into();
-            }
-        }
+fn logged_path(path: &str) -> &str {
+    if path.starts_with("/api/v1/password-recovery-html-content/") {
+        "/api/v1/password-recovery-html-content/{email}"
+    } else if path.starts_with("/api/v1/password-recovery/") {
+        "/api/v1/password-recovery/{email}"
+    } else {
+        path
     }
-    path.into()
 }
 
 /// The scheduled run (Cron Trigger): deletes rate-limit events older than every

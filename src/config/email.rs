@@ -90,23 +90,16 @@ fn refuse_outside_local(provider: &Provider, frontend_host: &str) -> Result<(), 
         }
         _ => {}
     }
-    let host = frontend_host
-        .split_once("://")
-        .map_or(frontend_host, |(_, rest)| rest)
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or("");
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => host.split(':').next().unwrap_or(""),
-    }
-    .to_ascii_lowercase();
-    let loopback = name == "localhost"
-        || name.ends_with(".localhost")
+    let lower = frontend_host.to_ascii_lowercase();
+    let rest = lower.split_once("://").map_or(lower.as_str(), |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let name = host
+        .rsplit_once(':')
+        .filter(|_| !host.ends_with(']'))
+        .map_or(host, |(h, _)| h);
+    let loopback = matches!(name, "localhost" | "[::1]" | "0.0.0.0")
         || name.starts_with("127.")
-        || name == "::1"
-        || name == "0.0.0.0";
+        || name.ends_with(".localhost");
     if loopback {
         return Err(format!(
             "FRONTEND_HOST is {frontend_host:?}: links in e-mail would point at the \

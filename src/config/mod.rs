@@ -217,13 +217,25 @@ pub(super) fn bounded<T>(
     max: T,
 ) -> Result<T, String>
 where
-    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+    T: TryInto<i64> + TryFrom<i64>,
 {
-    let value = match get(name) {
-        None => default,
-        Some(s) if s.trim().is_empty() => default,
+    let wide = |v: T| v.try_into().unwrap_or(i64::MAX);
+    let value = bounded_i64(get(name), name, wide(default), wide(min), wide(max))?;
+    T::try_from(value).map_err(|_| format!("{name} is out of range: {value}"))
+}
+
+/// [`bounded`]'s work, compiled once for every type of setting.
+#[inline(never)]
+fn bounded_i64(
+    raw: Option<String>,
+    name: &str,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, String> {
+    let value = match raw.as_deref().map(str::trim) {
+        None | Some("") => default,
         Some(s) => s
-            .trim()
             .parse()
             .map_err(|_| format!("{name} must be a whole number, not {s:?}"))?,
     };

@@ -1,8 +1,8 @@
 //! `/organizations/{id}/invitations`, `/users/me/invitations`, `/invitations`.
 
 use super::models::{
-    InvitationCreate, InvitationPath, InvitationPublic, InvitationToken, InvitationWithToken,
-    StatusFilter,
+    InvitationCreate, InvitationPath, InvitationPublic, InvitationRow, InvitationToken,
+    InvitationWithToken, StatusFilter,
 };
 use super::repo::{self, By, NewInvitation, MAX_PENDING};
 use crate::access::org::{OrgAdmin, NOT_ENOUGH_PERMISSIONS};
@@ -22,6 +22,7 @@ use crate::memberships::routes::ALREADY_MEMBER;
 use crate::organizations::models::OrganizationPublic;
 use crate::organizations::repo as organizations;
 use crate::rate_limits::{self, Limit};
+use crate::users::models::UserRow;
 use worker::Response;
 
 const PENDING: &str = "An invitation for this email is already pending";
@@ -223,15 +224,25 @@ async fn respond<A: Access + Into<Caller>>(
     by: By<'_>,
     accept: bool,
 ) -> ApiResult<Response> {
-    let now = now_secs();
     let (caller, r, found) = gate
         .open_with(&cx.db, |b, caller_id| repo::presented(b, by, caller_id))
         .await?;
-    let invitation = r
-        .first(found)?
+    let Caller(me) = caller.into();
+    answer(cx, me, r.first(found)?, accept).await
+}
+
+/// The rest of [`respond`], once the caller is known (not generic: compiled
+/// once for every level that answers an invitation).
+async fn answer(
+    cx: &Ctx,
+    me: UserRow,
+    found: Option<InvitationRow>,
+    accept: bool,
+) -> ApiResult<Response> {
+    let now = now_secs();
+    let invitation = found
         .filter(|i| i.is_open(now))
         .ok_or_else(|| ApiError::bad_request(INVALID))?;
-    let Caller(me) = caller.into();
     if invitation.email_key != crate::validation::runtime::lower(&me.email) {
         return Err(ApiError::forbidden(
             "This invitation is for another email address",

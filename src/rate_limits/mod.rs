@@ -90,15 +90,15 @@ pub(crate) fn attempts_if(
     // (and `when` holds); each further key's only if the statement before it
     // wrote its row: `changes()` is what the previous statement of the batch
     // changed, inside the same transaction.
-    let mut under = Vec::new();
+    let mut sql = String::from("insert into rate_limit_events (key, at) select ?2, ?1 where 1");
     let mut args: Vec<crate::db::Arg<'_>> = vec![now.into()];
-    for (i, (key, limit, _)) in counted.iter().enumerate() {
-        let p = 2 + 3 * i;
-        under.push(format!(
-            "(select count(*) from rate_limit_events where key = ?{p} and at > ?{}) < ?{}",
+    for (key, limit, _) in &counted {
+        let p = args.len() + 1;
+        sql += &format!(
+            " and (select count(*) from rate_limit_events where key = ?{p} and at > ?{}) < ?{}",
             p + 1,
             p + 2
-        ));
+        );
         args.extend([
             key.as_str().into(),
             (now - limit.seconds).into(),
@@ -106,20 +106,15 @@ pub(crate) fn attempts_if(
         ]);
     }
     if let Some(when) = when {
-        let mut sql = when.sql.to_string();
+        // `when`'s placeholders `{0}`, `{1}`, ... follow the limits' own.
+        let mut extra = when.sql.to_string();
         for i in 0..when.args.len() {
-            sql = sql.replace(&format!("{{{i}}}"), &format!("?{}", args.len() + 1 + i));
+            extra = extra.replace(&format!("{{{i}}}"), &format!("?{}", args.len() + 1 + i));
         }
-        under.push(format!("({sql})"));
+        sql += &format!(" and ({extra})");
         args.extend(when.args);
     }
-    let _ = b.write(
-        &format!(
-            "insert into rate_limit_events (key, at) select ?2, ?1 where {}",
-            under.join(" and ")
-        ),
-        &args,
-    )?;
+    let _ = b.write(&sql, &args)?;
     for (key, _, _) in &counted[1..] {
         let _ = b.write(
             "insert into rate_limit_events (key, at) select ?1, ?2 where changes() = 1",

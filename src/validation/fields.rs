@@ -21,11 +21,28 @@ pub(crate) fn string(
     min: Option<usize>,
     max: Option<usize>,
 ) -> impl FnOnce(&Value) -> Result<String, Fail> {
+    text(min, max, false)
+}
+
+/// [`string`] and [`name`] alike (one closure type: the validator's code is
+/// compiled once for both).
+fn text(
+    min: Option<usize>,
+    max: Option<usize>,
+    no_control: bool,
+) -> impl FnOnce(&Value) -> Result<String, Fail> {
     move |v| {
         let Value::String(s) = v else {
             return Err(Fail::new("string_type", "Input should be a valid string"));
         };
         check_length(s, min, max)?;
+        if no_control && s.chars().any(|c| c.is_ascii_control()) {
+            return Err(Fail::new(
+                "string_pattern_mismatch",
+                format!("String should match pattern '{NAME_PATTERN}'"),
+            )
+            .with_ctx(json!({ "pattern": NAME_PATTERN })));
+        }
         Ok(s.clone())
     }
 }
@@ -38,17 +55,7 @@ pub(crate) const NAME_PATTERN: &str = "^[^\\x00-\\x1F\\x7F]*$";
 /// A name: [`string`] with `max` characters at most and no control character
 /// ([`NAME_PATTERN`], checked after the length, as pydantic orders them).
 pub(crate) fn name(max: Option<usize>) -> impl FnOnce(&Value) -> Result<String, Fail> {
-    move |v| {
-        let s = string(None, max)(v)?;
-        if s.chars().any(|c| c.is_ascii_control()) {
-            return Err(Fail::new(
-                "string_pattern_mismatch",
-                format!("String should match pattern '{NAME_PATTERN}'"),
-            )
-            .with_ctx(json!({ "pattern": NAME_PATTERN })));
-        }
-        Ok(s)
-    }
+    text(None, max, true)
 }
 
 fn check_length(s: &str, min: Option<usize>, max: Option<usize>) -> Result<(), Fail> {
