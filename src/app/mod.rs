@@ -296,6 +296,22 @@ async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
     Ok(body)
 }
 
+/// Where a request's D1 session starts (D1's Sessions API): after the bookmark
+/// the client sent back (it sees its own writes), else anywhere for an
+/// `anonymous_read`, and at the primary for a write or a caller's read: what
+/// decides access (a revoked session, a role, a superuser flag) is never read
+/// from a replica older than the primary.
+fn session_start(bookmark: Option<&str>, anonymous_read: bool) -> ApiResult<Start<'_>> {
+    match bookmark.map(str::trim) {
+        Some(bookmark) if is_bookmark(bookmark) => Ok(Start::After(bookmark)),
+        Some(_) => Err(ApiError::bad_request(
+            "Invalid X-D1-Bookmark: send back the X-D1-Bookmark of an earlier response, or none",
+        )),
+        None if anonymous_read => Ok(Start::Unconstrained),
+        None => Ok(Start::Primary),
+    }
+}
+
 fn load_config(env: &Env) -> ApiResult<Config> {
     Config::load(|name| {
         env.var(name)
@@ -334,22 +350,10 @@ async fn prepare(
         Method::Get | Method::Head => Vec::new(),
         _ => read_body(req).await?,
     };
-    // D1's Sessions API: after the bookmark the client sent back (it sees its
-    // own writes), else anywhere for an anonymous read, and at the primary for
-    // a write or a caller's read: what decides access (a revoked session, a
-    // role, a superuser flag) is never read from a replica older than it.
     let sent = req.headers().get("X-D1-Bookmark").ok().flatten();
     let anonymous = req.headers().get("Authorization").ok().flatten().is_none();
-    let start = match sent.as_deref().map(str::trim) {
-        Some(bookmark) if is_bookmark(bookmark) => Start::After(bookmark),
-        Some(_) => return Err(ApiError::bad_request(
-            "Invalid X-D1-Bookmark: send back the X-D1-Bookmark of an earlier response, or none",
-        )),
-        None if anonymous && matches!(req.method(), Method::Get | Method::Head) => {
-            Start::Unconstrained
-        }
-        None => Start::Primary,
-    };
+    let read = matches!(req.method(), Method::Get | Method::Head);
+    let start = session_start(sent.as_deref(), read && anonymous)?;
     let d1 = env
         .d1("DB")
         .map_err(|e| ApiError::internal(format!("D1 binding DB: {e}")))?;
@@ -360,7 +364,25 @@ async fn prepare(
 
 #[cfg(test)]
 mod tests {
-    use super::{logged_path, Millis};
+    use super::{logged_path, session_start, Millis, Start};
+
+    #[test]
+    fn only_an_anonymous_read_without_a_bookmark_may_start_at_a_replica() {
+        assert_eq!(session_start(None, true).unwrap(), Start::Unconstrained);
+        // a caller's read (its access is decided by it) or a write: the primary
+        assert_eq!(session_start(None, false).unwrap(), Start::Primary);
+        let bookmark = "00000001-00000002-00004e46-0c5aa4aa8c3ec57a6de05ab4b2ea4c71";
+        for anonymous_read in [true, false] {
+            assert_eq!(
+                session_start(Some(bookmark), anonymous_read).unwrap(),
+                Start::After(bookmark)
+            );
+        }
+        assert_eq!(
+            session_start(Some("garbage"), true).unwrap_err().status(),
+            400
+        );
+    }
 
     #[test]
     fn addresses_in_a_path_stay_out_of_the_log() {
