@@ -117,6 +117,19 @@ pub(crate) fn rotate(
     expires_at: i64,
     client: &Client<'_>,
 ) -> DbResult<Write> {
+    // Used tokens of the session beyond the newest few are of no use any more:
+    // reuse detection needs the recent ones (a token stolen and used while
+    // its owner still refreshes), and the table stays bounded per session.
+    // The newest KEPT_USED_TOKENS - 1 stay, and the one used now.
+    let _ = b.write(
+        &format!(
+            "delete from refresh_tokens where session_id = ?1 and used_at is not null and token_hash not in \
+             (select token_hash from refresh_tokens where session_id = ?1 and used_at is not null \
+              order by used_at desc, created_at desc limit {})",
+            KEPT_USED_TOKENS - 1
+        ),
+        &[session_id.into()],
+    )?;
     // Only while the session is live (read at the primary here, whatever the
     // first read saw): a session revoked meanwhile rotates nothing.
     let used = b.write(
@@ -147,17 +160,6 @@ pub(crate) fn rotate(
             client.user_agent.into(),
             client.ip_address.into(),
         ],
-    )?;
-    // Used tokens of the session beyond the newest few are of no use any more:
-    // reuse detection needs the recent ones (a token stolen and used while
-    // its owner still refreshes), and the table stays bounded per session.
-    let _ = b.write(
-        &format!(
-            "delete from refresh_tokens where session_id = ?1 and used_at is not null and token_hash not in \
-             (select token_hash from refresh_tokens where session_id = ?1 and used_at is not null \
-              order by used_at desc, created_at desc limit {KEPT_USED_TOKENS})"
-        ),
-        &[session_id.into()],
     )?;
     Ok(used)
 }

@@ -747,3 +747,48 @@ fn the_request_after_a_refused_upload_on_the_same_connection_is_answered() {
     .unwrap();
     assert_eq!(read_response(&mut s), (200, "true".to_string()));
 }
+
+/// Item 13: a refresh rotates only a session still live when the rotation
+/// itself runs, not merely when the refresh first read it. A trigger revokes
+/// the session inside the rotation's batch, before the token is marked used
+/// (on the pruning of the session's oldest used token, the batch's first
+/// write): the refresh is refused and no new token exists.
+#[test]
+fn a_session_revoked_while_it_is_refreshed_rotates_nothing() {
+    let u = signup_user();
+    let mut refresh = post("/api/v1/login/access-token")
+        .form(&[("username", &u.email), ("password", &u.password)])
+        .ok()["refresh_token"]
+        .clone();
+    // five used tokens: the next refresh prunes the oldest first
+    for _ in 0..5 {
+        refresh = post("/api/v1/login/refresh")
+            .json(&json!({ "refresh_token": refresh }))
+            .ok()["refresh_token"]
+            .clone();
+    }
+    let hash: String = {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(refresh.as_str().unwrap().as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let sid = d1(&format!(
+        "select session_id from refresh_tokens where token_hash = '{hash}'"
+    ))[0]["session_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let fault = Trigger::create(&format!(
+        "after delete on refresh_tokens when old.session_id = '{sid}' \
+         begin update sessions set revoked_at = unixepoch() where id = '{sid}'; end"
+    ));
+    let r = post("/api/v1/login/refresh").json(&json!({ "refresh_token": refresh }));
+    drop(fault);
+    r.assert_detail(401, "Invalid refresh token");
+    let live = d1(&format!(
+        "select count(*) as n from refresh_tokens where session_id = '{sid}' and used_at is null"
+    ));
+    assert_eq!(live, vec![json!({"n": 1})]);
+}
