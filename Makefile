@@ -1,4 +1,4 @@
-# Two entry points (see README): `make dev` serves the API locally, `make test` runs every test.
+# Two entry points (see README.md): `make dev` serves the API locally, `make test` runs every test.
 # Everything installs itself through scripts/bootstrap.sh; compiled tools are cached outside the clone.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -96,6 +96,7 @@ fmt:
 lint: clippy
 	cargo fmt --check
 	node_modules/.bin/redocly lint openapi.json --config redocly.yaml
+	python3 scripts/docs_check.py
 
 clippy:
 	cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings

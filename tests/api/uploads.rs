@@ -40,7 +40,7 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// An upload URL signed as the service signs them (README, "Uploads"), for
+/// An upload URL signed as the service signs them (docs/api.md, "Uploads"), for
 /// a grant the service never gave.
 fn signed_url(id: &str, size: usize, content_type: &str, expires: i64) -> String {
     let mut derive = <Hmac<Sha256>>::new_from_slice(SECRET_KEY.as_bytes()).unwrap();
