@@ -10,10 +10,15 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 for stage in lint size test-unit test-wasm test-api soak fuzz browser clients; do
-  SOAK_SECONDS=${SOAK_SECONDS:-10} make --no-print-directory "$stage" 2>&1 | tee -a "$log" || { status=1; echo "test: $stage failed" >&2; }
+  echo "==> stage $stage" >>"$log"
+  SOAK_SECONDS=${SOAK_SECONDS:-10} make --no-print-directory "$stage" 2>&1 | tee -a "$log"
+  code=${PIPESTATUS[0]}
+  echo "<== stage $stage exit $code" >>"$log"
+  [ "$code" = 0 ] || { status=1; echo "test: $stage failed" >&2; }
 done
-# The fuzzer's JUnit reports (one test case per operation and run) count with
-# cargo's and unittest's lines; see scripts/totals.py.
+# The JUnit reports (the fuzzer's, one test case per operation and run; the size,
+# browser and clients stages') count with cargo's, unittest's and the soak's lines,
+# stage by stage; see scripts/totals.py.
 shopt -s nullglob
-python3 scripts/totals.py "$log" "$status" target/fuzz-reports/*.xml
+python3 scripts/totals.py "$log" target/fuzz-reports/*.xml
 exit $status
