@@ -6,8 +6,9 @@ started again in the middle, and the invariants again.
 Settings: SOAK_SECONDS (per phase, default 120), SOAK_CONNECTIONS (16).
 Exits non-zero on any response >= 500 or any broken invariant. Prints the
 request count and status mix of each phase, and a closing `soak: N passed,
-N failed` line (one check per invariant and phase, plus one per phase for
-"no 5xx").
+N failed` line (one check per invariant and phase, plus four per phase: no
+5xx, no traffic thread died, every connection sent requests, some 200s; and
+for the restart phase, 200s again after the restart).
 """
 import collections, json, os, random, signal, socket, subprocess, sys, tempfile, threading, time
 import urllib.error, urllib.parse, urllib.request, uuid
@@ -111,7 +112,18 @@ def setup(w):
     return admin, users, orgs, seeded
 
 
-def traffic(base, admin, users, orgs, until, statuses, lock):
+def traffic(base, admin, users, orgs, until, statuses, lock, seen, restarted):
+    """One connection's loop. `seen` is this thread's own record: its request
+    count, the statuses it saw after `restarted` was set, and how it died, if
+    it did (an exception other than a dropped connection ends the thread: the
+    phase then fails, rather than going on with fewer connections)."""
+    try:
+        _traffic(base, admin, users, orgs, until, statuses, lock, seen, restarted)
+    except Exception as e:  # noqa: BLE001 (any death is reported)
+        seen["died"] = f"{type(e).__name__}: {e}"
+
+
+def _traffic(base, admin, users, orgs, until, statuses, lock, seen, restarted):
     rnd = random.Random()
     while time.time() < until:
         u, org = rnd.choice(users), rnd.choice(orgs)
@@ -148,6 +160,9 @@ def traffic(base, admin, users, orgs, until, statuses, lock):
             time.sleep(0.05)  # the worker is down: a client backs off rather than spin
         with lock:
             statuses[s] += 1
+            seen["requests"] += 1
+            if restarted.is_set():
+                seen["after"][s] += 1
 
 
 def invariants(w, seeded):
@@ -177,9 +192,12 @@ def invariants(w, seeded):
 
 def phase(name, w, admin, users, orgs, seeded, restart=False):
     statuses, lock = collections.Counter(), threading.Lock()
+    restarted = threading.Event()
     until = time.time() + SECONDS
-    threads = [threading.Thread(target=traffic, args=(w.base, admin, users, orgs, until, statuses, lock))
-               for _ in range(CONNECTIONS)]
+    seen = [{"requests": 0, "after": collections.Counter(), "died": None} for _ in range(CONNECTIONS)]
+    threads = [threading.Thread(target=traffic,
+                                args=(w.base, admin, users, orgs, until, statuses, lock, seen[i], restarted))
+               for i in range(CONNECTIONS)]
     for t in threads:
         t.start()
     if restart:
@@ -187,6 +205,7 @@ def phase(name, w, admin, users, orgs, seeded, restart=False):
         w.kill()
         print(f"  worker killed at {SECONDS / 2:.0f} s; starting it again")
         w.start()
+        restarted.set()
     for t in threads:
         t.join()
     total = sum(statuses.values())
@@ -196,7 +215,27 @@ def phase(name, w, admin, users, orgs, seeded, restart=False):
     n, failed = invariants(w, seeded)
     if server_errors:
         failed.append(f"{server_errors} responses >= 500")
-    return n + 1, failed
+    # The traffic itself: every connection lived and sent requests, and the
+    # phase saw successes (after the restart too: a worker that came back
+    # answering 401 to everything must fail here).
+    died = [f"connection {i}: {x['died']}" for i, x in enumerate(seen) if x["died"]]
+    if died:
+        failed.append(f"{name}: traffic threads died: {'; '.join(died)}")
+    idle = [i for i, x in enumerate(seen) if x["requests"] == 0]
+    if idle:
+        failed.append(f"{name}: connections {idle} sent no request")
+    if statuses[200] == 0:
+        failed.append(f"{name}: no 200 at all")
+    checks = n + 4
+    if restart:
+        after = sum((x["after"] for x in seen), collections.Counter())
+        print(f"  after the restart: {dict(after)}")
+        if after[200] == 0:
+            failed.append(f"{name}: no 200 after the restart")
+        checks += 1
+    print(f"  requests per connection: min {min(x['requests'] for x in seen)}, "
+          f"max {max(x['requests'] for x in seen)}")
+    return checks, failed
 
 
 def main():
