@@ -110,7 +110,11 @@ fn twenty_orgs_with_a_member() -> Vec<(TestUser, TestUser, String)> {
 /// and that member leaving, both released by one barrier so that they reach the
 /// worker together. Whichever D1 applies first, the owner is a member
 /// afterwards: the transfer checks membership inside its UPDATE, the removal
-/// refuses the owner inside its DELETE. The status pairs show both orders ran.
+/// refuses the owner inside its DELETE. Which order D1 applies is not the
+/// test's to choose, so it does not assert that both ran (that would fail by
+/// chance): every pair is held to the invariant whatever its order, and
+/// `each_order_of_a_transfer_and_a_removal_keeps_the_owner_a_member` runs
+/// both orders one after the other.
 #[test]
 fn a_transfer_racing_a_removal_never_leaves_an_owner_who_is_not_a_member() {
     let setups = twenty_orgs_with_a_member();
@@ -130,7 +134,6 @@ fn a_transfer_racing_a_removal_never_leaves_an_owner_who_is_not_a_member() {
             .send()
         },
     );
-    let mut pairs = Vec::new();
     for ((_, _, org_id), (t, r)) in setups.iter().zip(&outcomes) {
         assert!(t.status < 500 && r.status < 500, "{} {}", t.text, r.text);
         let (transfer, removal) = (t.status, r.status);
@@ -149,9 +152,55 @@ fn a_transfer_racing_a_removal_never_leaves_an_owner_who_is_not_a_member() {
             matches!((transfer, removal), (200, 400) | (200, 404) | (400, 200)),
             "transfer {transfer} / removal {removal}"
         );
-        pairs.push((transfer, removal));
     }
-    eprintln!("transfer/removal status pairs: {pairs:?}");
+}
+
+/// Both orders of the race above, one after the other: the transfer first
+/// (the new owner cannot leave: 400), and the removal first (the transfer to a
+/// former member is a 400).
+#[test]
+fn each_order_of_a_transfer_and_a_removal_keeps_the_owner_a_member() {
+    let transfer = |owner: &TestUser, member: &TestUser, org_id: &str| {
+        put(&format!("/api/v1/organizations/{org_id}"))
+            .token(&owner.token)
+            .json(&json!({"owner_id": member.id}))
+            .status
+    };
+    let removal = |member: &TestUser, org_id: &str| {
+        delete(&format!(
+            "/api/v1/organizations/{org_id}/members/{}",
+            member.id
+        ))
+        .token(&member.token)
+        .send()
+        .status
+    };
+    let owner_is_member = |org_id: &str| {
+        d1(&format!(
+            "select exists(select 1 from organization_members m join organizations o on o.id = m.organization_id \
+             and m.user_id = o.owner_id where o.id = '{org_id}') as owner_is_member"
+        ))[0]["owner_is_member"]
+            .clone()
+    };
+    let mut setups = twenty_orgs_with_a_member().into_iter().take(2);
+    let (owner, member, org_id) = setups.next().unwrap();
+    assert_eq!(
+        (
+            transfer(&owner, &member, &org_id),
+            removal(&member, &org_id)
+        ),
+        (200, 400)
+    );
+    assert_eq!(owner_is_member(&org_id), 1);
+    let (owner, member, org_id) = setups.next().unwrap();
+    assert_eq!(
+        (
+            removal(&member, &org_id),
+            transfer(&owner, &member, &org_id)
+        ),
+        (200, 400)
+    );
+    assert_eq!(owner_is_member(&org_id), 1);
 }
 
 /// Twenty organizations at once: the owner deletes each while a superuser
