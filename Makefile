@@ -11,7 +11,10 @@ WRANGLER := node_modules/.bin/wrangler
 
 help:
 	@echo "make dev    bootstrap, build, migrate a local D1, start wrangler dev on 127.0.0.1:$(PORT)"
-	@echo "make test   bootstrap, build once, lint, check the upload size, run native unit, wasm and HTTP integration tests, and the fuzzer"
+	@echo "make test   bootstrap, build once, lint, check the upload size, run native unit, wasm and HTTP tests,"
+	@echo "            the soak, the fuzzer, the browser check and the generated clients (docs/testing.md)"
+	@echo "make lint | size | test-unit | test-wasm | test-api | soak | fuzz | browser | clients   one stage of it"
+	@echo "make mail   a local SMTP catcher on 127.0.0.1:1025"
 	@echo "make bench  benchmarks (writes bench/results.md)"
 	@echo "make bench-scale  the same at 100,000 users (appends to bench/results.md)"
 

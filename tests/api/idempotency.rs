@@ -387,3 +387,31 @@ fn the_scheduled_run_deletes_keys_after_24_hours() {
     };
     assert_eq!((left(&old), left(&fresh)), (0, 1));
 }
+
+/// A stored answer whose sealed token no longer opens (what `SECRET_KEY`
+/// changing does to every seal: the tag no longer matches) is a logged 500 on
+/// replay, never a wrong token. The seal is spoiled here by one character.
+#[test]
+fn a_replay_whose_seal_does_not_open_is_a_logged_500() {
+    let owner = signup_user();
+    let org = create_org(&owner.token, "Sealed");
+    let key = new_key();
+    let body = json!({"email": random_email()});
+    let invite = || {
+        keyed(post(&format!("{}/invitations", org_path(&org))), &key)
+            .token(&owner.token)
+            .json(&body)
+    };
+    invite().expect(200);
+    d1(&format!(
+        "update idempotency_keys set \
+         body = replace(body, sealed, (case when substr(sealed, 1, 1) = 'A' then 'B' else 'A' end) || substr(sealed, 2)), \
+         sealed = (case when substr(sealed, 1, 1) = 'A' then 'B' else 'A' end) || substr(sealed, 2) \
+         where key = '{key}'"
+    ));
+    let replay = invite();
+    replay.assert_detail(500, "Internal Server Error");
+    let id = replay.header("x-request-id").unwrap();
+    let line = app().log_line("does not open: was SECRET_KEY changed?");
+    assert!(line.contains(&format!("request_id={id} ")), "{line}");
+}

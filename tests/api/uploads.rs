@@ -380,3 +380,31 @@ fn one_user_holds_at_most_20_unexpired_upload_urls() {
     ));
     presign(&u.token, "image/png", 10);
 }
+
+/// Two PUTs of one upload at once (issue 28: a claim of the docs had no test):
+/// one completes the row, the other is refused, and only the winner's object
+/// stays in R2 (each PUT writes its own key; the loser deletes its bytes).
+#[test]
+fn of_two_racing_puts_one_wins_and_the_others_bytes_are_deleted() {
+    let u = signup_user();
+    for _ in 0..5 {
+        let up = presign(&u.token, "image/png", PNG.len());
+        let url = up["upload_url"].as_str().unwrap();
+        let id = up["media_resource_id"].as_str().unwrap();
+        let statuses: Vec<u16> = at_once(2, |_| put_bytes(url, "image/png", PNG).status);
+        let mut sorted = statuses.clone();
+        sorted.sort();
+        assert_eq!(
+            sorted,
+            [200, 409],
+            "one completes, the other finds it completed"
+        );
+        let kept = d1(&format!(
+            "select object_key from media_resources where id = '{id}'"
+        ))[0]["object_key"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(app().r2_keys(&format!("media/{id}/")), vec![kept]);
+    }
+}
