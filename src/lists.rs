@@ -164,6 +164,9 @@ impl Search {
     pub(crate) fn matcher(&self) -> Matcher {
         match self.folded() {
             None => Matcher::All,
+            // FTS5 reads a query only up to a NUL: no stored key holds one, so
+            // `instr` among the recent rows answers (nothing), not the index.
+            Some(q) if q.contains('\0') => Matcher::Recent(q),
             Some(q) if q.chars().count() >= 3 => {
                 Matcher::Indexed(format!("\"{}\"", q.replace('"', "\"\"")))
             }
@@ -465,6 +468,11 @@ mod tests {
         assert_eq!(
             Search(Some("a\"b OR c".into())).matcher(),
             Matcher::Indexed("\"a\"\"b or c\"".into())
+        );
+        // FTS5 would stop reading at a NUL
+        assert_eq!(
+            Search(Some("3y\0ab".into())).matcher(),
+            Matcher::Recent("3y\0ab".into())
         );
     }
 

@@ -792,3 +792,20 @@ fn a_session_revoked_while_it_is_refreshed_rotates_nothing() {
     ));
     assert_eq!(live, vec![json!({"n": 1})]);
 }
+
+/// Found by the fuzzer: a search holding a NUL made the trigram query an
+/// unterminated string (500). It finds nothing, for every list that searches.
+#[test]
+fn a_search_with_a_nul_finds_nothing() {
+    let search = urlencode("3y\u{0}ab\u{0}cd");
+    for path in ["/api/v1/users/", "/api/v1/organizations/"] {
+        get(&format!("{path}?search={search}"))
+            .token(&superuser_token())
+            .send()
+            .assert(200, json!({"data": [], "count": 0, "next_cursor": null}));
+    }
+    get(&format!("/api/v1/users/?search={search}"))
+        .token(&signup_user().token)
+        .send()
+        .assert_detail(403, "The user doesn't have enough privileges");
+}
