@@ -122,33 +122,16 @@ fn decoded_header(raw: &str, name: &str) -> String {
 #[test]
 fn a_stored_hostile_name_cannot_end_an_smtp_message_early() {
     let catcher = mail_catcher();
-    let worker = spawn_worker(
-        &[
-            format!("SECRET_KEY={SECRET_KEY}"),
-            "ENVIRONMENT=local".to_string(),
-            format!("PASSWORD_HASH_ITERATIONS={TEST_ITERATIONS}"),
-            "EMAIL_PROVIDER=smtp".to_string(),
-            "SMTP_HOST=127.0.0.1".to_string(),
-            format!("SMTP_PORT={}", catcher.port),
-            "SMTP_TLS=false".to_string(),
-            "EMAILS_FROM_EMAIL=info@example.com".to_string(),
-            "PROJECT_NAME=Acme".to_string(),
-            format!("FRONTEND_HOST={FRONTEND_HOST}"),
-        ],
-        404,
-    );
-    let owner = random_email();
-    worker
-        .request("POST", "/api/v1/private/users/")
-        .json(&json!({"email": owner, "password": "password123", "full_name": "Owner", "is_verified": true}))
-        .expect(200);
-    let token = worker
-        .request("POST", "/api/v1/login/access-token")
-        .form(&[("username", owner.as_str()), ("password", "password123")])
-        .ok()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let worker = spawn_local_worker(&[
+        "EMAIL_PROVIDER=smtp",
+        "SMTP_HOST=127.0.0.1",
+        &format!("SMTP_PORT={}", catcher.port),
+        "SMTP_TLS=false",
+        "EMAILS_FROM_EMAIL=info@example.com",
+        "PROJECT_NAME=Acme",
+        &format!("FRONTEND_HOST={FRONTEND_HOST}"),
+    ]);
+    let token = worker.verified_user_token(&random_email());
     let org = worker
         .request("POST", "/api/v1/organizations/")
         .token(&token)
@@ -366,23 +349,14 @@ fn a_reset_link_dies_when_the_password_or_the_address_changes() {
 /// address's looser limit; and a refused request writes no event.
 #[test]
 fn a_stranger_cannot_lock_a_user_out_of_login_or_recovery() {
-    let worker = spawn_worker(
-        &[
-            format!("SECRET_KEY={SECRET_KEY}"),
-            "ENVIRONMENT=local".to_string(),
-            format!("PASSWORD_HASH_ITERATIONS={TEST_ITERATIONS}"),
-            "LOGIN_FAILURE_LIMIT=2".to_string(),
-            "LOGIN_EMAIL_FAILURE_LIMIT=3".to_string(),
-            "PASSWORD_RECOVERY_LIMIT_PER_HOUR=2".to_string(),
-            "PASSWORD_RECOVERY_EMAIL_LIMIT_PER_HOUR=3".to_string(),
-        ],
-        404,
-    );
+    let worker = spawn_local_worker(&[
+        "LOGIN_FAILURE_LIMIT=2",
+        "LOGIN_EMAIL_FAILURE_LIMIT=3",
+        "PASSWORD_RECOVERY_LIMIT_PER_HOUR=2",
+        "PASSWORD_RECOVERY_EMAIL_LIMIT_PER_HOUR=3",
+    ]);
     let email = random_email();
-    worker
-        .request("POST", "/api/v1/private/users/")
-        .json(&json!({"email": email, "password": "password123", "full_name": "Target", "is_verified": true}))
-        .expect(200);
+    worker.verified_user_token(&email);
     let from = |ip: &str, method: &str, path: &str| {
         worker.request(method, path).header("CF-Connecting-IP", ip)
     };
@@ -409,29 +383,13 @@ fn a_stranger_cannot_lock_a_user_out_of_login_or_recovery() {
 /// the number of organizations one user owns.
 #[test]
 fn address_changes_invitations_and_organizations_are_limited() {
-    let worker = spawn_worker(
-        &[
-            format!("SECRET_KEY={SECRET_KEY}"),
-            "ENVIRONMENT=local".to_string(),
-            format!("PASSWORD_HASH_ITERATIONS={TEST_ITERATIONS}"),
-            "EMAIL_CHANGE_LIMIT_PER_HOUR=2".to_string(),
-            "INVITATION_LIMIT_PER_HOUR=3".to_string(),
-            "MAX_ORGANIZATIONS_PER_USER=2".to_string(),
-        ],
-        404,
-    );
+    let worker = spawn_local_worker(&[
+        "EMAIL_CHANGE_LIMIT_PER_HOUR=2",
+        "INVITATION_LIMIT_PER_HOUR=3",
+        "MAX_ORGANIZATIONS_PER_USER=2",
+    ]);
     let email = random_email();
-    worker
-        .request("POST", "/api/v1/private/users/")
-        .json(&json!({"email": email, "password": "password123", "full_name": "Busy", "is_verified": true}))
-        .expect(200);
-    let token = worker
-        .request("POST", "/api/v1/login/access-token")
-        .form(&[("username", email.as_str()), ("password", "password123")])
-        .ok()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = worker.verified_user_token(&email);
     let call = |method: &str, path: &str, body: serde_json::Value| {
         worker.request(method, path).token(&token).json(&body)
     };
@@ -585,18 +543,12 @@ fn a_recovery_request_logs_no_address() {
 /// the newest message a user gets is the one they asked for.
 #[test]
 fn signup_can_send_no_verification_email() {
-    let worker = spawn_worker(
-        &[
-            format!("SECRET_KEY={SECRET_KEY}"),
-            "ENVIRONMENT=local".to_string(),
-            format!("PASSWORD_HASH_ITERATIONS={TEST_ITERATIONS}"),
-            "EMAIL_PROVIDER=http".to_string(),
-            format!("EMAIL_API_URL={}", sink().url),
-            "EMAIL_VERIFICATION_ON_SIGNUP=false".to_string(),
-            format!("FRONTEND_HOST={FRONTEND_HOST}"),
-        ],
-        404,
-    );
+    let worker = spawn_local_worker(&[
+        "EMAIL_PROVIDER=http",
+        &format!("EMAIL_API_URL={}", sink().url),
+        "EMAIL_VERIFICATION_ON_SIGNUP=false",
+        &format!("FRONTEND_HOST={FRONTEND_HOST}"),
+    ]);
     let email = random_email();
     worker
         .request("POST", "/api/v1/users/signup")

@@ -216,6 +216,34 @@ pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
     app
 }
 
+/// A worker of its own for one test: local development, the test key and the
+/// tests' work factor, and `more` vars (`NAME=VALUE`) on top; 404 when ready.
+pub fn spawn_local_worker(more: &[&str]) -> TestApp {
+    let mut vars = vec![
+        format!("SECRET_KEY={SECRET_KEY}"),
+        "ENVIRONMENT=local".to_string(),
+        format!("PASSWORD_HASH_ITERATIONS={TEST_ITERATIONS}"),
+    ];
+    vars.extend(more.iter().map(|v| v.to_string()));
+    spawn_worker(&vars, 404)
+}
+
+impl TestApp {
+    /// A verified user made through this worker's local-only private route
+    /// (password `password123`), and an access token of theirs.
+    pub fn verified_user_token(&self, email: &str) -> String {
+        self.request("POST", "/api/v1/private/users/")
+            .json(&json!({"email": email, "password": "password123", "full_name": "Local", "is_verified": true}))
+            .expect(200);
+        self.request("POST", "/api/v1/login/access-token")
+            .form(&[("username", email), ("password", "password123")])
+            .ok()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
 /// A response, read whole.
 #[derive(Debug)]
 pub struct Resp {
