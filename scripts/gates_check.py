@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""`make lint`'s check that no handler skips its caller checks: a handler that
+takes a `Gate<A>` gets the token checked but not the caller (A3-A4, S1) nor the
+level's rule, which run only when the gate is opened. A gate bound as `_`,
+`_gate` or never used again compiles, so this reads every function in `src/`
+that takes one and fails unless its body uses the gate (opens it, or hands it
+to a function that does). Prints each problem; exits 1 if there is one."""
+import pathlib, re, sys
+
+root = pathlib.Path(__file__).resolve().parent.parent
+problems, checked = [], 0
+fn_start = re.compile(r"\bfn\s+(\w+)")
+for path in sorted((root / "src").rglob("*.rs")):
+    text = path.read_text()
+    for m in fn_start.finditer(text):
+        # the parameter list (after any generics): up to the matching parenthesis
+        depth, i = 1, text.index("(", m.end()) + 1
+        while depth and i < len(text):
+            depth += {"(": 1, ")": -1}.get(text[i], 0)
+            i += 1
+        params = text[m.end():i - 1]
+        gate = re.search(r"(\w+)\s*:\s*Gate<", params)
+        if not gate:
+            continue
+        checked += 1
+        body_start = text.index("{", i)
+        depth, j = 1, body_start + 1
+        while depth and j < len(text):
+            depth += {"{": 1, "}": -1}.get(text[j], 0)
+            j += 1
+        body = text[body_start:j]
+        name, where = gate.group(1), f"{path.relative_to(root)}: fn {m.group(1)}"
+        if name.startswith("_"):
+            problems.append(f"{where} binds its gate as `{name}`: the caller is never checked")
+        elif not re.search(rf"\b{name}\b", body):
+            problems.append(f"{where} never uses `{name}`: the caller is never checked")
+for p in problems:
+    print(f"gates: {p}")
+print(f"gates: {checked} handlers with a gate checked, {len(problems)} problem(s)")
+sys.exit(1 if problems else 0)
