@@ -328,15 +328,7 @@ fn superusers_preview_the_recovery_email() {
 
 #[test]
 fn with_verification_required_an_unverified_user_cannot_log_in() {
-    let worker = spawn_worker(
-        &[
-            format!("SECRET_KEY={SECRET_KEY}"),
-            "ENVIRONMENT=local".to_string(),
-            format!("PASSWORD_HASH_ITERATIONS={TEST_ITERATIONS}"),
-            "REQUIRE_EMAIL_VERIFICATION=true".to_string(),
-        ],
-        404,
-    );
+    let worker = spawn_local_worker(&["REQUIRE_EMAIL_VERIFICATION=true"]);
     let email = random_email();
     worker
         .request("POST", "/api/v1/users/signup")

@@ -635,21 +635,31 @@ fn read_response(s: &mut std::net::TcpStream) -> (u16, String) {
     (status, String::from_utf8_lossy(&body).to_string())
 }
 
-/// Item 15: a body refused as too large, sent whole (chunked, so the worker
-/// finds out while reading), leaves the connection usable: the next request
-/// on it is answered. Under `wrangler dev` that request was lost.
-#[test]
-fn the_request_after_a_413_on_the_same_connection_is_answered() {
+/// Sends `request` (whole) on a fresh connection to the shared worker, asserts
+/// its answer, then asserts that the next request on the same connection (a
+/// health check) is answered.
+fn answer_then_next_on_one_connection(request: &[u8], status: u16, body: &str) {
     use std::io::Write;
     let addr = app().base_url.trim_start_matches("http://").to_string();
     let mut s = std::net::TcpStream::connect(&addr).unwrap();
     s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
         .unwrap();
-    let mut request = format!(
-        "POST /api/v1/login/access-token HTTP/1.1\r\nHost: {addr}\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n"
-    )
-    .into_bytes();
+    s.write_all(request).unwrap();
+    let (got, text) = read_response(&mut s);
+    assert_eq!((got, text.as_str()), (status, body));
+    s.write_all(b"GET /api/v1/utils/health-check/ HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_response(&mut s), (200, "true".to_string()));
+}
+
+/// Item 15: a body refused as too large, sent whole (chunked, so the worker
+/// finds out while reading), leaves the connection usable: the next request
+/// on it is answered. Under `wrangler dev` that request was lost.
+#[test]
+fn the_request_after_a_413_on_the_same_connection_is_answered() {
+    let mut request = b"POST /api/v1/login/access-token HTTP/1.1\r\nHost: localhost\r\n\
+        Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n"
+        .to_vec();
     let chunk = vec![b'x'; 64 * 1024];
     for _ in 0..40 {
         request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
@@ -657,47 +667,23 @@ fn the_request_after_a_413_on_the_same_connection_is_answered() {
         request.extend_from_slice(b"\r\n");
     }
     request.extend_from_slice(b"0\r\n\r\n");
-    s.write_all(&request).unwrap();
-    let (status, body) = read_response(&mut s);
-    assert_eq!(
-        (status, body.as_str()),
-        (413, r#"{"detail":"Request body too large"}"#)
-    );
-    s.write_all(
-        format!("GET /api/v1/utils/health-check/ HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes(),
-    )
-    .unwrap();
-    assert_eq!(read_response(&mut s), (200, "true".to_string()));
+    answer_then_next_on_one_connection(&request, 413, r#"{"detail":"Request body too large"}"#);
 }
 
 /// Item 15: an upload refused before its body is read (a bad signature) also
 /// leaves the connection usable.
 #[test]
 fn the_request_after_a_refused_upload_on_the_same_connection_is_answered() {
-    use std::io::Write;
-    let addr = app().base_url.trim_start_matches("http://").to_string();
-    let mut s = std::net::TcpStream::connect(&addr).unwrap();
-    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
-        .unwrap();
     let body = vec![0u8; 2 << 20];
-    let head = format!(
-        "PUT /api/v1/uploads/{}?signature=bad HTTP/1.1\r\nHost: {addr}\r\n\
+    let mut request = format!(
+        "PUT /api/v1/uploads/{}?signature=bad HTTP/1.1\r\nHost: localhost\r\n\
          Content-Type: image/png\r\nContent-Length: {}\r\n\r\n",
         uuid::Uuid::new_v4(),
         body.len()
-    );
-    s.write_all(head.as_bytes()).unwrap();
-    s.write_all(&body).unwrap();
-    let (status, text) = read_response(&mut s);
-    assert_eq!(
-        (status, text.as_str()),
-        (403, r#"{"detail":"Invalid upload signature"}"#)
-    );
-    s.write_all(
-        format!("GET /api/v1/utils/health-check/ HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes(),
     )
-    .unwrap();
-    assert_eq!(read_response(&mut s), (200, "true".to_string()));
+    .into_bytes();
+    request.extend_from_slice(&body);
+    answer_then_next_on_one_connection(&request, 403, r#"{"detail":"Invalid upload signature"}"#);
 }
 
 /// Item 13: a refresh rotates only a session still live when the rotation
