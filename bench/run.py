@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Runs the benchmark described in bench/run.sh and writes bench/results.md."""
-import atexit, base64, gzip, hashlib, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
+import atexit, base64, gzip, hashlib, hmac, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
 import urllib.error, urllib.parse, urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "lib"))
@@ -14,6 +14,7 @@ DURATION = os.environ.get("BENCH_DURATION", "10s")
 BENCH_EMAIL, BENCH_PASSWORD = "bench@example.com", "bench-password-1"
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@example.com", "bench-admin-password"
 PBKDF2_GOAL = 1.5
+BENCH_SECRET = "bench-secret-key"
 
 
 def serve(state, env, control=False):
@@ -339,6 +340,51 @@ def refresh_vs_me(base):
     return out
 
 
+def hs256_twin(token, secret):
+    """`token`'s claims (its session included), signed HS256 under `secret`: the
+    origin's scheme, accepted beside the ring while ACCEPT_HS256 is on, so the two
+    tokens differ in their signature only."""
+    b64 = lambda b: base64.urlsafe_b64encode(b).decode().rstrip("=")
+    signing = b64(b'{"alg":"HS256","typ":"JWT"}') + "." + token.split(".")[1]
+    return signing + "." + b64(hmac.new(secret.encode(), signing.encode(), hashlib.sha256).digest())
+
+
+def eddsa_vs_hs256(base, email, password, secret, runs=3, sequential=300):
+    """`/users/me` with an EdDSA token and with its HS256 twin: `runs` wrk runs of
+    each at 2 connections, taken in turn (one token each, as a client sends it:
+    after its first use the ring remembers the EdDSA token as verified); then,
+    one request at a time, `sequential` fresh EdDSA tokens (one refresh each)
+    used once (an Ed25519 verification), used again (remembered) and as HS256
+    twins, in turn: the medians differ by what a verification costs in the worker."""
+    body = urllib.parse.urlencode({"username": email, "password": password}).encode()
+    answer = json.loads(http("POST", f"{base}/api/v1/login/access-token", body)[1])
+    eddsa = answer["access_token"]
+    url = f"{base}/api/v1/users/me"
+    rps = {"EdDSA": [], "HS256": []}
+    for _ in range(runs):
+        for name, token in (("EdDSA", eddsa), ("HS256", hs256_twin(eddsa, secret))):
+            r = wrk(url, 2, token)
+            assert r["errors"] == 0, (name, r)
+            rps[name].append(r["rps"])
+    fresh, refresh = [], answer["refresh_token"]
+    for _ in range(sequential):
+        _, out = http("POST", f"{base}/api/v1/login/refresh", json.dumps({"refresh_token": refresh}).encode(),
+                      {"Content-Type": "application/json"})
+        fresh.append(json.loads(out)["access_token"])
+        refresh = json.loads(out)["refresh_token"]
+    ms = {"EdDSA, first use": [], "EdDSA, again": [], "HS256": []}
+    for token in fresh:
+        for name, t in (("EdDSA, first use", token), ("EdDSA, again", token), ("HS256", hs256_twin(token, secret))):
+            started = time.perf_counter()
+            status, _ = http("GET", url, headers={"Authorization": f"Bearer {t}"})
+            ms[name].append((time.perf_counter() - started) * 1000)
+            assert status == 200
+    ratios = sorted(e / h for e, h in zip(rps["EdDSA"], rps["HS256"]))
+    return {"rps": rps, "ratios": ratios,
+            "p50": {k: statistics.median(v) for k, v in ms.items()},
+            "q": {k: statistics.quantiles(v, n=4) for k, v in ms.items()}}
+
+
 def goal_verdict(p):
     """Met only when every side-by-side round is within the goal; not met when the
     median is over it; otherwise the spread does not decide."""
@@ -363,7 +409,10 @@ def main():
 
     started = time.perf_counter()
     iterations = os.environ.get("PASSWORD_HASH_ITERATIONS", "600000")
-    server, base, _ = serve(state, ["ENVIRONMENT=local", "SECRET_KEY=bench-secret-key",
+    # Tokens are EdDSA from the development ring, as locally and in production.
+    ring = next(l.split("=", 1)[1].strip().strip("'") for l in open(".dev.vars.example")
+                if l.startswith("SIGNING_KEYS="))
+    server, base, _ = serve(state, ["ENVIRONMENT=local", f"SECRET_KEY={BENCH_SECRET}", f"SIGNING_KEYS={ring}",
                                "ACCESS_TOKEN_EXPIRE_MINUTES=11520", f"PASSWORD_HASH_ITERATIONS={iterations}",
                                f"FIRST_SUPERUSER={ADMIN_EMAIL}",
                                f"FIRST_SUPERUSER_PASSWORD={ADMIN_PASSWORD}",
@@ -388,6 +437,7 @@ def main():
         pbkdf2 = pbkdf2_three_ways(base, user)
         timing = known_vs_unknown(base)
         sessions = refresh_vs_me(base)
+        tokens = eddsa_vs_hs256(base, BENCH_EMAIL, BENCH_PASSWORD, BENCH_SECRET)
         uploaded = uploads(base, user, server.pid)
         if os.environ.get("BENCH_PBKDF2_ONLY"):
             print(json.dumps(pbkdf2))
@@ -462,7 +512,7 @@ def main():
         "|---|---|",
         f"| p50 `/users/me` ÷ p50 health check, 2 connections | {ratio:.2f}x (goal ≤ 1.3x) |",
         f"| wasm size | {len(wasm) / 1024:.1f} KiB raw, {len(gzip.compress(wasm, 9)) / 1024:.1f} KiB gzipped |",
-        f"| whole upload (`wrangler deploy --dry-run`) | {upload.group(1) + ' / gzip ' + upload.group(2) if upload else 'n/a'} (budget ≤ 300 KB gzipped, issue 16; `make size` holds it in `make test`) |",
+        f"| whole upload (`wrangler deploy --dry-run`) | {upload.group(1) + ' / gzip ' + upload.group(2) if upload else 'n/a'} (budget ≤ 350 KB gzipped, issue 29; `make size` holds it in `make test`) |",
         f"| start of the server to its first 200 (health check; the first superuser exists, so no hashing) | {first_200_ms:.0f} ms |",
         f"| PBKDF2 in the worker (a login − a `/users/me`), median of 15 | {pbkdf2['worker']:.0f} ms |",
         f"| PBKDF2 native, default sha2 backend, median of 15 | {pbkdf2['default']:.0f} ms |",
@@ -474,6 +524,33 @@ def main():
         f" ({uploaded['wall']:.0f} ms in all), workerd's resident memory went from {uploaded['baseline'] / 1024:.1f} MiB to a",
         f"peak of {uploaded['peak'] / 1024:.1f} MiB (+{(uploaded['peak'] - uploaded['baseline']) / 1024:.1f} MiB for {uploaded['concurrent'] * uploaded['size'] / 2**20:.0f} MiB sent; the whole",
         "process, both workers and the local R2 included; the isolate limit is 128 MB).",
+        "",
+        "`GET /api/v1/users/me` with the login's EdDSA token and with its HS256 twin (the same claims,",
+        "session included, signed under SECRET_KEY), three wrk runs of each at 2 connections, in turn:",
+        "",
+        "| token | req/s, runs 1–3 |",
+        "|---|---|",
+    ]
+    for name in ("EdDSA", "HS256"):
+        lines.append(f"| {name} | {', '.join(f'{r:.1f}' for r in tokens['rps'][name])} |")
+    r, p = tokens["ratios"], tokens["p50"]
+    lines += [
+        "",
+        f"EdDSA ÷ HS256 req/s, run by run: median {r[len(r) // 2]:.2f}x, range {r[0]:.2f}–{r[-1]:.2f}x (goal ≥ 0.9x: "
+        f"{'met' if r[0] >= 0.9 else 'met at the median' if r[len(r) // 2] >= 0.9 else 'not met'}).",
+        "A client sends one token many times: after its first use the ring remembers it as verified",
+        "(`src/keyring.rs`). The first use pays the Ed25519 check; 300 fresh tokens (one refresh each),",
+        "one request at a time, each used once, again, and as its HS256 twin, in turn:",
+        "",
+        "| request | p50 ms | quartiles ms |",
+        "|---|---:|---|",
+    ]
+    for name, q in tokens["q"].items():
+        lines.append(f"| {name} | {p[name]:.2f} | {q[0]:.2f}–{q[2]:.2f} |")
+    lines += [
+        "",
+        f"One Ed25519 verification costs the worker about {p['EdDSA, first use'] - p['EdDSA, again']:.2f} ms "
+        f"(first use − again); HS256 − again: {p['HS256'] - p['EdDSA, again']:+.2f} ms.",
         "",
         "Refresh next to `/users/me`, from Python threads (each with its own session, as a",
         "refresh token rotates), 10 s each; the worker's own time is Server-Timing's app minus d1:",

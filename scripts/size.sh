@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The worker's upload against its budget: issue 16's 300 KB (300,000 bytes)
+# The worker's upload against its budget: issue 29's 350 KB (350,000 bytes; it was 300 KB until the signing keys)
 # gzipped, measured as `wrangler deploy` measures it (--dry-run: the bundle
 # offline, the static assets not counted). A JUnit report joins `make test`'s
 # totals; an upload over the budget fails the stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUDGET_BYTES=300000
+BUDGET_BYTES=350000
 out=build/deploy
 rm -rf "$out"
 report=$(node_modules/.bin/wrangler deploy --dry-run --outdir "$out" 2>&1)

@@ -8,7 +8,7 @@
 //!   `models.rs` for request and response shapes, `repo.rs` for their SQL;
 //! - `access`: the access levels a handler declares (it reads through the repos);
 //! - `http` (request context, typed inputs, responses), `lists`, `rate_limits`, `email`;
-//! - `db`, `validation`, `config`, `cors`, `clock`, `ids`, `resources`, `secrets`, `error`.
+//! - `db`, `validation`, `config` (with `keyring`), `cors`, `clock`, `ids`, `resources`, `secrets`, `error`.
 
 mod access;
 mod account;
@@ -23,6 +23,7 @@ mod error;
 mod http;
 mod ids;
 mod invitations;
+pub mod keyring;
 mod lists;
 mod memberships;
 mod openapi;

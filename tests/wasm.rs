@@ -3,6 +3,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use users_orgs_api::auth::{jwt, password};
+use users_orgs_api::keyring::KeyRing;
 use users_orgs_api::validation::email::Email;
 use users_orgs_api::validation::json::{parse_body, JsonBody};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -41,15 +42,43 @@ fn a_known_hash_string_verifies_in_wasm() {
     assert!(password::PasswordHash::parse("$pbkdf2-sha256$i=x,l=32$a$b").is_err());
 }
 
+/// RFC 8037 A.1's key pair, as a ring of one.
+const RING: &str = r#"[{"kty":"OKP","crv":"Ed25519","kid":"a","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]"#;
+
+fn keys<'a>(secret: &'a str, ring: &'a KeyRing) -> jwt::Keys<'a> {
+    jwt::Keys {
+        secret,
+        ring,
+        accept_hs256: false,
+        issuer: "users-orgs-api",
+    }
+}
+
 #[wasm_bindgen_test]
 fn tokens_round_trip_in_wasm() {
     let id = uuid::Uuid::new_v4();
-    let token = jwt::issue("secret", &id, 0, None, 1_800_000_000, 60).unwrap();
-    let claims = jwt::decode("secret", &token, 1_800_000_010).unwrap();
-    assert_eq!(claims.user_id, id);
-    assert_eq!(claims.expires_at, 1_800_003_600);
-    assert!(jwt::decode("other", &token, 1_800_000_010).is_err());
-    assert!(jwt::decode("secret", &token, 1_800_003_601).is_err());
+    let grant = jwt::Grant {
+        user_id: &id,
+        token_version: 0,
+        session_id: None,
+        org: None,
+    };
+    // HS256 (no ring), then EdDSA (ed25519-compact in wasm, its random noise from getrandom).
+    for ring in [KeyRing::empty(), KeyRing::parse(RING).unwrap()] {
+        let token = jwt::issue(&keys("secret", &ring), &grant, 1_800_000_000, 60).unwrap();
+        let claims = jwt::decode(&keys("secret", &ring), &token, 1_800_000_010).unwrap();
+        assert_eq!(claims.user_id, id);
+        assert_eq!(claims.expires_at, 1_800_003_600);
+        assert!(jwt::decode(&keys("secret", &ring), &token, 1_800_003_601).is_err());
+        let other = KeyRing::empty();
+        assert!(jwt::decode(&keys("other", &other), &token, 1_800_000_010).is_err());
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_rfc_8037_signature_verifies_in_wasm() {
+    let ring = KeyRing::parse(RING).unwrap();
+    assert!(ring.verifies_rfc_8037_example());
 }
 
 #[wasm_bindgen_test]

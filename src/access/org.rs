@@ -21,6 +21,17 @@ use crate::users::repo::{self as users, Named};
 use std::ops::Deref;
 
 pub(crate) const NOT_ENOUGH_PERMISSIONS: &str = "Not enough permissions";
+pub(crate) const ORGANIZATION_NOT_FOUND: &str = "Organization not found";
+
+/// An organization token (extensions K): the organization must exist (404) and
+/// the token's user be a member of it, superusers included (403); the role
+/// goes into the token. Other services read it; this service never does.
+pub(crate) fn token_role(found: Option<i64>, role: Option<&str>) -> ApiResult<&str> {
+    if found.is_none() {
+        return Err(ApiError::not_found(ORGANIZATION_NOT_FOUND));
+    }
+    role.ok_or_else(|| ApiError::forbidden(NOT_ENOUGH_PERMISSIONS))
+}
 
 /// What the caller may do with one organization, and what is known of the user
 /// the operation names (a new owner, a member to add or remove).
@@ -170,7 +181,7 @@ impl<L: OrgRule> Access for L {
     fn decide(caller: UserRow, plan: OrgPlan, r: &Results) -> ApiResult<Self> {
         let org = r
             .first(plan.org)?
-            .ok_or_else(|| ApiError::not_found("Organization not found"))?;
+            .ok_or_else(|| ApiError::not_found(ORGANIZATION_NOT_FOUND))?;
         let subject = match plan.subject {
             Some((id, named, member)) => {
                 let role = r.first(member)?.map(|m| m.role);

@@ -106,6 +106,7 @@ pub(crate) fn routes() -> Vec<Route> {
         route!(Get "/api/v1/media/{media_resource_id}", Public, MediaPath => uploads::routes::read_media),
         route!(local Post "/api/v1/private/users", Public, Json<PrivateUserCreate> => users::private::create_user),
         route!(Get "/api/v1/openapi.json", Public, () => openapi::openapi_json),
+        route!(Get "/.well-known/jwks.json", Public, () => auth::routes::jwks),
     ]
 }
 

@@ -27,7 +27,7 @@ pub(crate) fn bearer_token(header: Option<&str>) -> ApiResult<&str> {
 pub(crate) fn token_claims(cx: &Ctx) -> ApiResult<TokenClaims> {
     let header = cx.header("Authorization");
     let token = bearer_token(header.as_deref())?;
-    jwt::decode(&cx.config.secret_key, token, now_secs())
+    jwt::decode(&super::token_keys(&cx.config), token, now_secs())
         .map_err(|_| ApiError::forbidden(COULD_NOT_VALIDATE))
 }
 

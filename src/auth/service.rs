@@ -111,6 +111,7 @@ pub(crate) async fn login(
         &session,
         refresh_token,
         now,
+        None,
     )
 }
 
@@ -128,7 +129,9 @@ fn verify(config: &Config, form: &LoginForm, user: Option<UserRow>) -> Option<(U
     }
 }
 
-/// The token response: an access token in `session`, with its refresh token.
+/// The token response: an access token in `session`, with its refresh token;
+/// an organization token (`org`: its id and the caller's role) lives at most
+/// `ORG_TOKEN_EXPIRE_MINUTES`.
 pub(crate) fn issue(
     config: &Config,
     user_id: &uuid::Uuid,
@@ -136,17 +139,20 @@ pub(crate) fn issue(
     session: &uuid::Uuid,
     refresh_token: String,
     now: i64,
+    org: Option<(&str, &str)>,
 ) -> ApiResult<Token> {
-    let ttl = config.access_token_expire_minutes;
-    let access_token = jwt::issue(
-        &config.secret_key,
+    let mut ttl = config.access_token_expire_minutes;
+    if org.is_some() {
+        ttl = ttl.min(config.tokens.org_token_expire_minutes);
+    }
+    let grant = jwt::Grant {
         user_id,
         token_version,
-        Some(session),
-        now,
-        ttl,
-    )
-    .map_err(ApiError::internal)?;
+        session_id: Some(session),
+        org,
+    };
+    let access_token =
+        jwt::issue(&super::token_keys(config), &grant, now, ttl).map_err(ApiError::internal)?;
     Ok(Token {
         access_token,
         token_type: "bearer",

@@ -12,8 +12,10 @@ mod email;
 
 pub(crate) use email::{EmailConfig, Provider, SmtpConfig};
 
+use crate::keyring::{self, KeyRing};
 use crate::validation::email::Email;
 use crate::validation::{PASSWORD_MAX, PASSWORD_MIN};
+use std::rc::Rc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Environment {
@@ -72,7 +74,50 @@ pub(crate) struct Config {
     pub(crate) sql_trace: bool,
     /// E-mail: templates, delivery and tokens.
     pub(crate) email: EmailConfig,
+    /// Access tokens other services verify (extensions K).
+    pub(crate) tokens: TokenConfig,
 }
+
+/// How access tokens are signed and checked.
+#[derive(Debug, Clone)]
+pub(crate) struct TokenConfig {
+    /// `SIGNING_KEYS` (a secret): the Ed25519 ring, parsed once per isolate;
+    /// empty when unset, and then tokens are HS256 under `SECRET_KEY`.
+    pub(crate) ring: Rc<KeyRing>,
+    /// `ACCEPT_HS256` (default true): with a ring, whether HS256 tokens still pass.
+    pub(crate) accept_hs256: bool,
+    /// `TOKEN_ISSUER` (default `users-orgs-api`): the `iss` of EdDSA tokens.
+    pub(crate) issuer: String,
+    /// `ORG_TOKEN_EXPIRE_MINUTES` (10; 1 to 1440): the longest life of an
+    /// organization token.
+    pub(crate) org_token_expire_minutes: i64,
+}
+
+/// Longest `TOKEN_ISSUER`.
+const MAX_ISSUER_LEN: usize = 256;
+
+impl TokenConfig {
+    fn load(get: &impl Fn(&str) -> Option<String>) -> Result<TokenConfig, String> {
+        let issuer = get("TOKEN_ISSUER")
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| DEFAULT_TOKEN_ISSUER.to_string());
+        if issuer.len() > MAX_ISSUER_LEN || issuer.chars().any(char::is_control) {
+            return Err(format!(
+                "TOKEN_ISSUER must be 1 to {MAX_ISSUER_LEN} printable characters"
+            ));
+        }
+        Ok(TokenConfig {
+            ring: keyring::ring(get("SIGNING_KEYS").as_deref())?,
+            accept_hs256: email::flag(get, "ACCEPT_HS256", true)?,
+            issuer,
+            org_token_expire_minutes: bounded(get, "ORG_TOKEN_EXPIRE_MINUTES", 10, 1, 1440)?,
+        })
+    }
+}
+
+/// The `iss` of EdDSA tokens when `TOKEN_ISSUER` is unset.
+pub(crate) const DEFAULT_TOKEN_ISSUER: &str = "users-orgs-api";
 
 pub(crate) const DEFAULT_ACCESS_TOKEN_EXPIRE_MINUTES: i64 = 60 * 24 * 8;
 pub(crate) const MAX_ACCESS_TOKEN_EXPIRE_MINUTES: i64 = 60 * 24 * 365;
@@ -195,6 +240,7 @@ impl Config {
             server_timing,
             sql_trace,
             email: EmailConfig::load(&get, environment == Environment::Local)?,
+            tokens: TokenConfig::load(&get)?,
         })
     }
 }

@@ -6,7 +6,9 @@ use super::models::{
     DEFAULT_REWORK_AVAILABLE,
 };
 use super::repo::{self, NewOrganization, OrganizationChanges};
-use crate::access::org::{OrgAdmin, OrgMember, OrgOwner, NOT_ENOUGH_PERMISSIONS};
+use crate::access::org::{
+    OrgAdmin, OrgMember, OrgOwner, NOT_ENOUGH_PERMISSIONS, ORGANIZATION_NOT_FOUND,
+};
 use crate::access::{Caller, Gate};
 use crate::auth::current_user::NOT_ENOUGH_PRIVILEGES;
 use crate::clock::now_iso;
@@ -195,7 +197,7 @@ pub(crate) async fn update_organization(
     let permitted = r.first(updated.permitted)?.is_some_and(|p| p.held());
     let row = r.first(updated.row)?;
     match row {
-        None => Err(ApiError::not_found("Organization not found")),
+        None => Err(ApiError::not_found(ORGANIZATION_NOT_FOUND)),
         // The caller lost the right between the check and the write: nothing changed.
         Some(_) if !permitted => Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS)),
         // The new owner left between the check and the write: nothing changed.
@@ -223,7 +225,7 @@ pub(crate) async fn delete_organization(
         return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
     }
     if r.changes(deleted.deleted)? == 0 {
-        return Err(ApiError::not_found("Organization not found"));
+        return Err(ApiError::not_found(ORGANIZATION_NOT_FOUND));
     }
     message("Organization deleted successfully")
 }

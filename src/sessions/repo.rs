@@ -82,6 +82,10 @@ pub(crate) struct Presented {
     pub(crate) revoked_at: Option<i64>,
     pub(crate) token_version: i64,
     pub(crate) is_active: i64,
+    /// With an organization asked for: 1 if it exists.
+    pub(crate) org_found: Option<i64>,
+    /// With an organization asked for: the user's role in it, if a member.
+    pub(crate) org_role: Option<String>,
 }
 from_row!(Presented {
     session_id,
@@ -90,15 +94,25 @@ from_row!(Presented {
     expires_at,
     revoked_at,
     token_version,
-    is_active
+    is_active,
+    org_found,
+    org_role
 });
 
-pub(crate) fn presented(b: &mut Batch<'_>, hash: &str) -> DbResult<Rows<Presented>> {
+/// The refresh token `hash`, and for an organization token, whether `org_id`
+/// exists and the token's user's role in it: one statement, two key lookups more.
+pub(crate) fn presented(
+    b: &mut Batch<'_>,
+    hash: &str,
+    org_id: Option<&str>,
+) -> DbResult<Rows<Presented>> {
     b.query(
-        "select t.session_id, t.used_at, s.user_id, s.expires_at, s.revoked_at, u.token_version, u.is_active \
+        "select t.session_id, t.used_at, s.user_id, s.expires_at, s.revoked_at, u.token_version, u.is_active, \
+         (select 1 from organizations where id = ?2) as org_found, \
+         (select role from organization_members where organization_id = ?2 and user_id = s.user_id) as org_role \
          from refresh_tokens t join sessions s on s.id = t.session_id join users u on u.id = s.user_id \
          where t.token_hash = ?1",
-        &[hash.into()],
+        &[hash.into(), org_id.into()],
     )
 }
 

@@ -1,7 +1,7 @@
 //! `/login/refresh`, `/logout`, `/users/me/sessions`, `/users/{id}/sessions`.
 
 use super::repo::{self, Client, SessionRow};
-use crate::access::{Caller, Public, Superuser};
+use crate::access::{self, Caller, Public, Superuser};
 use crate::account::tokens::new_token;
 use crate::auth::service::issue;
 use crate::clock::{now_iso, now_secs, rfc3339_from_millis};
@@ -11,7 +11,7 @@ use crate::http::{json_ok, message, Ctx};
 use crate::ids::{id_text, new_id};
 use crate::lists::Page;
 use crate::users::repo as users;
-use crate::validation::{string, Validator};
+use crate::validation::{string, uuid, Patch, Validator};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use worker::Response;
@@ -27,16 +27,23 @@ pub(crate) fn client_of(cx: &Ctx) -> (Option<String>, Option<String>) {
     )
 }
 
-/// `{"refresh_token"}`.
+/// `{"refresh_token", "organization_id"?}`: with an organization, an
+/// organization token (extensions K).
 pub(crate) struct RefreshRequest {
     refresh_token: String,
+    organization_id: Option<String>,
 }
 
 impl Body for RefreshRequest {
     fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
         let refresh_token = v.required(b, "refresh_token", string(None, Some(512)));
+        let organization_id = match v.nullable(b, "organization_id", uuid) {
+            Patch::Set(id) => Some(id_text(&id)),
+            Patch::Absent | Patch::Null => None,
+        };
         Some(RefreshRequest {
             refresh_token: refresh_token?,
+            organization_id,
         })
     }
 }
@@ -89,7 +96,8 @@ pub(crate) async fn refresh(
     let invalid = || ApiError::http(401, INVALID_REFRESH);
     let old = crate::account::tokens::hash(&input.refresh_token);
     let mut b = cx.db.batch();
-    let presented = repo::presented(&mut b, &old)?;
+    let org_id = input.organization_id.as_deref();
+    let presented = repo::presented(&mut b, &old, org_id)?;
     let p = b.run().await?.first(presented)?.ok_or_else(invalid)?;
     if p.revoked_at.is_some() || p.expires_at <= now || p.is_active == 0 {
         return Err(invalid());
@@ -101,6 +109,14 @@ pub(crate) async fn refresh(
         b.run().await?;
         return Err(invalid());
     }
+    // An organization token: refused before the refresh token is spent.
+    let org = match org_id {
+        None => None,
+        Some(id) => Some((
+            id,
+            access::org::token_role(p.org_found, p.org_role.as_deref())?,
+        )),
+    };
     let (token, new) = new_token()?;
     let mark = new_id();
     let (user_agent, ip_address) = client_of(&cx);
@@ -135,6 +151,7 @@ pub(crate) async fn refresh(
         &session,
         token,
         now,
+        org,
     )?)
 }
 

@@ -3,7 +3,7 @@
 use crate::forged;
 use crate::helpers::*;
 use serde_json::json;
-use users_orgs_api::auth::{jwt, password};
+use users_orgs_api::auth::password;
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -12,17 +12,10 @@ fn now() -> i64 {
         .as_secs() as i64
 }
 
-/// A token signed with the test worker's key, issued at `iat`.
+/// An HS256 token signed with the test worker's `SECRET_KEY` (accepted beside
+/// its ring: `ACCEPT_HS256` is on by default), issued at `iat`.
 fn token_for(user_id: &str, iat: i64, ttl_minutes: i64) -> String {
-    jwt::issue(
-        SECRET_KEY,
-        &user_id.parse().unwrap(),
-        0,
-        None,
-        iat,
-        ttl_minutes,
-    )
-    .unwrap()
+    signed_token("", SECRET_KEY, "", user_id, iat, ttl_minutes)
 }
 
 #[test]

@@ -31,6 +31,7 @@ mod resource_migration;
 mod round_trips;
 mod scenarios;
 mod sessions;
+mod tokens;
 mod uploads;
 mod users;
 mod users_admin;

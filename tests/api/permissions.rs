@@ -8,11 +8,7 @@ use serde_json::json;
 fn the_permission_matrix_holds_for_every_organization_operation() {
     let (owner, member, org) = org_with_member();
     let admin = signup_user();
-    add_member(&owner.token, &org, &admin.id).expect(200);
-    patch(&format!("{}/members/{}", org_path(&org), admin.id))
-        .token(&owner.token)
-        .json(&json!({"role": "admin"}))
-        .expect(200);
+    add_admin(&owner.token, &org, &admin.id);
     let outsider = signup_user();
     let inactive = signup_user();
     add_member(&owner.token, &org, &inactive.id).expect(200);

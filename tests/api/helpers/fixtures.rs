@@ -22,6 +22,15 @@ pub fn add_member(token: &str, org: &Value, user_id: &str) -> Resp {
         .json(&json!({"user_id": user_id}))
 }
 
+/// `user_id` joins `org` as an admin (by its owner).
+pub fn add_admin(owner_token: &str, org: &Value, user_id: &str) {
+    add_member(owner_token, org, user_id).expect(200);
+    patch(&format!("{}/members/{}", org_path(org), user_id))
+        .token(owner_token)
+        .json(&json!({"role": "admin"}))
+        .expect(200);
+}
+
 /// An organization owned by `owner` with `member` in it.
 pub fn org_with_member() -> (TestUser, TestUser, Value) {
     let owner = signup_user();

@@ -41,6 +41,8 @@ pub struct TestApp {
     /// This process's end of the watchdog's stdin: when it closes (this value
     /// dropped, or the process gone), the watchdog stops the worker.
     _watchdog: std::process::ChildStdin,
+    /// The watchdog itself, to wait for in [`TestApp::stop`].
+    process: std::process::Child,
 }
 
 static APP: OnceLock<TestApp> = OnceLock::new();
@@ -76,6 +78,8 @@ fn spawn_app() -> TestApp {
         format!("FRONTEND_HOST={FRONTEND_HOST}"),
         // Every statement to the log, for the query-plan test (`query_plans.rs`).
         "SQL_TRACE=on".to_string(),
+        // EdDSA tokens from the development ring, as `make dev` signs them.
+        format!("SIGNING_KEYS={}", dev_signing_keys()),
     ];
     let app = spawn_worker(&vars, 404);
     // The isolate's first routed request pays the first-superuser check (counted
@@ -84,6 +88,50 @@ fn spawn_app() -> TestApp {
     assert!(warm.is_ok(), "the shared worker did not answer: {warm:?}");
     app.d1(BENCH_DATA_SET);
     app
+}
+
+/// The development ring of `.dev.vars.example` (`SIGNING_KEYS`): `dev-a`
+/// signs, `dev-b` only verifies.
+pub fn dev_signing_keys() -> String {
+    let example = std::fs::read_to_string(project_dir().join(".dev.vars.example")).unwrap();
+    let line = example
+        .lines()
+        .find_map(|l| l.strip_prefix("SIGNING_KEYS="))
+        .expect(".dev.vars.example sets SIGNING_KEYS");
+    line.trim_matches('\'').to_string()
+}
+
+/// A token for `user_id` signed as the service signs: by the first key of
+/// `ring` (`SIGNING_KEYS`' JSON), or HS256 under `secret` when `ring` is empty,
+/// naming `issuer`, issued at `iat` for `ttl_minutes`.
+pub fn signed_token(
+    ring: &str,
+    secret: &str,
+    issuer: &str,
+    user_id: &str,
+    iat: i64,
+    ttl_minutes: i64,
+) -> String {
+    use users_orgs_api::{auth::jwt, keyring::KeyRing};
+    let ring = if ring.is_empty() {
+        KeyRing::empty()
+    } else {
+        KeyRing::parse(ring).unwrap()
+    };
+    let keys = jwt::Keys {
+        secret,
+        ring: &ring,
+        accept_hs256: true,
+        issuer,
+    };
+    let id = user_id.parse().unwrap();
+    let grant = jwt::Grant {
+        user_id: &id,
+        token_version: 0,
+        session_id: None,
+        org: None,
+    };
+    jwt::issue(&keys, &grant, iat, ttl_minutes).unwrap()
 }
 
 /// The `make bench` data set under every test: 1,000 users and 50
@@ -116,10 +164,28 @@ from organizations where id like '10000000-%';
 /// test's) and its D1 door answers. It stops, and its state is removed, when the
 /// returned [`TestApp`] is dropped or this process ends.
 pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
-    let dir = project_dir();
+    let state_dir = new_state_dir();
+    spawn_worker_in(&state_dir, vars, ready_status, true)
+}
+
+/// A fresh folder for a worker's D1 and log.
+pub fn new_state_dir() -> PathBuf {
     let state_dir =
         std::env::temp_dir().join(format!("users-orgs-api-test-{}", Uuid::new_v4().simple()));
     std::fs::create_dir_all(&state_dir).unwrap();
+    state_dir
+}
+
+/// [`spawn_worker`] on the D1 in `state_dir`, which a worker stopped before
+/// ([`TestApp::stop`]) may have left: a restart. `remove` says whether the
+/// folder goes when this worker stops.
+pub fn spawn_worker_in(
+    state_dir: &Path,
+    vars: &[String],
+    ready_status: u16,
+    remove: bool,
+) -> TestApp {
+    let dir = project_dir();
     let wrangler = dir.join("node_modules/.bin/wrangler");
     assert!(
         wrangler.exists(),
@@ -136,7 +202,9 @@ pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
     // it): when it closes, the `read` returns, and the script stops the server
     // or the migrations (ignoring the TERM it sends the group itself), waits for
     // them, and removes the state.
-    let cleanup = if keep_state() {
+    let cleanup = if !remove {
+        "true".to_string()
+    } else if keep_state() {
         format!("echo 'test state kept in {}' >&2", state_dir.display())
     } else {
         format!("rm -rf '{}'", state_dir.display())
@@ -191,6 +259,7 @@ pub fn spawn_worker(vars: &[String], ready_status: u16) -> TestApp {
         control: ready["control"].as_str().unwrap().to_string(),
         log_path: log_path.clone(),
         _watchdog: watchdog,
+        process: child,
     };
     // Both sockets listen now. An unknown path touches no D1, so the worker's
     // first real request is the test's.
@@ -229,6 +298,18 @@ pub fn spawn_local_worker(more: &[&str]) -> TestApp {
 }
 
 impl TestApp {
+    /// Stops the worker and waits until it has (its D1 closed): another may
+    /// start on the same folder then.
+    pub fn stop(self) {
+        let TestApp {
+            _watchdog,
+            mut process,
+            ..
+        } = self;
+        drop(_watchdog);
+        process.wait().unwrap();
+    }
+
     /// A verified user made through this worker's local-only private route
     /// (password `password123`), and an access token of theirs.
     pub fn verified_user_token(&self, email: &str) -> String {
