@@ -12,6 +12,7 @@
 
 mod access;
 mod account;
+mod api_keys;
 mod app;
 pub mod auth;
 mod clock;

@@ -2,7 +2,8 @@
 // one process owns the worker and its local D1, so seeding goes through the
 // same D1 object as the worker's own queries, serialized by the runtime.
 //
-//   node scripts/lib/serve.mjs --port P --state DIR [--control-port C] [--ready-fd N] [NAME=VALUE ...]
+//   node scripts/lib/serve.mjs --port P --state DIR [--control-port C] [--ready-fd N]
+//        [--api-key-limit N] [NAME=VALUE ...]
 //
 // A port of 0 (the default for --port) is chosen by the system when the socket
 // binds, so parallel servers never race for a port probed free beforehand. Once
@@ -36,6 +37,8 @@ const port = Number(option("--port") ?? 0);
 const state = option("--state");
 const controlPort = option("--control-port");
 const readyFd = option("--ready-fd");
+// As wrangler.toml's [[ratelimits]] API_KEY_LIMITER (600 per 60 s); tests lower it.
+const apiKeyLimit = Number(option("--api-key-limit") ?? 600);
 const bindings = Object.fromEntries(
   args.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
 );
@@ -171,10 +174,14 @@ const workers = [
     assets: {
       directory: "build/assets",
       binding: "ASSETS",
-      routerConfig: { has_user_worker: true, static_routing: { user_worker: ["/api/*"] } },
+      routerConfig: {
+        has_user_worker: true,
+        static_routing: { user_worker: ["/api/*", "/.well-known/jwks.json"] },
+      },
     },
     // As wrangler.toml's [[queues.producers]] and [[queues.consumers]].
     queueProducers: { EMAIL_QUEUE: { queueName: "users-orgs-emails" } },
+    ratelimits: { API_KEY_LIMITER: { simple: { limit: apiKeyLimit, period: 60 } } },
     queueConsumers: { "users-orgs-emails": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 100 } },
     bindings,
   },

@@ -21,10 +21,12 @@
 
 pub(crate) mod org;
 
+use crate::api_keys::models::ApiKeyRow;
+use crate::api_keys::repo as api_keys;
 use crate::auth::current_user::{
-    check_caller, require_superuser, token_claims, COULD_NOT_VALIDATE,
+    check_caller, credential, require_superuser, Credential, COULD_NOT_VALIDATE,
+    NOT_ENOUGH_PERMISSIONS,
 };
-use crate::auth::jwt::TokenClaims;
 use crate::db::{Batch, Db, DbResult, Results, Rows};
 use crate::error::{ApiError, ApiResult};
 use crate::http::idempotency::{Claim, Key, Record};
@@ -40,30 +42,87 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use worker::Response;
 
+/// Who is calling, once A1–A4 passed: a user, or an organization's API key.
+pub(crate) enum Actor {
+    User(UserRow),
+    Key(ApiKeyRow),
+}
+
+impl Actor {
+    /// The user's id, or the key's.
+    pub(crate) fn id(&self) -> &str {
+        match self {
+            Actor::User(u) => &u.id,
+            Actor::Key(k) => &k.id,
+        }
+    }
+
+    /// The user acting, or the one who made the key (if they still exist).
+    pub(crate) fn user_id(&self) -> Option<&str> {
+        match self {
+            Actor::User(u) => Some(&u.id),
+            Actor::Key(k) => k.created_by_id.as_deref(),
+        }
+    }
+
+    /// The user, if a user is calling.
+    pub(crate) fn user(&self) -> Option<&UserRow> {
+        match self {
+            Actor::User(u) => Some(u),
+            Actor::Key(_) => None,
+        }
+    }
+
+    /// An active superuser (never a key).
+    pub(crate) fn is_superuser(&self) -> bool {
+        self.user().is_some_and(UserRow::is_superuser)
+    }
+
+    /// The name to show for the caller (an invitation's "invited by").
+    pub(crate) fn display_name(&self) -> String {
+        match self {
+            Actor::User(u) => u.full_name.clone().unwrap_or_else(|| u.email.clone()),
+            Actor::Key(k) => k.name.clone(),
+        }
+    }
+
+    /// The user, for the levels only users hold (the caller's checks refused
+    /// a key before this).
+    fn into_user(self) -> ApiResult<UserRow> {
+        match self {
+            Actor::User(u) => Ok(u),
+            Actor::Key(_) => Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS)),
+        }
+    }
+}
+
 /// A level that needs an authenticated, active caller.
 pub(crate) trait Access: Sized {
     /// S1 applies: checked right after A3–A4, before the inputs' 422.
     const SUPERUSER_ONLY: bool = false;
+    /// An API key may hold this level (an organization level its scopes
+    /// reach); on any other a live key is `403 Not enough permissions`.
+    const KEYS: bool = false;
     /// Handles into the batch for what the level must know.
     type Plan;
-    fn plan(b: &mut Batch<'_>, claims: &TokenClaims, target: &Target) -> ApiResult<Self::Plan>;
+    fn plan(b: &mut Batch<'_>, who: &Credential, target: &Target) -> ApiResult<Self::Plan>;
     /// The level's own rule, once the caller passed A3–A4 (and S1).
-    fn decide(caller: UserRow, plan: Self::Plan, r: &Results) -> ApiResult<Self>;
+    fn decide(caller: Actor, plan: Self::Plan, r: &Results) -> ApiResult<Self>;
 }
 
 /// How the envelope obtains a handler's access argument.
 pub(crate) trait Extract: Sized {
     /// A1–A2. `None` for public operations.
-    fn authenticate(cx: &Ctx) -> ApiResult<Option<TokenClaims>>;
+    fn authenticate(cx: &Ctx) -> ApiResult<Option<Credential>>;
     /// The inputs were refused with `invalid`: the caller's own checks go first.
     fn refuse(
         cx: &Ctx,
-        claims: Option<TokenClaims>,
+        claims: Option<Credential>,
         invalid: ApiError,
     ) -> impl Future<Output = ApiError>;
     fn extract(
         cx: &Ctx,
-        claims: Option<TokenClaims>,
+        claims: Option<Credential>,
         target: Target,
     ) -> impl Future<Output = ApiResult<Self>>;
 }
@@ -92,7 +151,11 @@ where
 /// The order of the checks, for every operation.
 async fn envelope(mut cx: Ctx, mut op: Box<dyn Operation>) -> ApiResult<Response> {
     let claims = op.authenticate(&cx)?;
-    cx.caller_id = claims.as_ref().map(|c| id_text(&c.user_id));
+    if let Some(Credential::Key { hash }) = &claims {
+        // At the edge, before D1: a key over its rate is refused for nothing.
+        crate::api_keys::limit::check(&cx, hash).await?;
+    }
+    cx.caller_id = claims.as_ref().map(caller_scope);
     let mut v = Validator::new();
     let parsed = op.parse(&cx, &mut v);
     let refused = match (parsed, v.finish()) {
@@ -106,17 +169,26 @@ async fn envelope(mut cx: Ctx, mut op: Box<dyn Operation>) -> ApiResult<Response
     }
     let mut target = Target::default();
     op.target(&mut target);
-    cx.session_id = claims
-        .as_ref()
-        .and_then(|c| c.session_id)
-        .map(|s| id_text(&s));
+    cx.session_id = match &claims {
+        Some(Credential::Token(c)) => c.session_id.map(|s| id_text(&s)),
+        _ => None,
+    };
     op.run(cx, claims, target).await
+}
+
+/// Whom the credential names, before D1: a token's user id, or `key:` and an
+/// API key's hash (what Idempotency-Keys and per-caller limits are scoped by).
+fn caller_scope(who: &Credential) -> String {
+    match who {
+        Credential::Token(c) => id_text(&c.user_id),
+        Credential::Key { hash } => format!("key:{hash}"),
+    }
 }
 
 /// One route's access level `A`, inputs `I` and handler `F`, seen by the
 /// envelope only through this trait.
 trait Operation {
-    fn authenticate(&self, cx: &Ctx) -> ApiResult<Option<TokenClaims>>;
+    fn authenticate(&self, cx: &Ctx) -> ApiResult<Option<Credential>>;
     /// Parses the inputs into `self`: `Err` for an unreadable request,
     /// `Ok(false)` when `v` holds the problems.
     fn parse(&mut self, cx: &Ctx, v: &mut Validator) -> ApiResult<bool>;
@@ -124,14 +196,14 @@ trait Operation {
     fn refuse<'a>(
         &self,
         cx: &'a Ctx,
-        claims: Option<TokenClaims>,
+        claims: Option<Credential>,
         invalid: ApiError,
     ) -> Step<'a, ApiError>;
     /// The level's checks, then the handler.
     fn run(
         self: Box<Self>,
         cx: Ctx,
-        claims: Option<TokenClaims>,
+        claims: Option<Credential>,
         target: Target,
     ) -> Step<'static, ApiResult<Response>>;
 }
@@ -149,7 +221,7 @@ where
     F: FnOnce(Ctx, A, I) -> Fut + 'static,
     Fut: Future<Output = ApiResult<Response>> + 'static,
 {
-    fn authenticate(&self, cx: &Ctx) -> ApiResult<Option<TokenClaims>> {
+    fn authenticate(&self, cx: &Ctx) -> ApiResult<Option<Credential>> {
         A::authenticate(cx)
     }
 
@@ -167,7 +239,7 @@ where
     fn refuse<'a>(
         &self,
         cx: &'a Ctx,
-        claims: Option<TokenClaims>,
+        claims: Option<Credential>,
         invalid: ApiError,
     ) -> Step<'a, ApiError> {
         Box::pin(A::refuse(cx, claims, invalid))
@@ -176,7 +248,7 @@ where
     fn run(
         self: Box<Self>,
         cx: Ctx,
-        claims: Option<TokenClaims>,
+        claims: Option<Credential>,
         target: Target,
     ) -> Step<'static, ApiResult<Response>> {
         let Op { handler, input, .. } = *self;
@@ -195,13 +267,13 @@ where
 pub(crate) struct Public;
 
 impl Extract for Public {
-    fn authenticate(_: &Ctx) -> ApiResult<Option<TokenClaims>> {
+    fn authenticate(_: &Ctx) -> ApiResult<Option<Credential>> {
         Ok(None)
     }
-    async fn refuse(_: &Ctx, _: Option<TokenClaims>, invalid: ApiError) -> ApiError {
+    async fn refuse(_: &Ctx, _: Option<Credential>, invalid: ApiError) -> ApiError {
         invalid
     }
-    async fn extract(_: &Ctx, _: Option<TokenClaims>, _: Target) -> ApiResult<Self> {
+    async fn extract(_: &Ctx, _: Option<Credential>, _: Target) -> ApiResult<Self> {
         Ok(Public)
     }
 }
@@ -211,11 +283,11 @@ pub(crate) struct Caller(pub(crate) UserRow);
 
 impl Access for Caller {
     type Plan = ();
-    fn plan(_: &mut Batch<'_>, _: &TokenClaims, _: &Target) -> ApiResult<()> {
+    fn plan(_: &mut Batch<'_>, _: &Credential, _: &Target) -> ApiResult<()> {
         Ok(())
     }
-    fn decide(caller: UserRow, _: (), _: &Results) -> ApiResult<Self> {
-        Ok(Caller(caller))
+    fn decide(caller: Actor, _: (), _: &Results) -> ApiResult<Self> {
+        Ok(Caller(caller.into_user()?))
     }
 }
 
@@ -228,10 +300,11 @@ pub(crate) const VERIFY_FIRST: &str = "Verify your email address first";
 
 impl Access for Verified {
     type Plan = ();
-    fn plan(_: &mut Batch<'_>, _: &TokenClaims, _: &Target) -> ApiResult<()> {
+    fn plan(_: &mut Batch<'_>, _: &Credential, _: &Target) -> ApiResult<()> {
         Ok(())
     }
-    fn decide(caller: UserRow, _: (), _: &Results) -> ApiResult<Self> {
+    fn decide(caller: Actor, _: (), _: &Results) -> ApiResult<Self> {
+        let caller = caller.into_user()?;
         if !caller.is_email_verified() {
             return Err(ApiError::forbidden(VERIFY_FIRST));
         }
@@ -251,18 +324,18 @@ pub(crate) struct Superuser(pub(crate) UserRow);
 impl Access for Superuser {
     const SUPERUSER_ONLY: bool = true;
     type Plan = ();
-    fn plan(_: &mut Batch<'_>, _: &TokenClaims, _: &Target) -> ApiResult<()> {
+    fn plan(_: &mut Batch<'_>, _: &Credential, _: &Target) -> ApiResult<()> {
         Ok(())
     }
-    fn decide(caller: UserRow, _: (), _: &Results) -> ApiResult<Self> {
-        Ok(Superuser(caller))
+    fn decide(caller: Actor, _: (), _: &Results) -> ApiResult<Self> {
+        Ok(Superuser(caller.into_user()?))
     }
 }
 
 /// Access level `A`, authenticated (A1–A2) but not yet checked: the handler
 /// opens it, with its own reads in the same batch.
 pub(crate) struct Gate<A> {
-    claims: TokenClaims,
+    claims: Credential,
     target: Target,
     level: PhantomData<A>,
 }
@@ -282,7 +355,8 @@ impl<A: Access> Gate<A> {
         let plan = A::plan(&mut b, &self.claims, &self.target)?;
         let data = data(&mut b, &reads.caller_id)?;
         let r = b.run().await?;
-        let (caller, claim) = reads.check(db, &self.claims, key, &r, A::SUPERUSER_ONLY)?;
+        let (caller, claim) =
+            reads.check(db, &self.claims, key, &r, (A::SUPERUSER_ONLY, A::KEYS))?;
         let access = A::decide(caller, plan, &r)?;
         // A replay, a 409 or a 422 of the key only for a caller the level
         // still lets through: a stored answer (an invitation's token) is not
@@ -303,61 +377,92 @@ fn settle(claim: Option<Claim>) -> ApiResult<()> {
 }
 
 /// The caller's part of a gate's batch, the same for every level and handler
-/// (so compiled once): the caller's row, the token's session and the
-/// request's Idempotency-Key reservation.
+/// (so compiled once): the caller's row and the token's session, or the API
+/// key; and the request's Idempotency-Key reservation.
 struct CallerReads {
     caller_id: String,
-    caller: Rows<UserRow>,
-    session: Option<Rows<SessionRow>>,
+    reads: Reads,
     reserved: Option<Rows<Record>>,
+}
+
+enum Reads {
+    User {
+        caller: Rows<UserRow>,
+        session: Option<Rows<SessionRow>>,
+    },
+    Key(Rows<ApiKeyRow>),
 }
 
 impl CallerReads {
     // Out of line: the same for every level, not compiled into each `open_with`.
     #[inline(never)]
-    fn push(b: &mut Batch<'_>, claims: &TokenClaims, key: Option<&Key>) -> DbResult<Self> {
-        let caller_id = id_text(&claims.user_id);
-        let caller = users::find_by_id(b, &caller_id)?;
-        // The token's session rides in the same batch: a revoked, expired or
-        // deleted session fails A2 with no round trip of its own.
-        let session = match &claims.session_id {
-            Some(sid) => Some(sessions::find(b, &id_text(sid))?),
-            None => None, // a token from before sessions: valid until it expires
+    fn push(b: &mut Batch<'_>, who: &Credential, key: Option<&Key>) -> DbResult<Self> {
+        let reads = match who {
+            Credential::Token(claims) => Reads::User {
+                caller: users::find_by_id(b, &id_text(&claims.user_id))?,
+                // The token's session rides in the same batch: a revoked, expired or
+                // deleted session fails A2 with no round trip of its own.
+                session: match &claims.session_id {
+                    Some(sid) => Some(sessions::find(b, &id_text(sid))?),
+                    None => None, // a token from before sessions: valid until it expires
+                },
+            },
+            // The key by its hash, in the same batch as a token's user would be.
+            Credential::Key { hash } => Reads::Key(api_keys::find_by_hash(b, hash)?),
         };
         let reserved = match key {
             Some(key) => Some(key.reserve(b, crate::clock::now_secs())?),
             None => None,
         };
         Ok(CallerReads {
-            caller_id,
-            caller,
-            session,
+            caller_id: caller_scope(who),
+            reads,
             reserved,
         })
     }
 
-    /// A2 (the session), A3–A4, S1 if `superuser_only`; and the key's claim,
-    /// for the caller to settle once the level's rule passed too.
+    /// A2 (the session, or the key: unknown, revoked or expired), A3–A4, S1 if
+    /// the level is superuser-only, and a key's right to the level at all; and
+    /// the Idempotency-Key's claim, for the caller to settle once the level's
+    /// rule passed too.
     fn check(
         self,
         db: &Db,
-        claims: &TokenClaims,
+        who: &Credential,
         key: Option<&Key>,
         r: &Results,
-        superuser_only: bool,
-    ) -> ApiResult<(UserRow, Option<Claim>)> {
+        (superuser_only, keys): (bool, bool),
+    ) -> ApiResult<(Actor, Option<Claim>)> {
         // Who holds the key is known before the caller's checks (a refused
         // caller frees a key it reserved).
         let claim = match (key, self.reserved) {
             (Some(key), Some(rows)) => Some(key.claim(db, r, rows)?),
             _ => None,
         };
-        let caller = check_caller(claims, r.first(self.caller)?)?;
-        if let Some(session) = self.session {
-            let now = crate::clock::now_secs();
+        let now = crate::clock::now_secs();
+        let (caller, session) = match (self.reads, who) {
+            (Reads::Key(rows), _) => {
+                let api_key = r
+                    .first(rows)?
+                    .filter(|k| k.is_live(now))
+                    .ok_or_else(|| ApiError::forbidden(COULD_NOT_VALIDATE))?;
+                if !keys {
+                    return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
+                }
+                crate::api_keys::used(db, &api_key, now);
+                return Ok((Actor::Key(api_key), claim));
+            }
+            (Reads::User { caller, session }, Credential::Token(claims)) => {
+                (check_caller(claims, r.first(caller)?)?, session)
+            }
+            (Reads::User { .. }, Credential::Key { .. }) => {
+                return Err(ApiError::internal("a key read as a user"))
+            }
+        };
+        if let Some(session) = session {
             let live = r
                 .first(session)?
-                .is_some_and(|s| s.is_live_for(&self.caller_id, now));
+                .is_some_and(|s| s.is_live_for(&caller.id, now));
             if !live {
                 return Err(ApiError::forbidden(COULD_NOT_VALIDATE));
             }
@@ -367,40 +472,55 @@ impl CallerReads {
         } else {
             caller
         };
-        Ok((caller, claim))
+        Ok((Actor::User(caller), claim))
     }
 }
 
-async fn refuse_as<A: Access>(
-    cx: &Ctx,
-    claims: Option<TokenClaims>,
-    invalid: ApiError,
-) -> ApiError {
+async fn refuse_as<A: Access>(cx: &Ctx, claims: Option<Credential>, invalid: ApiError) -> ApiError {
     let Some(claims) = claims else { return invalid };
-    let gate = Gate::<Caller> {
+    let gate = Gate::<Anyone> {
         claims,
         target: Target::default(),
         level: PhantomData,
     };
     match gate.open(&cx.db).await {
         Err(e) => e,
-        Ok(Caller(me)) if A::SUPERUSER_ONLY => require_superuser(me).err().unwrap_or(invalid),
+        Ok(Anyone(Actor::User(me))) if A::SUPERUSER_ONLY => {
+            require_superuser(me).err().unwrap_or(invalid)
+        }
+        // Like S1: a key on an operation no key may call is refused first.
+        Ok(Anyone(Actor::Key(_))) if !A::KEYS => ApiError::forbidden(NOT_ENOUGH_PERMISSIONS),
         Ok(_) => invalid,
     }
 }
 
-fn claims_of(claims: Option<TokenClaims>) -> ApiResult<TokenClaims> {
+/// Any caller who passed A1–A4, user or key: the caller's own checks, for a
+/// request whose inputs were refused.
+struct Anyone(Actor);
+
+impl Access for Anyone {
+    const KEYS: bool = true;
+    type Plan = ();
+    fn plan(_: &mut Batch<'_>, _: &Credential, _: &Target) -> ApiResult<()> {
+        Ok(())
+    }
+    fn decide(caller: Actor, _: (), _: &Results) -> ApiResult<Self> {
+        Ok(Anyone(caller))
+    }
+}
+
+fn claims_of(claims: Option<Credential>) -> ApiResult<Credential> {
     claims.ok_or_else(|| ApiError::internal("an access level ran without authentication"))
 }
 
 impl<A: Access> Extract for A {
-    fn authenticate(cx: &Ctx) -> ApiResult<Option<TokenClaims>> {
-        token_claims(cx).map(Some)
+    fn authenticate(cx: &Ctx) -> ApiResult<Option<Credential>> {
+        credential(cx).map(Some)
     }
-    async fn refuse(cx: &Ctx, claims: Option<TokenClaims>, invalid: ApiError) -> ApiError {
+    async fn refuse(cx: &Ctx, claims: Option<Credential>, invalid: ApiError) -> ApiError {
         refuse_as::<A>(cx, claims, invalid).await
     }
-    async fn extract(cx: &Ctx, claims: Option<TokenClaims>, target: Target) -> ApiResult<Self> {
+    async fn extract(cx: &Ctx, claims: Option<Credential>, target: Target) -> ApiResult<Self> {
         let gate = Gate::<A> {
             claims: claims_of(claims)?,
             target,
@@ -411,13 +531,13 @@ impl<A: Access> Extract for A {
 }
 
 impl<A: Access> Extract for Gate<A> {
-    fn authenticate(cx: &Ctx) -> ApiResult<Option<TokenClaims>> {
-        token_claims(cx).map(Some)
+    fn authenticate(cx: &Ctx) -> ApiResult<Option<Credential>> {
+        credential(cx).map(Some)
     }
-    async fn refuse(cx: &Ctx, claims: Option<TokenClaims>, invalid: ApiError) -> ApiError {
+    async fn refuse(cx: &Ctx, claims: Option<Credential>, invalid: ApiError) -> ApiError {
         refuse_as::<A>(cx, claims, invalid).await
     }
-    async fn extract(_: &Ctx, claims: Option<TokenClaims>, target: Target) -> ApiResult<Self> {
+    async fn extract(_: &Ctx, claims: Option<Credential>, target: Target) -> ApiResult<Self> {
         Ok(Gate {
             claims: claims_of(claims)?,
             target,

@@ -6,8 +6,9 @@
 //! that touch one organization's data take the level they need, so every such
 //! query is scoped to the organization the check was made for.
 
-use super::Access;
-use crate::auth::jwt::TokenClaims;
+use super::{Access, Actor};
+use crate::api_keys::Scope;
+use crate::auth::current_user::Credential;
 use crate::db::from_row;
 use crate::db::{Batch, Results, Rows};
 use crate::error::{ApiError, ApiResult};
@@ -16,7 +17,6 @@ use crate::ids::id_text;
 use crate::memberships::repo::{self as memberships, Membership};
 use crate::organizations::models::OrganizationRow;
 use crate::organizations::repo as organizations;
-use crate::users::models::UserRow;
 use crate::users::repo::{self as users, Named};
 use std::ops::Deref;
 
@@ -37,9 +37,11 @@ pub(crate) fn token_role(found: Option<i64>, role: Option<&str>) -> ApiResult<&s
 /// the operation names (a new owner, a member to add or remove).
 pub(crate) struct OrgAccess {
     pub(crate) org: OrganizationRow,
-    pub(crate) caller: UserRow,
+    /// A user, or one of this organization's API keys (an admin here).
+    pub(crate) caller: Actor,
     pub(crate) caller_is_member: bool,
-    /// The caller's role here: `owner`, `admin` or `member`; `None` for a non-member.
+    /// The caller's role here: `owner`, `admin` or `member`; `None` for a
+    /// non-member; `admin` for a key.
     pub(crate) caller_role: Option<String>,
     subject: Option<Subject>,
 }
@@ -60,7 +62,12 @@ impl OrgAccess {
     }
 
     pub(crate) fn caller_is_owner(&self) -> bool {
-        self.org.owner_id == self.caller.id
+        self.org.owner_id == self.caller.id()
+    }
+
+    /// Whether an API key is calling.
+    pub(crate) fn caller_is_key(&self) -> bool {
+        matches!(self.caller, Actor::Key(_))
     }
 
     /// The owner or a superuser: they may do everything to the organization.
@@ -102,12 +109,22 @@ pub(crate) fn owner_guard(org: u8, caller: u8) -> String {
 }
 
 /// SQL that holds while the caller (`?caller`) is the owner or an admin of
-/// `?org`, or an active superuser.
+/// `?org`, an active superuser, or an unrevoked API key of `?org` (its scope
+/// was checked with the level; a key acts as an admin).
 pub(crate) fn admin_guard(org: u8, caller: u8) -> String {
     format!(
         "(exists (select 1 from organization_members a where a.organization_id = ?{org} \
-          and a.user_id = ?{caller} and a.role in ('owner', 'admin')) or {})",
-        superuser_guard(caller)
+          and a.user_id = ?{caller} and a.role in ('owner', 'admin')) or {} or {})",
+        superuser_guard(caller),
+        key_guard(org, caller)
+    )
+}
+
+/// SQL that holds while the caller (`?caller`) is an unrevoked API key of `?org`.
+pub(crate) fn key_guard(org: u8, caller: u8) -> String {
+    format!(
+        "exists (select 1 from api_keys k where k.id = ?{caller} and k.organization_id = ?{org} \
+          and k.revoked_at is null)"
     )
 }
 
@@ -143,6 +160,9 @@ pub(crate) fn permitted(
 /// The rule of one organization level.
 pub(crate) trait OrgRule: Sized {
     const SUPERUSER_ONLY: bool = false;
+    /// The scope an API key of the organization needs to hold the level (with
+    /// an admin's rights); `None`: no key may.
+    const KEY_SCOPE: Option<Scope>;
     fn permits(access: &OrgAccess) -> bool;
     fn wrap(access: OrgAccess) -> Self;
 }
@@ -150,15 +170,16 @@ pub(crate) trait OrgRule: Sized {
 /// The statements that load an [`OrgAccess`].
 pub(crate) struct OrgPlan {
     org: Rows<OrganizationRow>,
-    caller_membership: Rows<Membership>,
+    caller_membership: Option<Rows<Membership>>,
     subject: Option<(String, Rows<Named>, Rows<Membership>)>,
 }
 
 impl<L: OrgRule> Access for L {
     const SUPERUSER_ONLY: bool = L::SUPERUSER_ONLY;
+    const KEYS: bool = L::KEY_SCOPE.is_some();
     type Plan = OrgPlan;
 
-    fn plan(b: &mut Batch<'_>, claims: &TokenClaims, target: &Target) -> ApiResult<OrgPlan> {
+    fn plan(b: &mut Batch<'_>, who: &Credential, target: &Target) -> ApiResult<OrgPlan> {
         let org_id = target
             .org_id
             .as_deref()
@@ -173,49 +194,79 @@ impl<L: OrgRule> Access for L {
         };
         Ok(OrgPlan {
             org: organizations::find(b, org_id)?,
-            caller_membership: memberships::find(b, org_id, &id_text(&claims.user_id))?,
+            caller_membership: match who {
+                Credential::Token(claims) => {
+                    Some(memberships::find(b, org_id, &id_text(&claims.user_id))?)
+                }
+                Credential::Key { .. } => None,
+            },
             subject,
         })
     }
 
-    fn decide(caller: UserRow, plan: OrgPlan, r: &Results) -> ApiResult<Self> {
-        let org = r
-            .first(plan.org)?
-            .ok_or_else(|| ApiError::not_found(ORGANIZATION_NOT_FOUND))?;
-        let subject = match plan.subject {
-            Some((id, named, member)) => {
-                let role = r.first(member)?.map(|m| m.role);
-                Some(Subject {
-                    id,
-                    named: r.first(named)?,
-                    is_member: role.is_some(),
-                    role,
-                })
-            }
-            None => None,
-        };
-        let caller_role = r.first(plan.caller_membership)?.map(|m| m.role);
-        let access = OrgAccess {
-            org,
-            caller,
-            caller_is_member: caller_role.is_some(),
-            caller_role,
-            subject,
-        };
-        if !L::permits(&access) {
-            return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
-        }
-        Ok(L::wrap(access))
+    fn decide(caller: Actor, plan: OrgPlan, r: &Results) -> ApiResult<Self> {
+        decide_org(caller, plan, r, L::KEY_SCOPE, L::permits).map(L::wrap)
     }
 }
 
+/// Every organization level's decision, compiled once: the organization (404),
+/// a key's organization and scope, then the level's rule (`permits`).
+#[inline(never)]
+fn decide_org(
+    caller: Actor,
+    plan: OrgPlan,
+    r: &Results,
+    key_scope: Option<Scope>,
+    permits: fn(&OrgAccess) -> bool,
+) -> ApiResult<OrgAccess> {
+    let org = r
+        .first(plan.org)?
+        .ok_or_else(|| ApiError::not_found(ORGANIZATION_NOT_FOUND))?;
+    let subject = match plan.subject {
+        Some((id, named, member)) => {
+            let role = r.first(member)?.map(|m| m.role);
+            Some(Subject {
+                id,
+                named: r.first(named)?,
+                is_member: role.is_some(),
+                role,
+            })
+        }
+        None => None,
+    };
+    let caller_role = match (&caller, plan.caller_membership) {
+        (Actor::User(_), Some(member)) => r.first(member)?.map(|m| m.role),
+        // A key acts as an admin of its own organization, within its scopes.
+        (Actor::Key(key), _) => {
+            let scoped = key_scope.is_some_and(|scope| key.allows(scope));
+            if key.organization_id != org.id || !scoped {
+                return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
+            }
+            Some("admin".to_string())
+        }
+        (Actor::User(_), None) => None,
+    };
+    let access = OrgAccess {
+        org,
+        caller,
+        caller_is_member: caller_role.is_some(),
+        caller_role,
+        subject,
+    };
+    if !permits(&access) {
+        return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
+    }
+    Ok(access)
+}
+
 macro_rules! org_level {
-    ($(#[$doc:meta])* $name:ident, superuser_only = $su:expr, |$a:ident| $rule:expr) => {
+    ($(#[$doc:meta])* $name:ident, superuser_only = $su:expr, keys = $keys:expr, |$a:ident| $rule:expr) => {
         $(#[$doc])*
         pub(crate) struct $name(OrgAccess);
 
         impl OrgRule for $name {
             const SUPERUSER_ONLY: bool = $su;
+            const KEY_SCOPE: Option<Scope> = $keys;
             fn permits($a: &OrgAccess) -> bool {
                 $rule
             }
@@ -234,37 +285,57 @@ macro_rules! org_level {
 }
 
 org_level!(
-    /// Members and superusers: reads.
-    OrgMember, superuser_only = false,
+    /// Members and superusers: reads. Keys with `organization:read`.
+    OrgMember, superuser_only = false, keys = Some(Scope::OrganizationRead),
     |a| a.caller_is_member || a.caller.is_superuser()
 );
 org_level!(
-    /// The owner and superusers: changes, deletion, adding members.
-    OrgOwner, superuser_only = false,
+    /// The owner and superusers: changes, deletion, adding members. No key.
+    OrgOwner, superuser_only = false, keys = None,
     |a| a.caller_is_owner() || a.caller.is_superuser()
 );
 org_level!(
-    /// The owner, admins and superusers: adding and inviting members, renaming.
-    OrgAdmin, superuser_only = false,
+    /// The owner, admins and superusers: adding and inviting members, and
+    /// revoking and resending invitations. Keys with `members:write`.
+    OrgAdmin, superuser_only = false, keys = Some(Scope::MembersWrite),
     |a| a.caller_manages() || a.caller_is_admin()
 );
 org_level!(
-    /// The owner and superusers remove anyone, an admin a plain member, a member
-    /// themself. A member naming the owner passes here (removing the owner is a
-    /// 400 for every member); a non-member is refused whoever they name, so the
-    /// answer does not tell them who owns the organization.
-    MemberRemoval, superuser_only = false,
+    /// The owner, admins and superusers: the invitation list. Keys with
+    /// `organization:read`.
+    OrgAdminReader, superuser_only = false, keys = Some(Scope::OrganizationRead),
+    |a| a.caller_manages() || a.caller_is_admin()
+);
+org_level!(
+    /// The owner, admins and superusers: renaming (and for the owner and
+    /// superusers, more). Keys with `organization:write`.
+    OrgEditor, superuser_only = false, keys = Some(Scope::OrganizationWrite),
+    |a| a.caller_manages() || a.caller_is_admin()
+);
+org_level!(
+    /// The owner, admins and superusers: the organization's API keys. No key
+    /// manages keys.
+    OrgKeyAdmin, superuser_only = false, keys = None,
+    |a| a.caller_manages() || a.caller_is_admin()
+);
+org_level!(
+    /// The owner and superusers remove anyone, an admin (or a key with
+    /// `members:write`) a plain member, a member themself. A member naming the
+    /// owner passes here (removing the owner is a 400 for every member); a
+    /// non-member is refused whoever they name, so the answer does not tell
+    /// them who owns the organization.
+    MemberRemoval, superuser_only = false, keys = Some(Scope::MembersWrite),
     |a| {
         let subject = a.subject.as_ref();
         let subject_role = subject.and_then(|s| s.role.as_deref());
         a.caller_manages()
             || (a.caller_is_member && subject.is_some_and(|s| s.id == a.org.owner_id))
-            || (a.caller_is_member && subject.is_some_and(|s| s.id == a.caller.id))
+            || (a.caller_is_member && subject.is_some_and(|s| s.id == a.caller.id()))
             || (a.caller_is_admin() && !matches!(subject_role, Some("admin")))
     }
 );
 org_level!(
-    /// Superusers only (S1 first), on an organization that exists.
-    OrgSuperuser, superuser_only = true,
+    /// Superusers only (S1 first), on an organization that exists. No key.
+    OrgSuperuser, superuser_only = true, keys = None,
     |_a| true
 );

@@ -38,6 +38,7 @@ fn error_response(err: ApiError, request_id: &str, method: &Method, path: &str) 
 
 /// Serves one request: route, read the body, run the handler, render errors.
 pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Response {
+    let worker = std::rc::Rc::new(worker);
     let started = worker::js_sys::Date::now();
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let request_id = header("X-Request-Id")
@@ -60,6 +61,7 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
     let mut stats = DbStats::default();
     let mut session = None;
     let mut conceals_counts = false;
+    let mut api_key = None;
     let result = match config {
         Err(e) => Err(e),
         Ok(_) if preflight && origin.is_some() => {
@@ -88,7 +90,7 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
                                 db,
                                 config,
                                 env,
-                                worker,
+                                worker: worker.clone(),
                                 session_id: None,
                                 caller_id: None,
                             };
@@ -100,6 +102,22 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
                                 }
                             }
                             stats = counted.get();
+                            api_key = undo.api_key();
+                            if undo.has_after_response() {
+                                // After the answer, and not counted in it.
+                                let id = request_id.clone();
+                                worker.wait_until(async move {
+                                    match undo.run_after_response().await {
+                                        Ok(n) => console_log!(
+                                            "request_id={id} after the response: {n} write{}",
+                                            if n == 1 { "" } else { "s" }
+                                        ),
+                                        Err(e) => console_error!(
+                                            "request_id={id} after the response: {e:?}"
+                                        ),
+                                    }
+                                });
+                            }
                             result
                         }
                     }
@@ -135,9 +153,11 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
     }
     let all = stats.plus(boot);
     let path = logged_path(&path);
+    // The API key that called, by id (never the key).
+    let api_key = api_key.map_or(String::new(), |id| format!(" api_key={id}"));
     console_log!(
         "request_id={request_id} {method} {path} {status} d1_round_trips={} d1_rows_read={} \
-         d1_rows_written={} {}ms",
+         d1_rows_written={} {}ms{api_key}",
         all.round_trips,
         all.rows_read,
         all.rows_written,

@@ -3,9 +3,13 @@
 //! signature), in matching order (`/users/me` before `/users/{user_id}`).
 
 use super::router::Route;
-use crate::access::org::{MemberRemoval, OrgAdmin, OrgMember, OrgOwner, OrgSuperuser};
+use crate::access::org::{
+    MemberRemoval, OrgAdmin, OrgAdminReader, OrgEditor, OrgKeyAdmin, OrgMember, OrgOwner,
+    OrgSuperuser,
+};
 use crate::access::{Caller, Gate, Public, Superuser, Verified};
 use crate::account::routes::{EmailPath, NewPassword, TokenBody};
+use crate::api_keys::models::{ApiKeyCreate, ApiKeyPath};
 use crate::auth::form::LoginForm;
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::input::{Json, OrgPath, UserPath};
@@ -19,8 +23,8 @@ use crate::uploads::models::{MediaPath, PresignedUploadRequest};
 use crate::users::models::{UpdatePassword, UserCreate, UserRegister, UserUpdate, UserUpdateMe};
 use crate::users::private::PrivateUserCreate;
 use crate::{
-    account, auth, invitations, memberships, openapi, organizations, resource_migration, sessions,
-    uploads, users, utils,
+    account, api_keys, auth, invitations, memberships, openapi, organizations, resource_migration,
+    sessions, uploads, users, utils,
 };
 use worker::Method;
 
@@ -83,16 +87,19 @@ pub(crate) fn routes() -> Vec<Route> {
         route!(Get "/api/v1/organizations", Gate<Caller>, (Page, Search) => organizations::routes::read_organizations),
         route!(Post "/api/v1/organizations", Gate<Caller>, (IdempotencyKey, Json<OrganizationCreate>) => organizations::routes::create_organization),
         route!(Get "/api/v1/organizations/{organization_id}", OrgMember, OrgPath => organizations::routes::read_organization),
-        route!(Put "/api/v1/organizations/{organization_id}", Gate<OrgAdmin>, (OrgPath, Json<OrganizationUpdate>) => organizations::routes::update_organization),
+        route!(Put "/api/v1/organizations/{organization_id}", Gate<OrgEditor>, (OrgPath, Json<OrganizationUpdate>) => organizations::routes::update_organization),
         route!(Delete "/api/v1/organizations/{organization_id}", OrgOwner, OrgPath => organizations::routes::delete_organization),
         route!(Get "/api/v1/organizations/{organization_id}/members", OrgMember, (OrgPath, Page) => memberships::routes::read_organization_members),
         route!(Post "/api/v1/organizations/{organization_id}/members", Gate<OrgAdmin>, (OrgPath, IdempotencyKey, Json<AddMemberRequest>) => memberships::routes::add_organization_member),
         route!(Patch "/api/v1/organizations/{organization_id}/members/{user_id}", OrgOwner, (OrgPath, UserPath, Json<MemberRoleUpdate>) => memberships::routes::update_member_role),
         route!(Delete "/api/v1/organizations/{organization_id}/members/{user_id}", MemberRemoval, (OrgPath, UserPath) => memberships::routes::remove_organization_member),
         route!(Post "/api/v1/organizations/{organization_id}/invitations", Gate<OrgAdmin>, (OrgPath, IdempotencyKey, Json<InvitationCreate>) => invitations::routes::create_invitation),
-        route!(Get "/api/v1/organizations/{organization_id}/invitations", Gate<OrgAdmin>, (OrgPath, StatusFilter, Page) => invitations::routes::read_invitations),
+        route!(Get "/api/v1/organizations/{organization_id}/invitations", Gate<OrgAdminReader>, (OrgPath, StatusFilter, Page) => invitations::routes::read_invitations),
         route!(Delete "/api/v1/organizations/{organization_id}/invitations/{invitation_id}", OrgAdmin, (OrgPath, InvitationPath) => invitations::routes::revoke_invitation),
         route!(Post "/api/v1/organizations/{organization_id}/invitations/{invitation_id}/resend", Gate<OrgAdmin>, (OrgPath, InvitationPath) => invitations::routes::resend_invitation),
+        route!(Post "/api/v1/organizations/{organization_id}/api-keys", Gate<OrgKeyAdmin>, (OrgPath, Json<ApiKeyCreate>) => api_keys::routes::create_api_key),
+        route!(Get "/api/v1/organizations/{organization_id}/api-keys", Gate<OrgKeyAdmin>, (OrgPath, Page) => api_keys::routes::read_api_keys),
+        route!(Delete "/api/v1/organizations/{organization_id}/api-keys/{key_id}", OrgKeyAdmin, (OrgPath, ApiKeyPath) => api_keys::routes::revoke_api_key),
         route!(Post "/api/v1/organizations/{organization_id}/migrate-resources", OrgSuperuser, (OrgPath, IdempotencyKey, Json<ResourceMigrationRequest>) => resource_migration::routes::migrate_user_resources_endpoint),
         route!(Post "/api/v1/invitations/accept", Gate<Caller>, Json<InvitationToken> => invitations::routes::accept_invitation),
         route!(Post "/api/v1/invitations/decline", Gate<Caller>, Json<InvitationToken> => invitations::routes::decline_invitation),

@@ -2,6 +2,7 @@
 //! contract's Authentication table (A1–A4, S1), in its order. The access levels
 //! (`crate::access`) run them; nothing else does.
 
+use crate::api_keys;
 use crate::auth::jwt::{self, TokenClaims};
 use crate::clock::now_secs;
 use crate::error::{ApiError, ApiResult};
@@ -10,6 +11,8 @@ use crate::users::models::UserRow;
 
 pub(crate) const COULD_NOT_VALIDATE: &str = "Could not validate credentials";
 pub(crate) const NOT_ENOUGH_PRIVILEGES: &str = "The user doesn't have enough privileges";
+/// What an API key gets from an operation it may not call.
+pub(crate) const NOT_ENOUGH_PERMISSIONS: &str = "Not enough permissions";
 
 /// The token of an `Authorization` header, as Starlette's OAuth2PasswordBearer
 /// splits it: scheme, first space, the rest. A missing header or another scheme
@@ -23,11 +26,27 @@ pub(crate) fn bearer_token(header: Option<&str>) -> ApiResult<&str> {
     Ok(param)
 }
 
-/// A1–A2: the claims of the bearer token. No D1: a bad token costs nothing.
-pub(crate) fn token_claims(cx: &Ctx) -> ApiResult<TokenClaims> {
+/// What a request's bearer credential is, before D1 is read.
+#[derive(Debug, Clone)]
+pub(crate) enum Credential {
+    /// An access token that passed A1–A2.
+    Token(TokenClaims),
+    /// An API key (`uoa_...`), by its SHA-256: the caller's batch finds it.
+    Key { hash: String },
+}
+
+/// A1–A2: the bearer credential. A token is checked here, with no D1 (a bad
+/// token costs nothing); an API key is found in the caller's batch.
+pub(crate) fn credential(cx: &Ctx) -> ApiResult<Credential> {
     let header = cx.header("Authorization");
-    let token = bearer_token(header.as_deref())?;
-    jwt::decode(&super::token_keys(&cx.config), token, now_secs())
+    let bearer = bearer_token(header.as_deref())?;
+    if api_keys::is_key(bearer) {
+        return Ok(Credential::Key {
+            hash: api_keys::hash(bearer),
+        });
+    }
+    jwt::decode(&super::token_keys(&cx.config), bearer, now_secs())
+        .map(Credential::Token)
         .map_err(|_| ApiError::forbidden(COULD_NOT_VALIDATE))
 }
 

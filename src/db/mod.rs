@@ -148,6 +148,10 @@ pub(crate) struct Db {
     stats: Rc<Cell<DbStats>>,
     /// What to undo if the request fails after all (see [`Db::on_failure`]).
     undo: Rc<RefCell<Vec<Undo>>>,
+    /// Writes for after the response (see [`Db::after_response`]).
+    after: Rc<RefCell<Vec<Undo>>>,
+    /// The API key that called, by id, for the request log.
+    api_key: Rc<RefCell<Option<String>>>,
     /// Log every statement with its bindings (`SQL_TRACE`, local only).
     trace: bool,
 }
@@ -166,6 +170,8 @@ impl Db {
             d1: Rc::new(session),
             stats: Rc::new(Cell::new(DbStats::default())),
             undo: Rc::default(),
+            after: Rc::default(),
+            api_key: Rc::default(),
             trace,
         })
     }
@@ -200,16 +206,49 @@ impl Db {
     /// The request failed: runs what [`Db::on_failure`] registered, in one batch.
     pub(crate) async fn undo_failed(&self) -> DbResult<()> {
         let undo = self.undo.take();
-        if undo.is_empty() {
+        self.run_writes(undo).await
+    }
+
+    /// Registers a write (text arguments only) to run once the response is
+    /// out ([`Db::run_after_response`], under `waitUntil`): bookkeeping that
+    /// must not delay the answer, such as an API key's `last_used_at`.
+    pub(crate) fn after_response(&self, sql: &'static str, args: Vec<String>) {
+        self.after.borrow_mut().push((sql, args));
+    }
+
+    /// Whether writes wait for after the response.
+    pub(crate) fn has_after_response(&self) -> bool {
+        !self.after.borrow().is_empty()
+    }
+
+    /// Runs what [`Db::after_response`] registered, in one batch; how many writes.
+    pub(crate) async fn run_after_response(&self) -> DbResult<usize> {
+        let after = self.after.take();
+        let n = after.len();
+        self.run_writes(after).await.map(|()| n)
+    }
+
+    async fn run_writes(&self, writes: Vec<Undo>) -> DbResult<()> {
+        if writes.is_empty() {
             return Ok(());
         }
         let mut b = self.batch();
-        for (sql, args) in &undo {
+        for (sql, args) in &writes {
             let args: Vec<Arg<'_>> = args.iter().map(Arg::from).collect();
             let _ = b.write(sql, &args)?;
         }
         b.run().await?;
         Ok(())
+    }
+
+    /// Notes that API key `id` called (the request log names it; never the key).
+    pub(crate) fn note_api_key(&self, id: &str) {
+        *self.api_key.borrow_mut() = Some(id.to_string());
+    }
+
+    /// The API key that called, if one did.
+    pub(crate) fn api_key(&self) -> Option<String> {
+        self.api_key.borrow().clone()
     }
 
     fn record(&self, started: f64, rows_read: u64, rows_written: u64) {

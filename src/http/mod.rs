@@ -71,7 +71,7 @@ pub(crate) struct Ctx {
     pub(crate) db: Db,
     pub(crate) config: Config,
     pub(crate) env: Env,
-    pub(crate) worker: Context,
+    pub(crate) worker: std::rc::Rc<Context>,
     /// The session of the bearer token (`sid`), once the access check passed.
     pub(crate) session_id: Option<String>,
     /// The user a valid bearer token names (A1–A2 passed; A3–A4 not yet).

@@ -64,7 +64,7 @@ impl NewInvitation<'_> {
             email_key: self.email_key.to_string(),
             role: self.role.to_string(),
             status: "pending".to_string(),
-            invited_by_id: Some(org.caller.id.clone()),
+            invited_by_id: org.caller.user_id().map(str::to_string),
             created_at: self.now.to_string(),
             expires_at: self.expires_at,
             member: None,
@@ -91,7 +91,7 @@ pub(crate) fn create(b: &mut Batch<'_>, org: &OrgAdmin, n: &NewInvitation<'_>) -
             n.email_key.into(),
             n.role.into(),
             n.token_hash.into(),
-            org.caller.id.as_str().into(),
+            org.caller.user_id().into(),
             n.now.into(),
             n.expires_at.into(),
         ],
@@ -149,11 +149,7 @@ pub(crate) fn revoke(b: &mut Batch<'_>, org: &OrgAdmin, id: &str) -> DbResult<Wr
              and status = 'pending' and {}",
             admin_guard(2, 3)
         ),
-        &[
-            id.into(),
-            org.org_id().into(),
-            org.caller.id.as_str().into(),
-        ],
+        &[id.into(), org.org_id().into(), org.caller.id().into()],
     )
 }
 
@@ -176,7 +172,7 @@ pub(crate) fn resend(
             org.org_id().into(),
             token_hash.into(),
             expires_at.into(),
-            org.caller.id.as_str().into(),
+            org.caller.id().into(),
         ],
     )?;
     Ok((renewed, find_by_id(b, id)?))

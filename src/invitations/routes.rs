@@ -5,7 +5,7 @@ use super::models::{
     InvitationWithToken, StatusFilter,
 };
 use super::repo::{self, By, NewInvitation, MAX_PENDING};
-use crate::access::org::{OrgAdmin, NOT_ENOUGH_PERMISSIONS};
+use crate::access::org::{OrgAdmin, OrgAdminReader, NOT_ENOUGH_PERMISSIONS};
 use crate::access::{Access, Caller, Gate, Verified};
 use crate::account::{outbox_row, tokens};
 use crate::clock::{now_iso, now_secs};
@@ -32,11 +32,7 @@ const TOO_MANY_INVITATIONS: &str = "Too many invitations sent, try again later";
 
 /// The invitation e-mail, for the outbox in the caller's batch.
 fn email(cx: &Ctx, access: &OrgAdmin, to: &str, token: &str) -> templates::Message {
-    let inviter = access
-        .caller
-        .full_name
-        .clone()
-        .unwrap_or_else(|| access.caller.email.clone());
+    let inviter = access.caller.display_name();
     templates::invitation(&cx.config.email, to, &access.org.name, &inviter, token)
 }
 
@@ -125,7 +121,7 @@ pub(crate) async fn create_invitation(
 /// or all (owner, admins, superusers). One round trip.
 pub(crate) async fn read_invitations(
     cx: Ctx,
-    gate: Gate<OrgAdmin>,
+    gate: Gate<OrgAdminReader>,
     (OrgPath(org_id), status, page): (OrgPath, StatusFilter, Page),
 ) -> ApiResult<Response> {
     let now = now_secs();

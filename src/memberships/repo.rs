@@ -94,11 +94,7 @@ pub(crate) fn remove(b: &mut Batch<'_>, org: &MemberRemoval, user_id: &str) -> D
         owner_guard(1, 3),
         admin_guard(1, 3)
     );
-    let args = [
-        org.org_id().into(),
-        user_id.into(),
-        org.caller.id.as_str().into(),
-    ];
+    let args = [org.org_id().into(), user_id.into(), org.caller.id().into()];
     Ok(Removed {
         permitted: permitted(b, &guard, &args)?,
         removed: b.write(
@@ -129,7 +125,7 @@ pub(crate) fn set_role(
             org.org_id().into(),
             user_id.into(),
             role.into(),
-            org.caller.id.as_str().into(),
+            org.caller.id().into(),
         ],
     )?;
     let member = b.query(

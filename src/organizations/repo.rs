@@ -3,7 +3,9 @@
 
 use super::media::{Avatar, MediaResource};
 use super::models::{OrganizationPublic, OrganizationRow};
-use crate::access::org::{admin_guard, owner_guard, permitted, OrgAdmin, OrgOwner, Permitted};
+use crate::access::org::{
+    admin_guard, key_guard, owner_guard, permitted, OrgEditor, OrgOwner, Permitted,
+};
 use crate::db::from_row;
 use crate::db::{Arg, Batch, DbResult, Results, Rows, Write};
 use crate::lists::{
@@ -316,22 +318,24 @@ pub(crate) struct Updated {
 /// not apply, nothing does (the new avatar row is dropped again in the batch).
 pub(crate) fn update(
     b: &mut Batch<'_>,
-    org: &OrgAdmin,
+    org: &OrgEditor,
     c: &OrganizationChanges<'_>,
 ) -> DbResult<Updated> {
     let org_id = org.org_id();
-    let caller = org.caller.id.as_str();
+    let caller = org.caller.id();
     let (set_description, description) = match c.description {
         Patch::Absent => (false, None),
         Patch::Null => (true, None),
         Patch::Set(s) => (true, Some(s.as_str())),
     };
-    // An admin's right covers name and description only.
+    // An admin's right covers name and description only; a key's the avatar too.
     let guard = |o: u8, u: u8, rework: u8, owner: u8, avatar: u8| {
         format!(
-            "({} or ({} and ?{rework} is null and ?{owner} is null and ?{avatar} is null))",
+            "({} or ({} and ?{rework} is null and ?{owner} is null and ?{avatar} is null) \
+              or ({} and ?{rework} is null and ?{owner} is null))",
             owner_guard(o, u),
-            admin_guard(o, u)
+            admin_guard(o, u),
+            key_guard(o, u)
         )
     };
     let permitted = permitted(
@@ -412,7 +416,7 @@ pub(crate) struct Deleted {
 /// no one), and its memberships and its avatar go with it.
 pub(crate) fn delete(b: &mut Batch<'_>, org: &OrgOwner) -> DbResult<Deleted> {
     let guard = owner_guard(1, 2);
-    let args = [org.org_id().into(), org.caller.id.as_str().into()];
+    let args = [org.org_id().into(), org.caller.id().into()];
     let permitted = permitted(b, &guard, &args)?;
     for table in RESOURCE_TABLES {
         let _ = b.write(

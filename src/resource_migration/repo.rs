@@ -45,7 +45,7 @@ pub(crate) fn migrate_personal_resources(
         org.org_id().into(),
         user_id.into(),
         now.into(),
-        org.caller.id.as_str().into(),
+        org.caller.id().into(),
     ];
     let still = b.query(
         &format!(

@@ -58,6 +58,11 @@ pub(crate) fn name(max: Option<usize>) -> impl FnOnce(&Value) -> Result<String, 
     text(None, max, true)
 }
 
+/// [`name`] of at least `min` characters.
+pub(crate) fn name_of(min: usize, max: usize) -> impl FnOnce(&Value) -> Result<String, Fail> {
+    text(Some(min), Some(max), true)
+}
+
 fn check_length(s: &str, min: Option<usize>, max: Option<usize>) -> Result<(), Fail> {
     let n = s.chars().count();
     if let Some(min) = min.filter(|&m| n < m) {

@@ -11,8 +11,8 @@ pub mod json;
 pub mod runtime;
 
 pub(crate) use fields::{
-    boolean, check_bounds, email, integer, name, number, password, string, uuid, MAX_SAFE_INTEGER,
-    PASSWORD_MAX, PASSWORD_MIN,
+    boolean, check_bounds, email, integer, name, name_of, number, password, string, uuid,
+    MAX_SAFE_INTEGER, PASSWORD_MAX, PASSWORD_MIN,
 };
 
 use crate::error::{ApiError, ApiResult, Loc, ValidationErrorItem};

@@ -7,6 +7,7 @@ mod helpers;
 #[path = "../support/forged.rs"]
 mod forged;
 
+mod api_keys;
 mod auth;
 mod deletion;
 mod documented;

@@ -8,12 +8,7 @@ use serde_json::{json, Value};
 fn creating_an_organization_makes_the_caller_owner_and_member() {
     let owner = signup_user();
     let org = create_org(&owner.token, "Acme Studio");
-    let keys: Vec<&str> = org
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = field_names(&org);
     assert_eq!(
         keys,
         [

@@ -409,3 +409,50 @@ pub(crate) fn the_upload_and_retry_operations_stay_within_their_round_trip_budge
     expect(create(), 200, 2, 14);
     expect(create(), 200, 1, 7);
 }
+
+#[test]
+fn an_api_key_costs_what_a_token_costs() {
+    let owner = signup_user();
+    let org = create_org(&owner.token, "Keyed budget");
+    let org_path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
+    let key = post(&format!("{org_path}/api-keys"))
+        .token(&owner.token)
+        .json(&json!({"name": "budget", "scopes": ["organization:read", "organization:write"]}))
+        .ok()["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The key is found by its hash in the caller's batch: no round trip more,
+    // and no more rows than the token's user, session and membership.
+    for (path, method, body) in [
+        (org_path.clone(), "GET", None),
+        (format!("{org_path}/members"), "GET", None),
+        (
+            org_path.clone(),
+            "PUT",
+            Some(json!({"name": "Keyed budget 2"})),
+        ),
+    ] {
+        let call = |bearer: &str| {
+            let req = request(method, &path).token(bearer);
+            match &body {
+                Some(b) => req.json(b),
+                None => req.send(),
+            }
+        };
+        let by_token = call(&owner.token);
+        let by_key = call(&key);
+        assert_eq!(
+            (by_token.status, by_key.status),
+            (200, 200),
+            "{method} {path}"
+        );
+        let (token_trips, token_rows) = d1_cost(&by_token);
+        let (key_trips, key_rows) = d1_cost(&by_key);
+        assert_eq!(key_trips, token_trips, "{method} {path}");
+        assert!(
+            key_rows <= token_rows,
+            "{method} {path}: {key_rows} > {token_rows}"
+        );
+    }
+}

@@ -1,6 +1,6 @@
 """A flow through the Python client generated from the served OpenAPI document
 (openapi-python-client): login, me, create an organization with an avatar, add
-a member, list, delete. Run by scripts/clients.sh against a served worker
+a member, read the members with an API key, list, delete. Run by scripts/clients.sh against a served worker
 (BASE, SUPERUSER, SUPERUSER_PASSWORD), with the generated package on the path."""
 import os
 import time
@@ -10,6 +10,7 @@ from users_organizations_api_client import AuthenticatedClient, Client
 from users_organizations_api_client.api.login import login_login_access_token
 from users_organizations_api_client.api.organizations import (
     organizations_add_organization_member,
+    organizations_create_api_key,
     organizations_create_organization,
     organizations_delete_organization,
     organizations_read_organization_members,
@@ -18,6 +19,7 @@ from users_organizations_api_client.api.organizations import (
 from users_organizations_api_client.api.users import users_read_user_me, users_register_user
 from users_organizations_api_client.models import (
     AddMemberRequest,
+    ApiKeyCreate,
     LoginForm,
     MediaInput,
     OrganizationCreate,
@@ -60,6 +62,17 @@ class GeneratedPythonClient(unittest.TestCase):
         self.assertEqual(added.count, 2)
         members = organizations_read_organization_members.sync(organization_id=org.id, client=api)
         self.assertIn(member.id, [m.user_id for m in members.data])
+
+        # An API key of the organization, as a machine client holds it.
+        key = organizations_create_api_key.sync(
+            organization_id=org.id,
+            client=api,
+            body=ApiKeyCreate.from_dict({"name": "py-client", "scopes": ["organization:read"]}),
+        )
+        self.assertTrue(key.key.startswith("uoa_"))
+        keyed = AuthenticatedClient(base_url=BASE, token=key.key)
+        members = organizations_read_organization_members.sync(organization_id=org.id, client=keyed)
+        self.assertEqual(members.count, 2)
 
         listed = organizations_read_organizations.sync(client=api, limit=1000)
         self.assertIn(org.id, [o.id for o in listed.data])

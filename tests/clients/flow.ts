@@ -1,11 +1,12 @@
 // A flow through the TypeScript SDK generated from the served OpenAPI document
 // (@hey-api/openapi-ts): login, me, create an organization with an avatar, add
-// a member, list, delete. Type-checked with `tsc --strict`, then run by
+// a member, read the members with an API key, list, delete. Type-checked with `tsc --strict`, then run by
 // scripts/clients.sh against a served worker (BASE, SUPERUSER, SUPERUSER_PASSWORD).
 import { client } from "./client/client.gen";
 import {
   loginLoginAccessToken,
   organizationsAddOrganizationMember,
+  organizationsCreateApiKey,
   organizationsCreateOrganization,
   organizationsDeleteOrganization,
   organizationsReadOrganizationMembers,
@@ -55,6 +56,15 @@ async function main(): Promise<void> {
   check(added.data !== undefined && added.data.count === 2, "add member");
   const members = await organizationsReadOrganizationMembers({ path });
   check(members.data?.data.some((m) => m.user_id === member.data?.id) === true, "members");
+
+  // An API key of the organization, as a machine client holds it.
+  const key = await organizationsCreateApiKey({ path, body: { name: "ts-sdk", scopes: ["organization:read"] } });
+  check(key.data !== undefined && key.data.key.startsWith("uoa_"), "create an API key");
+  const apiKey: string = key.data.key;
+  client.setConfig({ baseUrl: base, auth: () => apiKey });
+  const keyed = await organizationsReadOrganizationMembers({ path });
+  check(keyed.response.status === 200 && keyed.data?.count === 2, "members with the key");
+  client.setConfig({ baseUrl: base, auth: () => token });
 
   const list = await organizationsReadOrganizations({ query: { limit: 1000 } });
   check(list.data?.data.some((o) => o.id === org.id) === true, "list");

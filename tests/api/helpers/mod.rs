@@ -549,6 +549,15 @@ fn finish(result: Result<ureq::Response, ureq::Error>) -> Resp {
 
 // ---- domain helpers ----
 
+/// The names of a JSON object's members, in the order the body has them.
+pub fn field_names(body: &Value) -> Vec<&str> {
+    body.as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
 pub fn random_email() -> String {
     format!("user-{}@example.com", Uuid::new_v4().simple())
 }

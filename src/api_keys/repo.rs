@@ -1,0 +1,107 @@
+//! SQL for `api_keys`.
+
+use super::models::{ApiKeyRow, COLUMNS};
+use super::MAX_KEYS;
+use crate::access::org::{admin_guard, OrgKeyAdmin};
+use crate::db::{from_row, Batch, DbResult, Rows, Write};
+use crate::lists::{ListQuery, Page};
+
+/// The key whose SHA-256 is `hash` (for the access check, in the caller's batch).
+pub(crate) fn find_by_hash(b: &mut Batch<'_>, hash: &str) -> DbResult<Rows<ApiKeyRow>> {
+    b.query(
+        &format!("select {COLUMNS} from api_keys where key_hash = ?1"),
+        &[hash.into()],
+    )
+}
+
+/// How many unrevoked keys an organization holds.
+pub(crate) struct KeyCount {
+    pub(crate) count: i64,
+}
+from_row!(KeyCount { count });
+
+pub(crate) fn count(b: &mut Batch<'_>, org_id: &str) -> DbResult<Rows<KeyCount>> {
+    b.query(
+        "select count(*) as count from api_keys where organization_id = ?1 and revoked_at is null",
+        &[org_id.into()],
+    )
+}
+
+/// A key to store.
+pub(crate) struct NewKey<'a> {
+    pub(crate) row: &'a ApiKeyRow,
+    pub(crate) key_hash: &'a str,
+}
+
+/// Stores the key if the organization holds fewer than [`MAX_KEYS`] unrevoked
+/// keys and the caller may still manage its keys when the batch runs: 0 rows
+/// written says one of them no longer held.
+pub(crate) fn create(b: &mut Batch<'_>, org: &OrgKeyAdmin, k: &NewKey<'_>) -> DbResult<Write> {
+    let r = k.row;
+    b.write(
+        &format!(
+            "insert into api_keys (id, organization_id, name, prefix, key_hash, scopes, created_by_id, \
+             created_at, expires_at) select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 \
+             where (select count(*) from api_keys where organization_id = ?2 and revoked_at is null) < {MAX_KEYS} \
+             and {}",
+            admin_guard(2, 10)
+        ),
+        &[
+            r.id.as_str().into(),
+            org.org_id().into(),
+            r.name.as_str().into(),
+            r.prefix.as_str().into(),
+            k.key_hash.into(),
+            r.scopes.as_str().into(),
+            r.created_by_id.as_deref().into(),
+            r.created_at.as_str().into(),
+            r.expires_at.into(),
+            org.caller.id().into(),
+        ],
+    )
+}
+
+/// One page of the organization's unrevoked keys, newest first.
+pub(crate) fn list(b: &mut Batch<'_>, org_id: &str, page: Page) -> DbResult<ListQuery<ApiKeyRow>> {
+    ListQuery::newest_first(
+        b,
+        COLUMNS,
+        "api_keys",
+        "organization_id = ?1 and revoked_at is null",
+        &[org_id.into()],
+        &page,
+    )
+}
+
+/// Revokes key `id` of the organization, if it is not revoked yet.
+pub(crate) fn revoke(b: &mut Batch<'_>, org: &OrgKeyAdmin, id: &str, now: i64) -> DbResult<Write> {
+    b.write(
+        &format!(
+            "update api_keys set revoked_at = ?3 where id = ?1 and organization_id = ?2 \
+             and revoked_at is null and {}",
+            admin_guard(2, 4)
+        ),
+        &[
+            id.into(),
+            org.org_id().into(),
+            now.into(),
+            org.caller.id().into(),
+        ],
+    )
+}
+
+/// How often `last_used_at` moves, at most.
+pub(crate) const TOUCH_EVERY_SECS: i64 = 60;
+
+/// Whether `key`'s `last_used_at` is due to move at `now`.
+pub(crate) fn touch_due(key: &ApiKeyRow, now: i64) -> bool {
+    key.last_used_secs
+        .is_none_or(|last| now - last >= TOUCH_EVERY_SECS)
+}
+
+/// Moves `last_used_at` to `?2` (seconds) and `?3` (its RFC 3339 form), unless
+/// another request moved it within the minute. Text arguments: it runs after
+/// the response ([`crate::db::Db::after_response`]).
+pub(crate) const TOUCH: &str =
+    "update api_keys set last_used_secs = cast(?2 as integer), last_used_at = ?3 \
+     where id = ?1 and (last_used_secs is null or last_used_secs <= cast(?2 as integer) - 60)";

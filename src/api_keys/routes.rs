@@ -1,0 +1,92 @@
+//! `/organizations/{id}/api-keys`: create, list and revoke an organization's
+//! keys (its owner, admins and superusers; never a key).
+
+use super::models::{ApiKeyCreate, ApiKeyPath, ApiKeyPublic, ApiKeyRow, ApiKeyWithKey};
+use super::repo::{self, NewKey};
+use super::{new_key, Scope, MAX_KEYS, SHOWN_PREFIX_LEN};
+use crate::access::org::OrgKeyAdmin;
+use crate::access::Gate;
+use crate::clock::{now_iso, now_secs};
+use crate::error::{ApiError, ApiResult};
+use crate::http::input::{Json, OrgPath};
+use crate::http::{json_ok, message, Ctx};
+use crate::ids::new_id;
+use crate::lists::Page;
+use worker::Response;
+
+pub(crate) const TOO_MANY: &str = "Too many API keys";
+pub(crate) const NOT_FOUND: &str = "API key not found";
+
+/// Create Api Key: a new key for the organization, shown in this answer only.
+/// The count of its keys is read in the caller's batch, and the write holds
+/// both rules again (at most 50 unrevoked keys; the caller may manage them).
+pub(crate) async fn create_api_key(
+    cx: Ctx,
+    gate: Gate<OrgKeyAdmin>,
+    (OrgPath(org_id), Json(input)): (OrgPath, Json<ApiKeyCreate>),
+) -> ApiResult<Response> {
+    let (access, r, count) = gate
+        .open_with(&cx.db, |b, _| repo::count(b, &org_id))
+        .await?;
+    if r.first(count)?.map_or(0, |c| c.count) >= MAX_KEYS {
+        return Err(ApiError::bad_request(TOO_MANY));
+    }
+    let (key, hash) = new_key()?;
+    let now = now_secs();
+    let names: Vec<&str> = input.scopes.iter().map(|s| Scope::as_str(*s)).collect();
+    let row = ApiKeyRow {
+        id: new_id(),
+        organization_id: org_id,
+        name: input.name,
+        prefix: key[..SHOWN_PREFIX_LEN].to_string(),
+        scopes: serde_json::to_string(&names)?,
+        created_by_id: access.caller.user_id().map(str::to_string),
+        created_at: now_iso(),
+        expires_at: input.expires_in_days.map(|days| now + days * 86_400),
+        last_used_secs: None,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let mut b = cx.db.batch();
+    let written = repo::create(
+        &mut b,
+        &access,
+        &NewKey {
+            row: &row,
+            key_hash: &hash,
+        },
+    )?;
+    if b.run().await?.changes(written)? == 0 {
+        return Err(ApiError::bad_request(TOO_MANY)); // filled up meanwhile
+    }
+    json_ok(&ApiKeyWithKey {
+        api_key: ApiKeyPublic::from(row),
+        key,
+    })
+}
+
+/// Read Api Keys: the organization's unrevoked keys, newest first, never a key.
+pub(crate) async fn read_api_keys(
+    cx: Ctx,
+    gate: Gate<OrgKeyAdmin>,
+    (OrgPath(org_id), page): (OrgPath, Page),
+) -> ApiResult<Response> {
+    let (_, r, list) = gate
+        .open_with(&cx.db, |b, _| repo::list(b, &org_id, page))
+        .await?;
+    json_ok(&list.read(&r)?.map(ApiKeyPublic::from))
+}
+
+/// Revoke Api Key: refused from the next request on, everywhere.
+pub(crate) async fn revoke_api_key(
+    cx: Ctx,
+    access: OrgKeyAdmin,
+    (_, ApiKeyPath(id)): (OrgPath, ApiKeyPath),
+) -> ApiResult<Response> {
+    let mut b = cx.db.batch();
+    let revoked = repo::revoke(&mut b, &access, &id, now_secs())?;
+    if b.run().await?.changes(revoked)? == 0 {
+        return Err(ApiError::not_found(NOT_FOUND));
+    }
+    message("API key revoked")
+}
