@@ -27,6 +27,7 @@
 // after 30 s): the worker's log is written after its answer, by another process.
 import { closeSync, writeSync } from "node:fs";
 import { Miniflare, Response } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
 const args = process.argv.slice(2);
 const option = (name) => {
@@ -37,8 +38,9 @@ const port = Number(option("--port") ?? 0);
 const state = option("--state");
 const controlPort = option("--control-port");
 const readyFd = option("--ready-fd");
-// As wrangler.toml's [[ratelimits]] API_KEY_LIMITER (600 per 60 s); tests lower it.
-const apiKeyLimit = Number(option("--api-key-limit") ?? 600);
+// wrangler.toml's [[ratelimits]] API_KEY_LIMITER's limit, for tests that lower it.
+const limitOption = option("--api-key-limit");
+const apiKeyLimit = limitOption === undefined ? undefined : Number(limitOption);
 const bindings = Object.fromEntries(
   args.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
 );
@@ -156,33 +158,30 @@ async function logDoor(request) {
   return line === null ? new Response("no such line", { status: 404 }) : new Response(line);
 }
 
-// The id in wrangler.toml: wrangler's local D1 and this one are the same file.
-const d1Databases = { DB: "00000000-0000-0000-0000-000000000000" };
-// As wrangler.toml's [[r2_buckets]]: wrangler's local R2 and this one are the same folder.
-const r2Buckets = { MEDIA: "users-orgs-media" };
+// The worker as wrangler.toml describes it, read by wrangler's own API: its
+// module, compatibility date, D1 (the same id, so wrangler's local D1 and this
+// one are the same file), R2, queues, rate limiters and static assets. A binding
+// added to wrangler.toml reaches this server without a second edit. Only the
+// vars are this server's own: the NAME=VALUE pairs it was given, not
+// wrangler.toml's [vars] nor a developer's .dev.vars.
+const fromToml = unstable_getMiniflareWorkerOptions("wrangler.toml");
+const { bindings: _tomlVars, ...tomlOptions } = fromToml.workerOptions;
+const ratelimits = Object.fromEntries(
+  Object.entries(tomlOptions.ratelimits ?? {}).map(([name, options]) => [
+    name,
+    name === "API_KEY_LIMITER" && apiKeyLimit !== undefined
+      ? { ...options, simple: { ...options.simple, limit: apiKeyLimit } }
+      : options,
+  ]),
+);
+const { d1Databases, r2Buckets } = tomlOptions;
 const workers = [
   {
+    ...tomlOptions,
     name: "api",
     modules: true,
-    scriptPath: "build/index.js",
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-    compatibilityDate: "2026-04-01",
-    d1Databases,
-    r2Buckets,
-    // As wrangler.toml's [assets]: /docs, /redoc and their scripts, the OpenAPI document
-    // (read through ASSETS), and the worker first for /api/*.
-    assets: {
-      directory: "build/assets",
-      binding: "ASSETS",
-      routerConfig: {
-        has_user_worker: true,
-        static_routing: { user_worker: ["/api/*", "/.well-known/jwks.json"] },
-      },
-    },
-    // As wrangler.toml's [[queues.producers]] and [[queues.consumers]].
-    queueProducers: { EMAIL_QUEUE: { queueName: "users-orgs-emails" } },
-    ratelimits: { API_KEY_LIMITER: { simple: { limit: apiKeyLimit, period: 60 } } },
-    queueConsumers: { "users-orgs-emails": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 100 } },
+    scriptPath: fromToml.main,
+    ratelimits,
     bindings,
   },
 ];
@@ -191,7 +190,7 @@ if (controlPort) {
     name: "control",
     modules: true,
     script: control,
-    compatibilityDate: "2026-04-01",
+    compatibilityDate: tomlOptions.compatibilityDate,
     d1Databases,
     r2Buckets,
     serviceBindings: { API: "api", LOG: logDoor },
