@@ -113,6 +113,7 @@ lint: clippy
 	node_modules/.bin/redocly lint openapi.json --config redocly.yaml
 	python3 scripts/docs_check.py
 	python3 scripts/gates_check.py
+	python3 scripts/imports_check.py
 
 clippy:
 	cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings

@@ -10,13 +10,11 @@ use super::{Access, Actor};
 use crate::api_keys::Scope;
 use crate::auth::current_user::Credential;
 use crate::db::from_row;
-use crate::db::{Batch, Results, Rows};
+use crate::db::{Batch, DbResult, Results, Rows};
 use crate::error::{ApiError, ApiResult};
 use crate::http::input::Target;
 use crate::ids::id_text;
-use crate::memberships::repo::{self as memberships, Membership};
-use crate::organizations::models::OrganizationRow;
-use crate::organizations::repo as organizations;
+use crate::organizations::models::{self as organizations, OrganizationRow};
 use crate::users::repo::{self as users, Named};
 use std::ops::Deref;
 
@@ -157,6 +155,21 @@ pub(crate) fn permitted(
     b.query(&format!("select ({guard}) as permitted"), args)
 }
 
+/// A membership's role.
+pub(crate) struct Membership {
+    pub(crate) role: String,
+}
+from_row!(Membership { role });
+
+/// `user_id`'s membership of `org_id`, if any: read by the access check in the
+/// caller's batch, so it lives here, beside it.
+fn membership(b: &mut Batch<'_>, org_id: &str, user_id: &str) -> DbResult<Rows<Membership>> {
+    b.query(
+        "select role from organization_members where organization_id = ?1 and user_id = ?2",
+        &[org_id.into(), user_id.into()],
+    )
+}
+
 /// The rule of one organization level.
 pub(crate) trait OrgRule: Sized {
     const SUPERUSER_ONLY: bool = false;
@@ -185,18 +198,14 @@ impl<L: OrgRule> Access for L {
             .as_deref()
             .ok_or_else(|| ApiError::internal("an organization level without an organization"))?;
         let subject = match &target.subject {
-            Some(id) => Some((
-                id.clone(),
-                users::named(b, id)?,
-                memberships::find(b, org_id, id)?,
-            )),
+            Some(id) => Some((id.clone(), users::named(b, id)?, membership(b, org_id, id)?)),
             None => None,
         };
         Ok(OrgPlan {
             org: organizations::find(b, org_id)?,
             caller_membership: match who {
                 Credential::Token(claims) => {
-                    Some(memberships::find(b, org_id, &id_text(&claims.user_id))?)
+                    Some(membership(b, org_id, &id_text(&claims.user_id))?)
                 }
                 Credential::Key { .. } => None,
             },

@@ -12,29 +12,19 @@
 //! upgrade, in a second round trip.
 
 use super::form::LoginForm;
-use super::{hash_password, jwt, password};
+use super::{hash_password, password};
 use crate::clock::now_secs;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::rate_limits::{self, Limit};
-use crate::sessions::routes as sessions;
+use crate::sessions::service::{self as sessions, Token};
 use crate::users::models::UserRow;
 use crate::users::repo as users;
 use crate::validation::email::Email;
-use serde::Serialize;
 
 const INCORRECT: &str = "Incorrect email or password";
 pub(crate) const TOO_MANY_FAILURES: &str = "Too many failed login attempts, try again later";
-
-/// `Token`.
-#[derive(Serialize)]
-pub(crate) struct Token {
-    access_token: String,
-    token_type: &'static str,
-    refresh_token: String,
-    expires_in: i64,
-}
 
 /// Checks the form's credentials and issues an access token.
 pub(crate) async fn login(
@@ -104,7 +94,7 @@ pub(crate) async fn login(
     b.run().await?;
     let id = uuid::Uuid::parse_str(&user.id)
         .map_err(|e| ApiError::internal(format!("stored id: {e}")))?;
-    issue(
+    sessions::issue(
         config,
         &id,
         user.token_version,
@@ -127,36 +117,4 @@ fn verify(config: &Config, form: &LoginForm, user: Option<UserRow>) -> Option<(U
         password::Verified::Yes { rehash } => Some((user, rehash)),
         password::Verified::No => None,
     }
-}
-
-/// The token response: an access token in `session`, with its refresh token;
-/// an organization token (`org`: its id and the caller's role) lives at most
-/// `ORG_TOKEN_EXPIRE_MINUTES`.
-pub(crate) fn issue(
-    config: &Config,
-    user_id: &uuid::Uuid,
-    token_version: i64,
-    session: &uuid::Uuid,
-    refresh_token: String,
-    now: i64,
-    org: Option<(&str, &str)>,
-) -> ApiResult<Token> {
-    let mut ttl = config.access_token_expire_minutes;
-    if org.is_some() {
-        ttl = ttl.min(config.tokens.org_token_expire_minutes);
-    }
-    let grant = jwt::Grant {
-        user_id,
-        token_version,
-        session_id: Some(session),
-        org,
-    };
-    let access_token =
-        jwt::issue(&super::token_keys(config), &grant, now, ttl).map_err(ApiError::internal)?;
-    Ok(Token {
-        access_token,
-        token_type: "bearer",
-        refresh_token,
-        expires_in: ttl * 60,
-    })
 }

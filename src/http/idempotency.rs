@@ -19,7 +19,6 @@
 //! the row holds the answer with the sealed form in its place, and a replay
 //! opens it again.
 
-use super::input::{Input, Target};
 use super::sealed::SealingKey;
 use super::{json_response, Ctx};
 use crate::db::from_row;
@@ -105,35 +104,32 @@ pub(crate) fn scope(caller_id: Option<&str>, client_ip: Option<&str>) -> String 
     }
 }
 
-impl Input for IdempotencyKey {
-    fn parse(cx: &Ctx, v: &mut Validator) -> ApiResult<Option<Self>> {
-        let Some(value) = cx.header(HEADER) else {
-            return Ok(Some(IdempotencyKey(None)));
-        };
-        if let Err(fail) = check(&value) {
-            let loc = vec!["header".into(), "idempotency-key".into()];
-            v.push(loc, Value::String(value), fail);
-            return Ok(None);
-        }
-        let client_ip = cx.client_ip();
-        let request = crate::ids::new_id();
-        Ok(Some(IdempotencyKey(Some(Key {
-            scope: scope(cx.caller_id.as_deref(), client_ip.as_deref()),
-            key: value,
-            fingerprint: fingerprint(
-                &DerivedKey::derive(&cx.config.secret_key, Purpose::IdempotencyFingerprint),
-                cx.req.method().as_ref(),
-                &cx.req.path(),
-                &cx.body,
-            ),
-            request,
-            held: Rc::new(Cell::new(false)),
-            sealing: SealingKey::derive(&cx.config.secret_key),
-        }))))
+/// The request's `Idempotency-Key`, checked into `v` (`None`: it was refused;
+/// `Some(None)`: the request sent none). `http::input` makes it an input.
+pub(crate) fn from_request(cx: &Ctx, v: &mut Validator) -> Option<Option<Key>> {
+    let Some(value) = cx.header(HEADER) else {
+        return Some(None);
+    };
+    if let Err(fail) = check(&value) {
+        let loc = vec!["header".into(), "idempotency-key".into()];
+        v.push(loc, Value::String(value), fail);
+        return None;
     }
-    fn target(&self, t: &mut Target) {
-        t.idempotency.clone_from(&self.0);
-    }
+    let client_ip = cx.client_ip();
+    let request = crate::ids::new_id();
+    Some(Some(Key {
+        scope: scope(cx.caller_id.as_deref(), client_ip.as_deref()),
+        key: value,
+        fingerprint: fingerprint(
+            &DerivedKey::derive(&cx.config.secret_key, Purpose::IdempotencyFingerprint),
+            cx.req.method().as_ref(),
+            &cx.req.path(),
+            &cx.body,
+        ),
+        request,
+        held: Rc::new(Cell::new(false)),
+        sealing: SealingKey::derive(&cx.config.secret_key),
+    }))
 }
 
 /// The key's row, as the reservation's batch reads it back.

@@ -4,6 +4,7 @@
 //! its parts in the order written). Inputs also say which organization and which
 //! user the operation is about ([`Target`]), for the access check to load.
 
+use super::idempotency::{self, IdempotencyKey};
 use super::Ctx;
 use crate::error::ApiResult;
 use crate::ids::id_text;
@@ -18,7 +19,7 @@ pub(crate) struct Target {
     pub(crate) org_id: Option<String>,
     pub(crate) subject: Option<String>,
     /// The request's `Idempotency-Key`: the access check reserves it.
-    pub(crate) idempotency: Option<super::idempotency::Key>,
+    pub(crate) idempotency: Option<idempotency::Key>,
 }
 
 /// A part of a request, parsed and checked.
@@ -29,6 +30,15 @@ pub(crate) trait Input: Sized {
 
     /// Fills in what this part says of the operation's [`Target`].
     fn target(&self, _target: &mut Target) {}
+}
+
+impl Input for IdempotencyKey {
+    fn parse(cx: &Ctx, v: &mut Validator) -> ApiResult<Option<Self>> {
+        Ok(idempotency::from_request(cx, v).map(IdempotencyKey))
+    }
+    fn target(&self, t: &mut Target) {
+        t.idempotency.clone_from(&self.0);
+    }
 }
 
 impl Input for () {

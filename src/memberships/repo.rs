@@ -5,23 +5,8 @@ use super::models::OrganizationMemberPublic;
 use crate::access::org::{
     admin_guard, owner_guard, permitted, MemberRemoval, OrgAdmin, OrgMember, OrgOwner, Permitted,
 };
-use crate::db::from_row;
 use crate::db::{Batch, DbResult, Rows, Write};
 use crate::lists::{ListQuery, Order, Page, Source};
-
-/// A membership's role.
-pub(crate) struct Membership {
-    pub(crate) role: String,
-}
-from_row!(Membership { role });
-
-/// `user_id`'s membership of `org_id`, if any (for the access check).
-pub(crate) fn find(b: &mut Batch<'_>, org_id: &str, user_id: &str) -> DbResult<Rows<Membership>> {
-    b.query(
-        "select role from organization_members where organization_id = ?1 and user_id = ?2",
-        &[org_id.into(), user_id.into()],
-    )
-}
 
 fn page_of(
     b: &mut Batch<'_>,

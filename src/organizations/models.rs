@@ -1,7 +1,7 @@
 //! Organizations: the stored row, the public shapes and the request bodies.
 
 use super::media::{parse_avatar, MediaInput, MediaResource};
-use crate::db::from_row;
+use crate::db::{from_row, Batch, DbResult, Rows};
 use crate::http::input::Body;
 use crate::validation::{integer, name, string, uuid, Fail, Patch, Validator};
 use serde::Serialize;
@@ -198,6 +198,26 @@ impl Body for OrganizationUpdate {
             owner_id: owner_id.value(),
         })
     }
+}
+
+/// An organization with its avatar flattened into `m_*` columns.
+pub(crate) const ORG_COLUMNS: &str = "o.version, o.id, o.name, o.description, o.rework_available, o.owner_id, \
+     o.created_at, o.updated_at, o.avatar_media_id, m.created_at as m_created_at, m.url as m_url, \
+     m.resource_type as m_resource_type, m.content_hash as m_content_hash, m.extension as m_extension, \
+     m.file_size as m_file_size, m.width as m_width, m.height as m_height, m.duration as m_duration, \
+     m.aspect_ratio as m_aspect_ratio, m.orientation as m_orientation, m.alt_text as m_alt_text, \
+     m.caption as m_caption, m.color_profile as m_color_profile, m.dominant_color as m_dominant_color, \
+     m.protected as m_protected";
+/// An organization with its avatar, if any.
+pub(crate) const ORG_FROM: &str =
+    "organizations o left join media_resources m on m.id = o.avatar_media_id";
+
+/// One organization with its avatar (the access check reads it in the caller's batch).
+pub(crate) fn find(b: &mut Batch<'_>, org_id: &str) -> DbResult<Rows<OrganizationRow>> {
+    b.query(
+        &format!("select {ORG_COLUMNS} from {ORG_FROM} where o.id = ?1"),
+        &[org_id.into()],
+    )
 }
 
 #[cfg(test)]

@@ -4,3 +4,4 @@
 
 pub(crate) mod repo;
 pub(crate) mod routes;
+pub(crate) mod service;

@@ -1,9 +1,9 @@
 //! `/login/refresh`, `/logout`, `/users/me/sessions`, `/users/{id}/sessions`.
 
 use super::repo::{self, Client, SessionRow};
+use super::service::issue;
 use crate::access::{self, Caller, Public, Superuser};
 use crate::account::tokens::new_token;
-use crate::auth::service::issue;
 use crate::clock::{now_iso, now_secs, rfc3339_from_millis};
 use crate::error::{ApiError, ApiResult};
 use crate::http::input::{Body, Input, Json, UserPath};
@@ -213,30 +213,4 @@ pub(crate) async fn revoke_user_sessions(
         return Err(ApiError::not_found("User not found"));
     }
     message("Sessions revoked")
-}
-
-/// Starts a session at login: its statements for the login's batch, and the
-/// refresh token to hand out.
-pub(crate) fn start(
-    b: &mut crate::db::Batch<'_>,
-    cx_client: (Option<String>, Option<String>),
-    user_id: &str,
-    expire_days: i64,
-) -> ApiResult<(uuid::Uuid, String)> {
-    let session = uuid::Uuid::new_v4();
-    let (token, hash) = new_token()?;
-    let client = Client {
-        user_agent: cx_client.0.as_deref(),
-        ip_address: cx_client.1.as_deref(),
-    };
-    repo::start(
-        b,
-        &id_text(&session),
-        user_id,
-        &hash,
-        &now_iso(),
-        now_secs() + expire_days * 86_400,
-        &client,
-    )?;
-    Ok((session, token))
 }
