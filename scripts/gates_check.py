@@ -4,7 +4,9 @@ takes a `Gate<A>` gets the token checked but not the caller (A3-A4, S1) nor the
 level's rule, which run only when the gate is opened. A gate bound as `_`,
 `_gate` or never used again compiles, so this reads every function in `src/`
 that takes one and fails unless its body uses the gate (opens it, or hands it
-to a function that does). Prints each problem; exits 1 if there is one."""
+to a function that does). It also fails on a `forbidden(` in a routes.rs: the
+permission rules are named checks in `access`. Prints each problem; exits 1 if
+there is one."""
 import pathlib, re, sys
 
 root = pathlib.Path(__file__).resolve().parent.parent
@@ -34,6 +36,13 @@ for path in sorted((root / "src").rglob("*.rs")):
             problems.append(f"{where} binds its gate as `{name}`: the caller is never checked")
         elif not re.search(rf"\b{name}\b", body):
             problems.append(f"{where} never uses `{name}`: the caller is never checked")
+# Every permission rule lives in `access` (named checks such as `may_update`,
+# `settle_guarded`): a handler never refuses with a 403 of its own.
+for path in sorted((root / "src").glob("*/routes.rs")):
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if "forbidden(" in line:
+            problems.append(f"{path.relative_to(root)}:{n} refuses with a 403 itself: "
+                            "the rule belongs in access")
 for p in problems:
     print(f"gates: {p}")
 print(f"gates: {checked} handlers with a gate checked, {len(problems)} problem(s)")

@@ -291,6 +291,57 @@ impl Access for Caller {
     }
 }
 
+pub(crate) const SUPERUSER_SELF_DELETE: &str = "Super users are not allowed to delete themselves";
+pub(crate) const OTHER_ADDRESS: &str = "This invitation is for another email address";
+
+impl Caller {
+    /// A superuser does not delete their own account.
+    pub(crate) fn may_delete_self(&self) -> ApiResult<()> {
+        if self.0.is_superuser() {
+            return Err(ApiError::forbidden(SUPERUSER_SELF_DELETE));
+        }
+        Ok(())
+    }
+
+    /// `rework_available` is for superusers to set.
+    pub(crate) fn may_set_rework(&self, rework: bool) -> ApiResult<()> {
+        if rework && !self.0.is_superuser() {
+            return Err(ApiError::forbidden(
+                crate::auth::current_user::NOT_ENOUGH_PRIVILEGES,
+            ));
+        }
+        Ok(())
+    }
+
+    /// A user reads themself; another user only a superuser reads.
+    pub(crate) fn may_read_user(&self, id: &str) -> ApiResult<()> {
+        if id != self.0.id && !self.0.is_superuser() {
+            return Err(ApiError::forbidden(
+                crate::auth::current_user::NOT_ENOUGH_PRIVILEGES,
+            ));
+        }
+        Ok(())
+    }
+
+    /// An invitation is answered by the holder of its address (`email_key`, folded).
+    pub(crate) fn may_answer_invitation(&self, email_key: &str) -> ApiResult<()> {
+        if email_key != crate::validation::runtime::lower(&self.0.email) {
+            return Err(ApiError::forbidden(OTHER_ADDRESS));
+        }
+        Ok(())
+    }
+}
+
+impl Superuser {
+    /// A superuser deletes anyone but themself (refused before "unknown" can apply).
+    pub(crate) fn may_delete(&self, id: &str) -> ApiResult<()> {
+        if id == self.0.id {
+            return Err(ApiError::forbidden(SUPERUSER_SELF_DELETE));
+        }
+        Ok(())
+    }
+}
+
 /// An authenticated, active user whose address is verified: what is sent to
 /// an address (its invitations) is theirs only once they proved the mailbox.
 /// A change of address makes the caller unverified until the new one is.

@@ -8,7 +8,7 @@
 
 use super::{Access, Actor};
 use crate::api_keys::Scope;
-use crate::auth::current_user::Credential;
+use crate::auth::current_user::{Credential, NOT_ENOUGH_PRIVILEGES};
 use crate::db::from_row;
 use crate::db::{Batch, DbResult, Results, Rows};
 use crate::error::{ApiError, ApiResult};
@@ -77,6 +77,23 @@ impl OrgAccess {
         self.caller_role.as_deref() == Some("admin")
     }
 
+    /// Only the owner and superusers invite an admin.
+    pub(crate) fn may_invite(&self, as_admin: bool) -> ApiResult<()> {
+        allow(!as_admin || self.caller_manages())
+    }
+
+    /// What an update may change: `rework_available` is for superusers
+    /// (`403 The user doesn't have enough privileges`); a new owner is for the
+    /// owner and superusers, and so is the avatar, but for an API key with
+    /// `organization:write` (extensions A); an admin renames and describes.
+    pub(crate) fn may_update(&self, rework: bool, owner: bool, avatar: bool) -> ApiResult<()> {
+        if rework && !self.caller.is_superuser() {
+            return Err(ApiError::forbidden(NOT_ENOUGH_PRIVILEGES));
+        }
+        let beyond_admin = owner || (avatar && !self.caller_is_key());
+        allow(!beyond_admin || self.caller_manages())
+    }
+
     /// The user the operation names, whether or not such a user exists.
     pub(crate) fn named(&self) -> ApiResult<&Subject> {
         self.subject
@@ -91,6 +108,38 @@ impl OrgAccess {
             return Err(ApiError::not_found("User not found"));
         }
         Ok(subject)
+    }
+}
+
+/// `403 Not enough permissions` unless `permitted`.
+fn allow(permitted: bool) -> ApiResult<()> {
+    if permitted {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS))
+    }
+}
+
+/// A guarded write's verdict: if its guard no longer held when the batch ran
+/// (the caller lost the right between the check and the write), nothing
+/// changed, and the answer is `403 Not enough permissions`.
+pub(crate) fn settle_guarded(verdict: Option<Permitted>) -> ApiResult<()> {
+    allow(verdict.is_some_and(|p| p.held()))
+}
+
+/// A guarded write's count of rows changed: none, and the guard no longer held
+/// (or what it changes is gone): `403 Not enough permissions`.
+pub(crate) fn settle_write(changed: u64) -> ApiResult<()> {
+    allow(changed > 0)
+}
+
+/// A superuser's guarded write: if the caller was no longer an active superuser
+/// when the batch ran, nothing changed: `403 The user doesn't have enough privileges`.
+pub(crate) fn settle_superuser_write(held: bool) -> ApiResult<()> {
+    if held {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(NOT_ENOUGH_PRIVILEGES))
     }
 }
 

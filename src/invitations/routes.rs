@@ -5,7 +5,7 @@ use super::models::{
     InvitationWithToken, StatusFilter,
 };
 use super::repo::{self, By, NewInvitation, MAX_PENDING};
-use crate::access::org::{OrgAdmin, OrgAdminReader, NOT_ENOUGH_PERMISSIONS};
+use crate::access::org::{OrgAdmin, OrgAdminReader};
 use crate::access::{Access, Caller, Gate, Verified};
 use crate::account::{outbox_row, tokens};
 use crate::clock::{now_iso, now_secs};
@@ -22,7 +22,6 @@ use crate::memberships::routes::ALREADY_MEMBER;
 use crate::organizations::models::OrganizationPublic;
 use crate::organizations::repo as organizations;
 use crate::rate_limits::{self, Limit};
-use crate::users::models::UserRow;
 use worker::Response;
 
 const PENDING: &str = "An invitation for this email is already pending";
@@ -70,9 +69,7 @@ pub(crate) async fn create_invitation(
             ))
         })
         .await?;
-    if input.role == Role::Admin && !access.caller_manages() {
-        return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
-    }
+    access.may_invite(input.role == Role::Admin)?;
     sending.check(&r, now, TOO_MANY_INVITATIONS)?;
     let checks = r
         .first(checks)?
@@ -223,15 +220,14 @@ async fn respond<A: Access + Into<Caller>>(
     let (caller, r, found) = gate
         .open_with(&cx.db, |b, caller_id| repo::presented(b, by, caller_id))
         .await?;
-    let Caller(me) = caller.into();
-    answer(cx, me, r.first(found)?, accept).await
+    answer(cx, caller.into(), r.first(found)?, accept).await
 }
 
 /// The rest of [`respond`], once the caller is known (not generic: compiled
 /// once for every level that answers an invitation).
 async fn answer(
     cx: &Ctx,
-    me: UserRow,
+    caller: Caller,
     found: Option<InvitationRow>,
     accept: bool,
 ) -> ApiResult<Response> {
@@ -239,11 +235,8 @@ async fn answer(
     let invitation = found
         .filter(|i| i.is_open(now))
         .ok_or_else(|| ApiError::bad_request(INVALID))?;
-    if invitation.email_key != crate::validation::runtime::lower(&me.email) {
-        return Err(ApiError::forbidden(
-            "This invitation is for another email address",
-        ));
-    }
+    caller.may_answer_invitation(&invitation.email_key)?;
+    let Caller(me) = caller;
     if accept && invitation.member == Some(1) {
         return Err(ApiError::conflict(ALREADY_MEMBER));
     }

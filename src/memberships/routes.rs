@@ -2,7 +2,9 @@
 
 use super::models::{AddMemberRequest, MemberRoleUpdate, OrganizationMemberPublic, Role};
 use super::repo;
-use crate::access::org::{MemberRemoval, OrgAdmin, OrgMember, OrgOwner, NOT_ENOUGH_PERMISSIONS};
+use crate::access::org::{
+    settle_guarded, settle_write, MemberRemoval, OrgAdmin, OrgMember, OrgOwner,
+};
 use crate::access::Gate;
 use crate::clock::now_iso;
 use crate::db::{DbError, ResultExt};
@@ -93,10 +95,7 @@ pub(crate) async fn remove_organization_member(
     let mut b = cx.db.batch();
     let removal = repo::remove(&mut b, &access, &subject.id)?;
     let r = b.run().await?;
-    if !r.first(removal.permitted)?.is_some_and(|p| p.held()) {
-        // The caller lost the right between the check and the write: nothing changed.
-        return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
-    }
+    settle_guarded(r.first(removal.permitted)?)?;
     if r.changes(removal.removed)? == 0 {
         // Removed meanwhile, or made owner meanwhile: re-read the rule that applies.
         return Err(ApiError::not_found(NOT_MEMBER));
@@ -122,10 +121,8 @@ pub(crate) async fn update_member_role(
     let mut b = cx.db.batch();
     let (changed, member) = repo::set_role(&mut b, &access, &subject.id, input.role.as_str())?;
     let r = b.run().await?;
-    if r.changes(changed)? == 0 {
-        // The caller lost the right, or the member left, meanwhile.
-        return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
-    }
+    // The caller lost the right, or the member left, meanwhile: nothing changed.
+    settle_write(r.changes(changed)?)?;
     json_ok(
         &r.first(member)?
             .ok_or_else(|| ApiError::not_found(NOT_MEMBER))?,

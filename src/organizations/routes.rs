@@ -6,11 +6,8 @@ use super::models::{
     DEFAULT_REWORK_AVAILABLE,
 };
 use super::repo::{self, NewOrganization, OrganizationChanges};
-use crate::access::org::{
-    OrgEditor, OrgMember, OrgOwner, NOT_ENOUGH_PERMISSIONS, ORGANIZATION_NOT_FOUND,
-};
+use crate::access::org::{settle_guarded, OrgEditor, OrgMember, OrgOwner, ORGANIZATION_NOT_FOUND};
 use crate::access::{Caller, Gate};
-use crate::auth::current_user::NOT_ENOUGH_PRIVILEGES;
 use crate::clock::now_iso;
 use crate::db::{Batch, DbError, DbResult, ResultExt, Results, Rows};
 use crate::error::{ApiError, ApiResult};
@@ -25,14 +22,6 @@ use crate::lists::{Page, Search};
 use worker::Response;
 
 const NEW_OWNER_NOT_MEMBER: &str = "The new owner must be a member of the organization";
-
-/// `rework_available` is for superusers to set.
-fn may_set_rework(superuser: bool, rework_available: Option<i64>) -> ApiResult<()> {
-    if rework_available.is_some() && !superuser {
-        return Err(ApiError::forbidden(NOT_ENOUGH_PRIVILEGES));
-    }
-    Ok(())
-}
 
 const MEDIA_NOT_FOUND: &str = "Media resource not found";
 
@@ -77,7 +66,7 @@ pub(crate) async fn create_organization(
     (key, Json(input)): (IdempotencyKey, Json<OrganizationCreate>),
 ) -> ApiResult<Response> {
     let cap = cx.config.max_organizations_per_user;
-    let (Caller(me), r, (upload, owned)) = gate
+    let (caller, r, (upload, owned)) = gate
         .open_with(&cx.db, |b, caller_id| {
             Ok((
                 find_upload(b, &input.avatar)?,
@@ -85,7 +74,8 @@ pub(crate) async fn create_organization(
             ))
         })
         .await?;
-    may_set_rework(me.is_superuser(), input.rework_available)?;
+    caller.may_set_rework(input.rework_available.is_some())?;
+    let Caller(me) = caller;
     if r.first(owned)?.is_some_and(|o| o.count >= cap) {
         return Err(ApiError::bad_request(TOO_MANY_ORGANIZATIONS));
     }
@@ -162,13 +152,11 @@ pub(crate) async fn update_organization(
             None => Ok(None),
         })
         .await?;
-    may_set_rework(access.caller.is_superuser(), input.rework_available)?;
-    // An API key with organization:write sets the avatar too (extensions A).
-    let avatar_beyond = input.avatar.is_some() && !access.caller_is_key();
-    let beyond_admin = input.owner_id.is_some() || avatar_beyond;
-    if beyond_admin && !access.caller_manages() {
-        return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
-    }
+    access.may_update(
+        input.rework_available.is_some(),
+        input.owner_id.is_some(),
+        input.avatar.is_some(),
+    )?;
     let new_owner = match input.owner_id {
         Some(_) => Some(access.subject()?),
         None => None,
@@ -198,18 +186,15 @@ pub(crate) async fn update_organization(
     guard(&mut b, "organizations", access.org_id(), condition.as_ref())?;
     let updated = repo::update(&mut b, &access, &changes)?;
     let r = b.run().await?;
-    let permitted = r.first(updated.permitted)?.is_some_and(|p| p.held());
-    let row = r.first(updated.row)?;
-    match row {
-        None => Err(ApiError::not_found(ORGANIZATION_NOT_FOUND)),
-        // The caller lost the right between the check and the write: nothing changed.
-        Some(_) if !permitted => Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS)),
+    let row = r
+        .first(updated.row)?
+        .ok_or_else(|| ApiError::not_found(ORGANIZATION_NOT_FOUND))?;
+    settle_guarded(r.first(updated.permitted)?)?;
+    if r.changes(updated.changed)? == 0 {
         // The new owner left between the check and the write: nothing changed.
-        Some(_) if r.changes(updated.changed)? == 0 => {
-            Err(ApiError::bad_request(NEW_OWNER_NOT_MEMBER))
-        }
-        Some(row) => public(row),
+        return Err(ApiError::bad_request(NEW_OWNER_NOT_MEMBER));
     }
+    public(row)
 }
 
 /// Delete Organization: the owner and superusers. Memberships go with it; its
@@ -224,10 +209,7 @@ pub(crate) async fn delete_organization(
     guard(&mut b, "organizations", access.org_id(), condition.as_ref())?;
     let deleted = repo::delete(&mut b, &access)?;
     let r = b.run().await?;
-    if !r.first(deleted.permitted)?.is_some_and(|p| p.held()) {
-        // The caller lost the right between the check and the write: nothing changed.
-        return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
-    }
+    settle_guarded(r.first(deleted.permitted)?)?;
     if r.changes(deleted.deleted)? == 0 {
         return Err(ApiError::not_found(ORGANIZATION_NOT_FOUND));
     }

@@ -2,8 +2,7 @@
 
 use super::models::{ResourceMigrationCounts, ResourceMigrationRequest, ResourceMigrationResponse};
 use super::repo;
-use crate::access::org::OrgSuperuser;
-use crate::auth::current_user::NOT_ENOUGH_PRIVILEGES;
+use crate::access::org::{settle_superuser_write, OrgSuperuser};
 use crate::clock::now_iso;
 use crate::db::Batch;
 use crate::error::{ApiError, ApiResult};
@@ -46,9 +45,8 @@ pub(crate) async fn migrate_user_resources_endpoint(
     let still = r
         .first(migration.still)?
         .ok_or_else(|| ApiError::internal("migration conditions not read"))?;
-    if still.permitted == 0 {
-        return Err(ApiError::forbidden(NOT_ENOUGH_PRIVILEGES));
-    }
+    // The caller stopped being a superuser between the check and the write.
+    settle_superuser_write(still.permitted != 0)?;
     if still.user == 0 {
         return Err(ApiError::not_found("User not found")); // deleted meanwhile
     }

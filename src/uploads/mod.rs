@@ -16,6 +16,7 @@ pub(crate) mod image;
 pub(crate) mod models;
 pub(crate) mod repo;
 pub(crate) mod routes;
+pub(crate) mod service;
 pub(crate) mod signature;
 
 use crate::clock::{now_millis, rfc3339_from_millis};

@@ -8,7 +8,6 @@ use super::models::{
 use super::repo::{self, NewUser, UserChanges};
 use crate::access::{Caller, Gate, Public, Superuser};
 use crate::account::verification_email;
-use crate::auth::current_user::NOT_ENOUGH_PRIVILEGES;
 use crate::auth::{hash_password, password};
 use crate::clock::{now_iso, now_secs};
 use crate::db::{Db, ResultExt};
@@ -28,7 +27,6 @@ use worker::Response;
 const EMAIL_EXISTS_409: &str = "User with this email already exists";
 pub(crate) const TOO_MANY_SIGNUPS: &str = "Too many signups from this address, try again later";
 const TOO_MANY_PASSWORD_ATTEMPTS: &str = "Too many failed password attempts, try again later";
-const SUPERUSER_SELF_DELETE: &str = "Super users are not allowed to delete themselves";
 const TOO_MANY_EMAIL_CHANGES: &str = "Too many e-mail requests, try again later";
 
 /// The folded form of a user's address, as `email_key` holds it.
@@ -280,11 +278,9 @@ pub(crate) async fn update_password_me(
 }
 
 /// Delete User Me: delete own user (not for superusers).
-pub(crate) async fn delete_user_me(cx: Ctx, Caller(me): Caller, _: ()) -> ApiResult<Response> {
-    if me.is_superuser() {
-        return Err(ApiError::forbidden(SUPERUSER_SELF_DELETE));
-    }
-    delete(&cx.db, &me.id).await
+pub(crate) async fn delete_user_me(cx: Ctx, caller: Caller, _: ()) -> ApiResult<Response> {
+    caller.may_delete_self()?;
+    delete(&cx.db, &caller.0.id).await
 }
 
 /// Register User: create new user without the need to be logged in.
@@ -351,14 +347,13 @@ pub(crate) async fn register_user(
 /// Read User By Id: get a specific user by id (self, or superusers).
 pub(crate) async fn read_user_by_id(
     cx: Ctx,
-    Caller(me): Caller,
+    caller: Caller,
     UserPath(id): UserPath,
 ) -> ApiResult<Response> {
+    caller.may_read_user(&id)?;
+    let Caller(me) = caller;
     if id == me.id {
         return read(&cx, me);
-    }
-    if !me.is_superuser() {
-        return Err(ApiError::forbidden(NOT_ENOUGH_PRIVILEGES));
     }
     let mut b = cx.db.batch();
     let user = repo::find_by_id(&mut b, &id)?;
@@ -404,12 +399,9 @@ pub(crate) async fn update_user(
 /// Delete User: delete a user (superusers only; not themselves).
 pub(crate) async fn delete_user(
     cx: Ctx,
-    Superuser(me): Superuser,
+    superuser: Superuser,
     UserPath(id): UserPath,
 ) -> ApiResult<Response> {
-    // The caller exists, so "unknown" (404) cannot apply to them: refuse first.
-    if id == me.id {
-        return Err(ApiError::forbidden(SUPERUSER_SELF_DELETE));
-    }
+    superuser.may_delete(&id)?;
     delete(&cx.db, &id).await
 }
