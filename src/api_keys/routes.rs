@@ -32,21 +32,7 @@ pub(crate) async fn create_api_key(
         return Err(ApiError::bad_request(TOO_MANY));
     }
     let (key, hash) = new_key()?;
-    let now = now_secs();
-    let names: Vec<&str> = input.scopes.iter().map(|s| Scope::as_str(*s)).collect();
-    let row = ApiKeyRow {
-        id: new_id(),
-        organization_id: org_id,
-        name: input.name,
-        prefix: key[..SHOWN_PREFIX_LEN].to_string(),
-        scopes: serde_json::to_string(&names)?,
-        created_by_id: access.caller.user_id().map(str::to_string),
-        created_at: now_iso(),
-        expires_at: input.expires_in_days.map(|days| now + days * 86_400),
-        last_used_secs: None,
-        last_used_at: None,
-        revoked_at: None,
-    };
+    let row = new_row(input, org_id, &key, access.caller.user_id())?;
     let mut b = cx.db.batch();
     let written = repo::create(
         &mut b,
@@ -62,6 +48,30 @@ pub(crate) async fn create_api_key(
     json_ok(&ApiKeyWithKey {
         api_key: ApiKeyPublic::from(row),
         key,
+    })
+}
+
+/// The row of a new key, as the answer shows it.
+fn new_row(
+    input: ApiKeyCreate,
+    org_id: String,
+    key: &str,
+    created_by: Option<&str>,
+) -> ApiResult<ApiKeyRow> {
+    let now = now_secs();
+    let names: Vec<&str> = input.scopes.iter().map(|s| Scope::as_str(*s)).collect();
+    Ok(ApiKeyRow {
+        id: new_id(),
+        organization_id: org_id,
+        name: input.name,
+        prefix: key[..SHOWN_PREFIX_LEN].to_string(),
+        scopes: serde_json::to_string(&names)?,
+        created_by_id: created_by.map(str::to_string),
+        created_at: now_iso(),
+        expires_at: input.expires_in_days.map(|days| now + days * 86_400),
+        last_used_secs: None,
+        last_used_at: None,
+        revoked_at: None,
     })
 }
 

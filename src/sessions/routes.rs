@@ -1,22 +1,19 @@
 //! `/login/refresh`, `/logout`, `/users/me/sessions`, `/users/{id}/sessions`.
 
-use super::repo::{self, Client, SessionRow};
-use super::service::issue;
-use crate::access::{self, Caller, Public, Superuser};
-use crate::account::tokens::new_token;
-use crate::clock::{now_iso, now_secs, rfc3339_from_millis};
+use super::repo::{self, SessionRow};
+use super::service;
+use crate::access::{Caller, Public, Superuser};
+use crate::clock::{now_secs, rfc3339_from_millis};
 use crate::error::{ApiError, ApiResult};
 use crate::http::input::{Body, Input, Json, UserPath};
 use crate::http::{json_ok, message, Ctx};
-use crate::ids::{id_text, new_id};
+use crate::ids::id_text;
 use crate::lists::Page;
 use crate::users::repo as users;
 use crate::validation::{string, uuid, Patch, Validator};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use worker::Response;
-
-const INVALID_REFRESH: &str = "Invalid refresh token";
 
 /// What a login or a refresh records of the client, cut to bounded lengths.
 pub(crate) fn client_of(cx: &Ctx) -> (Option<String>, Option<String>) {
@@ -92,67 +89,9 @@ pub(crate) async fn refresh(
     _: Public,
     Json(input): Json<RefreshRequest>,
 ) -> ApiResult<Response> {
-    let now = now_secs();
-    let invalid = || ApiError::http(401, INVALID_REFRESH);
-    let old = crate::account::tokens::hash(&input.refresh_token);
-    let mut b = cx.db.batch();
+    let client = client_of(&cx);
     let org_id = input.organization_id.as_deref();
-    let presented = repo::presented(&mut b, &old, org_id)?;
-    let p = b.run().await?.first(presented)?.ok_or_else(invalid)?;
-    if p.revoked_at.is_some() || p.expires_at <= now || p.is_active == 0 {
-        return Err(invalid());
-    }
-    if p.used_at.is_some() {
-        // A rotated token presented again: whoever holds it, the session ends.
-        let mut b = cx.db.batch();
-        let _ = repo::revoke_by_id(&mut b, &p.session_id, now)?;
-        b.run().await?;
-        return Err(invalid());
-    }
-    // An organization token: refused before the refresh token is spent.
-    let org = match org_id {
-        None => None,
-        Some(id) => Some((
-            id,
-            access::org::token_role(p.org_found, p.org_role.as_deref())?,
-        )),
-    };
-    let (token, new) = new_token()?;
-    let mark = new_id();
-    let (user_agent, ip_address) = client_of(&cx);
-    let client = Client {
-        user_agent: user_agent.as_deref(),
-        ip_address: ip_address.as_deref(),
-    };
-    let expires = now + cx.config.refresh_token_expire_days * 86_400;
-    let mut b = cx.db.batch();
-    let used = repo::rotate(
-        &mut b,
-        &old,
-        &mark,
-        &new,
-        &p.session_id,
-        now,
-        &now_iso(),
-        expires,
-        &client,
-    )?;
-    if b.run().await?.changes(used)? == 0 {
-        return Err(invalid()); // a concurrent refresh used it first
-    }
-    let user_id =
-        uuid::Uuid::parse_str(&p.user_id).map_err(|e| ApiError::internal(e.to_string()))?;
-    let session =
-        uuid::Uuid::parse_str(&p.session_id).map_err(|e| ApiError::internal(e.to_string()))?;
-    json_ok(&issue(
-        &cx.config,
-        &user_id,
-        p.token_version,
-        &session,
-        token,
-        now,
-        org,
-    )?)
+    json_ok(&service::refresh(&cx.db, &cx.config, &input.refresh_token, org_id, client).await?)
 }
 
 /// Logout: ends the session the token belongs to.
