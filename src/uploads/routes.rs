@@ -1,9 +1,9 @@
 //! `POST /uploads/presigned-url`, `PUT /uploads/{id}`, `GET /media/{id}`.
 
-use super::image::{ImageType, HEADER_BYTES, SIGNATURE_BYTES};
+use super::image::ImageType;
 use super::models::{MediaPath, PresignedUpload, PresignedUploadRequest};
 use super::repo::{self, Completed, NewUpload};
-use super::service::admit;
+use super::service::{admit, watch};
 use super::signature::{self, Grant};
 use crate::access::{Caller, Gate, Public};
 use crate::clock::{now_iso, now_secs, rfc3339_from_millis};
@@ -14,11 +14,8 @@ use crate::http::{json_ok, json_response, Ctx};
 use crate::ids::new_id;
 use crate::organizations::media::{shape, MediaResource};
 use crate::validation::{check_bounds, Validator};
-use futures_util::StreamExt;
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
-use std::cell::RefCell;
-use std::rc::Rc;
+use sha2::Digest;
 use worker::{Bucket, FixedLengthStream, HttpMetadata, Response};
 
 fn bucket(cx: &Ctx) -> ApiResult<Bucket> {
@@ -110,17 +107,6 @@ pub(crate) async fn create_presigned_url(
     Ok(json_response(200, body))
 }
 
-/// What the bytes of an upload showed as they went by.
-#[derive(Default)]
-struct Seen {
-    bytes: u64,
-    hash: Sha256,
-    /// The start of the file, for the signature and the header.
-    start: Vec<u8>,
-    /// Why the bytes were refused, if they were.
-    refused: Option<String>,
-}
-
 /// Upload File: the body of a signed `PUT`, streamed into R2 chunk by chunk
 /// (never held whole), checked on the way (the declared size and type, the
 /// image's signature) and hashed; then the media row is completed with its
@@ -139,36 +125,11 @@ pub(crate) async fn upload_file(
             return Err(refused);
         }
     };
-    let seen = Rc::new(RefCell::new(Seen::default()));
     let body = cx
         .req
         .stream()
         .map_err(|e| ApiError::internal(format!("request body: {e}")))?;
-    let watch = seen.clone();
-    let checked = body.map(move |chunk| {
-        let chunk = chunk?;
-        let mut s = watch.borrow_mut();
-        s.bytes += chunk.len() as u64;
-        if s.bytes > size {
-            let why = format!("The body has more bytes than the {size} declared for this upload");
-            s.refused = Some(why.clone());
-            return Err(worker::Error::RustError(why));
-        }
-        s.hash.update(&chunk);
-        let before = s.start.len();
-        if before < HEADER_BYTES {
-            let take = chunk.len().min(HEADER_BYTES - before);
-            s.start.extend_from_slice(&chunk[..take]);
-        }
-        let known = before >= SIGNATURE_BYTES.min(size as usize);
-        let now_known = s.start.len() >= SIGNATURE_BYTES.min(size as usize);
-        if !known && now_known && ImageType::sniff(&s.start) != Some(image) {
-            let why = format!("The file is not a {} image", image.name());
-            s.refused = Some(why.clone());
-            return Err(worker::Error::RustError(why));
-        }
-        Ok(chunk)
-    });
+    let (checked, seen) = watch(body, size, image);
     let object_key = format!("media/{id}/{}", uuid::Uuid::new_v4().simple());
     let bucket = bucket(&cx)?;
     let put = bucket
@@ -184,30 +145,16 @@ pub(crate) async fn upload_file(
         let _ = bucket.delete(&object_key).await;
         Err(ApiError::bad_request(why))
     };
-    if let Some(why) = seen.refused {
+    if let Some(why) = seen.short_of(size) {
         return refuse(why).await;
-    }
-    if seen.bytes < size {
-        return refuse(format!(
-            "The body has {} bytes, fewer than the {size} declared for this upload",
-            seen.bytes
-        ))
-        .await;
     }
     if let Err(e) = put {
         return Err(ApiError::internal(format!("R2 put {object_key}: {e}")));
     }
-    if ImageType::sniff(&seen.start) != Some(image) {
-        return refuse(format!("The file is not a {} image", image.name())).await;
-    }
-    let Some((w, h)) = image.dimensions(&seen.start) else {
-        return refuse(format!(
-            "The {} image's header gives no width and height",
-            image.name()
-        ))
-        .await;
+    let (width, height) = match seen.dimensions(image) {
+        Ok(dimensions) => dimensions,
+        Err(why) => return refuse(why).await,
     };
-    let (width, height) = (i64::from(w), i64::from(h));
     let (aspect_ratio, orientation) = shape(Some(width), Some(height));
     let hash = crate::ids::hex(&seen.hash.finalize());
     let mut b = cx.db.batch();

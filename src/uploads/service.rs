@@ -1,12 +1,17 @@
 //! The checks of a signed upload `PUT`, before its body is read: what the
 //! handler (`routes::upload_file`) asks before it streams anything into R2.
 
-use super::image::ImageType;
+use super::image::{ImageType, HEADER_BYTES, SIGNATURE_BYTES};
 use super::repo;
 use super::signature::{self, Grant};
 use crate::clock::now_secs;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{query_param, Ctx};
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+use std::cell::RefCell;
+use std::rc::Rc;
+use worker::ByteStream;
 
 const INVALID_SIGNATURE: &str = "Invalid upload signature";
 
@@ -62,4 +67,85 @@ pub(crate) async fn admit(cx: &Ctx, id: &str) -> ApiResult<(ImageType, u64)> {
         Some(_) => return Err(ApiError::conflict("Upload already completed")),
     }
     Ok((image, size))
+}
+
+/// What the bytes of an upload showed as they went by.
+#[derive(Default)]
+pub(crate) struct Seen {
+    pub(crate) bytes: u64,
+    pub(crate) hash: Sha256,
+    /// The start of the file, for the signature and the header.
+    start: Vec<u8>,
+    /// Why the bytes were refused, if they were.
+    refused: Option<String>,
+}
+
+impl Seen {
+    /// Why the stream was refused, or came short of the declared `size`.
+    pub(crate) fn short_of(&self, size: u64) -> Option<String> {
+        if let Some(why) = &self.refused {
+            return Some(why.clone());
+        }
+        (self.bytes < size).then(|| {
+            format!(
+                "The body has {} bytes, fewer than the {size} declared for this upload",
+                self.bytes
+            )
+        })
+    }
+
+    /// The image's width and height from its header, or why the file is refused.
+    pub(crate) fn dimensions(&self, image: ImageType) -> Result<(i64, i64), String> {
+        if ImageType::sniff(&self.start) != Some(image) {
+            return Err(format!("The file is not a {} image", image.name()));
+        }
+        let (w, h) = image.dimensions(&self.start).ok_or_else(|| {
+            format!(
+                "The {} image's header gives no width and height",
+                image.name()
+            )
+        })?;
+        Ok((i64::from(w), i64::from(h)))
+    }
+}
+
+/// The request body as it streams into R2, checked chunk by chunk: no more
+/// than the declared `size`, and an `image` signature once its first bytes
+/// are in. A refusal ends the stream (R2's put fails); what went by is in the
+/// returned [`Seen`].
+pub(crate) fn watch(
+    body: ByteStream,
+    size: u64,
+    image: ImageType,
+) -> (
+    impl futures_util::Stream<Item = worker::Result<Vec<u8>>>,
+    Rc<RefCell<Seen>>,
+) {
+    let seen = Rc::new(RefCell::new(Seen::default()));
+    let watch = seen.clone();
+    let checked = body.map(move |chunk| {
+        let chunk = chunk?;
+        let mut s = watch.borrow_mut();
+        s.bytes += chunk.len() as u64;
+        if s.bytes > size {
+            let why = format!("The body has more bytes than the {size} declared for this upload");
+            s.refused = Some(why.clone());
+            return Err(worker::Error::RustError(why));
+        }
+        s.hash.update(&chunk);
+        let before = s.start.len();
+        if before < HEADER_BYTES {
+            let take = chunk.len().min(HEADER_BYTES - before);
+            s.start.extend_from_slice(&chunk[..take]);
+        }
+        let known = before >= SIGNATURE_BYTES.min(size as usize);
+        let now_known = s.start.len() >= SIGNATURE_BYTES.min(size as usize);
+        if !known && now_known && ImageType::sniff(&s.start) != Some(image) {
+            let why = format!("The file is not a {} image", image.name());
+            s.refused = Some(why.clone());
+            return Err(worker::Error::RustError(why));
+        }
+        Ok(chunk)
+    });
+    (checked, seen)
 }
