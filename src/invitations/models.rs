@@ -12,6 +12,11 @@ use crate::validation::{email, string, Fail, Validator};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+/// The invitation operations' messages.
+pub(crate) const PENDING: &str = "An invitation for this email is already pending";
+pub(crate) const INVALID: &str = "Invalid invitation";
+pub(crate) const NOT_FOUND: &str = "Invitation not found";
+
 /// An `invitations` row.
 #[derive(Debug)]
 pub(crate) struct InvitationRow {

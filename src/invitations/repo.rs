@@ -1,10 +1,12 @@
 //! SQL for `invitations`.
 
-use super::models::InvitationRow;
+use super::models::{InvitationRow, PENDING};
 use crate::access::org::{admin_guard, OrgAdmin};
 use crate::db::from_row;
 use crate::db::{Arg, Batch, DbResult, Rows, Write};
+use crate::error::{ApiError, ApiResult};
 use crate::lists::{ListQuery, Page};
+use crate::memberships::models::ALREADY_MEMBER;
 
 const COLUMNS: &str =
     "id, organization_id, email, email_key, role, status, invited_by_id, created_at, expires_at";
@@ -18,6 +20,23 @@ pub(crate) struct Checks {
     pub(crate) duplicate: i64,
     pub(crate) pending: i64,
 }
+impl Checks {
+    /// Why no invitation may be made: the address is a member's (409), one is
+    /// pending for it (409), or [`MAX_PENDING`] are (400).
+    pub(crate) fn refusal(&self) -> ApiResult<()> {
+        if self.member != 0 {
+            return Err(ApiError::conflict(ALREADY_MEMBER));
+        }
+        if self.duplicate != 0 {
+            return Err(ApiError::conflict(PENDING));
+        }
+        if self.pending >= MAX_PENDING {
+            return Err(ApiError::bad_request("Too many pending invitations"));
+        }
+        Ok(())
+    }
+}
+
 from_row!(Checks {
     member,
     duplicate,

@@ -4,7 +4,8 @@ use super::models::{
     InvitationCreate, InvitationPath, InvitationPublic, InvitationRow, InvitationToken,
     InvitationWithToken, StatusFilter,
 };
-use super::repo::{self, By, NewInvitation, MAX_PENDING};
+use super::models::{INVALID, NOT_FOUND, PENDING};
+use super::repo::{self, By, NewInvitation};
 use crate::access::org::{OrgAdmin, OrgAdminReader};
 use crate::access::{Access, Caller, Gate, Verified};
 use crate::account::{outbox_row, tokens};
@@ -18,15 +19,12 @@ use crate::http::{json_ok, json_response, message, Ctx};
 use crate::ids::new_id;
 use crate::lists::Page;
 use crate::memberships::models::Role;
-use crate::memberships::routes::ALREADY_MEMBER;
+use crate::memberships::models::ALREADY_MEMBER;
 use crate::organizations::models::OrganizationPublic;
 use crate::organizations::repo as organizations;
 use crate::rate_limits::{self, Limit};
 use worker::Response;
 
-const PENDING: &str = "An invitation for this email is already pending";
-const INVALID: &str = "Invalid invitation";
-const NOT_FOUND: &str = "Invitation not found";
 const TOO_MANY_INVITATIONS: &str = "Too many invitations sent, try again later";
 
 /// The invitation e-mail, for the outbox in the caller's batch.
@@ -71,18 +69,9 @@ pub(crate) async fn create_invitation(
         .await?;
     access.may_invite(input.role == Role::Admin)?;
     sending.check(&r, now, TOO_MANY_INVITATIONS)?;
-    let checks = r
-        .first(checks)?
-        .ok_or_else(|| ApiError::internal("invitation checks missing"))?;
-    if checks.member != 0 {
-        return Err(ApiError::conflict(ALREADY_MEMBER));
-    }
-    if checks.duplicate != 0 {
-        return Err(ApiError::conflict(PENDING));
-    }
-    if checks.pending >= MAX_PENDING {
-        return Err(ApiError::bad_request("Too many pending invitations"));
-    }
+    r.first(checks)?
+        .ok_or_else(|| ApiError::internal("invitation checks missing"))?
+        .refusal()?;
     let (token, hash) = tokens::new_token()?;
     let id = new_id();
     let invitation = NewInvitation {

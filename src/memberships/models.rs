@@ -25,6 +25,8 @@ from_row!(OrganizationMemberPublic {
     role
 });
 
+pub(crate) const ALREADY_MEMBER: &str = "User is already a member of this organization";
+
 /// A role that can be given (`owner` goes with a transfer of ownership).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Role {

@@ -1,6 +1,8 @@
 //! `/organizations/{id}/members` (origin: `api/routes/organizations.py`).
 
-use super::models::{AddMemberRequest, MemberRoleUpdate, OrganizationMemberPublic, Role};
+use super::models::{
+    AddMemberRequest, MemberRoleUpdate, OrganizationMemberPublic, Role, ALREADY_MEMBER,
+};
 use super::repo;
 use crate::access::org::{
     settle_guarded, settle_write, MemberRemoval, OrgAdmin, OrgMember, OrgOwner,
@@ -15,7 +17,6 @@ use crate::http::{json_ok, json_response, message, Ctx};
 use crate::lists::Page;
 use worker::Response;
 
-pub(crate) const ALREADY_MEMBER: &str = "User is already a member of this organization";
 const NOT_MEMBER: &str = "User is not a member of this organization";
 
 /// Read Organization Members: members of an organization, in the order they joined.

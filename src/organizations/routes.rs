@@ -6,7 +6,9 @@ use super::models::{
     DEFAULT_REWORK_AVAILABLE,
 };
 use super::repo::{self, NewOrganization, OrganizationChanges};
-use crate::access::org::{settle_guarded, OrgEditor, OrgMember, OrgOwner, ORGANIZATION_NOT_FOUND};
+use crate::access::org::{
+    settle_guarded, OrgEditor, OrgMember, OrgOwner, Subject, ORGANIZATION_NOT_FOUND,
+};
 use crate::access::{Caller, Gate};
 use crate::clock::now_iso;
 use crate::db::{Batch, DbError, DbResult, ResultExt, Results, Rows};
@@ -157,13 +159,7 @@ pub(crate) async fn update_organization(
         input.owner_id.is_some(),
         input.avatar.is_some(),
     )?;
-    let new_owner = match input.owner_id {
-        Some(_) => Some(access.subject()?),
-        None => None,
-    };
-    if new_owner.is_some_and(|s| !s.is_member) {
-        return Err(ApiError::bad_request(NEW_OWNER_NOT_MEMBER));
-    }
+    let new_owner = new_owner(&access, input.owner_id.is_some())?;
     let now = now_iso();
     let avatar = match &input.avatar {
         Some(a) => {
@@ -195,6 +191,18 @@ pub(crate) async fn update_organization(
         return Err(ApiError::bad_request(NEW_OWNER_NOT_MEMBER));
     }
     public(row)
+}
+
+/// The member an update makes owner, if it names one (`400` if not a member).
+fn new_owner(access: &OrgEditor, named: bool) -> ApiResult<Option<&Subject>> {
+    if !named {
+        return Ok(None);
+    }
+    let subject = access.subject()?;
+    if !subject.is_member {
+        return Err(ApiError::bad_request(NEW_OWNER_NOT_MEMBER));
+    }
+    Ok(Some(subject))
 }
 
 /// Delete Organization: the owner and superusers. Memberships go with it; its

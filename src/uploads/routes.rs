@@ -45,40 +45,12 @@ pub(crate) async fn create_presigned_url(
     (key, Json(input)): (IdempotencyKey, Json<PresignedUploadRequest>),
 ) -> ApiResult<Response> {
     let Caller(me) = gate.open(&cx.db).await?;
-    let max = cx.config.max_upload_bytes;
-    if let Err(fail) = check_bounds(input.size as i64, Some(1), Some(max as i64)) {
-        let mut v = Validator::new();
-        v.push(vec!["body".into(), "size".into()], json!(input.size), fail);
-        v.finish()?;
-    }
+    check_size(input.size, cx.config.max_upload_bytes)?;
     let (id, now_s) = (new_id(), now_secs());
     let expires = now_s + cx.config.upload_url_expire_minutes * 60;
     let content_type = input.image.content_type();
-    let grant = Grant {
-        id: &id,
-        size: input.size,
-        content_type,
-        expires,
-    };
-    let sig = signature::sign(&cx.config.secret_key, &grant);
-    let upload_url = format!(
-        "{}/api/v1/uploads/{id}?size={}&type={}&expires={expires}&signature={sig}",
-        origin(&cx),
-        input.size,
-        content_type.replace('/', "%2F"),
-    );
-    let mut headers = Map::new();
-    headers.insert("Content-Type".into(), Value::from(content_type));
-    headers.insert("Content-Length".into(), Value::from(input.size.to_string()));
     let url = media_url(&cx, &id);
-    let body = serde_json::to_vec(&PresignedUpload {
-        media_resource_id: id.clone(),
-        upload_url,
-        method: "PUT",
-        headers,
-        url: url.clone(),
-        expires_at: rfc3339_from_millis(expires as u64 * 1000),
-    })?;
+    let body = serde_json::to_vec(&offer(&cx, &id, &input, &url, expires))?;
     let now = now_iso();
     let upload = NewUpload {
         id: &id,
@@ -105,6 +77,52 @@ pub(crate) async fn create_presigned_url(
         });
     }
     Ok(json_response(200, body))
+}
+
+/// `size` is at most `MAX_UPLOAD_BYTES` (and at least 1): a 422 on `["body", "size"]`.
+fn check_size(size: u64, max: u64) -> ApiResult<()> {
+    if let Err(fail) = check_bounds(size as i64, Some(1), Some(max as i64)) {
+        let mut v = Validator::new();
+        v.push(vec!["body".into(), "size".into()], json!(size), fail);
+        v.finish()?;
+    }
+    Ok(())
+}
+
+/// The answer of a presign: the signed `PUT` URL for upload `id` until
+/// `expires`, the headers to send with it, and where the file will be served.
+fn offer(
+    cx: &Ctx,
+    id: &str,
+    input: &PresignedUploadRequest,
+    url: &str,
+    expires: i64,
+) -> PresignedUpload {
+    let content_type = input.image.content_type();
+    let grant = Grant {
+        id,
+        size: input.size,
+        content_type,
+        expires,
+    };
+    let sig = signature::sign(&cx.config.secret_key, &grant);
+    let upload_url = format!(
+        "{}/api/v1/uploads/{id}?size={}&type={}&expires={expires}&signature={sig}",
+        origin(cx),
+        input.size,
+        content_type.replace('/', "%2F"),
+    );
+    let mut headers = Map::new();
+    headers.insert("Content-Type".into(), Value::from(content_type));
+    headers.insert("Content-Length".into(), Value::from(input.size.to_string()));
+    PresignedUpload {
+        media_resource_id: id.to_string(),
+        upload_url,
+        method: "PUT",
+        headers,
+        url: url.to_string(),
+        expires_at: rfc3339_from_millis(expires as u64 * 1000),
+    }
 }
 
 /// Upload File: the body of a signed `PUT`, streamed into R2 chunk by chunk
