@@ -58,6 +58,6 @@ pub(crate) async fn create_user(
     );
     // The origin answers a taken email with a 500 (an integrity error); a
     // clear 400 is what a client can act on.
-    let taken = "The user with this email already exists in the system";
+    let taken = super::routes::EMAIL_TAKEN;
     super::routes::insert(&cx, &IdempotencyKey(None), &new, taken).await
 }

@@ -25,7 +25,8 @@ use crate::sessions::repo as sessions;
 use worker::Response;
 
 const EMAIL_EXISTS_409: &str = "User with this email already exists";
-pub(crate) const TOO_MANY_SIGNUPS: &str = "Too many signups from this address, try again later";
+pub(crate) const EMAIL_TAKEN: &str = "The user with this email already exists in the system";
+const TOO_MANY_SIGNUPS: &str = "Too many signups from this address, try again later";
 const TOO_MANY_PASSWORD_ATTEMPTS: &str = "Too many failed password attempts, try again later";
 const TOO_MANY_EMAIL_CHANGES: &str = "Too many e-mail requests, try again later";
 
@@ -250,17 +251,7 @@ pub(crate) async fn update_password_me(
         })
         .await?;
     let counted = attempts.check(&r, now, TOO_MANY_PASSWORD_ATTEMPTS)?;
-    let iterations = cx.config.password_iterations;
-    if password::verify(&input.current_password, &me.hashed_password, iterations)
-        == password::Verified::No
-    {
-        return Err(ApiError::bad_request("Incorrect password"));
-    }
-    if input.current_password == input.new_password {
-        return Err(ApiError::bad_request(
-            "New password cannot be the same as the current one",
-        ));
-    }
+    check_new_password(&me, &input, cx.config.password_iterations)?;
     let hashed = hash_password(&cx.config, &input.new_password)?;
     let changes = UserChanges {
         hashed_password: Some(&hashed),
@@ -275,6 +266,21 @@ pub(crate) async fn update_password_me(
     }
     b.run().await?;
     message("Password updated successfully")
+}
+
+/// The current password is right, and the new one another.
+fn check_new_password(me: &UserRow, input: &UpdatePassword, iterations: u32) -> ApiResult<()> {
+    if password::verify(&input.current_password, &me.hashed_password, iterations)
+        == password::Verified::No
+    {
+        return Err(ApiError::bad_request("Incorrect password"));
+    }
+    if input.current_password == input.new_password {
+        return Err(ApiError::bad_request(
+            "New password cannot be the same as the current one",
+        ));
+    }
+    Ok(())
 }
 
 /// Delete User Me: delete own user (not for superusers).
@@ -296,20 +302,8 @@ pub(crate) async fn register_user(
     (key, Json(input)): (IdempotencyKey, Json<UserRegister>),
 ) -> ApiResult<Response> {
     let now_s = now_secs();
-    let limit = Limit {
-        limit: cx.config.signup_ip_limit_per_hour,
-        seconds: 3600,
-    };
-    let taken = || ApiError::bad_request("The user with this email already exists in the system");
     let mut b = cx.db.batch();
-    let limits = cx.client_ip().map(|ip| {
-        let group = rate_limits::address_group(&ip);
-        (
-            rate_limits::key(&cx.config.secret_key, "signup-ip", &group),
-            limit,
-        )
-    });
-    let attempts = rate_limits::attempts(&mut b, limits.into_iter().collect(), now_s)?;
+    let attempts = rate_limits::attempts(&mut b, signup_limits(&cx), now_s)?;
     let existing = repo::find_by_email(&mut b, &input.email.key())?;
     let reserved = match &key.0 {
         Some(key) => Some((key, key.reserve(&mut b, now_s)?)),
@@ -321,7 +315,7 @@ pub(crate) async fn register_user(
     }
     attempts.check(&r, now_s, TOO_MANY_SIGNUPS)?;
     if r.exists(existing)? {
-        return Err(taken());
+        return Err(ApiError::bad_request(EMAIL_TAKEN));
     }
     let hashed = hash_password(&cx.config, &input.password)?;
     // Verified by following the link in the e-mail sent with the insert.
@@ -335,13 +329,23 @@ pub(crate) async fn register_user(
         now_s,
         &now,
     );
-    insert(
-        &cx,
-        &key,
-        &new,
-        "The user with this email already exists in the system",
-    )
-    .await
+    insert(&cx, &key, &new, EMAIL_TAKEN).await
+}
+
+/// The signup limit of the client's address (IPv6 by /64), if it has one.
+fn signup_limits(cx: &Ctx) -> Vec<(String, Limit)> {
+    let limit = Limit {
+        limit: cx.config.signup_ip_limit_per_hour,
+        seconds: 3600,
+    };
+    cx.client_ip()
+        .map(|ip| {
+            let group = rate_limits::address_group(&ip);
+            let key = rate_limits::key(&cx.config.secret_key, "signup-ip", &group);
+            (key, limit)
+        })
+        .into_iter()
+        .collect()
 }
 
 /// Read User By Id: get a specific user by id (self, or superusers).
