@@ -155,20 +155,10 @@ pub(crate) async fn resend_invitation(
     sending.check(&r, now, TOO_MANY_INVITATIONS)?;
     let (token, hash) = tokens::new_token()?;
     let expires = now + cx.config.invitation_expire_days * 86_400;
-    let outbox_id = new_id();
     let mut b = cx.db.batch();
     let (renewed, found) = repo::resend(&mut b, &access, &id, &hash, expires)?;
     let m = email(&cx, &access, &invitation.email, &token);
-    let _ = outbox::insert_when(
-        &mut b,
-        &outbox_id,
-        &m,
-        &now_iso(),
-        now,
-        "exists (select 1 from invitations where id = ?9 and token_hash = ?10)",
-        &id,
-        &hash,
-    )?;
+    let outbox_id = email_if_renewed(&mut b, &m, (&id, &hash), now)?;
     let r = b.run().await?;
     let invitation = match r.first(found)? {
         Some(i) if r.changes(renewed)? > 0 => i,
@@ -179,6 +169,28 @@ pub(crate) async fn resend_invitation(
         invitation: InvitationPublic::of(invitation, now),
         token,
     })
+}
+
+/// The e-mail of a resend, in its batch, sent only if the renewal applied (the
+/// invitation `id` holds the new token `hash`); the outbox row's id.
+fn email_if_renewed(
+    b: &mut crate::db::Batch<'_>,
+    m: &templates::Message,
+    (id, hash): (&str, &str),
+    now: i64,
+) -> ApiResult<String> {
+    let outbox_id = new_id();
+    let _ = outbox::insert_when(
+        b,
+        &outbox_id,
+        m,
+        &now_iso(),
+        now,
+        "exists (select 1 from invitations where id = ?9 and token_hash = ?10)",
+        id,
+        hash,
+    )?;
+    Ok(outbox_id)
 }
 
 /// Read My Invitations: the caller's open invitations (by address, any case),

@@ -26,6 +26,7 @@ from_row!(OrganizationMemberPublic {
 });
 
 pub(crate) const ALREADY_MEMBER: &str = "User is already a member of this organization";
+pub(crate) const NOT_MEMBER: &str = "User is not a member of this organization";
 
 /// A role that can be given (`owner` goes with a transfer of ownership).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! `/organizations/{id}/members` (origin: `api/routes/organizations.py`).
 
 use super::models::{
-    AddMemberRequest, MemberRoleUpdate, OrganizationMemberPublic, Role, ALREADY_MEMBER,
+    AddMemberRequest, MemberRoleUpdate, OrganizationMemberPublic, Role, ALREADY_MEMBER, NOT_MEMBER,
 };
 use super::repo;
 use crate::access::org::{
@@ -16,8 +16,6 @@ use crate::http::input::{Json, OrgPath, UserPath};
 use crate::http::{json_ok, json_response, message, Ctx};
 use crate::lists::Page;
 use worker::Response;
-
-const NOT_MEMBER: &str = "User is not a member of this organization";
 
 /// Read Organization Members: members of an organization, in the order they joined.
 pub(crate) async fn read_organization_members(

@@ -95,17 +95,22 @@ pub(crate) async fn create_organization(
     let mut b = cx.db.batch();
     repo::create(&mut b, &org, &avatar)?;
     key.answer(&mut b, 200, &body)?;
-    b.run().await.on_constraint(|e| match e {
+    b.run().await.on_constraint(creation_failed)?;
+    Ok(tagged(
+        json_response(200, body),
+        &etag(org.id, FIRST_VERSION),
+    ))
+}
+
+/// Why a creation's batch failed on a constraint, as the client hears it.
+fn creation_failed(e: &DbError) -> Option<ApiError> {
+    match e {
         // The caller was deleted after the access check: their rows cannot own anything.
         DbError::ForeignKey => Some(ApiError::not_found("User not found")),
         // The upload was cleaned up after the access check.
         DbError::Precondition => Some(ApiError::not_found(MEDIA_NOT_FOUND)),
         DbError::Unique(_) | DbError::Other(_) => None,
-    })?;
-    Ok(tagged(
-        json_response(200, body),
-        &etag(org.id, FIRST_VERSION),
-    ))
+    }
 }
 
 /// Read Organizations: members see their organizations, superusers all.

@@ -1,8 +1,10 @@
 //! The migration itself: one UPDATE per selected table, all in one D1 batch.
 
-use crate::access::org::{superuser_guard, OrgSuperuser};
+use crate::access::org::{settle_superuser_write, superuser_guard, OrgSuperuser};
 use crate::db::from_row;
 use crate::db::{Batch, DbResult, Rows, Write};
+use crate::error::{ApiError, ApiResult};
+use crate::memberships::models::NOT_MEMBER;
 
 /// What held when the batch ran: the caller is still a superuser, the user
 /// still a member. Every UPDATE repeats both conditions, so if either went
@@ -12,6 +14,21 @@ pub(crate) struct Still {
     pub(crate) user: i64,
     pub(crate) member: i64,
 }
+impl Still {
+    /// Whether the rows moved: the caller stopped being a superuser (403), the
+    /// user was deleted (404) or left the organization (400) meanwhile.
+    pub(crate) fn settle(&self) -> ApiResult<()> {
+        settle_superuser_write(self.permitted != 0)?;
+        if self.user == 0 {
+            return Err(ApiError::not_found("User not found"));
+        }
+        if self.member == 0 {
+            return Err(ApiError::bad_request(NOT_MEMBER));
+        }
+        Ok(())
+    }
+}
+
 from_row!(Still {
     permitted,
     user,

@@ -2,16 +2,15 @@
 
 use super::models::{ResourceMigrationCounts, ResourceMigrationRequest, ResourceMigrationResponse};
 use super::repo;
-use crate::access::org::{settle_superuser_write, OrgSuperuser};
+use crate::access::org::OrgSuperuser;
 use crate::clock::now_iso;
 use crate::db::Batch;
 use crate::error::{ApiError, ApiResult};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::input::{Json, OrgPath};
 use crate::http::{json_ok, Ctx};
+use crate::memberships::models::NOT_MEMBER;
 use worker::Response;
-
-const NOT_MEMBER: &str = "User is not a member of this organization";
 
 /// Migrate User Resources Endpoint: move a member's personal resources into the
 /// organization, all selected types atomically (superusers only).
@@ -42,17 +41,9 @@ pub(crate) async fn migrate_user_resources_endpoint(
     let whose = repo::whose(&subject.id, org_id);
     key.fill(&mut b, 200, repo::TOTAL_SQL, &[whose.as_str().into()])?;
     let r = b.run().await?;
-    let still = r
-        .first(migration.still)?
-        .ok_or_else(|| ApiError::internal("migration conditions not read"))?;
-    // The caller stopped being a superuser between the check and the write.
-    settle_superuser_write(still.permitted != 0)?;
-    if still.user == 0 {
-        return Err(ApiError::not_found("User not found")); // deleted meanwhile
-    }
-    if still.member == 0 {
-        return Err(ApiError::bad_request(NOT_MEMBER));
-    }
+    r.first(migration.still)?
+        .ok_or_else(|| ApiError::internal("migration conditions not read"))?
+        .settle()?;
     let mut migrated_counts = ResourceMigrationCounts::default();
     for (table, write) in migration.moved {
         migrated_counts.set(table, r.changes(write)?);
