@@ -84,15 +84,27 @@ pub(crate) async fn create_invitation(
         now_secs: now,
         expires_at: now + cx.config.invitation_expire_days * 86_400,
     };
+    store(&cx, &access, &invitation, token, &idempotency).await
+}
+
+/// Writes a new invitation, its e-mail and the key's answer in one batch, and
+/// answers it with its token.
+async fn store(
+    cx: &Ctx,
+    access: &OrgAdmin,
+    invitation: &NewInvitation<'_>,
+    token: String,
+    idempotency: &IdempotencyKey,
+) -> ApiResult<Response> {
     // The answer carries the token, so a replay must too: the stored answer
     // holds it sealed (the invitation itself only its hash).
     let body = serde_json::to_vec(&InvitationWithToken {
-        invitation: InvitationPublic::of(invitation.row(&access), now),
+        invitation: InvitationPublic::of(invitation.row(access), invitation.now_secs),
         token: token.clone(),
     })?;
     let mut b = cx.db.batch();
-    repo::create(&mut b, &access, &invitation)?;
-    let sent = outbox_row(&mut b, &email(&cx, &access, input.email.as_str(), &token))?;
+    repo::create(&mut b, access, invitation)?;
+    let sent = outbox_row(&mut b, &email(cx, access, invitation.email, &token))?;
     idempotency.answer_sealing(&mut b, 200, &body, &token)?;
     // Two invitations racing for one address: the one-pending index decides.
     b.run().await.on_unique(

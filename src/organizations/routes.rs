@@ -181,11 +181,20 @@ pub(crate) async fn update_organization(
         avatar: avatar.as_ref(),
         now: &now,
     };
-    // If-Match: checked in the same batch as the write (a 412 changes nothing).
-    let condition = if_match(&cx, access.org_id());
+    write_update(&cx, &access, &changes).await
+}
+
+/// An update's write, with the client's `If-Match` checked in the same batch
+/// (a 412 changes nothing), and its verdict.
+async fn write_update(
+    cx: &Ctx,
+    access: &OrgEditor,
+    changes: &OrganizationChanges<'_>,
+) -> ApiResult<Response> {
+    let condition = if_match(cx, access.org_id());
     let mut b = cx.db.batch();
     guard(&mut b, "organizations", access.org_id(), condition.as_ref())?;
-    let updated = repo::update(&mut b, &access, &changes)?;
+    let updated = repo::update(&mut b, access, changes)?;
     let r = b.run().await?;
     let row = r
         .first(updated.row)?

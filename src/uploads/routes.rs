@@ -3,7 +3,7 @@
 use super::image::ImageType;
 use super::models::{MediaPath, PresignedUpload, PresignedUploadRequest};
 use super::repo::{self, Completed, NewUpload};
-use super::service::{admit, watch};
+use super::service::{admit_or_drain, watch, Seen};
 use super::signature::{self, Grant};
 use crate::access::{Caller, Gate, Public};
 use crate::clock::{now_iso, now_secs, rfc3339_from_millis};
@@ -134,15 +134,7 @@ pub(crate) async fn upload_file(
     _: Public,
     MediaPath(id): MediaPath,
 ) -> ApiResult<Response> {
-    let (image, size) = match admit(&cx, &id).await {
-        Ok(admitted) => admitted,
-        Err(refused) => {
-            // Refused before a byte was read: the body is read and dropped
-            // first, so the connection stays usable (see `http::drain`).
-            crate::http::drain_body(&mut cx.req).await;
-            return Err(refused);
-        }
-    };
+    let (image, size) = admit_or_drain(&mut cx, &id).await?;
     let body = cx
         .req
         .stream()
@@ -152,35 +144,71 @@ pub(crate) async fn upload_file(
     let bucket = bucket(&cx)?;
     let put = bucket
         .put(&object_key, FixedLengthStream::wrap(checked, size))
-        .http_metadata(HttpMetadata {
-            content_type: Some(image.content_type().to_string()),
-            ..HttpMetadata::default()
-        })
+        .http_metadata(metadata(image))
         .execute()
         .await;
     let seen = seen.take();
-    let refuse = |why: String| async {
-        let _ = bucket.delete(&object_key).await;
-        Err(ApiError::bad_request(why))
+    let (width, height) = match verdict(&seen, put, size, image, &object_key)? {
+        Ok(dimensions) => dimensions,
+        Err(why) => {
+            let _ = bucket.delete(&object_key).await;
+            return Err(ApiError::bad_request(why));
+        }
     };
+    match complete(&cx, &id, &object_key, seen, (width, height)).await? {
+        Some(media) => json_ok(&media),
+        None => {
+            // Another PUT completed it first: its bytes stay, these go.
+            let _ = bucket.delete(&object_key).await;
+            Err(ApiError::conflict("Upload already completed"))
+        }
+    }
+}
+
+/// What to make of an upload once R2's put returned: the image's width and
+/// height, or why its bytes are refused (`Ok(Err(why))`: the object goes), or
+/// R2's failure. The stream's own refusal comes first (it is what failed the put).
+fn verdict(
+    seen: &Seen,
+    put: worker::Result<Option<worker::Object>>,
+    size: u64,
+    image: ImageType,
+    object_key: &str,
+) -> ApiResult<Result<(i64, i64), String>> {
     if let Some(why) = seen.short_of(size) {
-        return refuse(why).await;
+        return Ok(Err(why));
     }
     if let Err(e) = put {
         return Err(ApiError::internal(format!("R2 put {object_key}: {e}")));
     }
-    let (width, height) = match seen.dimensions(image) {
-        Ok(dimensions) => dimensions,
-        Err(why) => return refuse(why).await,
-    };
+    Ok(seen.dimensions(image))
+}
+
+/// What R2 stores with an upload's bytes: its type.
+fn metadata(image: ImageType) -> HttpMetadata {
+    HttpMetadata {
+        content_type: Some(image.content_type().to_string()),
+        ..HttpMetadata::default()
+    }
+}
+
+/// Completes upload `id` with what its bytes showed: the media row, unless
+/// another `PUT` completed it first (`None`).
+async fn complete(
+    cx: &Ctx,
+    id: &str,
+    object_key: &str,
+    seen: Seen,
+    (width, height): (i64, i64),
+) -> ApiResult<Option<MediaResource>> {
     let (aspect_ratio, orientation) = shape(Some(width), Some(height));
     let hash = crate::ids::hex(&seen.hash.finalize());
     let mut b = cx.db.batch();
     let row = repo::complete(
         &mut b,
-        &id,
+        id,
         &Completed {
-            object_key: &object_key,
+            object_key,
             content_hash: &hash,
             file_size: seen.bytes,
             width,
@@ -190,14 +218,33 @@ pub(crate) async fn upload_file(
         },
     )?;
     let r = b.run().await?;
-    match r.first::<MediaResource>(row)? {
-        Some(media) => json_ok(&media),
-        None => {
-            // Another PUT completed it first: its bytes stay, these go.
-            let _ = bucket.delete(&object_key).await;
-            Err(ApiError::conflict("Upload already completed"))
-        }
-    }
+    Ok(r.first::<MediaResource>(row)?)
+}
+
+/// An R2 object as the response body, streamed, with its length and type.
+async fn stream_object(cx: &Ctx, object_key: &str, content_type: &str) -> ApiResult<Response> {
+    let object = bucket(cx)?
+        .get(object_key)
+        .execute()
+        .await
+        .map_err(|e| ApiError::internal(format!("R2 get: {e}")))?
+        .ok_or_else(|| ApiError::not_found("Media resource not found"))?;
+    let body = object
+        .body()
+        .ok_or_else(|| ApiError::internal("R2 object without a body"))?
+        .response_body()
+        .map_err(|e| ApiError::internal(format!("R2 body: {e}")))?;
+    let mut resp =
+        Response::from_body(body).map_err(|e| ApiError::internal(format!("response: {e}")))?;
+    let h = resp.headers_mut();
+    let _ = h.set("Content-Length", &object.size().to_string());
+    // Only the four image types are ever stored; anything else would be
+    // downloaded, never shown.
+    let inline = ImageType::from_content_type(content_type).is_some();
+    let disposition = if inline { "inline" } else { "attachment" };
+    let _ = h.set("Content-Type", content_type);
+    let _ = h.set("Content-Disposition", disposition);
+    Ok(resp)
 }
 
 /// Read Media: an upload's bytes, straight from R2, immutable (a new file is
@@ -217,28 +264,7 @@ pub(crate) async fn read_media(
     let mut resp = if crate::http::conditional::none_match(&cx, &etag) {
         Response::builder().with_status(304).empty()
     } else {
-        let object = bucket(&cx)?
-            .get(&stored.object_key)
-            .execute()
-            .await
-            .map_err(|e| ApiError::internal(format!("R2 get: {e}")))?
-            .ok_or_else(|| ApiError::not_found("Media resource not found"))?;
-        let body = object
-            .body()
-            .ok_or_else(|| ApiError::internal("R2 object without a body"))?
-            .response_body()
-            .map_err(|e| ApiError::internal(format!("R2 body: {e}")))?;
-        let mut resp =
-            Response::from_body(body).map_err(|e| ApiError::internal(format!("response: {e}")))?;
-        let h = resp.headers_mut();
-        let _ = h.set("Content-Length", &object.size().to_string());
-        // Only the four image types are ever stored; anything else would be
-        // downloaded, never shown.
-        let inline = ImageType::from_content_type(&stored.content_type).is_some();
-        let disposition = if inline { "inline" } else { "attachment" };
-        let _ = h.set("Content-Type", &stored.content_type);
-        let _ = h.set("Content-Disposition", disposition);
-        resp
+        stream_object(&cx, &stored.object_key, &stored.content_type).await?
     };
     let h = resp.headers_mut();
     let _ = h.set("ETag", &etag);

@@ -27,10 +27,20 @@ fn grant_of<'a>(url: &str, id: &'a str) -> Option<(Grant<'a>, String, String)> {
     Some((grant, content_type, query_param(url, "signature")?))
 }
 
+/// [`admit`]; refused before a byte was read, the body is read and dropped
+/// first, so the connection stays usable (see `http::drain`).
+pub(crate) async fn admit_or_drain(cx: &mut Ctx, id: &str) -> ApiResult<(ImageType, u64)> {
+    let admitted = admit(cx, id).await;
+    if admitted.is_err() {
+        crate::http::drain_body(&mut cx.req).await;
+    }
+    admitted
+}
+
 /// The checks of a signed `PUT` before its body is read: the signature and
 /// its expiry, the content type, the declared length, and a pending row.
 /// The image type and the granted size.
-pub(crate) async fn admit(cx: &Ctx, id: &str) -> ApiResult<(ImageType, u64)> {
+async fn admit(cx: &Ctx, id: &str) -> ApiResult<(ImageType, u64)> {
     let forbidden = || ApiError::forbidden(INVALID_SIGNATURE);
     let url = cx.req.inner().url();
     let (grant, granted_type, sig) = grant_of(&url, id).ok_or_else(forbidden)?;
