@@ -37,7 +37,7 @@ fn error_response(err: ApiError, request_id: &str, method: &Method, path: &str) 
 }
 
 /// Serves one request: route, read the body, run the handler, render errors.
-pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Response {
+pub(crate) async fn handle(req: Request, env: Env, worker: Context) -> Response {
     let worker = std::rc::Rc::new(worker);
     let started = worker::js_sys::Date::now();
     let header = |name: &str| req.headers().get(name).ok().flatten();
@@ -48,88 +48,28 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
     let preflight =
         req.method() == Method::Options && header("Access-Control-Request-Method").is_some();
     let requested_headers = header("Access-Control-Request-Headers");
-    let method = req.method();
-    let path = req.path();
+    let (method, path) = (req.method(), req.path());
     let config = load_config(&env);
     let allowed_origin = match (&config, &origin) {
         (Ok(c), Some(o)) => cors::allowed(&c.cors_origins, o),
         _ => None,
     };
     let server_timing_on = config.as_ref().map_or(true, |c| c.server_timing);
-
-    let mut boot = DbStats::default();
-    let mut stats = DbStats::default();
-    let mut session = None;
-    let mut conceals_counts = false;
-    let mut api_key = None;
+    let mut outcome = Outcome::default();
     let result = match config {
         Err(e) => Err(e),
         Ok(_) if preflight && origin.is_some() => {
             preflight_response(allowed_origin.as_ref(), requested_headers.as_deref())
         }
         Ok(config) => {
-            let routes = routes::routes();
-            match match_route(&routes, config.local, &method, &path) {
-                Matched::NotFound => Err(ApiError::not_found("Not Found")),
-                Matched::WrongMethod(allowed) => Err(ApiError::MethodNotAllowed {
-                    allow: allowed.join(", "),
-                }),
-                Matched::Found(route, params) => {
-                    conceals_counts = route.conceals_counts;
-                    match prepare(&mut req, &env, &config, route.streams_body).await {
-                        Err(e) => Err(e),
-                        Ok((body, db)) => {
-                            boot = db.take_stats();
-                            let counted = db.stats_handle();
-                            session = Some(db.session_handle());
-                            let undo = db.clone();
-                            let cx = Ctx {
-                                req,
-                                params,
-                                body,
-                                db,
-                                config,
-                                env,
-                                worker: worker.clone(),
-                                session_id: None,
-                                caller_id: None,
-                            };
-                            let result = (route.handler)(cx).await;
-                            if matches!(&result, Err(e) if !matches!(e, ApiError::Replay { .. })) {
-                                // It wrote nothing: free what it reserved (an Idempotency-Key).
-                                if let Err(e) = undo.undo_failed().await {
-                                    console_error!("request_id={request_id} undo failed: {e:?}");
-                                }
-                            }
-                            stats = counted.get();
-                            api_key = undo.api_key();
-                            if undo.has_after_response() {
-                                // After the answer, and not counted in it.
-                                let id = request_id.clone();
-                                worker.wait_until(async move {
-                                    match undo.run_after_response().await {
-                                        Ok(n) => console_log!(
-                                            "request_id={id} after the response: {n} write{}",
-                                            if n == 1 { "" } else { "s" }
-                                        ),
-                                        Err(e) => console_error!(
-                                            "request_id={id} after the response: {e:?}"
-                                        ),
-                                    }
-                                });
-                            }
-                            result
-                        }
-                    }
-                }
-            }
+            let request = (req, env, worker, config);
+            run_route(request, &request_id, &mut outcome).await
         }
     };
     let mut resp = match result {
         Ok(r) => r,
         Err(e) => error_response(e, &request_id, &method, logged_path(&path)),
     };
-    let status = resp.status_code();
     let elapsed = worker::js_sys::Date::now() - started;
     let headers = resp.headers_mut();
     let _ = headers.set("X-Request-Id", &request_id);
@@ -142,28 +82,120 @@ pub(crate) async fn handle(mut req: Request, env: Env, worker: Context) -> Respo
             let _ = headers.set(name, &value);
         }
     }
-    if server_timing_on {
-        let timing = server_timing(stats, boot, elapsed, conceals_counts);
-        let _ = headers.set("Server-Timing", &timing);
-    }
-    // The session's latest bookmark: sent back, it makes the next request see
-    // at least what this one saw or wrote.
-    if let Some(Ok(Some(bookmark))) = session.as_deref().map(D1DatabaseSession::get_bookmark) {
-        let _ = headers.set("X-D1-Bookmark", &bookmark);
-    }
-    let all = stats.plus(boot);
-    let path = logged_path(&path);
-    // The API key that called, by id (never the key).
-    let api_key = api_key.map_or(String::new(), |id| format!(" api_key={id}"));
-    console_log!(
-        "request_id={request_id} {method} {path} {status} d1_round_trips={} d1_rows_read={} \
-         d1_rows_written={} {}ms{api_key}",
-        all.round_trips,
-        all.rows_read,
-        all.rows_written,
-        elapsed.max(0.0).round() as u64
-    );
+    outcome.finish(&mut resp, server_timing_on, elapsed);
+    let line = format!("request_id={request_id} {method} {}", logged_path(&path));
+    outcome.log(&line, resp.status_code(), elapsed);
     resp
+}
+
+/// What the response's headers and the request's log line say of its run.
+#[derive(Default)]
+struct Outcome {
+    /// The isolate's first-request work (the first-superuser check).
+    boot: DbStats,
+    stats: DbStats,
+    session: Option<std::rc::Rc<D1DatabaseSession>>,
+    conceals_counts: bool,
+    /// The API key that called, by id.
+    api_key: Option<String>,
+}
+
+impl Outcome {
+    /// `Server-Timing`, and the session's latest bookmark: sent back, it makes
+    /// the next request see at least what this one saw or wrote.
+    fn finish(&self, resp: &mut Response, server_timing_on: bool, elapsed: f64) {
+        let headers = resp.headers_mut();
+        if server_timing_on {
+            let timing = server_timing(self.stats, self.boot, elapsed, self.conceals_counts);
+            let _ = headers.set("Server-Timing", &timing);
+        }
+        let bookmark = self.session.as_deref().map(D1DatabaseSession::get_bookmark);
+        if let Some(Ok(Some(bookmark))) = bookmark {
+            let _ = headers.set("X-D1-Bookmark", &bookmark);
+        }
+    }
+
+    /// The request's log line (`line`: its id, method and path), with the API
+    /// key that called by id (never the key).
+    fn log(&self, line: &str, status: u16, elapsed: f64) {
+        let all = self.stats.plus(self.boot);
+        let api_key = self
+            .api_key
+            .as_ref()
+            .map_or(String::new(), |id| format!(" api_key={id}"));
+        console_log!(
+            "{line} {status} d1_round_trips={} d1_rows_read={} d1_rows_written={} {}ms{api_key}",
+            all.round_trips,
+            all.rows_read,
+            all.rows_written,
+            elapsed.max(0.0).round() as u64
+        );
+    }
+}
+
+/// Routes the request and runs its operation, noting in `outcome` what its
+/// D1 session did.
+async fn run_route(
+    (mut req, env, worker, config): (Request, Env, std::rc::Rc<Context>, Config),
+    request_id: &str,
+    outcome: &mut Outcome,
+) -> ApiResult<Response> {
+    let routes = routes::routes();
+    let (route, params) = match match_route(&routes, config.local, &req.method(), &req.path()) {
+        Matched::NotFound => return Err(ApiError::not_found("Not Found")),
+        Matched::WrongMethod(allowed) => {
+            return Err(ApiError::MethodNotAllowed {
+                allow: allowed.join(", "),
+            })
+        }
+        Matched::Found(route, params) => (route, params),
+    };
+    outcome.conceals_counts = route.conceals_counts;
+    let (body, db) = prepare(&mut req, &env, &config, route.streams_body).await?;
+    outcome.boot = db.take_stats();
+    let counted = db.stats_handle();
+    outcome.session = Some(db.session_handle());
+    let after = db.clone();
+    let cx = Ctx {
+        req,
+        params,
+        body,
+        db,
+        config,
+        env,
+        worker: worker.clone(),
+        session_id: None,
+        caller_id: None,
+    };
+    let result = (route.handler)(cx).await;
+    if matches!(&result, Err(e) if !matches!(e, ApiError::Replay { .. })) {
+        // It wrote nothing: free what it reserved (an Idempotency-Key).
+        if let Err(e) = after.undo_failed().await {
+            console_error!("request_id={request_id} undo failed: {e:?}");
+        }
+    }
+    outcome.stats = counted.get();
+    outcome.api_key = after.api_key();
+    run_after_response(after, &worker, request_id);
+    result
+}
+
+/// The writes the request left for after its answer (`waitUntil`, not counted
+/// in it), with a log line once they ran.
+fn run_after_response(db: Db, worker: &Context, request_id: &str) {
+    if !db.has_after_response() {
+        return;
+    }
+    let id = request_id.to_string();
+    worker.wait_until(async move {
+        match db.run_after_response().await {
+            Ok(n) => console_log!(
+                "request_id={id} after the response: {n} write{}",
+                if n == 1 { "" } else { "s" }
+            ),
+            Err(e) => console_error!("request_id={id} after the response: {e:?}"),
+        }
+    });
 }
 
 /// The path as the request log shows it: an address in the path (the
