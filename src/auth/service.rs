@@ -33,30 +33,12 @@ pub(crate) async fn login(
     form: &LoginForm,
     client: (Option<String>, Option<String>),
 ) -> ApiResult<Token> {
-    let client_ip = client.1.clone();
     let now = now_secs();
-    let window = config.login_failure_window_seconds;
-    let limit = |limit| Limit {
-        limit,
-        seconds: window,
-    };
     // The same normalizer as signup: an address that does not parse has no account.
     let email_key =
         Email::parse(&form.username).map_or_else(|_| form.username.clone(), |e| e.key());
-    let group = client_ip.map(|ip| rate_limits::address_group(&ip));
-
-    let key = |kind: &str, value: &str| rate_limits::key(&config.secret_key, kind, value);
-    let mut limits = vec![(
-        key("login-email", &email_key),
-        limit(config.login_email_failure_limit),
-    )];
-    if let Some(g) = &group {
-        limits.push((
-            key("login-email-ip", &format!("{email_key}|{g}")),
-            limit(config.login_failure_limit),
-        ));
-        limits.push((key("login-ip", g), limit(config.login_ip_failure_limit)));
-    }
+    let group = client.1.as_deref().map(rate_limits::address_group);
+    let limits = login_limits(config, &email_key, group.as_deref());
     let mut b = db.batch();
     let user = users::find_by_email(&mut b, &email_key)?;
     let attempts = rate_limits::attempts(&mut b, limits, now)?;
@@ -103,6 +85,28 @@ pub(crate) async fn login(
         now,
         None,
     )
+}
+
+/// The three limits a login counts toward: per email, and with a client address,
+/// per (email, address) and per address.
+fn login_limits(config: &Config, email_key: &str, group: Option<&str>) -> Vec<(String, Limit)> {
+    let limit = |limit| Limit {
+        limit,
+        seconds: config.login_failure_window_seconds,
+    };
+    let key = |kind: &str, value: &str| rate_limits::key(&config.secret_key, kind, value);
+    let mut limits = vec![(
+        key("login-email", email_key),
+        limit(config.login_email_failure_limit),
+    )];
+    if let Some(g) = group {
+        limits.push((
+            key("login-email-ip", &format!("{email_key}|{g}")),
+            limit(config.login_failure_limit),
+        ));
+        limits.push((key("login-ip", g), limit(config.login_ip_failure_limit)));
+    }
+    limits
 }
 
 /// The user whose password the form names, and whether to rehash it; an unknown

@@ -131,6 +131,7 @@ impl EmailConfig {
     /// Outside local development (`local` false) the settings that would put
     /// live links in logs, send them to a developer's machine or send secrets
     /// in the clear are refused, naming the setting.
+    /// Long: one entry per e-mail setting, in one place, as `Config::load`.
     pub(crate) fn load(
         get: &impl Fn(&str) -> Option<String>,
         local: bool,

@@ -134,6 +134,8 @@ const MAX_WINDOW_SECONDS: i64 = 30 * 24 * 3600;
 
 impl Config {
     /// Reads every setting through `get` (a var or secret by name); each is bounded.
+    /// Long: one entry per setting, in one place, so the table of settings
+    /// reads top to bottom (docs/configuration.md follows it).
     pub(crate) fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
         let environment = match get("ENVIRONMENT").as_deref().map(str::trim) {
             None | Some("") | Some("production") => Environment::Production,

@@ -141,6 +141,8 @@ fn uuid_text(id: &str) -> Result<&str, String> {
     Ok(id)
 }
 
+/// Long: the SMTP dialogue, one exchange after another in the order RFC 5321
+/// gives it, so a reader follows the conversation down the page.
 pub(crate) async fn send(
     cfg: &EmailConfig,
     smtp: &SmtpConfig,

@@ -76,6 +76,8 @@ pub(crate) fn parse_avatar(v: &mut Validator, value: &Value) -> Option<MediaInpu
     }
 }
 
+/// Long: one check per field of the media object, in pydantic's order (the
+/// 422's items come out in that order), kept together so the order shows.
 fn parse_media_object(
     v: &mut Validator,
     m: &Map<String, Value>,

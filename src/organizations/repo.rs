@@ -195,6 +195,7 @@ impl OrganizationList {
 /// `organizations_search` trigram index, a shorter one looks among the newest
 /// [`crate::lists::SHORT_SEARCH_WINDOW`] organizations; a member's search looks through the
 /// member's own organizations.
+/// Long: the three list queries (all, by trigram, in the short window) side by side.
 pub(crate) fn list(
     b: &mut Batch<'_>,
     caller_id: &str,
@@ -301,6 +302,7 @@ pub(crate) struct Updated {
 /// new owner is a member at that moment, checked inside the UPDATE itself, so a
 /// concurrent removal can never leave an owner who is not a member; if it does
 /// not apply, nothing does (the new avatar row is dropped again in the batch).
+/// Long: one guarded UPDATE and its guard, with their parameters side by side.
 pub(crate) fn update(
     b: &mut Batch<'_>,
     org: &OrgEditor,
