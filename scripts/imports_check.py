@@ -53,8 +53,12 @@ def main():
                 found.append(base)
             else:
                 found += [f"{base}::{item.strip().split(' as ')[0]}" for item in group.split(",") if item.strip()]
-        for m in re.finditer(r"super::([a-z_]+)", code):
-            found.append(f"{parent}::{m.group(1)}" if parent else m.group(1))
+        # `super::name` (a module or an item of the parent) and `super::{...}`.
+        for m in re.finditer(r"super::(\{[^}]*\}|[A-Za-z_]+)", code):
+            names = m.group(1).strip("{}").split(",")
+            for name in (n.strip().split("::")[0].split(" as ")[0] for n in names):
+                if name:
+                    found.append(f"{parent}::{name}" if parent else name)
         for name in found:
             target = resolve(name)
             if target and target != module:

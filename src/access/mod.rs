@@ -22,10 +22,8 @@
 pub(crate) mod org;
 
 use crate::api_keys::models::ApiKeyRow;
-use crate::api_keys::repo as api_keys;
 use crate::auth::current_user::{
     check_caller, credential, require_superuser, Credential, COULD_NOT_VALIDATE,
-    NOT_ENOUGH_PERMISSIONS,
 };
 use crate::db::{Batch, Db, DbResult, Results, Rows};
 use crate::error::{ApiError, ApiResult};
@@ -41,6 +39,9 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use worker::Response;
+
+/// What a caller gets from an operation its role, scopes or kind do not allow.
+pub(crate) const NOT_ENOUGH_PERMISSIONS: &str = "Not enough permissions";
 
 /// Who is calling, once A1–A4 passed: a user, or an organization's API key.
 pub(crate) enum Actor {
@@ -305,12 +306,7 @@ impl Caller {
 
     /// `rework_available` is for superusers to set.
     pub(crate) fn may_set_rework(&self, rework: bool) -> ApiResult<()> {
-        if rework && !self.0.is_superuser() {
-            return Err(ApiError::forbidden(
-                crate::auth::current_user::NOT_ENOUGH_PRIVILEGES,
-            ));
-        }
-        Ok(())
+        may_set_rework(self.0.is_superuser(), rework)
     }
 
     /// A user reads themself; another user only a superuser reads.
@@ -330,6 +326,17 @@ impl Caller {
         }
         Ok(())
     }
+}
+
+/// `rework_available` is for superusers to set: `403 The user doesn't have
+/// enough privileges` for anyone else (a key included).
+pub(crate) fn may_set_rework(superuser: bool, rework: bool) -> ApiResult<()> {
+    if rework && !superuser {
+        return Err(ApiError::forbidden(
+            crate::auth::current_user::NOT_ENOUGH_PRIVILEGES,
+        ));
+    }
+    Ok(())
 }
 
 impl Superuser {
@@ -459,7 +466,7 @@ impl CallerReads {
                 },
             },
             // The key by its hash, in the same batch as a token's user would be.
-            Credential::Key { hash } => Reads::Key(api_keys::find_by_hash(b, hash)?),
+            Credential::Key { hash } => Reads::Key(api_key(b, hash)?),
         };
         let reserved = match key {
             Some(key) => Some(key.reserve(b, crate::clock::now_secs())?),
@@ -525,6 +532,18 @@ impl CallerReads {
         };
         Ok((Actor::User(caller), claim))
     }
+}
+
+/// The API key whose SHA-256 is `hash`: read in the caller's batch, so it
+/// lives here, beside it.
+fn api_key(b: &mut Batch<'_>, hash: &str) -> DbResult<Rows<ApiKeyRow>> {
+    b.query(
+        &format!(
+            "select {} from api_keys where key_hash = ?1",
+            crate::api_keys::models::COLUMNS
+        ),
+        &[hash.into()],
+    )
 }
 
 async fn refuse_as<A: Access>(cx: &Ctx, claims: Option<Credential>, invalid: ApiError) -> ApiError {

@@ -18,7 +18,7 @@ use crate::organizations::models::{self as organizations, OrganizationRow};
 use crate::users::repo::{self as users, Named};
 use std::ops::Deref;
 
-pub(crate) const NOT_ENOUGH_PERMISSIONS: &str = "Not enough permissions";
+pub(crate) use super::NOT_ENOUGH_PERMISSIONS;
 pub(crate) const ORGANIZATION_NOT_FOUND: &str = "Organization not found";
 
 /// An organization token (extensions K): the organization must exist (404) and
@@ -87,9 +87,7 @@ impl OrgAccess {
     /// owner and superusers, and so is the avatar, but for an API key with
     /// `organization:write` (extensions A); an admin renames and describes.
     pub(crate) fn may_update(&self, rework: bool, owner: bool, avatar: bool) -> ApiResult<()> {
-        if rework && !self.caller.is_superuser() {
-            return Err(ApiError::forbidden(NOT_ENOUGH_PRIVILEGES));
-        }
+        super::may_set_rework(self.caller.is_superuser(), rework)?;
         let beyond_admin = owner || (avatar && !self.caller_is_key());
         allow(!beyond_admin || self.caller_manages())
     }

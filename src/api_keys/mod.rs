@@ -12,8 +12,7 @@ pub(crate) mod repo;
 pub(crate) mod routes;
 
 use crate::db::Db;
-use crate::error::{ApiError, ApiResult};
-use base64ct::{Base64UrlUnpadded, Encoding};
+use crate::error::ApiResult;
 use models::ApiKeyRow;
 
 /// What every key starts with: a bearer credential that starts so is a key.
@@ -58,11 +57,9 @@ impl Scope {
 /// after the response, at most once a minute (no round trip before the answer).
 pub(crate) fn used(db: &Db, key: &ApiKeyRow, now: i64) {
     db.note_api_key(&key.id);
-    if repo::touch_due(key, now) {
-        db.after_response(
-            repo::TOUCH,
-            vec![key.id.clone(), now.to_string(), crate::clock::now_iso()],
-        );
+    if models::touch_due(key, now) {
+        let args = models::touch_args(&key.id, now, crate::clock::now_iso());
+        db.after_response(models::TOUCH, args);
     }
 }
 
@@ -76,11 +73,10 @@ pub(crate) fn hash(key: &str) -> String {
     crate::account::tokens::hash(key)
 }
 
-/// A new key, and its hash.
+/// A new key (256 random bits, as every token of the service), and its hash.
 pub(crate) fn new_key() -> ApiResult<(String, String)> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(format!("getrandom: {e}")))?;
-    let key = format!("{KEY_PREFIX}{}", Base64UrlUnpadded::encode_string(&bytes));
+    let (token, _) = crate::account::tokens::new_token()?;
+    let key = format!("{KEY_PREFIX}{token}");
     let hash = hash(&key);
     Ok((key, hash))
 }

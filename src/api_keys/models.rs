@@ -70,6 +70,34 @@ impl ApiKeyRow {
     }
 }
 
+/// How often `last_used_at` moves, at most.
+pub(crate) const TOUCH_EVERY_SECS: i64 = 60;
+
+/// Whether `key`'s `last_used_at` is due to move at `now`.
+pub(crate) fn touch_due(key: &ApiKeyRow, now: i64) -> bool {
+    key.last_used_secs
+        .is_none_or(|last| now - last >= TOUCH_EVERY_SECS)
+}
+
+/// Moves `last_used_at` to `?2` (seconds) and `?3` (its RFC 3339 form), unless
+/// another request moved it within `?4` ([`TOUCH_EVERY_SECS`]) seconds. Text
+/// arguments ([`touch_args`]): it runs after the response
+/// ([`crate::db::Db::after_response`]).
+pub(crate) const TOUCH: &str =
+    "update api_keys set last_used_secs = cast(?2 as integer), last_used_at = ?3 \
+     where id = ?1 and (last_used_secs is null \
+     or last_used_secs <= cast(?2 as integer) - cast(?4 as integer))";
+
+/// [`TOUCH`]'s arguments for key `id` at `now`.
+pub(crate) fn touch_args(id: &str, now: i64, now_iso: String) -> Vec<String> {
+    vec![
+        id.to_string(),
+        now.to_string(),
+        now_iso,
+        TOUCH_EVERY_SECS.to_string(),
+    ]
+}
+
 /// `ApiKeyPublic`: never the key.
 #[derive(Debug, Serialize)]
 pub(crate) struct ApiKeyPublic {

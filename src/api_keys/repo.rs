@@ -6,14 +6,6 @@ use crate::access::org::{admin_guard, OrgKeyAdmin};
 use crate::db::{from_row, Batch, DbResult, Rows, Write};
 use crate::lists::{ListQuery, Page};
 
-/// The key whose SHA-256 is `hash` (for the access check, in the caller's batch).
-pub(crate) fn find_by_hash(b: &mut Batch<'_>, hash: &str) -> DbResult<Rows<ApiKeyRow>> {
-    b.query(
-        &format!("select {COLUMNS} from api_keys where key_hash = ?1"),
-        &[hash.into()],
-    )
-}
-
 /// How many unrevoked keys an organization holds.
 pub(crate) struct KeyCount {
     pub(crate) count: i64,
@@ -89,19 +81,3 @@ pub(crate) fn revoke(b: &mut Batch<'_>, org: &OrgKeyAdmin, id: &str, now: i64) -
         ],
     )
 }
-
-/// How often `last_used_at` moves, at most.
-pub(crate) const TOUCH_EVERY_SECS: i64 = 60;
-
-/// Whether `key`'s `last_used_at` is due to move at `now`.
-pub(crate) fn touch_due(key: &ApiKeyRow, now: i64) -> bool {
-    key.last_used_secs
-        .is_none_or(|last| now - last >= TOUCH_EVERY_SECS)
-}
-
-/// Moves `last_used_at` to `?2` (seconds) and `?3` (its RFC 3339 form), unless
-/// another request moved it within the minute. Text arguments: it runs after
-/// the response ([`crate::db::Db::after_response`]).
-pub(crate) const TOUCH: &str =
-    "update api_keys set last_used_secs = cast(?2 as integer), last_used_at = ?3 \
-     where id = ?1 and (last_used_secs is null or last_used_secs <= cast(?2 as integer) - 60)";

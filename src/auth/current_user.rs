@@ -11,8 +11,6 @@ use crate::users::models::UserRow;
 
 pub(crate) const COULD_NOT_VALIDATE: &str = "Could not validate credentials";
 pub(crate) const NOT_ENOUGH_PRIVILEGES: &str = "The user doesn't have enough privileges";
-/// What an API key gets from an operation it may not call.
-pub(crate) const NOT_ENOUGH_PERMISSIONS: &str = "Not enough permissions";
 
 /// The token of an `Authorization` header, as Starlette's OAuth2PasswordBearer
 /// splits it: scheme, first space, the rest. A missing header or another scheme
