@@ -5,7 +5,8 @@ level's rule, which run only when the gate is opened. A gate bound as `_`,
 `_gate` or never used again compiles, so this reads every function in `src/`
 that takes one and fails unless its body uses the gate (opens it, or hands it
 to a function that does). It also fails on a `forbidden(` in a routes.rs: the
-permission rules are named checks in `access`. Prints each problem; exits 1 if
+permission rules are named checks in `access`; and on an error message spelled
+inline instead of named as a constant. Prints each problem; exits 1 if
 there is one."""
 import pathlib, re, sys
 
@@ -43,6 +44,15 @@ for path in sorted((root / "src").glob("*/routes.rs")):
         if "forbidden(" in line:
             problems.append(f"{path.relative_to(root)}:{n} refuses with a 403 itself: "
                             "the rule belongs in access")
+# Error messages are constants (`crate::messages` when features share one, else
+# the feature's own): a refusal never spells its message inline, so the OpenAPI
+# document and the tests can name each one.
+literal = re.compile(r'(ApiError::(bad_request|not_found|forbidden|conflict)\(\s*|detail:\s*)"', re.S)
+for path in sorted((root / "src").rglob("*.rs")):
+    code = path.read_text().split("#[cfg(test)]")[0]
+    for m in literal.finditer(code):
+        n = code[:m.start()].count("\n") + 1
+        problems.append(f"{path.relative_to(root)}:{n} spells an error message inline: make it a constant")
 for p in problems:
     print(f"gates: {p}")
 print(f"gates: {checked} handlers with a gate checked, {len(problems)} problem(s)")

@@ -13,10 +13,10 @@ LAYERS = {"app": 5, "access": 3}
 for feature in ["auth", "users", "account", "organizations", "memberships", "resource_migration",
                 "utils", "openapi", "invitations", "sessions", "uploads", "api_keys"]:
     LAYERS[feature] = 4
-for lower in ["http", "lists", "rate_limits", "email"]:
+for lower in ["http", "lists", "rate_limits", "email", "identity"]:
     LAYERS[lower] = 2
 for bottom in ["db", "validation", "config", "keyring", "cors", "clock", "ids", "resources",
-               "secrets", "error"]:
+               "secrets", "error", "messages"]:
     LAYERS[bottom] = 1
 
 

@@ -2,8 +2,10 @@
 //! a key and `SECRET_KEY` itself keys nothing but the HS256 tokens of the
 //! origin's scheme: `HMAC-SHA256(SECRET_KEY, label)`, the label naming the purpose.
 
+use crate::error::{ApiError, ApiResult};
+use base64ct::{Base64UrlUnpadded, Encoding};
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 /// What a derived key is for. Each label is fixed forever: changing one
 /// changes the key, and what it sealed or counted is lost.
@@ -67,6 +69,21 @@ impl DerivedKey {
 
 pub(crate) fn hmac(key: &[u8]) -> Hmac<Sha256> {
     <Hmac<Sha256>>::new_from_slice(key).expect("HMAC takes a key of any length")
+}
+
+/// A fresh token (256 random bits, base64url) and its stored hash: every
+/// token and key the service hands out.
+pub(crate) fn new_token() -> ApiResult<(String, String)> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(format!("getrandom: {e}")))?;
+    let token = Base64UrlUnpadded::encode_string(&bytes);
+    let hash = token_hash(&token);
+    Ok((token, hash))
+}
+
+/// The stored form of a token: its SHA-256, hex.
+pub(crate) fn token_hash(token: &str) -> String {
+    crate::ids::hex(&Sha256::digest(token.as_bytes()))
 }
 
 #[cfg(test)]

@@ -21,19 +21,19 @@
 
 pub(crate) mod org;
 
-use crate::api_keys::models::ApiKeyRow;
-use crate::auth::current_user::{
-    check_caller, credential, require_superuser, Credential, COULD_NOT_VALIDATE,
-};
 use crate::db::{Batch, Db, DbResult, Results, Rows};
 use crate::error::{ApiError, ApiResult};
 use crate::http::idempotency::{Claim, Key, Record};
 use crate::http::input::{Input, Target};
 use crate::http::Ctx;
+use crate::identity::api_key::ApiKeyRow;
+use crate::identity::credential::{
+    check_caller, credential, require_superuser, Credential, COULD_NOT_VALIDATE,
+};
+use crate::identity::session::{self as sessions, SessionRow};
+use crate::identity::user as users;
+use crate::identity::user::UserRow;
 use crate::ids::id_text;
-use crate::sessions::repo::{self as sessions, SessionRow};
-use crate::users::models::UserRow;
-use crate::users::repo as users;
 use crate::validation::Validator;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -154,7 +154,7 @@ async fn envelope(mut cx: Ctx, mut op: Box<dyn Operation>) -> ApiResult<Response
     let claims = op.authenticate(&cx)?;
     if let Some(Credential::Key { hash }) = &claims {
         // At the edge, before D1: a key over its rate is refused for nothing.
-        crate::api_keys::limit::check(&cx, hash).await?;
+        crate::identity::key_limit::check(&cx, hash).await?;
     }
     cx.caller_id = claims.as_ref().map(caller_scope);
     let mut v = Validator::new();
@@ -313,7 +313,7 @@ impl Caller {
     pub(crate) fn may_read_user(&self, id: &str) -> ApiResult<()> {
         if id != self.0.id && !self.0.is_superuser() {
             return Err(ApiError::forbidden(
-                crate::auth::current_user::NOT_ENOUGH_PRIVILEGES,
+                crate::identity::credential::NOT_ENOUGH_PRIVILEGES,
             ));
         }
         Ok(())
@@ -333,7 +333,7 @@ impl Caller {
 pub(crate) fn may_set_rework(superuser: bool, rework: bool) -> ApiResult<()> {
     if rework && !superuser {
         return Err(ApiError::forbidden(
-            crate::auth::current_user::NOT_ENOUGH_PRIVILEGES,
+            crate::identity::credential::NOT_ENOUGH_PRIVILEGES,
         ));
     }
     Ok(())
@@ -507,7 +507,7 @@ impl CallerReads {
                 if !keys {
                     return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
                 }
-                crate::api_keys::used(db, &api_key, now);
+                crate::identity::api_key::used(db, &api_key, now);
                 return Ok((Actor::Key(api_key), claim));
             }
             (Reads::User { caller, session }, Credential::Token(claims)) => {
@@ -540,7 +540,7 @@ fn api_key(b: &mut Batch<'_>, hash: &str) -> DbResult<Rows<ApiKeyRow>> {
     b.query(
         &format!(
             "select {} from api_keys where key_hash = ?1",
-            crate::api_keys::models::COLUMNS
+            crate::identity::api_key::COLUMNS
         ),
         &[hash.into()],
     )

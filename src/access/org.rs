@@ -7,18 +7,19 @@
 //! query is scoped to the organization the check was made for.
 
 use super::{Access, Actor};
-use crate::api_keys::Scope;
-use crate::auth::current_user::{Credential, NOT_ENOUGH_PRIVILEGES};
 use crate::db::from_row;
 use crate::db::{Batch, DbResult, Results, Rows};
 use crate::error::{ApiError, ApiResult};
 use crate::http::input::Target;
+use crate::identity::api_key::Scope;
+use crate::identity::credential::{Credential, NOT_ENOUGH_PRIVILEGES};
+use crate::identity::user::{self as users, Named};
 use crate::ids::id_text;
 use crate::organizations::models::{self as organizations, OrganizationRow};
-use crate::users::repo::{self as users, Named};
 use std::ops::Deref;
 
 pub(crate) use super::NOT_ENOUGH_PERMISSIONS;
+use crate::messages::USER_NOT_FOUND;
 pub(crate) const ORGANIZATION_NOT_FOUND: &str = "Organization not found";
 
 /// An organization token (extensions K): the organization must exist (404) and
@@ -103,7 +104,7 @@ impl OrgAccess {
     pub(crate) fn subject(&self) -> ApiResult<&Subject> {
         let subject = self.named()?;
         if subject.named.is_none() {
-            return Err(ApiError::not_found("User not found"));
+            return Err(ApiError::not_found(USER_NOT_FOUND));
         }
         Ok(subject)
     }

@@ -12,6 +12,7 @@ use crate::http::input::{Body, Input, Json};
 use crate::http::{message, Ctx};
 use crate::ids::new_id;
 use crate::lists::fold;
+use crate::messages::{INACTIVE_USER, TOO_MANY_EMAILS};
 use crate::rate_limits::{self, Limit};
 use crate::users::repo as users;
 use crate::validation::email::Email;
@@ -19,8 +20,10 @@ use crate::validation::{password, string, Validator};
 use serde_json::{Map, Value};
 use worker::Response;
 
+const NO_SUCH_USERNAME: &str = "The user with this username does not exist in the system.";
+const ALREADY_VERIFIED: &str = "Email already verified";
+
 const RECOVERY_SENT: &str = "If that email is registered, we sent a password recovery link";
-const TOO_MANY_REQUESTS: &str = "Too many e-mail requests, try again later";
 const INVALID_TOKEN: &str = "Invalid token";
 
 /// `{email}` in the path, as the client wrote it (the origin takes any string).
@@ -107,7 +110,7 @@ pub(crate) async fn recover_password(cx: Ctx, _: Public, email: EmailPath) -> Ap
     let mut b = cx.db.batch();
     let attempts = rate_limits::attempts(&mut b, limits, now)?;
     let r = b.run().await?;
-    attempts.check(&r, now, TOO_MANY_REQUESTS)?;
+    attempts.check(&r, now, TOO_MANY_EMAILS)?;
     let id = new_id();
     let mut b = cx.db.batch();
     let _ = outbox::insert_request(
@@ -134,7 +137,7 @@ pub(crate) async fn reset_password(
     let usable = |h: &tokens::Held| h.usable(now) && h.user_unchanged();
     let (hash, held) = read_token(&cx, &input.token, "reset", usable).await?;
     if held.is_active == 0 {
-        return Err(ApiError::bad_request("Inactive user"));
+        return Err(ApiError::bad_request(INACTIVE_USER));
     }
     let hashed = hash_password(&cx.config, &input.new_password)?;
     take_with(&cx, &hash, now, |b, mark| {
@@ -156,9 +159,11 @@ pub(crate) async fn recover_password_html_content(
 ) -> ApiResult<Response> {
     let mut b = cx.db.batch();
     let user = users::find_by_email(&mut b, &email.key())?;
-    let user = b.run().await?.first(user)?.ok_or_else(|| {
-        ApiError::not_found("The user with this username does not exist in the system.")
-    })?;
+    let user = b
+        .run()
+        .await?
+        .first(user)?
+        .ok_or_else(|| ApiError::not_found(NO_SUCH_USERNAME))?;
     let (token, _) = tokens::new_token()?;
     let m = templates::password_recovery(&cx.config.email, &user.email, &token);
     let mut resp = Response::builder()
@@ -189,9 +194,9 @@ pub(crate) async fn send_verification_email(
             rate_limits::attempts(b, limits, now)
         })
         .await?;
-    attempts.check(&r, now, TOO_MANY_REQUESTS)?;
+    attempts.check(&r, now, TOO_MANY_EMAILS)?;
     if me.is_email_verified() {
-        return Err(ApiError::bad_request("Email already verified"));
+        return Err(ApiError::bad_request(ALREADY_VERIFIED));
     }
     let mut b = cx.db.batch();
     let id = verification_email(&mut b, &cx.config.email, &me.id, &me.email)?;

@@ -5,23 +5,8 @@
 use crate::clock::now_iso;
 use crate::db::from_row;
 use crate::db::{Batch, DbResult, Rows, Write};
-use crate::error::{ApiError, ApiResult};
-use base64ct::{Base64UrlUnpadded, Encoding};
-use sha2::{Digest, Sha256};
 
-/// A fresh token and its stored hash.
-pub(crate) fn new_token() -> ApiResult<(String, String)> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(format!("getrandom: {e}")))?;
-    let token = Base64UrlUnpadded::encode_string(&bytes);
-    let hash = hash(&token);
-    Ok((token, hash))
-}
-
-/// The stored form of a token.
-pub(crate) fn hash(token: &str) -> String {
-    crate::ids::hex(&Sha256::digest(token.as_bytes()))
-}
+pub(crate) use crate::secrets::{new_token, token_hash as hash};
 
 /// Who a token is for: the user, the address it was sent to, and the user's
 /// `token_version` then (a reset link is for that password only).

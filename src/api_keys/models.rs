@@ -2,7 +2,6 @@
 
 use super::Scope;
 use crate::clock::rfc3339_from_millis;
-use crate::db::from_row;
 use crate::error::ApiResult;
 use crate::error::Loc;
 use crate::http::input::{Body, Input};
@@ -12,91 +11,7 @@ use crate::validation::{check_bounds, integer, name_of, Fail, Patch, Validator};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-/// An `api_keys` row.
-#[derive(Debug, Clone)]
-pub(crate) struct ApiKeyRow {
-    pub(crate) id: String,
-    pub(crate) organization_id: String,
-    pub(crate) name: String,
-    pub(crate) prefix: String,
-    /// A JSON array of scope names.
-    pub(crate) scopes: String,
-    pub(crate) created_by_id: Option<String>,
-    pub(crate) created_at: String,
-    pub(crate) expires_at: Option<i64>,
-    pub(crate) last_used_secs: Option<i64>,
-    pub(crate) last_used_at: Option<String>,
-    pub(crate) revoked_at: Option<i64>,
-}
-from_row!(ApiKeyRow {
-    id,
-    organization_id,
-    name,
-    prefix,
-    scopes,
-    created_by_id,
-    created_at,
-    expires_at,
-    last_used_secs,
-    last_used_at,
-    revoked_at
-});
-
-/// The columns of [`ApiKeyRow`].
-pub(crate) const COLUMNS: &str = "id, organization_id, name, prefix, scopes, created_by_id, \
-     created_at, expires_at, last_used_secs, last_used_at, revoked_at";
-
-impl ApiKeyRow {
-    /// Not revoked and not expired at `now`.
-    pub(crate) fn is_live(&self, now: i64) -> bool {
-        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| e > now)
-    }
-
-    /// Its scopes (names it does not know are none).
-    pub(crate) fn scopes(&self) -> Vec<Scope> {
-        // Read as a Value: a typed deserializer's errors bring float formatting
-        // into the wasm.
-        match serde_json::from_str::<Value>(&self.scopes) {
-            Ok(Value::Array(names)) => names
-                .iter()
-                .filter_map(|n| n.as_str().and_then(Scope::parse))
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    pub(crate) fn allows(&self, scope: Scope) -> bool {
-        self.scopes().contains(&scope)
-    }
-}
-
-/// How often `last_used_at` moves, at most.
-pub(crate) const TOUCH_EVERY_SECS: i64 = 60;
-
-/// Whether `key`'s `last_used_at` is due to move at `now`.
-pub(crate) fn touch_due(key: &ApiKeyRow, now: i64) -> bool {
-    key.last_used_secs
-        .is_none_or(|last| now - last >= TOUCH_EVERY_SECS)
-}
-
-/// Moves `last_used_at` to `?2` (seconds) and `?3` (its RFC 3339 form), unless
-/// another request moved it within `?4` ([`TOUCH_EVERY_SECS`]) seconds. Text
-/// arguments ([`touch_args`]): it runs after the response
-/// ([`crate::db::Db::after_response`]).
-pub(crate) const TOUCH: &str =
-    "update api_keys set last_used_secs = cast(?2 as integer), last_used_at = ?3 \
-     where id = ?1 and (last_used_secs is null \
-     or last_used_secs <= cast(?2 as integer) - cast(?4 as integer))";
-
-/// [`TOUCH`]'s arguments for key `id` at `now`.
-pub(crate) fn touch_args(id: &str, now: i64, now_iso: String) -> Vec<String> {
-    vec![
-        id.to_string(),
-        now.to_string(),
-        now_iso,
-        TOUCH_EVERY_SECS.to_string(),
-    ]
-}
+pub(crate) use crate::identity::api_key::{ApiKeyRow, COLUMNS};
 
 /// `ApiKeyPublic`: never the key.
 #[derive(Debug, Serialize)]

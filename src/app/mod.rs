@@ -21,6 +21,11 @@ use worker::{
     Response,
 };
 
+const NOT_FOUND: &str = "Not Found";
+const DISALLOWED_ORIGIN: &str = "Disallowed CORS origin";
+const INVALID_BOOKMARK: &str =
+    "Invalid X-D1-Bookmark: send back the X-D1-Bookmark of an earlier response, or none";
+
 fn error_response(err: ApiError, request_id: &str, method: &Method, path: &str) -> Response {
     if let ApiError::Replay { status, body } = err {
         return idempotency::replayed(status, body);
@@ -142,7 +147,7 @@ async fn run_route(
 ) -> ApiResult<Response> {
     let routes = routes::routes();
     let (route, params) = match match_route(&routes, config.local, &req.method(), &req.path()) {
-        Matched::NotFound => return Err(ApiError::not_found("Not Found")),
+        Matched::NotFound => return Err(ApiError::not_found(NOT_FOUND)),
         Matched::WrongMethod(allowed) => {
             return Err(ApiError::MethodNotAllowed {
                 allow: allowed.join(", "),
@@ -317,7 +322,7 @@ fn preflight_response(
     requested_headers: Option<&str>,
 ) -> ApiResult<Response> {
     let Some(origin) = allowed_origin else {
-        return Err(ApiError::bad_request("Disallowed CORS origin"));
+        return Err(ApiError::bad_request(DISALLOWED_ORIGIN));
     };
     let mut resp = Response::builder().with_status(200).fixed(b"OK".to_vec());
     let headers = resp.headers_mut();
@@ -356,9 +361,7 @@ async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
 fn session_start(bookmark: Option<&str>, anonymous_read: bool) -> ApiResult<Start<'_>> {
     match bookmark.map(str::trim) {
         Some(bookmark) if is_bookmark(bookmark) => Ok(Start::After(bookmark)),
-        Some(_) => Err(ApiError::bad_request(
-            "Invalid X-D1-Bookmark: send back the X-D1-Bookmark of an earlier response, or none",
-        )),
+        Some(_) => Err(ApiError::bad_request(INVALID_BOOKMARK)),
         None if anonymous_read => Ok(Start::Unconstrained),
         None => Ok(Start::Primary),
     }

@@ -6,6 +6,7 @@ use super::multipart;
 use crate::error::{ApiError, ApiResult};
 use crate::http::input::Input;
 use crate::http::Ctx;
+use crate::messages::UNPARSABLE_BODY;
 use crate::validation::{string, Fail, Validator};
 use serde_json::{Map, Value};
 
@@ -25,7 +26,7 @@ fn form_fields(content_type: Option<&str>, body: &[u8]) -> ApiResult<Map<String,
     let mut map = Map::new();
     let content_type = content_type.unwrap_or("");
     if let Some(boundary) = multipart::boundary(content_type) {
-        let unreadable = |_| ApiError::bad_request("There was an error parsing the body");
+        let unreadable = |_| ApiError::bad_request(UNPARSABLE_BODY);
         for part in multipart::parse(body, &boundary.map_err(unreadable)?).map_err(unreadable)? {
             let value = match part.filename {
                 Some(filename) => serde_json::json!({ "filename": filename }),

@@ -1,8 +1,8 @@
-//! Authentication: password hashing, tokens, the caller checks, and login.
+//! Authentication: password hashing and login. Tokens and the caller checks
+//! are `crate::identity`'s.
 
-pub(crate) mod current_user;
 pub(crate) mod form;
-pub mod jwt;
+pub use crate::identity::jwt;
 mod multipart;
 pub mod password;
 pub(crate) mod routes;
@@ -10,16 +10,6 @@ pub(crate) mod service;
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
-
-/// What signs and checks access tokens, from the settings.
-pub(crate) fn token_keys(config: &Config) -> jwt::Keys<'_> {
-    jwt::Keys {
-        secret: &config.secret_key,
-        ring: &config.tokens.ring,
-        accept_hs256: config.tokens.accept_hs256,
-        issuer: &config.tokens.issuer,
-    }
-}
 
 /// A new hash of `password` at the configured work factor.
 pub(crate) fn hash_password(config: &Config, password: &str) -> ApiResult<String> {

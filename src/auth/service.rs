@@ -17,11 +17,14 @@ use crate::clock::now_secs;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
+use crate::messages::INACTIVE_USER;
 use crate::rate_limits::{self, Limit};
 use crate::sessions::service::{self as sessions, Token};
 use crate::users::models::UserRow;
 use crate::users::repo as users;
 use crate::validation::email::Email;
+
+const EMAIL_NOT_VERIFIED: &str = "Email not verified";
 
 const INCORRECT: &str = "Incorrect email or password";
 pub(crate) const TOO_MANY_FAILURES: &str = "Too many failed login attempts, try again later";
@@ -50,10 +53,10 @@ pub(crate) async fn login(
         return Err(ApiError::bad_request(INCORRECT));
     };
     if !user.is_active() {
-        return Err(ApiError::bad_request("Inactive user"));
+        return Err(ApiError::bad_request(INACTIVE_USER));
     }
     if config.email.require_verification && !user.is_email_verified() {
-        return Err(ApiError::bad_request("Email not verified"));
+        return Err(ApiError::bad_request(EMAIL_NOT_VERIFIED));
     }
     // Not a failure after all: the email's counts go, and so does this
     // attempt's event for the address.

@@ -8,6 +8,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::lists::{ListQuery, Page};
 use crate::memberships::models::ALREADY_MEMBER;
 
+const TOO_MANY_PENDING: &str = "Too many pending invitations";
+
 const COLUMNS: &str =
     "id, organization_id, email, email_key, role, status, invited_by_id, created_at, expires_at";
 
@@ -31,7 +33,7 @@ impl Checks {
             return Err(ApiError::conflict(PENDING));
         }
         if self.pending >= MAX_PENDING {
-            return Err(ApiError::bad_request("Too many pending invitations"));
+            return Err(ApiError::bad_request(TOO_MANY_PENDING));
         }
         Ok(())
     }

@@ -15,7 +15,11 @@ use crate::http::idempotency::IdempotencyKey;
 use crate::http::input::{Json, OrgPath, UserPath};
 use crate::http::{json_ok, json_response, message, Ctx};
 use crate::lists::Page;
+use crate::messages::USER_NOT_FOUND;
 use worker::Response;
+
+const OWNER_NOT_REMOVED: &str = "The organization owner cannot be removed";
+const OWNER_ROLE_FIXED: &str = "The owner's role changes only with a transfer of ownership";
 
 /// Read Organization Members: members of an organization, in the order they joined.
 pub(crate) async fn read_organization_members(
@@ -50,7 +54,7 @@ pub(crate) async fn add_organization_member(
     let named = subject
         .named
         .as_ref()
-        .ok_or_else(|| ApiError::not_found("User not found"))?;
+        .ok_or_else(|| ApiError::not_found(USER_NOT_FOUND))?;
     let now = now_iso();
     let member = OrganizationMemberPublic {
         user_id: subject.id.clone(),
@@ -69,7 +73,7 @@ pub(crate) async fn add_organization_member(
     b.run().await.on_constraint(|e| match e {
         DbError::Unique(_) => Some(ApiError::conflict(ALREADY_MEMBER)),
         // The user was deleted after the access check.
-        DbError::ForeignKey => Some(ApiError::not_found("User not found")),
+        DbError::ForeignKey => Some(ApiError::not_found(USER_NOT_FOUND)),
         DbError::Other(_) | DbError::Precondition => None,
     })?;
     Ok(json_response(200, body))
@@ -84,9 +88,7 @@ pub(crate) async fn remove_organization_member(
 ) -> ApiResult<Response> {
     let subject = access.named()?;
     if subject.id == access.org.owner_id {
-        return Err(ApiError::bad_request(
-            "The organization owner cannot be removed",
-        ));
+        return Err(ApiError::bad_request(OWNER_NOT_REMOVED));
     }
     if !subject.is_member {
         return Err(ApiError::not_found(NOT_MEMBER));
@@ -113,9 +115,7 @@ pub(crate) async fn update_member_role(
         return Err(ApiError::not_found(NOT_MEMBER));
     }
     if subject.id == access.org.owner_id {
-        return Err(ApiError::bad_request(
-            "The owner's role changes only with a transfer of ownership",
-        ));
+        return Err(ApiError::bad_request(OWNER_ROLE_FIXED));
     }
     let mut b = cx.db.batch();
     let (changed, member) = repo::set_role(&mut b, &access, &subject.id, input.role.as_str())?;

@@ -3,10 +3,13 @@
 
 use crate::db::from_row;
 use crate::error::{ApiError, ApiResult};
+use crate::messages::MEDIA_NOT_FOUND;
 use crate::validation::{boolean, integer, number, string, uuid, Fail, Patch, Validator};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
+
+const UPLOAD_NOT_COMPLETED: &str = "Upload not completed";
 
 /// An avatar as the client sent it, checked.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -284,14 +287,14 @@ impl Avatar {
                 uploaded: false,
             });
         }
-        let not_found = || ApiError::not_found("Media resource not found");
+        let not_found = || ApiError::not_found(MEDIA_NOT_FOUND);
         let (mut media, state) = found.ok_or_else(not_found)?;
         if !superuser && state.owner_id.as_deref() != Some(caller_id) {
             return Err(not_found());
         }
         match state.status.as_str() {
             "uploaded" | "attached" => {}
-            "pending" => return Err(ApiError::bad_request("Upload not completed")),
+            "pending" => return Err(ApiError::bad_request(UPLOAD_NOT_COMPLETED)),
             _ => return Err(not_found()),
         }
         let keep = |new: &Option<String>, old: &mut Option<String>| {

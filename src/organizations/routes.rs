@@ -21,11 +21,10 @@ use crate::http::input::{Json, OrgPath};
 use crate::http::{json_ok, json_response, message, Ctx};
 use crate::ids::new_id;
 use crate::lists::{Page, Search};
+use crate::messages::{MEDIA_NOT_FOUND, USER_NOT_FOUND};
 use worker::Response;
 
 const NEW_OWNER_NOT_MEMBER: &str = "The new owner must be a member of the organization";
-
-const MEDIA_NOT_FOUND: &str = "Media resource not found";
 
 /// The upload an avatar names, read with the access check.
 fn find_upload(b: &mut Batch<'_>, input: &MediaInput) -> DbResult<Option<Rows<MediaResource>>> {
@@ -106,7 +105,7 @@ pub(crate) async fn create_organization(
 fn creation_failed(e: &DbError) -> Option<ApiError> {
     match e {
         // The caller was deleted after the access check: their rows cannot own anything.
-        DbError::ForeignKey => Some(ApiError::not_found("User not found")),
+        DbError::ForeignKey => Some(ApiError::not_found(USER_NOT_FOUND)),
         // The upload was cleaned up after the access check.
         DbError::Precondition => Some(ApiError::not_found(MEDIA_NOT_FOUND)),
         DbError::Unique(_) | DbError::Other(_) => None,

@@ -5,6 +5,7 @@ use crate::db::from_row;
 use crate::db::{Batch, DbResult, Rows, Write};
 use crate::error::{ApiError, ApiResult};
 use crate::memberships::models::NOT_MEMBER;
+use crate::messages::USER_NOT_FOUND;
 
 /// What held when the batch ran: the caller is still a superuser, the user
 /// still a member. Every UPDATE repeats both conditions, so if either went
@@ -20,7 +21,7 @@ impl Still {
     pub(crate) fn settle(&self) -> ApiResult<()> {
         settle_superuser_write(self.permitted != 0)?;
         if self.user == 0 {
-            return Err(ApiError::not_found("User not found"));
+            return Err(ApiError::not_found(USER_NOT_FOUND));
         }
         if self.member == 0 {
             return Err(ApiError::bad_request(NOT_MEMBER));

@@ -9,11 +9,14 @@ use crate::http::input::{Body, Input, Json, UserPath};
 use crate::http::{json_ok, message, Ctx};
 use crate::ids::id_text;
 use crate::lists::Page;
+use crate::messages::USER_NOT_FOUND;
 use crate::users::repo as users;
 use crate::validation::{string, uuid, Patch, Validator};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use worker::Response;
+
+const SESSION_NOT_FOUND: &str = "Session not found";
 
 /// What a login or a refresh records of the client, cut to bounded lengths.
 pub(crate) fn client_of(cx: &Ctx) -> (Option<String>, Option<String>) {
@@ -122,7 +125,7 @@ pub(crate) async fn revoke_session(
     let mut b = cx.db.batch();
     let revoked = repo::revoke(&mut b, &id, &me.id, now_secs())?;
     if b.run().await?.changes(revoked)? == 0 {
-        return Err(ApiError::not_found("Session not found"));
+        return Err(ApiError::not_found(SESSION_NOT_FOUND));
     }
     message("Session revoked")
 }
@@ -149,7 +152,7 @@ pub(crate) async fn revoke_user_sessions(
     let exists = users::named(&mut b, &id)?;
     let _ = repo::revoke_all(&mut b, &id, None, now_secs())?;
     if !b.run().await?.exists(exists)? {
-        return Err(ApiError::not_found("User not found"));
+        return Err(ApiError::not_found(USER_NOT_FOUND));
     }
     message("Sessions revoked")
 }

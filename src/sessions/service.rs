@@ -4,11 +4,11 @@
 use super::repo::{self, Client};
 use crate::access::org::token_role;
 use crate::account::tokens::new_token;
-use crate::auth::{jwt, token_keys};
 use crate::clock::{now_iso, now_secs};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
+use crate::identity::jwt;
 use crate::ids::{id_text, new_id};
 use serde::Serialize;
 
@@ -72,7 +72,7 @@ pub(crate) fn issue(
         org,
     };
     let access_token =
-        jwt::issue(&token_keys(config), &grant, now, ttl).map_err(ApiError::internal)?;
+        jwt::issue(&jwt::keys(config), &grant, now, ttl).map_err(ApiError::internal)?;
     Ok(Token {
         access_token,
         token_type: "bearer",

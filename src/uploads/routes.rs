@@ -12,11 +12,14 @@ use crate::http::idempotency::IdempotencyKey;
 use crate::http::input::Json;
 use crate::http::{json_ok, json_response, Ctx};
 use crate::ids::new_id;
+use crate::messages::{MEDIA_NOT_FOUND, UPLOAD_ALREADY_COMPLETED};
 use crate::organizations::media::{shape, MediaResource};
 use crate::validation::{check_bounds, Validator};
 use serde_json::{json, Map, Value};
 use sha2::Digest;
 use worker::{Bucket, FixedLengthStream, HttpMetadata, Response};
+
+const TOO_MANY_PENDING: &str = "Too many pending uploads: finish or let expire the ones you have";
 
 fn bucket(cx: &Ctx) -> ApiResult<Bucket> {
     Ok(super::bucket(&cx.env)?)
@@ -72,7 +75,7 @@ pub(crate) async fn create_presigned_url(
         // Nothing was written (the key's answer is conditional on nothing: the
         // envelope frees it, as for any failure).
         return Err(ApiError::TooManyRequests {
-            detail: "Too many pending uploads: finish or let expire the ones you have",
+            detail: TOO_MANY_PENDING,
             retry_after: cx.config.upload_url_expire_minutes as u64 * 60,
         });
     }
@@ -160,7 +163,7 @@ pub(crate) async fn upload_file(
         None => {
             // Another PUT completed it first: its bytes stay, these go.
             let _ = bucket.delete(&object_key).await;
-            Err(ApiError::conflict("Upload already completed"))
+            Err(ApiError::conflict(UPLOAD_ALREADY_COMPLETED))
         }
     }
 }
@@ -228,7 +231,7 @@ async fn stream_object(cx: &Ctx, object_key: &str, content_type: &str) -> ApiRes
         .execute()
         .await
         .map_err(|e| ApiError::internal(format!("R2 get: {e}")))?
-        .ok_or_else(|| ApiError::not_found("Media resource not found"))?;
+        .ok_or_else(|| ApiError::not_found(MEDIA_NOT_FOUND))?;
     let body = object
         .body()
         .ok_or_else(|| ApiError::internal("R2 object without a body"))?
@@ -259,7 +262,7 @@ pub(crate) async fn read_media(
     let r = b.run().await?;
     let stored = r
         .first(stored)?
-        .ok_or_else(|| ApiError::not_found("Media resource not found"))?;
+        .ok_or_else(|| ApiError::not_found(MEDIA_NOT_FOUND))?;
     let etag = format!("\"{}\"", stored.content_hash);
     let mut resp = if crate::http::conditional::none_match(&cx, &etag) {
         Response::builder().with_status(304).empty()

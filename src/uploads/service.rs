@@ -7,6 +7,7 @@ use super::signature::{self, Grant};
 use crate::clock::now_secs;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{query_param, Ctx};
+use crate::messages::{MEDIA_NOT_FOUND, UPLOAD_ALREADY_COMPLETED};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
@@ -71,10 +72,10 @@ async fn admit(cx: &Ctx, id: &str) -> ApiResult<(ImageType, u64)> {
     let pending = repo::find_pending(&mut b, id)?;
     let r = b.run().await?;
     match r.first(pending)?.map(|p| p.status) {
-        None => return Err(ApiError::not_found("Media resource not found")),
+        None => return Err(ApiError::not_found(MEDIA_NOT_FOUND)),
         Some(s) if s == "pending" => {}
         Some(s) if s == "orphaned" => return Err(forbidden()),
-        Some(_) => return Err(ApiError::conflict("Upload already completed")),
+        Some(_) => return Err(ApiError::conflict(UPLOAD_ALREADY_COMPLETED)),
     }
     Ok((image, size))
 }

@@ -3,66 +3,18 @@
 //! Request bodies are parsed, not validated: `parse` collects every problem in the
 //! [`Validator`] and returns the typed input only when there was none.
 
-use crate::db::from_row;
 use crate::http::input::Body;
 use crate::validation::email::Email;
 use crate::validation::{boolean, email, integer, name, password, Patch, Validator};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+pub(crate) use crate::identity::user::UserRow;
+
 /// Length limit of names and emails where the schema sets one.
 pub(crate) const NAME_MAX: usize = 255;
 /// `rework_available` of a new user unless a superuser sets it.
 pub(crate) const DEFAULT_REWORK_AVAILABLE: i64 = 2;
-
-/// A `users` row as D1 returns it (flags are 0/1 integers).
-#[derive(Debug, Clone)]
-pub(crate) struct UserRow {
-    pub(crate) id: String,
-    pub(crate) email: String,
-    pub(crate) hashed_password: String,
-    pub(crate) full_name: Option<String>,
-    pub(crate) is_active: i64,
-    pub(crate) is_superuser: i64,
-    pub(crate) rework_available: i64,
-    /// Unix seconds of the last password change; older tokens are refused.
-    pub(crate) password_changed_at: i64,
-    /// Bumped by every password change; tokens of another version are refused.
-    pub(crate) token_version: i64,
-    /// 1 once the user followed a verification link (existing users: 1).
-    pub(crate) email_verified: i64,
-    pub(crate) created_at: String,
-    pub(crate) updated_at: String,
-    /// Raised by every write that changes what the API shows; in the ETag.
-    pub(crate) version: i64,
-}
-from_row!(UserRow {
-    id,
-    email,
-    hashed_password,
-    full_name,
-    is_active,
-    is_superuser,
-    rework_available,
-    password_changed_at,
-    token_version,
-    email_verified,
-    created_at,
-    updated_at,
-    version
-});
-
-impl UserRow {
-    pub(crate) fn is_active(&self) -> bool {
-        self.is_active != 0
-    }
-    pub(crate) fn is_superuser(&self) -> bool {
-        self.is_superuser != 0
-    }
-    pub(crate) fn is_email_verified(&self) -> bool {
-        self.email_verified != 0
-    }
-}
 
 /// `UserPublic`.
 #[derive(Debug, Serialize)]

@@ -9,43 +9,11 @@ use crate::resources::RESOURCE_TABLES;
 use crate::validation::email::Email;
 use crate::validation::Patch;
 
-const USER_COLUMNS: &str = "id, email, hashed_password, full_name, is_active, is_superuser, \
-                            rework_available, password_changed_at, token_version, email_verified, created_at, updated_at, \
-                            version";
-
-/// The user an operation names, as its answers show them.
-pub(crate) struct Named {
-    pub(crate) email: String,
-    pub(crate) full_name: Option<String>,
-}
-from_row!(Named { email, full_name });
-
-pub(crate) fn find_by_id(b: &mut Batch<'_>, id: &str) -> DbResult<Rows<UserRow>> {
-    b.query(
-        &format!("select {USER_COLUMNS} from users where id = ?1"),
-        &[id.into()],
-    )
-}
-
-/// The user whose folded address ([`Email::key`](crate::validation::email::Email::key)) is `email_key`.
-pub(crate) fn find_by_email(b: &mut Batch<'_>, email_key: &str) -> DbResult<Rows<UserRow>> {
-    b.query(
-        &format!("select {USER_COLUMNS} from users where email_key = ?1"),
-        &[email_key.into()],
-    )
-}
+pub(crate) use crate::identity::user::{find_by_email, find_by_id, named, USER_COLUMNS};
 
 /// A taken address is a UNIQUE violation on one of these (the NOCASE index on
 /// `email`, or the folded `email_key`).
 pub(crate) const EMAIL_COLUMNS: [&str; 2] = ["users.email", "users.email_key"];
-
-/// The user `id`, if it exists, with what an answer shows of them.
-pub(crate) fn named(b: &mut Batch<'_>, id: &str) -> DbResult<Rows<Named>> {
-    b.query(
-        "select email, full_name from users where id = ?1",
-        &[id.into()],
-    )
-}
 
 pub(crate) struct NewUser<'a> {
     pub(crate) id: &'a str,

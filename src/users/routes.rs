@@ -20,15 +20,19 @@ use crate::http::input::{Json, UserPath};
 use crate::http::{json_ok, json_response, message, Ctx};
 use crate::ids::new_id;
 use crate::lists::{Page, Search};
+use crate::messages::{TOO_MANY_EMAILS, USER_NOT_FOUND};
 use crate::rate_limits::{self, Limit};
 use crate::sessions::repo as sessions;
 use worker::Response;
+
+const OWNS_ORGANIZATIONS: &str = "The user owns organizations; transfer their ownership first";
+const INCORRECT_PASSWORD: &str = "Incorrect password";
 
 const EMAIL_EXISTS_409: &str = "User with this email already exists";
 pub(crate) const EMAIL_TAKEN: &str = "The user with this email already exists in the system";
 const TOO_MANY_SIGNUPS: &str = "Too many signups from this address, try again later";
 const TOO_MANY_PASSWORD_ATTEMPTS: &str = "Too many failed password attempts, try again later";
-const TOO_MANY_EMAIL_CHANGES: &str = "Too many e-mail requests, try again later";
+const SAME_PASSWORD: &str = "New password cannot be the same as the current one";
 
 /// The folded form of a user's address, as `email_key` holds it.
 fn me_key(me: &UserRow) -> String {
@@ -135,11 +139,12 @@ async fn update(
 async fn delete(db: &Db, id: &str) -> ApiResult<Response> {
     let mut b = db.batch();
     let deleted = repo::delete(&mut b, id)?;
-    let r = b.run().await.on_foreign_key(|| {
-        ApiError::conflict("The user owns organizations; transfer their ownership first")
-    })?;
+    let r = b
+        .run()
+        .await
+        .on_foreign_key(|| ApiError::conflict(OWNS_ORGANIZATIONS))?;
     if r.changes(deleted)? == 0 {
-        return Err(ApiError::not_found("User not found"));
+        return Err(ApiError::not_found(USER_NOT_FOUND));
     }
     message("User deleted successfully")
 }
@@ -218,7 +223,7 @@ pub(crate) async fn update_user_me(
         .await?;
     let changes_address = new_key.as_deref().is_some_and(|k| k != me_key(&me));
     if let (Some(attempts), true) = (attempts, changes_address) {
-        attempts.check(&r, now, TOO_MANY_EMAIL_CHANGES)?;
+        attempts.check(&r, now, TOO_MANY_EMAILS)?;
     }
     let changes = UserChanges {
         email: input.email.as_ref(),
@@ -273,12 +278,10 @@ fn check_new_password(me: &UserRow, input: &UpdatePassword, iterations: u32) -> 
     if password::verify(&input.current_password, &me.hashed_password, iterations)
         == password::Verified::No
     {
-        return Err(ApiError::bad_request("Incorrect password"));
+        return Err(ApiError::bad_request(INCORRECT_PASSWORD));
     }
     if input.current_password == input.new_password {
-        return Err(ApiError::bad_request(
-            "New password cannot be the same as the current one",
-        ));
+        return Err(ApiError::bad_request(SAME_PASSWORD));
     }
     Ok(())
 }
@@ -364,7 +367,7 @@ pub(crate) async fn read_user_by_id(
     let r = b.run().await?;
     let user = r
         .first(user)?
-        .ok_or_else(|| ApiError::not_found("User not found"))?;
+        .ok_or_else(|| ApiError::not_found(USER_NOT_FOUND))?;
     read(&cx, user)
 }
 

@@ -16,6 +16,7 @@ pub(crate) use fields::{
 };
 
 use crate::error::{ApiError, ApiResult, Loc, ValidationErrorItem};
+use crate::messages::UNPARSABLE_BODY;
 use fields::{parse_int_str, parse_uuid};
 use json::JsonBody;
 use serde_json::{json, Map, Value};
@@ -154,7 +155,7 @@ impl Validator {
                 return Ok(None);
             }
             JsonBody::Unreadable => {
-                return Err(ApiError::bad_request("There was an error parsing the body"));
+                return Err(ApiError::bad_request(UNPARSABLE_BODY));
             }
             JsonBody::Invalid { message, offset } => {
                 self.push(

@@ -1,5 +1,5 @@
 //! The forged-token corpus: tokens a verifier must refuse, each named for what
-//! is wrong with it. One list, used by the jwt unit tests (`src/auth/jwt.rs`,
+//! is wrong with it. One list, used by the jwt unit tests (`src/identity/jwt.rs`,
 //! through `#[path]`) and by the HTTP tests (`tests/api/auth.rs`).
 
 use base64ct::{Base64UrlUnpadded, Encoding};

@@ -2,12 +2,13 @@
 //! contract's Authentication table (A1–A4, S1), in its order. The access levels
 //! (`crate::access`) run them; nothing else does.
 
-use crate::api_keys;
-use crate::auth::jwt::{self, TokenClaims};
+use super::api_key as api_keys;
+use super::jwt::{self, TokenClaims};
+use super::user::UserRow;
 use crate::clock::now_secs;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Ctx;
-use crate::users::models::UserRow;
+use crate::messages::{INACTIVE_USER, USER_NOT_FOUND};
 
 pub(crate) const COULD_NOT_VALIDATE: &str = "Could not validate credentials";
 pub(crate) const NOT_ENOUGH_PRIVILEGES: &str = "The user doesn't have enough privileges";
@@ -43,7 +44,7 @@ pub(crate) fn credential(cx: &Ctx) -> ApiResult<Credential> {
             hash: api_keys::hash(bearer),
         });
     }
-    jwt::decode(&super::token_keys(&cx.config), bearer, now_secs())
+    jwt::decode(&jwt::keys(&cx.config), bearer, now_secs())
         .map(Credential::Token)
         .map_err(|_| ApiError::forbidden(COULD_NOT_VALIDATE))
 }
@@ -51,12 +52,12 @@ pub(crate) fn credential(cx: &Ctx) -> ApiResult<Credential> {
 /// A3, the password-change rules (issued before the last change, or of
 /// another token version), and A4, on the row the token names.
 pub(crate) fn check_caller(claims: &TokenClaims, user: Option<UserRow>) -> ApiResult<UserRow> {
-    let user = user.ok_or_else(|| ApiError::not_found("User not found"))?;
+    let user = user.ok_or_else(|| ApiError::not_found(USER_NOT_FOUND))?;
     if claims.issued_at < user.password_changed_at || claims.token_version != user.token_version {
         return Err(ApiError::forbidden(COULD_NOT_VALIDATE));
     }
     if !user.is_active() {
-        return Err(ApiError::bad_request("Inactive user"));
+        return Err(ApiError::bad_request(INACTIVE_USER));
     }
     Ok(user)
 }

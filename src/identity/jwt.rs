@@ -11,6 +11,7 @@
 //! clock is passed in, so tests and the worker (which reads JavaScript's clock)
 //! decide what "now" is.
 
+use crate::config::Config;
 use crate::keyring::{KeyRing, RingKey};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use chrono::{DateTime, Duration, Utc};
@@ -19,6 +20,16 @@ use jwt_compact::{Algorithm, AlgorithmExt, AlgorithmSignature, Claims, Header, T
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
+
+/// What signs and checks access tokens, from the settings.
+pub(crate) fn keys(config: &Config) -> Keys<'_> {
+    Keys {
+        secret: &config.secret_key,
+        ring: &config.tokens.ring,
+        accept_hs256: config.tokens.accept_hs256,
+        issuer: &config.tokens.issuer,
+    }
+}
 
 /// An HMAC-SHA256 tag.
 const HS256_SIGNATURE_LEN: usize = 32;
