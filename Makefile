@@ -7,7 +7,7 @@ PORT ?= 8787
 DEV_STATE ?= .wrangler/state
 WRANGLER := node_modules/.bin/wrangler
 
-.PHONY: help bootstrap build dev mail test lint test-unit test-wasm test-api soak verifiers fuzz browser clients bench bench-scale fmt clippy deploy-dry-run size keygen clean
+.PHONY: help bootstrap build dev mail test lint test-unit test-wasm test-api soak verifiers fuzz browser clients bench bench-scale fmt clippy deploy-dry-run size keygen clean docs-check
 
 help:
 	@echo "make dev    bootstrap, build, migrate a local D1, start wrangler dev on 127.0.0.1:$(PORT)"
@@ -79,6 +79,11 @@ soak: build
 verifiers: build
 	@source scripts/lib/pytool.sh && pytool PyJWT 2.15.1 cryptography==50.0.2 && \
 	"$$PYTOOL/bin/python" -m unittest -v tests/verifiers/test_verifiers.py
+
+# The code of README.md and docs/ run as written: `make dev` as a reader starts it, every
+# ```sh block against it, and the account-only blocks' wrangler commands checked.
+docs-check: build
+	@python3 -m unittest -v tests/docs/test_docs.py
 
 # schemathesis against the served OpenAPI document, as a superuser, as a user, and as an
 # organization's owner with its ids filled in (bounded).

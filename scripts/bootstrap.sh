@@ -7,7 +7,8 @@
 #   this machine reuses them; nothing is put on the global PATH
 # - the npm packages pinned in package-lock.json (wrangler, esbuild, binaryen,
 #   redocly, swagger-ui-dist, redoc, playwright-core, the client generator)
-# - Debian's chromium, for the browser check of /docs and /redoc (apt-get, once)
+# - Debian's chromium, jq and curl, for the browser check of /docs and /redoc and the
+#   docs' examples (apt-get, once)
 #
 # The wasm-bindgen CLI version is read from Cargo.lock: worker-build refuses a
 # CLI whose version differs from the crate's.
@@ -60,11 +61,13 @@ install_crate worker-build "$WORKER_BUILD_VERSION" "$WORKER_BUILD_ROOT" --locked
 # Not --locked: one locked dependency of wasm-bindgen-cli 0.2.130 is yanked.
 install_crate wasm-bindgen-cli "$WB_VERSION" "$WB_ROOT"
 
-if ! command -v chromium >/dev/null 2>&1; then
-  log "installing chromium (Debian's package) for the browser check"
+missing=()
+for tool in chromium jq curl; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]} (Debian's packages): the browser check, the docs' examples"
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
 fi
 
 if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.bootstrap-lock; then
