@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pytool.sh
-pytool openapi-python-client 0.29.1 ruff==0.17.5
+pytool openapi-python-client 0.29.1 ruff==0.17.5 pyotp==2.9.0
 GEN=$PYTOOL
 export PASSWORD_HASH_ITERATIONS=1000
 source scripts/lib/devserver.sh

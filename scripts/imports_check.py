@@ -11,7 +11,7 @@ import sys
 
 LAYERS = {"app": 5, "access": 3}
 for feature in ["auth", "users", "account", "organizations", "memberships", "resource_migration",
-                "utils", "openapi", "invitations", "sessions", "uploads", "api_keys"]:
+                "utils", "openapi", "invitations", "sessions", "uploads", "api_keys", "mfa"]:
     LAYERS[feature] = 4
 for lower in ["http", "lists", "rate_limits", "email", "identity"]:
     LAYERS[lower] = 2

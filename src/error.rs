@@ -64,6 +64,9 @@ pub(crate) enum ApiError {
     },
     /// 500: logged with its cause and the request id, never echoed.
     Internal(String),
+    /// 401 for a right password of a user with MFA on: the second step's
+    /// `mfa_token` goes with it (`POST /login/mfa`).
+    MfaRequired { mfa_token: String },
     /// Not a failure: the stored answer of an earlier request with the same
     /// `Idempotency-Key`, which ends this one before it does anything.
     Replay { status: u16, body: Vec<u8> },
@@ -96,7 +99,7 @@ impl ApiError {
     pub(crate) fn status(&self) -> u16 {
         match self {
             Self::Http { status, .. } => *status,
-            Self::NotAuthenticated => 401,
+            Self::NotAuthenticated | Self::MfaRequired { .. } => 401,
             Self::MethodNotAllowed { .. } => 405,
             Self::Validation(_) => 422,
             Self::TooManyRequests { .. } => 429,
@@ -110,6 +113,9 @@ impl ApiError {
         match self {
             Self::Http { detail, .. } => json!({ "detail": detail }),
             Self::NotAuthenticated => json!({ "detail": "Not authenticated" }),
+            Self::MfaRequired { mfa_token } => {
+                json!({ "detail": "MFA code required", "mfa_token": mfa_token })
+            }
             Self::MethodNotAllowed { .. } => json!({ "detail": "Method Not Allowed" }),
             Self::Validation(items) => json!({ "detail": items }),
             Self::TooManyRequests { detail, .. } => json!({ "detail": detail }),

@@ -29,6 +29,7 @@ pub mod keyring;
 mod lists;
 mod memberships;
 mod messages;
+pub mod mfa;
 mod openapi;
 mod organizations;
 mod rate_limits;

@@ -21,6 +21,11 @@ pub(crate) enum Purpose {
     /// Rate-limit keys: the address or client a limit counts, not readable or
     /// searchable from D1.
     RateLimitKey,
+    /// TOTP secrets at rest (`mfa`).
+    TotpSecret,
+    /// Recovery codes' keyed hashes (`mfa`): 50 random bits each, too few for a
+    /// fast unkeyed hash in D1.
+    RecoveryCode,
 }
 
 impl Purpose {
@@ -30,6 +35,8 @@ impl Purpose {
             Purpose::UploadUrl => b"users-orgs-api upload URL v1",
             Purpose::IdempotencyFingerprint => b"users-orgs-api idempotency fingerprint v1",
             Purpose::RateLimitKey => b"users-orgs-api rate limit key v1",
+            Purpose::TotpSecret => b"users-orgs-api totp secret v1",
+            Purpose::RecoveryCode => b"users-orgs-api recovery code v1",
         }
     }
 }
@@ -97,6 +104,8 @@ mod tests {
             Purpose::UploadUrl,
             Purpose::IdempotencyFingerprint,
             Purpose::RateLimitKey,
+            Purpose::TotpSecret,
+            Purpose::RecoveryCode,
         ];
         let keys: Vec<DerivedKey> = all.iter().map(|p| DerivedKey::derive("s", *p)).collect();
         for (i, a) in keys.iter().enumerate() {

@@ -4,6 +4,10 @@
 
 use users_orgs_api::auth::{jwt, password};
 use users_orgs_api::keyring::KeyRing;
+use users_orgs_api::mfa::totp;
+
+#[path = "support/totp_vectors.rs"]
+mod totp_vectors;
 use users_orgs_api::validation::email::Email;
 use users_orgs_api::validation::json::{parse_body, JsonBody};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -161,4 +165,18 @@ fn the_runtime_reads_decimals_as_rust_does() {
         let rust: f64 = text.parse().unwrap();
         assert_eq!(ours.to_bits(), rust.to_bits(), "{text}");
     }
+}
+
+#[wasm_bindgen_test]
+fn totp_matches_the_rfc_6238_vectors_in_wasm() {
+    let seed = totp_vectors::SEED;
+    for (time, expected) in totp_vectors::VECTORS {
+        let code = format!("{:08}", totp::hotp(seed, totp::step_at(time) as u64, 8));
+        assert_eq!(code, expected, "T = {time}");
+    }
+    let step = totp::step_at(1111111111);
+    let code = totp::code(seed, step - 1);
+    assert_eq!(totp::matching_step(seed, &code, step, None), Some(step - 1));
+    assert_eq!(totp::matching_step(seed, &code, step, Some(step - 1)), None);
+    assert_eq!(totp::encode_secret(b"foobar"), "MZXW6YTBOI");
 }

@@ -134,20 +134,21 @@ pub(crate) type Step<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 /// Runs one operation: access and inputs checked in the contract's order, then
 /// the handler. The route's types go behind [`Operation`], so the envelope
 /// that orders the checks ([`envelope`]) is compiled once, not once per route.
-pub(crate) fn serve<A, I, F, Fut>(cx: Ctx, handler: F) -> Step<'static, ApiResult<Response>>
+pub(crate) fn serve<A, I>(cx: Ctx, handler: Handler<A, I>) -> Step<'static, ApiResult<Response>>
 where
     A: Extract + 'static,
     I: Input + 'static,
-    F: FnOnce(Ctx, A, I) -> Fut + 'static,
-    Fut: Future<Output = ApiResult<Response>> + 'static,
 {
-    let op = Op::<A, I, F> {
+    let op = Op::<A, I> {
         handler,
         input: None,
-        level: PhantomData,
     };
     Box::pin(envelope(cx, Box::new(op)))
 }
+
+/// A route's handler, its future boxed: one type for every route with the
+/// same level and inputs.
+pub(crate) type Handler<A, I> = fn(Ctx, A, I) -> Step<'static, ApiResult<Response>>;
 
 /// The order of the checks, for every operation.
 async fn envelope(mut cx: Ctx, mut op: Box<dyn Operation>) -> ApiResult<Response> {
@@ -209,18 +210,15 @@ trait Operation {
     ) -> Step<'static, ApiResult<Response>>;
 }
 
-struct Op<A, I, F> {
-    handler: F,
+struct Op<A, I> {
+    handler: Handler<A, I>,
     input: Option<I>,
-    level: PhantomData<A>,
 }
 
-impl<A, I, F, Fut> Operation for Op<A, I, F>
+impl<A, I> Operation for Op<A, I>
 where
     A: Extract + 'static,
     I: Input + 'static,
-    F: FnOnce(Ctx, A, I) -> Fut + 'static,
-    Fut: Future<Output = ApiResult<Response>> + 'static,
 {
     fn authenticate(&self, cx: &Ctx) -> ApiResult<Option<Credential>> {
         A::authenticate(cx)

@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::input::Target;
 use crate::identity::api_key::Scope;
 use crate::identity::credential::{Credential, NOT_ENOUGH_PRIVILEGES};
-use crate::identity::user::{self as users, Named};
+use crate::identity::user::{self as users, Named, UserRow};
 use crate::ids::id_text;
 use crate::organizations::models::{self as organizations, OrganizationRow};
 use std::ops::Deref;
@@ -21,15 +21,35 @@ use std::ops::Deref;
 pub(crate) use super::NOT_ENOUGH_PERMISSIONS;
 use crate::messages::USER_NOT_FOUND;
 pub(crate) const ORGANIZATION_NOT_FOUND: &str = "Organization not found";
+pub(crate) const MFA_REQUIRED: &str = "This organization requires multi-factor authentication";
+
+/// An organization that requires MFA refuses its members who have none
+/// (extensions M), superusers aside, on every operation but leaving it.
+fn mfa_required(requires: bool, member: bool, user: Option<&UserRow>) -> ApiResult<()> {
+    let lacking = user.is_some_and(|u| !u.has_mfa() && !u.is_superuser());
+    if requires && member && lacking {
+        return Err(ApiError::forbidden(MFA_REQUIRED));
+    }
+    Ok(())
+}
 
 /// An organization token (extensions K): the organization must exist (404) and
-/// the token's user be a member of it, superusers included (403); the role
-/// goes into the token. Other services read it; this service never does.
-pub(crate) fn token_role(found: Option<i64>, role: Option<&str>) -> ApiResult<&str> {
-    if found.is_none() {
+/// the token's user be a member of it, superusers included (403), with MFA on
+/// if it requires MFA (403); the role goes into the token. Other services read
+/// it; this service never does.
+pub(crate) fn token_role(
+    found: Option<i64>,
+    role: Option<&str>,
+    mfa_missing: bool,
+) -> ApiResult<&str> {
+    let Some(requires) = found else {
         return Err(ApiError::not_found(ORGANIZATION_NOT_FOUND));
+    };
+    let role = role.ok_or_else(|| ApiError::forbidden(NOT_ENOUGH_PERMISSIONS))?;
+    if requires != 0 && mfa_missing {
+        return Err(ApiError::forbidden(MFA_REQUIRED));
     }
-    role.ok_or_else(|| ApiError::forbidden(NOT_ENOUGH_PERMISSIONS))
+    Ok(role)
 }
 
 /// What the caller may do with one organization, and what is known of the user
@@ -84,12 +104,19 @@ impl OrgAccess {
     }
 
     /// What an update may change: `rework_available` is for superusers
-    /// (`403 The user doesn't have enough privileges`); a new owner is for the
-    /// owner and superusers, and so is the avatar, but for an API key with
-    /// `organization:write` (extensions A); an admin renames and describes.
-    pub(crate) fn may_update(&self, rework: bool, owner: bool, avatar: bool) -> ApiResult<()> {
+    /// (`403 The user doesn't have enough privileges`); a new owner and
+    /// `require_mfa` are for the owner and superusers, and so is the avatar,
+    /// but for an API key with `organization:write` (extensions A); an admin
+    /// renames and describes.
+    pub(crate) fn may_update(
+        &self,
+        rework: bool,
+        owner: bool,
+        avatar: bool,
+        require_mfa: bool,
+    ) -> ApiResult<()> {
         super::may_set_rework(self.caller.is_superuser(), rework)?;
-        let beyond_admin = owner || (avatar && !self.caller_is_key());
+        let beyond_admin = owner || require_mfa || (avatar && !self.caller_is_key());
         allow(!beyond_admin || self.caller_manages())
     }
 
@@ -224,6 +251,8 @@ pub(crate) trait OrgRule: Sized {
     /// The scope an API key of the organization needs to hold the level (with
     /// an admin's rights); `None`: no key may.
     const KEY_SCOPE: Option<Scope>;
+    /// A member leaving (naming themself) passes an organization's MFA requirement.
+    const LEAVING_EXEMPT: bool = false;
     fn permits(access: &OrgAccess) -> bool;
     fn wrap(access: OrgAccess) -> Self;
 }
@@ -262,20 +291,27 @@ impl<L: OrgRule> Access for L {
     }
 
     fn decide(caller: Actor, plan: OrgPlan, r: &Results) -> ApiResult<Self> {
-        decide_org(caller, plan, r, L::KEY_SCOPE, L::permits).map(L::wrap)
+        let rule = Rule {
+            key_scope: L::KEY_SCOPE,
+            leaving_exempt: L::LEAVING_EXEMPT,
+            permits: L::permits,
+        };
+        decide_org(caller, plan, r, rule).map(L::wrap)
     }
 }
 
-/// Every organization level's decision, compiled once: the organization (404),
-/// a key's organization and scope, then the level's rule (`permits`).
-#[inline(never)]
-fn decide_org(
-    caller: Actor,
-    plan: OrgPlan,
-    r: &Results,
+/// A level's rule, as [`decide_org`] takes it (not generic: compiled once).
+struct Rule {
     key_scope: Option<Scope>,
+    leaving_exempt: bool,
     permits: fn(&OrgAccess) -> bool,
-) -> ApiResult<OrgAccess> {
+}
+
+/// Every organization level's decision, compiled once: the organization (404),
+/// a key's organization and scope, a member's MFA if the organization requires
+/// it, then the level's rule (`permits`).
+#[inline(never)]
+fn decide_org(caller: Actor, plan: OrgPlan, r: &Results, rule: Rule) -> ApiResult<OrgAccess> {
     let org = r
         .first(plan.org)?
         .ok_or_else(|| ApiError::not_found(ORGANIZATION_NOT_FOUND))?;
@@ -295,7 +331,7 @@ fn decide_org(
         (Actor::User(_), Some(member)) => r.first(member)?.map(|m| m.role),
         // A key acts as an admin of its own organization, within its scopes.
         (Actor::Key(key), _) => {
-            let scoped = key_scope.is_some_and(|scope| key.allows(scope));
+            let scoped = rule.key_scope.is_some_and(|scope| key.allows(scope));
             if key.organization_id != org.id || !scoped {
                 return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
             }
@@ -310,20 +346,31 @@ fn decide_org(
         caller_role,
         subject,
     };
-    if !permits(&access) {
+    let leaving = rule.leaving_exempt
+        && access
+            .subject
+            .as_ref()
+            .is_some_and(|s| s.id == access.caller.id());
+    if !leaving {
+        let requires = access.org.require_mfa != 0;
+        mfa_required(requires, access.caller_is_member, access.caller.user())?;
+    }
+    if !(rule.permits)(&access) {
         return Err(ApiError::forbidden(NOT_ENOUGH_PERMISSIONS));
     }
     Ok(access)
 }
 
 macro_rules! org_level {
-    ($(#[$doc:meta])* $name:ident, superuser_only = $su:expr, keys = $keys:expr, |$a:ident| $rule:expr) => {
+    ($(#[$doc:meta])* $name:ident, superuser_only = $su:expr, keys = $keys:expr,
+     $(leaving_exempt = $leave:expr,)? |$a:ident| $rule:expr) => {
         $(#[$doc])*
         pub(crate) struct $name(OrgAccess);
 
         impl OrgRule for $name {
             const SUPERUSER_ONLY: bool = $su;
             const KEY_SCOPE: Option<Scope> = $keys;
+            $(const LEAVING_EXEMPT: bool = $leave;)?
             fn permits($a: &OrgAccess) -> bool {
                 $rule
             }
@@ -381,7 +428,7 @@ org_level!(
     /// owner passes here (removing the owner is a 400 for every member); a
     /// non-member is refused whoever they name, so the answer does not tell
     /// them who owns the organization.
-    MemberRemoval, superuser_only = false, keys = Some(Scope::MembersWrite),
+    MemberRemoval, superuser_only = false, keys = Some(Scope::MembersWrite), leaving_exempt = true,
     |a| {
         let subject = a.subject.as_ref();
         let subject_role = subject.and_then(|s| s.role.as_deref());

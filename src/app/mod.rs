@@ -217,8 +217,8 @@ fn logged_path(path: &str) -> &str {
 
 /// The scheduled run (Cron Trigger): deletes rate-limit events older than every
 /// window, e-mail tokens past their expiry, sessions expired or revoked,
-/// idempotency keys older than a day and outbox rows sent or failed over 7
-/// days ago, so those tables hold no more than
+/// idempotency keys older than a day, outbox rows sent or failed over 7
+/// days ago and MFA challenges past their expiry, so those tables hold no more than
 /// their windows whatever clients send; hands e-mail that stayed pending to the
 /// queue again. A failure is logged; the next run tries again.
 pub(crate) async fn scheduled(cron: &str, env: Env) {
@@ -232,6 +232,7 @@ pub(crate) async fn scheduled(cron: &str, env: Env) {
         let sessions = crate::sessions::repo::prune(&mut b, now)?;
         let keys = idempotency::prune(&mut b, now)?;
         let outbox = crate::email::outbox::prune(&mut b, now)?;
+        let challenges = crate::mfa::repo::prune(&mut b, now)?;
         let r = b.run().await?;
         let requeued = crate::email::delivery::requeue(&db, &env, &config.email).await?;
         let media = crate::uploads::cleanup(&db, &env).await?;
@@ -241,15 +242,16 @@ pub(crate) async fn scheduled(cron: &str, env: Env) {
             r.changes(sessions)?,
             r.changes(keys)?,
             r.changes(outbox)?,
+            r.changes(challenges)?,
         );
         Ok::<_, ApiError>((pruned, requeued, media))
     }
     .await;
     match result {
-        Ok(((events, tokens, sessions, keys, outbox), requeued, media)) => console_log!(
+        Ok(((events, tokens, sessions, keys, outbox, challenges), requeued, media)) => console_log!(
             "scheduled cron={cron:?} pruned_rate_limit_events={events} pruned_email_tokens={tokens} \
              pruned_sessions={sessions} pruned_idempotency_keys={keys} pruned_outbox={outbox} \
-             requeued_emails={requeued} orphaned_uploads={} deleted_media={}",
+             pruned_mfa_challenges={challenges} requeued_emails={requeued} orphaned_uploads={} deleted_media={}",
             media.orphaned,
             media.deleted
         ),

@@ -16,6 +16,7 @@ use crate::http::input::{Json, OrgPath, UserPath};
 use crate::invitations::models::{InvitationCreate, InvitationPath, InvitationToken, StatusFilter};
 use crate::lists::{Page, Search};
 use crate::memberships::models::{AddMemberRequest, MemberRoleUpdate};
+use crate::mfa::models::{CodeBody, MfaLogin};
 use crate::organizations::models::{OrganizationCreate, OrganizationUpdate};
 use crate::resource_migration::models::ResourceMigrationRequest;
 use crate::sessions::routes::{RefreshRequest, SessionPath};
@@ -23,8 +24,8 @@ use crate::uploads::models::{MediaPath, PresignedUploadRequest};
 use crate::users::models::{UpdatePassword, UserCreate, UserRegister, UserUpdate, UserUpdateMe};
 use crate::users::private::PrivateUserCreate;
 use crate::{
-    account, api_keys, auth, invitations, memberships, openapi, organizations, resource_migration,
-    sessions, uploads, users, utils,
+    account, api_keys, auth, invitations, memberships, mfa, openapi, organizations,
+    resource_migration, sessions, uploads, users, utils,
 };
 use worker::Method;
 
@@ -33,7 +34,9 @@ macro_rules! route {
         Route {
             method: Method::$method,
             path: $path,
-            handler: |cx| crate::access::serve::<$access, $input, _, _>(cx, $handler),
+            // The handler's future is boxed behind a plain `fn` pointer, so the
+            // envelope's code is compiled once per (level, inputs) pair, not once per route.
+            handler: |cx| crate::access::serve::<$access, $input>(cx, |cx, a, i| Box::pin($handler(cx, a, i))),
             local_only: false,
             streams_body: false,
             conceals_counts: false,
@@ -59,12 +62,15 @@ macro_rules! route {
     };
 }
 
+/// Every operation, one line each, in matching order.
+/// Long: the route table is one list, read top to bottom.
 #[rustfmt::skip]
 pub(crate) fn routes() -> Vec<Route> {
     vec![
         route!(anon Post "/api/v1/login/access-token", Public, LoginForm => auth::routes::login_access_token),
         route!(Post "/api/v1/login/test-token", Caller, () => auth::routes::test_token),
         route!(Post "/api/v1/login/refresh", Public, Json<RefreshRequest> => sessions::routes::refresh),
+        route!(anon Post "/api/v1/login/mfa", Public, Json<MfaLogin> => mfa::routes::login_mfa),
         route!(Post "/api/v1/logout", Caller, () => sessions::routes::logout),
         route!(Get "/api/v1/users", Gate<Superuser>, (Page, Search) => users::routes::read_users),
         route!(Post "/api/v1/users", Superuser, (IdempotencyKey, Json<UserCreate>) => users::routes::create_user),
@@ -72,6 +78,10 @@ pub(crate) fn routes() -> Vec<Route> {
         route!(Delete "/api/v1/users/me", Caller, () => users::routes::delete_user_me),
         route!(Patch "/api/v1/users/me", Gate<Caller>, Json<UserUpdateMe> => users::routes::update_user_me),
         route!(Patch "/api/v1/users/me/password", Gate<Caller>, Json<UpdatePassword> => users::routes::update_password_me),
+        route!(Post "/api/v1/users/me/mfa/totp", Caller, () => mfa::routes::enrol_totp),
+        route!(Post "/api/v1/users/me/mfa/totp/verify", Gate<Caller>, Json<CodeBody> => mfa::routes::verify_totp),
+        route!(Delete "/api/v1/users/me/mfa", Gate<Caller>, Json<CodeBody> => mfa::routes::disable_mfa),
+        route!(Post "/api/v1/users/me/mfa/recovery-codes", Gate<Caller>, Json<CodeBody> => mfa::routes::regenerate_recovery_codes),
         route!(anon Post "/api/v1/users/signup", Public, (IdempotencyKey, Json<UserRegister>) => users::routes::register_user),
         route!(Post "/api/v1/users/me/verify-email", Gate<Caller>, () => account::routes::send_verification_email),
         route!(Get "/api/v1/users/me/sessions", Caller, Page => sessions::routes::read_sessions),
@@ -81,6 +91,7 @@ pub(crate) fn routes() -> Vec<Route> {
         route!(Delete "/api/v1/users/me/sessions", Caller, () => sessions::routes::revoke_other_sessions),
         route!(Delete "/api/v1/users/me/sessions/{session_id}", Caller, SessionPath => sessions::routes::revoke_session),
         route!(Delete "/api/v1/users/{user_id}/sessions", Superuser, UserPath => sessions::routes::revoke_user_sessions),
+        route!(Delete "/api/v1/users/{user_id}/mfa", Gate<Superuser>, UserPath => mfa::routes::reset_user_mfa),
         route!(Get "/api/v1/users/{user_id}", Caller, UserPath => users::routes::read_user_by_id),
         route!(Patch "/api/v1/users/{user_id}", Gate<Superuser>, (UserPath, Json<UserUpdate>) => users::routes::update_user),
         route!(Delete "/api/v1/users/{user_id}", Superuser, UserPath => users::routes::delete_user),

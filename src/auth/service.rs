@@ -9,15 +9,18 @@
 //! counts toward none of the three (so a stranger refused per (email, address)
 //! does not use up the email's looser limit). A success
 //! clears its email's counts and takes back its address's event, with any hash
-//! upgrade, in a second round trip.
+//! upgrade, in a second round trip. For a user with MFA on, that round trip
+//! starts no session: it records the second step's challenge, and the answer
+//! is `401 MFA code required` with its `mfa_token`.
 
 use super::form::LoginForm;
 use super::{hash_password, password};
 use crate::clock::now_secs;
 use crate::config::Config;
-use crate::db::Db;
+use crate::db::{Batch, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::messages::INACTIVE_USER;
+use crate::mfa::service as mfa;
 use crate::rate_limits::{self, Limit};
 use crate::sessions::service::{self as sessions, Token};
 use crate::users::models::UserRow;
@@ -58,20 +61,18 @@ pub(crate) async fn login(
     if config.email.require_verification && !user.is_email_verified() {
         return Err(ApiError::bad_request(EMAIL_NOT_VERIFIED));
     }
-    // Not a failure after all: the email's counts go, and so does this
-    // attempt's event for the address.
     let mut b = db.batch();
-    for key in &counted {
-        let _ = match &group {
-            Some(g) if *key == rate_limits::key(&config.secret_key, "login-ip", g) => {
-                rate_limits::forget_one(&mut b, key, now)?
-            }
-            _ => rate_limits::clear(&mut b, key)?,
-        };
-    }
+    forgive(&mut b, config, &counted, group.as_deref(), now)?;
     if rehash {
         let hashed = hash_password(config, &form.password)?;
         let _ = users::replace_password_hash(&mut b, &user.id, &user.hashed_password, &hashed)?;
+    }
+    if user.has_mfa() {
+        // The password was right; the session waits for the second step.
+        let email_limit = rate_limits::key(&config.secret_key, "login-email", &email_key);
+        let mfa_token = mfa::challenge(&mut b, &user, &client, &email_limit, now)?;
+        b.run().await?;
+        return Err(ApiError::MfaRequired { mfa_token });
     }
     // Each login is a session, started in the same batch.
     let (session, refresh_token) =
@@ -88,6 +89,26 @@ pub(crate) async fn login(
         now,
         None,
     )
+}
+
+/// A right password is not a failure after all: the email's counts go, and so
+/// does this attempt's event for the address.
+fn forgive(
+    b: &mut Batch<'_>,
+    config: &Config,
+    counted: &[String],
+    group: Option<&str>,
+    now: i64,
+) -> ApiResult<()> {
+    for key in counted {
+        let _ = match group {
+            Some(g) if *key == rate_limits::key(&config.secret_key, "login-ip", g) => {
+                rate_limits::forget_one(b, key, now)?
+            }
+            _ => rate_limits::clear(b, key)?,
+        };
+    }
+    Ok(())
 }
 
 /// The three limits a login counts toward: per email, and with a client address,

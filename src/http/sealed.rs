@@ -21,7 +21,12 @@ pub(crate) struct SealingKey([u8; 32]);
 
 impl SealingKey {
     pub(crate) fn derive(secret_key: &str) -> SealingKey {
-        SealingKey(DerivedKey::derive(secret_key, Purpose::SealedAnswer).0)
+        SealingKey::for_purpose(secret_key, Purpose::SealedAnswer)
+    }
+
+    /// The sealing key of another purpose (TOTP secrets): one derivation each.
+    pub(crate) fn for_purpose(secret_key: &str, purpose: Purpose) -> SealingKey {
+        SealingKey(DerivedKey::derive(secret_key, purpose).0)
     }
 
     fn mac(&self, label: &[u8], context: &str) -> Hmac<Sha256> {

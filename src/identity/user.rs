@@ -19,6 +19,8 @@ pub(crate) struct UserRow {
     pub(crate) token_version: i64,
     /// 1 once the user followed a verification link (existing users: 1).
     pub(crate) email_verified: i64,
+    /// 1 once a TOTP code verified the user's authenticator (extensions M).
+    pub(crate) mfa_enabled: i64,
     pub(crate) created_at: String,
     pub(crate) updated_at: String,
     /// Raised by every write that changes what the API shows; in the ETag.
@@ -35,6 +37,7 @@ from_row!(UserRow {
     password_changed_at,
     token_version,
     email_verified,
+    mfa_enabled,
     created_at,
     updated_at,
     version
@@ -50,10 +53,13 @@ impl UserRow {
     pub(crate) fn is_email_verified(&self) -> bool {
         self.email_verified != 0
     }
+    pub(crate) fn has_mfa(&self) -> bool {
+        self.mfa_enabled != 0
+    }
 }
 
 pub(crate) const USER_COLUMNS: &str = "id, email, hashed_password, full_name, is_active, is_superuser, \
-                            rework_available, password_changed_at, token_version, email_verified, created_at, updated_at, \
+                            rework_available, password_changed_at, token_version, email_verified, mfa_enabled, created_at, updated_at, \
                             version";
 
 /// The user an operation names, as its answers show them.

@@ -3,7 +3,7 @@
 use super::media::{parse_avatar, MediaInput, MediaResource};
 use crate::db::{from_row, Batch, DbResult, Rows};
 use crate::http::input::Body;
-use crate::validation::{integer, name, string, uuid, Fail, Patch, Validator};
+use crate::validation::{boolean, integer, name, string, uuid, Fail, Patch, Validator};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -22,6 +22,8 @@ pub(crate) struct OrganizationRow {
     pub(crate) description: Option<String>,
     pub(crate) rework_available: i64,
     pub(crate) owner_id: String,
+    /// 1: members must have MFA on to act on it (extensions M).
+    pub(crate) require_mfa: i64,
     pub(crate) created_at: String,
     pub(crate) updated_at: String,
     pub(crate) avatar_media_id: Option<String>,
@@ -49,6 +51,7 @@ from_row!(OrganizationRow {
     description,
     rework_available,
     owner_id,
+    require_mfa,
     created_at,
     updated_at,
     avatar_media_id,
@@ -106,6 +109,7 @@ pub(crate) struct OrganizationPublic {
     pub(crate) description: Option<String>,
     pub(crate) rework_available: i64,
     pub(crate) owner_id: String,
+    pub(crate) require_mfa: bool,
 }
 
 impl From<OrganizationRow> for OrganizationPublic {
@@ -120,6 +124,7 @@ impl From<OrganizationRow> for OrganizationPublic {
             name: o.name,
             description: o.description,
             rework_available: o.rework_available,
+            require_mfa: o.require_mfa != 0,
             owner_id: o.owner_id,
         }
     }
@@ -176,6 +181,7 @@ pub(crate) struct OrganizationUpdate {
     pub(crate) description: Patch<String>,
     pub(crate) rework_available: Option<i64>,
     pub(crate) owner_id: Option<Uuid>,
+    pub(crate) require_mfa: Option<bool>,
 }
 
 impl Body for OrganizationUpdate {
@@ -190,19 +196,21 @@ impl Body for OrganizationUpdate {
         let description = v.nullable(b, "description", string(None, Some(DESCRIPTION_MAX)));
         let rework_available = v.nullable(b, "rework_available", integer);
         let owner_id = v.nullable(b, "owner_id", uuid);
+        let require_mfa = v.nullable(b, "require_mfa", boolean);
         Some(OrganizationUpdate {
             name: name.value(),
             avatar: avatar.value(),
             description,
             rework_available: rework_available.value(),
             owner_id: owner_id.value(),
+            require_mfa: require_mfa.value(),
         })
     }
 }
 
 /// An organization with its avatar flattened into `m_*` columns.
 pub(crate) const ORG_COLUMNS: &str = "o.version, o.id, o.name, o.description, o.rework_available, o.owner_id, \
-     o.created_at, o.updated_at, o.avatar_media_id, m.created_at as m_created_at, m.url as m_url, \
+     o.require_mfa, o.created_at, o.updated_at, o.avatar_media_id, m.created_at as m_created_at, m.url as m_url, \
      m.resource_type as m_resource_type, m.content_hash as m_content_hash, m.extension as m_extension, \
      m.file_size as m_file_size, m.width as m_width, m.height as m_height, m.duration as m_duration, \
      m.aspect_ratio as m_aspect_ratio, m.orientation as m_orientation, m.alt_text as m_alt_text, \

@@ -136,6 +136,7 @@ impl NewOrganization<'_> {
             description: self.description.map(str::to_string),
             rework_available: self.rework_available,
             owner_id: self.owner_id.to_string(),
+            require_mfa: false,
         }
     }
 }
@@ -284,6 +285,7 @@ pub(crate) struct OrganizationChanges<'a> {
     pub(crate) description: &'a Patch<String>,
     pub(crate) rework_available: Option<i64>,
     pub(crate) owner_id: Option<&'a str>,
+    pub(crate) require_mfa: Option<bool>,
     /// A new avatar replaces the old one, released in the same batch.
     pub(crate) avatar: Option<&'a Avatar>,
     pub(crate) now: &'a str,
@@ -316,10 +318,11 @@ pub(crate) fn update(
         Patch::Set(s) => (true, Some(s.as_str())),
     };
     // An admin's right covers name and description only; a key's the avatar too.
-    let guard = |o: u8, u: u8, rework: u8, owner: u8, avatar: u8| {
+    // `require_mfa` is the owner's (and superusers').
+    let guard = |o: u8, u: u8, rework: u8, owner: u8, avatar: u8, mfa: u8| {
         format!(
-            "({} or ({} and ?{rework} is null and ?{owner} is null and ?{avatar} is null) \
-              or ({} and ?{rework} is null and ?{owner} is null))",
+            "({} or ({} and ?{rework} is null and ?{owner} is null and ?{avatar} is null and ?{mfa} is null) \
+              or ({} and ?{rework} is null and ?{owner} is null and ?{mfa} is null))",
             owner_guard(o, u),
             admin_guard(o, u),
             key_guard(o, u)
@@ -327,13 +330,14 @@ pub(crate) fn update(
     };
     let permitted = permitted(
         b,
-        &guard(1, 2, 3, 4, 5),
+        &guard(1, 2, 3, 4, 5, 6),
         &[
             org_id.into(),
             caller.into(),
             c.rework_available.into(),
             c.owner_id.into(),
             c.avatar.map(|a| a.media.id.as_str()).into(),
+            c.require_mfa.map(i64::from).into(),
         ],
     )?;
     if let Some(avatar) = c.avatar {
@@ -345,10 +349,10 @@ pub(crate) fn update(
                description = case when ?3 then ?4 else description end, \
                rework_available = coalesce(?5, rework_available), owner_id = coalesce(?6, owner_id), \
                avatar_media_id = coalesce(?7, avatar_media_id), updated_at = ?8, \
-               version = version + 1 \
+               require_mfa = coalesce(?11, require_mfa), version = version + 1 \
              where id = ?1 and {} and (?6 is null or exists \
                (select 1 from organization_members where organization_id = ?1 and user_id = ?6))",
-            guard(1, 10, 5, 6, 7)
+            guard(1, 10, 5, 6, 7, 11)
         ),
         &[
             org_id.into(),
@@ -361,6 +365,7 @@ pub(crate) fn update(
             c.now.into(),
             c.name.map(fold).as_deref().into(),
             caller.into(),
+            c.require_mfa.map(i64::from).into(),
         ],
     )?;
     if let Some(new_owner) = c.owner_id {

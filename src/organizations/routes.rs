@@ -162,6 +162,7 @@ pub(crate) async fn update_organization(
         input.rework_available.is_some(),
         input.owner_id.is_some(),
         input.avatar.is_some(),
+        input.require_mfa.is_some(),
     )?;
     let new_owner = new_owner(&access, input.owner_id.is_some())?;
     let now = now_iso();
@@ -177,6 +178,7 @@ pub(crate) async fn update_organization(
         description: &input.description,
         rework_available: input.rework_available,
         owner_id: new_owner.map(|s| s.id.as_str()),
+        require_mfa: input.require_mfa,
         avatar: avatar.as_ref(),
         now: &now,
     };

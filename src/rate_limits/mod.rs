@@ -181,6 +181,16 @@ pub(crate) fn forget_one(b: &mut Batch<'_>, key: &str, now: i64) -> DbResult<Wri
     )
 }
 
+/// Records one event toward `key` (a failure counted where it happened, as a
+/// wrong MFA code counts toward its login's address).
+pub(crate) fn record(b: &mut Batch<'_>, key: &str, now: i64) -> DbResult<()> {
+    let _ = b.write(
+        "insert into rate_limit_events (key, at) values (?1, ?2)",
+        &[key.into(), now.into()],
+    )?;
+    Ok(())
+}
+
 /// Deletes every event older than `max_window` seconds (the scheduled run).
 pub(crate) fn prune(b: &mut Batch<'_>, now: i64, max_window: i64) -> DbResult<Write> {
     b.write(

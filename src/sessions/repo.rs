@@ -44,7 +44,11 @@ pub(crate) struct Presented {
     pub(crate) revoked_at: Option<i64>,
     pub(crate) token_version: i64,
     pub(crate) is_active: i64,
-    /// With an organization asked for: 1 if it exists.
+    /// Whether the user has MFA on, and is a superuser (an organization that
+    /// requires MFA asks).
+    pub(crate) mfa_enabled: i64,
+    pub(crate) is_superuser: i64,
+    /// With an organization asked for, if it exists: its `require_mfa`.
     pub(crate) org_found: Option<i64>,
     /// With an organization asked for: the user's role in it, if a member.
     pub(crate) org_role: Option<String>,
@@ -57,6 +61,8 @@ from_row!(Presented {
     revoked_at,
     token_version,
     is_active,
+    mfa_enabled,
+    is_superuser,
     org_found,
     org_role
 });
@@ -70,7 +76,7 @@ pub(crate) fn presented(
 ) -> DbResult<Rows<Presented>> {
     b.query(
         "select t.session_id, t.used_at, s.user_id, s.expires_at, s.revoked_at, u.token_version, u.is_active, \
-         (select 1 from organizations where id = ?2) as org_found, \
+         u.mfa_enabled, u.is_superuser, (select require_mfa from organizations where id = ?2) as org_found, \
          (select role from organization_members where organization_id = ?2 and user_id = s.user_id) as org_role \
          from refresh_tokens t join sessions s on s.id = t.session_id join users u on u.id = s.user_id \
          where t.token_hash = ?1",

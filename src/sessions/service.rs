@@ -111,7 +111,13 @@ pub(crate) async fn refresh(
     // An organization token: refused before the refresh token is spent.
     let org = match org_id {
         None => None,
-        Some(id) => Some((id, token_role(p.org_found, p.org_role.as_deref())?)),
+        Some(id) => {
+            let mfa_missing = p.mfa_enabled == 0 && p.is_superuser == 0;
+            Some((
+                id,
+                token_role(p.org_found, p.org_role.as_deref(), mfa_missing)?,
+            ))
+        }
     };
     let (token, new) = new_token()?;
     let client = Client {

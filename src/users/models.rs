@@ -28,6 +28,7 @@ pub(crate) struct UserPublic {
     pub(crate) is_superuser: bool,
     pub(crate) rework_available: i64,
     pub(crate) email_verified: bool,
+    pub(crate) mfa_enabled: bool,
 }
 
 impl From<UserRow> for UserPublic {
@@ -36,6 +37,7 @@ impl From<UserRow> for UserPublic {
             is_active: u.is_active(),
             is_superuser: u.is_superuser(),
             email_verified: u.is_email_verified(),
+            mfa_enabled: u.has_mfa(),
             id: u.id,
             created_at: u.created_at,
             updated_at: u.updated_at,

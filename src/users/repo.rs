@@ -111,6 +111,7 @@ impl NewUser<'_> {
             is_superuser: self.is_superuser,
             rework_available: self.rework_available,
             email_verified: self.email_verified,
+            mfa_enabled: false,
         }
     }
 }

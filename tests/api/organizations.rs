@@ -20,7 +20,8 @@ fn creating_an_organization_makes_the_caller_owner_and_member() {
             "avatar_image_media",
             "description",
             "rework_available",
-            "owner_id"
+            "owner_id",
+            "require_mfa"
         ]
     );
     assert_eq!(
@@ -28,13 +29,15 @@ fn creating_an_organization_makes_the_caller_owner_and_member() {
             &org["name"],
             &org["owner_id"],
             &org["rework_available"],
-            &org["description"]
+            &org["description"],
+            &org["require_mfa"]
         ),
         (
             &json!("Acme Studio"),
             &json!(owner.id),
             &json!(2),
-            &json!(null)
+            &json!(null),
+            &json!(false)
         )
     );
     assert_eq!(org["avatar_image_url"], AVATAR);

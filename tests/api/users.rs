@@ -23,7 +23,8 @@ fn signup_creates_an_ordinary_active_user() {
             "is_active",
             "is_superuser",
             "rework_available",
-            "email_verified"
+            "email_verified",
+            "mfa_enabled"
         ]
     );
     assert_eq!(
@@ -32,14 +33,16 @@ fn signup_creates_an_ordinary_active_user() {
             &u["full_name"],
             &u["is_active"],
             &u["is_superuser"],
-            &u["rework_available"]
+            &u["rework_available"],
+            &u["mfa_enabled"]
         ),
         (
             &json!(email),
             &json!("Ann"),
             &json!(true),
             &json!(false),
-            &json!(2)
+            &json!(2),
+            &json!(false)
         )
     );
     assert!(uuid::Uuid::parse_str(u["id"].as_str().unwrap()).is_ok());
