@@ -7,7 +7,7 @@ PORT ?= 8787
 DEV_STATE ?= .wrangler/state
 WRANGLER := node_modules/.bin/wrangler
 
-.PHONY: help bootstrap build dev mail test lint test-unit test-wasm test-api soak verifiers fuzz browser clients bench bench-scale fmt clippy deploy-dry-run size keygen clean docs-check
+.PHONY: help bootstrap build dev mail test lint test-unit test-wasm test-api soak verifiers fuzz browser clients bench bench-scale fmt clippy deploy-dry-run size keygen clean docs-check ops-check backup restore compat
 
 help:
 	@echo "make dev    bootstrap, build, migrate a local D1, start wrangler dev on 127.0.0.1:$(PORT)"
@@ -79,6 +79,27 @@ soak: build
 verifiers: build
 	@source scripts/lib/pytool.sh && pytool PyJWT 2.15.1 cryptography==50.0.2 && \
 	"$$PYTOOL/bin/python" -m unittest -v tests/verifiers/test_verifiers.py
+
+# The previous release (CHANGELOG.md), built from git, on the current migrations: its own
+# generated-client flows must pass (scripts/compat.sh).
+compat: bootstrap
+	scripts/compat.sh
+
+# The local D1 (DEV_STATE, what `make dev` serves) to a SQL file, and a SQL file into a
+# fresh local D1: scripts/backup.py says how the FTS5 search indexes travel.
+BACKUP_DIR ?= backups
+FILE ?= $(BACKUP_DIR)/users-orgs-api-$(shell date -u +%Y%m%dT%H%M%SZ).sql
+backup: bootstrap
+	python3 scripts/backup.py backup --state $(DEV_STATE) --out $(FILE)
+
+restore: bootstrap
+	@[ -f "$(FILE)" ] || { echo "restore: FILE=<a backup's .sql> is required" >&2; exit 2; }
+	python3 scripts/backup.py restore --state $(DEV_STATE) $(FILE)
+
+# The runbook's commands (docs/operations.md) and everything else docs/ shows, run as
+# written (tests/docs), and a backup restored into a fresh D1 (tests/ops).
+ops-check: build
+	@python3 -m unittest -v tests/docs/test_docs.py tests/ops/test_backup.py
 
 # The code of README.md and docs/ run as written: `make dev` as a reader starts it, every
 # ```sh block against it, and the account-only blocks' wrangler commands checked.

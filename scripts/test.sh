@@ -9,7 +9,7 @@ rm -rf target/fuzz-reports
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-for stage in lint size test-unit test-wasm test-api soak verifiers docs-check fuzz browser clients; do
+for stage in lint size test-unit test-wasm test-api soak verifiers ops-check compat fuzz browser clients; do
   echo "==> stage $stage" >>"$log"
   SOAK_SECONDS=${SOAK_SECONDS:-10} make --no-print-directory "$stage" 2>&1 | tee -a "$log"
   code=${PIPESTATUS[0]}

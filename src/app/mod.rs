@@ -5,6 +5,7 @@
 //! `Server-Timing`, the 413 size limit, and renders every [`ApiError`]
 //! (logging 500s with their cause and request id).
 
+mod metrics;
 mod router;
 mod routes;
 
@@ -67,7 +68,7 @@ pub(crate) async fn handle(req: Request, env: Env, worker: Context) -> Response 
             preflight_response(allowed_origin.as_ref(), requested_headers.as_deref())
         }
         Ok(config) => {
-            let request = (req, env, worker, config);
+            let request = (req, env.clone(), worker, config);
             run_route(request, &request_id, &mut outcome).await
         }
     };
@@ -89,7 +90,7 @@ pub(crate) async fn handle(req: Request, env: Env, worker: Context) -> Response 
     }
     outcome.finish(&mut resp, server_timing_on, elapsed);
     let line = format!("request_id={request_id} {method} {}", logged_path(&path));
-    outcome.log(&line, resp.status_code(), elapsed);
+    outcome.log(&line, resp.status_code(), elapsed, &env, method.as_ref());
     resp
 }
 
@@ -103,6 +104,8 @@ struct Outcome {
     conceals_counts: bool,
     /// The API key that called, by id.
     api_key: Option<String>,
+    /// The matched route's template.
+    route: Option<&'static str>,
 }
 
 impl Outcome {
@@ -120,16 +123,28 @@ impl Outcome {
         }
     }
 
-    /// The request's log line (`line`: its id, method and path), with the API
-    /// key that called by id (never the key).
-    fn log(&self, line: &str, status: u16, elapsed: f64) {
+    /// The request's data point (`METRICS`) and its log line (`line`: its
+    /// id, method and path), with the API key that called by id (never the
+    /// key) and the point as written.
+    fn log(&self, line: &str, status: u16, elapsed: f64, env: &Env, method: &str) {
         let all = self.stats.plus(self.boot);
+        let point = metrics::Point {
+            route: self.route.unwrap_or("unmatched"),
+            method,
+            status,
+            millis: elapsed,
+            round_trips: all.round_trips,
+            rows_read: all.rows_read,
+            rows_written: all.rows_written,
+        };
+        let written =
+            metrics::record(env, &point).map_or(String::new(), |p| format!(" metrics={p}"));
         let api_key = self
             .api_key
             .as_ref()
             .map_or(String::new(), |id| format!(" api_key={id}"));
         console_log!(
-            "{line} {status} d1_round_trips={} d1_rows_read={} d1_rows_written={} {}ms{api_key}",
+            "{line} {status} d1_round_trips={} d1_rows_read={} d1_rows_written={} {}ms{api_key}{written}",
             all.round_trips,
             all.rows_read,
             all.rows_written,
@@ -156,6 +171,7 @@ async fn run_route(
         Matched::Found(route, params) => (route, params),
     };
     outcome.conceals_counts = route.conceals_counts;
+    outcome.route = Some(route.path);
     let (body, db) = prepare(&mut req, &env, &config, route.streams_body).await?;
     outcome.boot = db.take_stats();
     let counted = db.stats_handle();

@@ -23,6 +23,7 @@ mod idempotency;
 mod invitations;
 mod lists;
 mod members;
+mod metrics;
 mod mfa;
 mod organizations;
 mod permissions;
