@@ -187,6 +187,7 @@ async fn run_route(
         worker: worker.clone(),
         session_id: None,
         caller_id: None,
+        mailer: crate::email::delivery::hand_over,
     };
     let result = (route.handler)(cx).await;
     if matches!(&result, Err(e) if !matches!(e, ApiError::Replay { .. })) {

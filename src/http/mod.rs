@@ -76,12 +76,18 @@ pub(crate) struct Ctx {
     pub(crate) session_id: Option<String>,
     /// The user a valid bearer token names (A1–A2 passed; A3–A4 not yet).
     pub(crate) caller_id: Option<String>,
+    /// Hands committed outbox rows to the e-mail queue: given by `app` (this
+    /// module knows no feature).
+    pub(crate) mailer: Mailer,
 }
+
+/// Hands committed outbox rows (by id) to the e-mail queue, after the response.
+pub(crate) type Mailer = fn(&Env, &Context, Vec<String>);
 
 impl Ctx {
     /// Hands committed outbox rows to the e-mail queue, after the response.
     pub(crate) fn send_emails(&self, ids: Vec<String>) {
-        crate::email::delivery::hand_over(&self.env, &self.worker, ids);
+        (self.mailer)(&self.env, &self.worker, ids);
     }
 }
 

@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import unittest
 import urllib.request
 
@@ -89,6 +90,9 @@ class Docs(unittest.TestCase):
                 break
         else:
             raise RuntimeError("make dev stopped before it was ready:\n" + "".join(cls.printed))
+        # The server goes on printing (a line per request): read it all, so that
+        # a full pipe never stops it.
+        threading.Thread(target=lambda: cls.printed.extend(cls.proc.stdout), daemon=True).start()
 
     @classmethod
     def tearDownClass(cls):

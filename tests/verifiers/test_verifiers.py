@@ -89,10 +89,16 @@ class Verifiers(unittest.TestCase):
         cls.guard = subprocess.Popen(["node", "examples/edge-guard/serve.mjs", cls.jwks, ISSUER],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=cls.log,
                                      env=env, start_new_session=True, text=True)
-        line = cls.guard.stdout.readline()
-        if not line:
+        # Its one line of JSON, once it listens. wrangler may print first (offline,
+        # it warns that it cannot fetch the `Request.cf` object, at a moment of its
+        # own): anything else goes to the log.
+        for line in cls.guard.stdout:
+            if line.startswith("{") and "url" in json.loads(line):
+                cls.guard_url = json.loads(line)["url"]
+                break
+            cls.log.write(line)
+        else:
             raise RuntimeError("the edge guard stopped before it listened: " + open(cls.log.name).read())
-        cls.guard_url = json.loads(line)["url"]
         status, token = call("POST", cls.base + "/api/v1/login/access-token",
                              form={"username": ADMIN, "password": ADMIN_PASSWORD})
         assert status == 200, token
