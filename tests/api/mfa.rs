@@ -515,6 +515,29 @@ pub(crate) fn the_two_steps_cost_what_a_login_costs_and_the_second_hashes_no_pas
         (200, 2),
         "verify: the caller with the secret, then the write"
     );
+    // The caller, then one write, for each of the others.
+    let cost = |r: Resp, status: u16| {
+        assert_eq!(r.status, status, "{}", r.text);
+        d1_cost(&r).0
+    };
+    let u3 = signup_user();
+    let enrolled = post("/api/v1/users/me/mfa/totp").token(&u3.token).send();
+    assert_eq!(cost(enrolled, 200), 2, "enrol");
+    let codes = post("/api/v1/users/me/mfa/recovery-codes")
+        .token(&u2.token)
+        .json(&json!({ "code": code_at(&secret, step_now() + 1) }));
+    let fresh = codes.json()["recovery_codes"][0]
+        .as_str()
+        .map(str::to_string);
+    assert_eq!(cost(codes, 200), 2, "new recovery codes");
+    let off = delete("/api/v1/users/me/mfa")
+        .token(&u2.token)
+        .json(&json!({ "code": fresh }));
+    assert_eq!(cost(off, 200), 2, "disable");
+    let reset = delete(&format!("/api/v1/users/{}/mfa", u.user.id))
+        .token(&superuser_token())
+        .send();
+    assert_eq!(cost(reset, 200), 2, "superuser reset");
 }
 
 /// An organization that requires MFA, its owner, an admin and a plain member,
