@@ -27,6 +27,7 @@ use crate::http::idempotency::{Claim, Key, Record};
 use crate::http::input::{Input, Target};
 use crate::http::Ctx;
 use crate::identity::api_key::ApiKeyRow;
+use crate::identity::cache;
 use crate::identity::credential::{
     check_caller, credential, require_superuser, Credential, COULD_NOT_VALIDATE,
 };
@@ -393,6 +394,9 @@ impl Access for Superuser {
 pub(crate) struct Gate<A> {
     claims: Credential,
     target: Target,
+    /// `CALLER_CACHE_SECONDS`: how long the caller's rows may be served
+    /// from this isolate's memory (0: read every time).
+    cache_seconds: u64,
     level: PhantomData<A>,
 }
 
@@ -407,7 +411,7 @@ impl<A: Access> Gate<A> {
     ) -> ApiResult<(A, Results, H)> {
         let key = self.target.idempotency.as_ref();
         let mut b = db.batch();
-        let reads = CallerReads::push(&mut b, &self.claims, key)?;
+        let reads = CallerReads::push(&mut b, &self.claims, key, self.cache_seconds)?;
         let plan = A::plan(&mut b, &self.claims, &self.target)?;
         let data = data(&mut b, &reads.caller_id)?;
         let r = b.run().await?;
@@ -445,24 +449,45 @@ enum Reads {
     User {
         caller: Rows<UserRow>,
         session: Option<Rows<SessionRow>>,
+        /// Where to keep what was read, with the cache's generation at the
+        /// read (the caller cache is on).
+        keep: Option<(String, u64, u64)>,
     },
+    /// The caller cache had them.
+    Cached(cache::Entry),
     Key(Rows<ApiKeyRow>),
 }
 
 impl CallerReads {
     // Out of line: the same for every level, not compiled into each `open_with`.
     #[inline(never)]
-    fn push(b: &mut Batch<'_>, who: &Credential, key: Option<&Key>) -> DbResult<Self> {
+    fn push(
+        b: &mut Batch<'_>,
+        who: &Credential,
+        key: Option<&Key>,
+        cache_seconds: u64,
+    ) -> DbResult<Self> {
         let reads = match who {
-            Credential::Token(claims) => Reads::User {
-                caller: users::find_by_id(b, &id_text(&claims.user_id))?,
-                // The token's session rides in the same batch: a revoked, expired or
-                // deleted session fails A2 with no round trip of its own.
-                session: match &claims.session_id {
-                    Some(sid) => Some(sessions::find(b, &id_text(sid))?),
-                    None => None, // a token from before sessions: valid until it expires
-                },
-            },
+            Credential::Token(claims) => {
+                let user_id = id_text(&claims.user_id);
+                let session_id = claims.session_id.as_ref().map(id_text);
+                let cache_key = cache::key(&user_id, session_id.as_deref());
+                let now_ms = crate::clock::now_millis();
+                match cache::get(&cache_key, now_ms).filter(|_| cache_seconds > 0) {
+                    Some(entry) => Reads::Cached(entry),
+                    None => Reads::User {
+                        caller: users::find_by_id(b, &user_id)?,
+                        // The token's session rides in the same batch: a revoked, expired or
+                        // deleted session fails A2 with no round trip of its own.
+                        session: match &session_id {
+                            Some(sid) => Some(sessions::find(b, sid)?),
+                            None => None, // a token from before sessions: valid until it expires
+                        },
+                        keep: (cache_seconds > 0)
+                            .then(|| (cache_key, cache::generation(), cache_seconds)),
+                    },
+                }
+            }
             // The key by its hash, in the same batch as a token's user would be.
             Credential::Key { hash } => Reads::Key(api_key(b, hash)?),
         };
@@ -496,7 +521,10 @@ impl CallerReads {
             _ => None,
         };
         let now = crate::clock::now_secs();
-        let (caller, session) = match (self.reads, who) {
+        let cache::Entry {
+            user: caller,
+            session,
+        } = match (self.reads, who) {
             (Reads::Key(rows), _) => {
                 let api_key = r
                     .first(rows)?
@@ -508,17 +536,38 @@ impl CallerReads {
                 crate::identity::api_key::used(db, &api_key, now);
                 return Ok((Actor::Key(api_key), claim));
             }
-            (Reads::User { caller, session }, Credential::Token(claims)) => {
-                (check_caller(claims, r.first(caller)?)?, session)
+            (
+                Reads::User {
+                    caller,
+                    session,
+                    keep,
+                },
+                Credential::Token(_),
+            ) => {
+                let session = match session {
+                    Some(rows) => r.first(rows)?,
+                    None => None,
+                };
+                let entry = cache::Entry {
+                    user: r.first(caller)?,
+                    session,
+                };
+                if let Some((cache_key, generation, seconds)) = keep {
+                    let now_ms = crate::clock::now_millis();
+                    cache::put(cache_key, entry.clone(), generation, seconds, now_ms);
+                }
+                entry
             }
-            (Reads::User { .. }, Credential::Key { .. }) => {
-                return Err(ApiError::internal("a key read as a user"))
-            }
+            (Reads::Cached(entry), Credential::Token(_)) => entry,
+            (_, Credential::Key { .. }) => return Err(ApiError::internal("a key read as a user")),
         };
-        if let Some(session) = session {
-            let live = r
-                .first(session)?
-                .is_some_and(|s| s.is_live_for(&caller.id, now));
+        let Credential::Token(claims) = who else {
+            return Err(ApiError::internal("a user read for a key"));
+        };
+        let caller = check_caller(claims, caller)?;
+        // The token's session: a revoked, expired or deleted one fails A2.
+        if claims.session_id.is_some() {
+            let live = session.is_some_and(|s| s.is_live_for(&caller.id, now));
             if !live {
                 return Err(ApiError::forbidden(COULD_NOT_VALIDATE));
             }
@@ -549,6 +598,7 @@ async fn refuse_as<A: Access>(cx: &Ctx, claims: Option<Credential>, invalid: Api
     let gate = Gate::<Anyone> {
         claims,
         target: Target::default(),
+        cache_seconds: cx.config.caller_cache_seconds,
         level: PhantomData,
     };
     match gate.open(&cx.db).await {
@@ -592,6 +642,7 @@ impl<A: Access> Extract for A {
         let gate = Gate::<A> {
             claims: claims_of(claims)?,
             target,
+            cache_seconds: cx.config.caller_cache_seconds,
             level: PhantomData,
         };
         gate.open(&cx.db).await
@@ -605,10 +656,11 @@ impl<A: Access> Extract for Gate<A> {
     async fn refuse(cx: &Ctx, claims: Option<Credential>, invalid: ApiError) -> ApiError {
         refuse_as::<A>(cx, claims, invalid).await
     }
-    async fn extract(_: &Ctx, claims: Option<Credential>, target: Target) -> ApiResult<Self> {
+    async fn extract(cx: &Ctx, claims: Option<Credential>, target: Target) -> ApiResult<Self> {
         Ok(Gate {
             claims: claims_of(claims)?,
             target,
+            cache_seconds: cx.config.caller_cache_seconds,
             level: PhantomData,
         })
     }

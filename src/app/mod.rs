@@ -72,6 +72,10 @@ pub(crate) async fn handle(req: Request, env: Env, worker: Context) -> Response 
             run_route(request, &request_id, &mut outcome).await
         }
     };
+    if !matches!(method, Method::Get | Method::Head | Method::Options) {
+        // A write may have changed what the caller cache holds (see there).
+        crate::identity::cache::forget_all();
+    }
     let mut resp = match result {
         Ok(r) => r,
         Err(e) => error_response(e, &request_id, &method, logged_path(&path)),

@@ -64,6 +64,9 @@ pub(crate) struct Config {
     pub(crate) invitation_limit_per_hour: u32,
     /// `MAX_ORGANIZATIONS_PER_USER` (100; 1 to 100,000): organizations one user may own.
     pub(crate) max_organizations_per_user: i64,
+    /// `CALLER_CACHE_SECONDS` (0 = off; at most 5): how long this isolate may
+    /// serve the caller's user row and session from memory (`identity::cache`).
+    pub(crate) caller_cache_seconds: u64,
     /// Origins allowed by CORS (`BACKEND_CORS_ORIGINS`, comma-separated; `*` for any).
     pub(crate) cors_origins: Vec<String>,
     /// Whether responses carry `Server-Timing` (`SERVER_TIMING`, `on` or `off`;
@@ -238,6 +241,7 @@ impl Config {
                 1,
                 100_000,
             )?,
+            caller_cache_seconds: bounded(&get, "CALLER_CACHE_SECONDS", 0, 0, 5)?,
             cors_origins,
             server_timing,
             sql_trace,

@@ -4,6 +4,7 @@
 //! below every feature, which builds on the same rows.
 
 pub(crate) mod api_key;
+pub(crate) mod cache;
 pub(crate) mod credential;
 pub mod jwt;
 pub(crate) mod key_limit;

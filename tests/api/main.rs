@@ -9,6 +9,7 @@ mod forged;
 
 mod api_keys;
 mod auth;
+mod caller_cache;
 mod deletion;
 mod documented;
 mod edge;
