@@ -31,8 +31,7 @@ use crate::identity::cache;
 use crate::identity::credential::{
     check_caller, credential, require_superuser, Credential, COULD_NOT_VALIDATE,
 };
-use crate::identity::session::{self as sessions, SessionRow};
-use crate::identity::user as users;
+use crate::identity::session::{self as sessions, CallerRow};
 use crate::identity::user::UserRow;
 use crate::ids::id_text;
 use crate::validation::Validator;
@@ -252,15 +251,33 @@ where
         target: Target,
     ) -> Step<'static, ApiResult<Response>> {
         let Op { handler, input, .. } = *self;
-        Box::pin(async move {
-            let input = input.ok_or_else(|| ApiError::internal("an operation ran unparsed"))?;
-            // Boxed: a level's check is shared by many routes, and inlined
-            // into each it would be compiled once per route.
-            let extract: Step<'_, ApiResult<A>> = Box::pin(A::extract(&cx, claims, target));
-            let access = extract.await?;
-            handler(cx, access, input).await
-        })
+        let Some(input) = input else {
+            return Box::pin(async { Err(ApiError::internal("an operation ran unparsed")) });
+        };
+        // The inputs go into the handler's call here, so that what awaits the
+        // level's check is compiled once per level, not once per route.
+        let call: Call<A> = Box::new(move |cx, access| handler(cx, access, input));
+        run_level(cx, claims, target, call)
     }
+}
+
+/// A handler with its inputs, waiting for the access value.
+type Call<A> = Box<dyn FnOnce(Ctx, A) -> Step<'static, ApiResult<Response>>>;
+
+/// The level's checks, then the handler: one copy per level.
+fn run_level<A: Extract + 'static>(
+    cx: Ctx,
+    claims: Option<Credential>,
+    target: Target,
+    call: Call<A>,
+) -> Step<'static, ApiResult<Response>> {
+    Box::pin(async move {
+        // Boxed: a level's check is shared by many routes, and inlined
+        // into each it would be compiled once per route.
+        let extract: Step<'_, ApiResult<A>> = Box::pin(A::extract(&cx, claims, target));
+        let access = extract.await?;
+        call(cx, access).await
+    })
 }
 
 /// Anyone: no token is read.
@@ -447,14 +464,13 @@ struct CallerReads {
 
 enum Reads {
     User {
-        caller: Rows<UserRow>,
-        session: Option<Rows<SessionRow>>,
+        caller: Rows<CallerRow>,
         /// Where to keep what was read, with the cache's generation at the
         /// read (the caller cache is on).
         keep: Option<(String, u64, u64)>,
     },
     /// The caller cache had them.
-    Cached(cache::Entry),
+    Cached(Box<cache::Entry>),
     Key(Rows<ApiKeyRow>),
 }
 
@@ -474,15 +490,13 @@ impl CallerReads {
                 let cache_key = cache::key(&user_id, session_id.as_deref());
                 let now_ms = crate::clock::now_millis();
                 match cache::get(&cache_key, now_ms).filter(|_| cache_seconds > 0) {
-                    Some(entry) => Reads::Cached(entry),
+                    Some(entry) => Reads::Cached(Box::new(entry)),
                     None => Reads::User {
-                        caller: users::find_by_id(b, &user_id)?,
-                        // The token's session rides in the same batch: a revoked, expired or
-                        // deleted session fails A2 with no round trip of its own.
-                        session: match &session_id {
-                            Some(sid) => Some(sessions::find(b, sid)?),
-                            None => None, // a token from before sessions: valid until it expires
-                        },
+                        // The token's session rides in the same statement: a revoked,
+                        // expired or deleted session fails A2 with no round trip of its
+                        // own. A token from before sessions names none (valid until it
+                        // expires).
+                        caller: sessions::find_caller(b, &user_id, session_id.as_deref())?,
                         keep: (cache_seconds > 0)
                             .then(|| (cache_key, cache::generation(), cache_seconds)),
                     },
@@ -506,6 +520,8 @@ impl CallerReads {
     /// the level is superuser-only, and a key's right to the level at all; and
     /// the Idempotency-Key's claim, for the caller to settle once the level's
     /// rule passed too.
+    // Out of line, as `push`.
+    #[inline(never)]
     fn check(
         self,
         db: &Db,
@@ -536,21 +552,16 @@ impl CallerReads {
                 crate::identity::api_key::used(db, &api_key, now);
                 return Ok((Actor::Key(api_key), claim));
             }
-            (
-                Reads::User {
-                    caller,
-                    session,
-                    keep,
-                },
-                Credential::Token(_),
-            ) => {
-                let session = match session {
-                    Some(rows) => r.first(rows)?,
-                    None => None,
-                };
-                let entry = cache::Entry {
-                    user: r.first(caller)?,
-                    session,
+            (Reads::User { caller, keep }, Credential::Token(_)) => {
+                let entry = match r.first(caller)? {
+                    Some(CallerRow { user, session }) => cache::Entry {
+                        user: Some(user),
+                        session,
+                    },
+                    None => cache::Entry {
+                        user: None,
+                        session: None,
+                    },
                 };
                 if let Some((cache_key, generation, seconds)) = keep {
                     let now_ms = crate::clock::now_millis();
@@ -558,7 +569,7 @@ impl CallerReads {
                 }
                 entry
             }
-            (Reads::Cached(entry), Credential::Token(_)) => entry,
+            (Reads::Cached(entry), Credential::Token(_)) => *entry,
             (_, Credential::Key { .. }) => return Err(ApiError::internal("a key read as a user")),
         };
         let Credential::Token(claims) = who else {

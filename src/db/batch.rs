@@ -188,14 +188,24 @@ impl Results {
 
     /// The first row of `rows`, if any.
     pub(crate) fn first<T: FromRow>(&self, rows: Rows<T>) -> DbResult<Option<T>> {
-        let raw = self.raw(rows.index)?;
-        match raw.length() {
-            0 => Ok(None),
+        match self.first_raw(rows.index)? {
+            None => Ok(None),
+            Some((first, columns)) => T::from_row(&Row::new(&first, &columns)).map(Some),
+        }
+    }
+
+    /// [`Results::first`]'s work before the row type: compiled once.
+    #[inline(never)]
+    fn first_raw(&self, index: usize) -> DbResult<Option<(JsValue, Columns)>> {
+        let raw = self.raw(index)?;
+        Ok(match raw.length() {
+            0 => None,
             _ => {
                 let first = raw.get(0);
-                T::from_row(&Row::new(&first, &Columns::of(&first))).map(Some)
+                let columns = Columns::of(&first);
+                Some((first, columns))
             }
-        }
+        })
     }
 
     /// Whether `rows` returned anything.

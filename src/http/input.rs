@@ -111,15 +111,24 @@ pub(crate) trait Body: Sized {
     }
 }
 
+/// The request's body as a JSON object, or `None` with the problem in `v`:
+/// the same for every model, so compiled once.
+#[inline(never)]
+fn json_body(cx: &Ctx, v: &mut Validator) -> ApiResult<Option<Box<Map<String, Value>>>> {
+    let content_type = cx.header("Content-Type");
+    Ok(v.json_object(content_type.as_deref(), &cx.body)?
+        .map(Box::new))
+}
+
 /// The JSON body, as its model `T`.
 pub(crate) struct Json<T>(pub(crate) T);
 
 impl<T: Body> Input for Json<T> {
     fn parse(cx: &Ctx, v: &mut Validator) -> ApiResult<Option<Self>> {
-        let content_type = cx.header("Content-Type");
-        Ok(v.json_object(content_type.as_deref(), &cx.body)?
-            .and_then(|body| T::parse(v, &body))
-            .map(Json))
+        Ok(match json_body(cx, v)? {
+            Some(body) => T::parse(v, &body).map(Json),
+            None => None,
+        })
     }
     fn target(&self, t: &mut Target) {
         if let Some(id) = self.0.subject() {

@@ -1,10 +1,12 @@
 //! The `sessions` row, and the read of it that the caller's check makes.
 
-use crate::db::from_row;
-use crate::db::{Batch, DbResult, Rows};
+use super::user::UserRow;
+use crate::db::{Batch, DbResult, FromRow, Row, Rows};
 
-pub(crate) const SESSION_COLUMNS: &str =
-    "id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent, ip_address";
+/// A session's columns, named `s_*`: so they read beside a user's in one row.
+pub(crate) const SESSION_COLUMNS: &str = "id as s_id, user_id as s_user_id, \
+     created_at as s_created_at, last_used_at as s_last_used_at, expires_at as s_expires_at, \
+     revoked_at as s_revoked_at, user_agent as s_user_agent, ip_address as s_ip_address";
 
 /// A `sessions` row.
 #[derive(Debug, Clone)]
@@ -18,16 +20,21 @@ pub(crate) struct SessionRow {
     pub(crate) user_agent: Option<String>,
     pub(crate) ip_address: Option<String>,
 }
-from_row!(SessionRow {
-    id,
-    user_id,
-    created_at,
-    last_used_at,
-    expires_at,
-    revoked_at,
-    user_agent,
-    ip_address
-});
+
+impl FromRow for SessionRow {
+    fn from_row(row: &Row<'_>) -> DbResult<Self> {
+        row.finish(SessionRow {
+            id: row.get("s_id"),
+            user_id: row.get("s_user_id"),
+            created_at: row.get("s_created_at"),
+            last_used_at: row.get("s_last_used_at"),
+            expires_at: row.get("s_expires_at"),
+            revoked_at: row.get("s_revoked_at"),
+            user_agent: row.get("s_user_agent"),
+            ip_address: row.get("s_ip_address"),
+        })
+    }
+}
 
 impl SessionRow {
     /// Neither revoked nor expired at `now`, and `user_id`'s.
@@ -36,9 +43,38 @@ impl SessionRow {
     }
 }
 
-pub(crate) fn find(b: &mut Batch<'_>, id: &str) -> DbResult<Rows<SessionRow>> {
+/// A token's caller, read in one statement: the user row and, if the token
+/// names a session, that session (`None` when it is gone).
+pub(crate) struct CallerRow {
+    pub(crate) user: UserRow,
+    pub(crate) session: Option<SessionRow>,
+}
+
+impl FromRow for CallerRow {
+    fn from_row(row: &Row<'_>) -> DbResult<Self> {
+        let user = UserRow::from_row(row)?;
+        let session = match row.get::<Option<String>>("s_id") {
+            None => None,
+            Some(_) => Some(SessionRow::from_row(row)?),
+        };
+        Ok(CallerRow { user, session })
+    }
+}
+
+/// The user `user_id` and the session `session_id` (null for a token from
+/// before sessions) as one statement: one row if the user exists.
+pub(crate) fn find_caller(
+    b: &mut Batch<'_>,
+    user_id: &str,
+    session_id: Option<&str>,
+) -> DbResult<Rows<CallerRow>> {
     b.query(
-        &format!("select {SESSION_COLUMNS} from sessions where id = ?1"),
-        &[id.into()],
+        &format!(
+            "select u.id, u.email, u.hashed_password, u.full_name, u.is_active, u.is_superuser, \
+             u.rework_available, u.password_changed_at, u.token_version, u.email_verified, \
+             u.mfa_enabled, u.created_at, u.updated_at, u.version, s.* from users u \
+             left join (select {SESSION_COLUMNS} from sessions where id = ?2) s where u.id = ?1"
+        ),
+        &[user_id.into(), session_id.into()],
     )
 }
