@@ -98,7 +98,7 @@ impl Actor {
 }
 
 /// A level that needs an authenticated, active caller.
-pub(crate) trait Access: Sized {
+pub(crate) trait Access: Sized + 'static {
     /// S1 applies: checked right after A3–A4, before the inputs' 422.
     const SUPERUSER_ONLY: bool = false;
     /// An API key may hold this level (an organization level its scopes
@@ -109,6 +109,17 @@ pub(crate) trait Access: Sized {
     fn plan(b: &mut Batch<'_>, who: &Credential, target: &Target) -> ApiResult<Self::Plan>;
     /// The level's own rule, once the caller passed A3–A4 (and S1).
     fn decide(caller: Actor, plan: Self::Plan, r: &Results) -> ApiResult<Self>;
+    /// Steps 3–4 for a handler that reads nothing of its own: the gate's, by
+    /// default; the organization levels share one compiled copy.
+    fn open_level(cx: &Ctx, claims: Credential, target: Target) -> Step<'_, ApiResult<Self>> {
+        let gate = Gate::<Self> {
+            claims,
+            target,
+            cache_seconds: cx.config.caller_cache_seconds,
+            level: PhantomData,
+        };
+        Box::pin(gate.open(&cx.db))
+    }
 }
 
 /// How the envelope obtains a handler's access argument.
@@ -431,9 +442,8 @@ impl<A: Access> Gate<A> {
         let reads = CallerReads::push(&mut b, &self.claims, key, self.cache_seconds)?;
         let plan = A::plan(&mut b, &self.claims, &self.target)?;
         let data = data(&mut b, &reads.caller_id)?;
-        let r = b.run().await?;
-        let (caller, claim) =
-            reads.check(db, &self.claims, key, &r, (A::SUPERUSER_ONLY, A::KEYS))?;
+        let level = (A::SUPERUSER_ONLY, A::KEYS);
+        let (caller, claim, r) = run_checked(db, b, reads, &self.claims, key, level).await?;
         let access = A::decide(caller, plan, &r)?;
         // A replay, a 409 or a 422 of the key only for a caller the level
         // still lets through: a stored answer (an invitation's token) is not
@@ -445,6 +455,23 @@ impl<A: Access> Gate<A> {
     pub(crate) async fn open(self, db: &Db) -> ApiResult<A> {
         Ok(self.open_with(db, |_, _| Ok(())).await?.0)
     }
+}
+
+/// The gate's batch, run, and the caller's checks on it: boxed, so that this
+/// wait is compiled once, not into every handler's `open_with`.
+fn run_checked<'a>(
+    db: &'a Db,
+    b: Batch<'a>,
+    reads: CallerReads,
+    claims: &'a Credential,
+    key: Option<&'a Key>,
+    level: (bool, bool),
+) -> Step<'a, ApiResult<(Actor, Option<Claim>, Results)>> {
+    Box::pin(async move {
+        let r = b.run().await?;
+        let (caller, claim) = reads.check(db, claims, key, &r, level)?;
+        Ok((caller, claim, r))
+    })
 }
 
 /// The key's claim, settled: not inlined into each level's `open_with`.
@@ -650,13 +677,7 @@ impl<A: Access> Extract for A {
         refuse_as::<A>(cx, claims, invalid).await
     }
     async fn extract(cx: &Ctx, claims: Option<Credential>, target: Target) -> ApiResult<Self> {
-        let gate = Gate::<A> {
-            claims: claims_of(claims)?,
-            target,
-            cache_seconds: cx.config.caller_cache_seconds,
-            level: PhantomData,
-        };
-        gate.open(&cx.db).await
+        A::open_level(cx, claims_of(claims)?, target).await
     }
 }
 

@@ -6,11 +6,12 @@
 //! that touch one organization's data take the level they need, so every such
 //! query is scoped to the organization the check was made for.
 
-use super::{Access, Actor};
+use super::{Access, Actor, Step};
 use crate::db::from_row;
 use crate::db::{Batch, DbResult, Results, Rows};
 use crate::error::{ApiError, ApiResult};
 use crate::http::input::Target;
+use crate::http::Ctx;
 use crate::identity::api_key::Scope;
 use crate::identity::credential::{Credential, NOT_ENOUGH_PRIVILEGES};
 use crate::identity::user::{self as users, Named, UserRow};
@@ -246,7 +247,7 @@ fn membership(b: &mut Batch<'_>, org_id: &str, user_id: &str) -> DbResult<Rows<M
 }
 
 /// The rule of one organization level.
-pub(crate) trait OrgRule: Sized {
+pub(crate) trait OrgRule: Sized + 'static {
     const SUPERUSER_ONLY: bool = false;
     /// The scope an API key of the organization needs to hold the level (with
     /// an admin's rights); `None`: no key may.
@@ -270,6 +271,38 @@ impl<L: OrgRule> Access for L {
     type Plan = OrgPlan;
 
     fn plan(b: &mut Batch<'_>, who: &Credential, target: &Target) -> ApiResult<OrgPlan> {
+        org_plan(b, who, target)
+    }
+
+    fn decide(caller: Actor, plan: OrgPlan, r: &Results) -> ApiResult<Self> {
+        decide_org(caller, plan, r, rule::<L>()).map(L::wrap)
+    }
+
+    fn open_level(cx: &Ctx, claims: Credential, target: Target) -> Step<'_, ApiResult<Self>> {
+        let opened = open_org(
+            cx,
+            claims,
+            target,
+            rule::<L>(),
+            (L::SUPERUSER_ONLY, L::KEYS),
+        );
+        Box::pin(async move { opened.await.map(L::wrap) })
+    }
+}
+
+/// Level `L`'s rule, as [`decide_org`] takes it.
+fn rule<L: OrgRule>() -> Rule {
+    Rule {
+        key_scope: L::KEY_SCOPE,
+        leaving_exempt: L::LEAVING_EXEMPT,
+        permits: L::permits,
+    }
+}
+
+/// What an organization level reads, pushed into the caller's batch.
+#[inline(never)]
+fn org_plan(b: &mut Batch<'_>, who: &Credential, target: &Target) -> ApiResult<OrgPlan> {
+    {
         let org_id = target
             .org_id
             .as_deref()
@@ -289,15 +322,29 @@ impl<L: OrgRule> Access for L {
             subject,
         })
     }
+}
 
-    fn decide(caller: Actor, plan: OrgPlan, r: &Results) -> ApiResult<Self> {
-        let rule = Rule {
-            key_scope: L::KEY_SCOPE,
-            leaving_exempt: L::LEAVING_EXEMPT,
-            permits: L::permits,
-        };
-        decide_org(caller, plan, r, rule).map(L::wrap)
-    }
+/// An organization level's steps 3–4 (`Gate::open`'s, with the level's rule
+/// given at run time): one compiled copy for every organization level.
+fn open_org(
+    cx: &Ctx,
+    claims: Credential,
+    target: Target,
+    rule: Rule,
+    level: (bool, bool),
+) -> Step<'_, ApiResult<OrgAccess>> {
+    Box::pin(async move {
+        let db = &cx.db;
+        let key = target.idempotency.as_ref();
+        let mut b = db.batch();
+        let cache = cx.config.caller_cache_seconds;
+        let reads = super::CallerReads::push(&mut b, &claims, key, cache)?;
+        let plan = org_plan(&mut b, &claims, &target)?;
+        let (caller, claim, r) = super::run_checked(db, b, reads, &claims, key, level).await?;
+        let access = decide_org(caller, plan, &r, rule)?;
+        super::settle(claim)?;
+        Ok(access)
+    })
 }
 
 /// A level's rule, as [`decide_org`] takes it (not generic: compiled once).
