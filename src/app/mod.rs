@@ -164,16 +164,16 @@ async fn run_route(
     request_id: &str,
     outcome: &mut Outcome,
 ) -> ApiResult<Response> {
-    let routes = routes::routes();
-    let (route, params) = match match_route(&routes, config.local, &req.method(), &req.path()) {
-        Matched::NotFound => return Err(ApiError::not_found(NOT_FOUND)),
-        Matched::WrongMethod(allowed) => {
-            return Err(ApiError::MethodNotAllowed {
-                allow: allowed.join(", "),
-            })
-        }
-        Matched::Found(route, params) => (route, params),
-    };
+    let (route, params) =
+        match match_route(routes::ROUTES, config.local, &req.method(), &req.path()) {
+            Matched::NotFound => return Err(ApiError::not_found(NOT_FOUND)),
+            Matched::WrongMethod(allowed) => {
+                return Err(ApiError::MethodNotAllowed {
+                    allow: allowed.join(", "),
+                })
+            }
+            Matched::Found(route, params) => (route, params),
+        };
     outcome.conceals_counts = route.conceals_counts;
     outcome.route = Some(route.path);
     let (body, db) = prepare(&mut req, &env, &config, route.streams_body).await?;

@@ -116,40 +116,40 @@ fn percent_decode(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::routes::routes;
+    use super::super::routes::ROUTES;
     use super::*;
 
     #[test]
     fn paths_match_with_or_without_a_trailing_slash_and_decode_parameters() {
-        let routes = routes();
+        let routes = ROUTES;
         let Matched::Found(r, params) =
-            match_route(&routes, true, &Method::Get, "/api/v1/users/ab%63/")
+            match_route(routes, true, &Method::Get, "/api/v1/users/ab%63/")
         else {
             panic!("no match")
         };
         assert_eq!(r.path, "/api/v1/users/{user_id}");
         assert_eq!(params, vec![("user_id", "abc".to_string())]);
         assert!(matches!(
-            match_route(&routes, true, &Method::Put, "/api/v1/users/me"),
+            match_route(routes, true, &Method::Put, "/api/v1/users/me"),
             Matched::WrongMethod(_)
         ));
         assert!(matches!(
-            match_route(&routes, true, &Method::Get, "/api/v1/userz"),
+            match_route(routes, true, &Method::Get, "/api/v1/userz"),
             Matched::NotFound
         ));
         let private = "/api/v1/private/users/";
         assert!(matches!(
-            match_route(&routes, true, &Method::Post, private),
+            match_route(routes, true, &Method::Post, private),
             Matched::Found(..)
         ));
         assert!(matches!(
-            match_route(&routes, false, &Method::Post, private),
+            match_route(routes, false, &Method::Post, private),
             Matched::NotFound
         ));
         for extra in ["/api/v1/users//", "/api/v1/users///", "/api/v1/users/me//"] {
             assert!(
                 matches!(
-                    match_route(&routes, true, &Method::Get, extra),
+                    match_route(routes, true, &Method::Get, extra),
                     Matched::NotFound
                 ),
                 "{extra}"

@@ -65,8 +65,8 @@ macro_rules! route {
 /// Every operation, one line each, in matching order.
 /// Long: the route table is one list, read top to bottom.
 #[rustfmt::skip]
-pub(crate) fn routes() -> Vec<Route> {
-    vec![
+/// The table, as data: built by the compiler, not on every request.
+pub(crate) static ROUTES: &[Route] = &[
         route!(anon Post "/api/v1/login/access-token", Public, LoginForm => auth::routes::login_access_token),
         route!(Post "/api/v1/login/test-token", Caller, () => auth::routes::test_token),
         route!(Post "/api/v1/login/refresh", Public, Json<RefreshRequest> => sessions::routes::refresh),
@@ -125,8 +125,7 @@ pub(crate) fn routes() -> Vec<Route> {
         route!(local Post "/api/v1/private/users", Public, Json<PrivateUserCreate> => users::private::create_user),
         route!(Get "/api/v1/openapi.json", Public, () => openapi::openapi_json),
         route!(Get "/.well-known/jwks.json", Public, () => auth::routes::jwks),
-    ]
-}
+];
 
 #[cfg(test)]
 mod tests {
@@ -150,7 +149,7 @@ mod tests {
                 documented.insert((method.to_uppercase(), p.to_string()));
             }
         }
-        let routed: BTreeSet<(String, String)> = routes()
+        let routed: BTreeSet<(String, String)> = ROUTES
             .iter()
             .map(|r| (r.method.to_string().to_uppercase(), r.path.to_string()))
             .collect();
