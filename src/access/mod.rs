@@ -127,16 +127,10 @@ pub(crate) trait Extract: Sized {
     /// A1–A2. `None` for public operations.
     fn authenticate(cx: &Ctx) -> ApiResult<Option<Credential>>;
     /// The inputs were refused with `invalid`: the caller's own checks go first.
-    fn refuse(
-        cx: &Ctx,
-        claims: Option<Credential>,
-        invalid: ApiError,
-    ) -> impl Future<Output = ApiError>;
-    fn extract(
-        cx: &Ctx,
-        claims: Option<Credential>,
-        target: Target,
-    ) -> impl Future<Output = ApiResult<Self>>;
+    fn refuse(cx: &Ctx, claims: Option<Credential>, invalid: ApiError) -> Step<'_, ApiError>;
+    /// Steps 3–5, boxed: a level's check is shared by many routes, and
+    /// inlined into each it would be compiled once per route.
+    fn extract(cx: &Ctx, claims: Option<Credential>, target: Target) -> Step<'_, ApiResult<Self>>;
 }
 
 /// A boxed future: its code is not inlined into the caller's.
@@ -154,7 +148,13 @@ where
         handler,
         input: None,
     };
-    Box::pin(envelope(cx, Box::new(op)))
+    start(cx, Box::new(op))
+}
+
+/// The envelope's future, made in one place (it holds the whole `Ctx`).
+#[inline(never)]
+fn start(cx: Ctx, op: Box<dyn Operation>) -> Step<'static, ApiResult<Response>> {
+    Box::pin(envelope(cx, op))
 }
 
 /// A route's handler, its future boxed: one type for every route with the
@@ -236,8 +236,7 @@ where
     }
 
     fn parse(&mut self, cx: &Ctx, v: &mut Validator) -> ApiResult<bool> {
-        self.input = I::parse(cx, v)?;
-        Ok(self.input.is_some())
+        parse_into(cx, v, &mut self.input)
     }
 
     fn target(&self, target: &mut Target) {
@@ -252,7 +251,7 @@ where
         claims: Option<Credential>,
         invalid: ApiError,
     ) -> Step<'a, ApiError> {
-        Box::pin(A::refuse(cx, claims, invalid))
+        A::refuse(cx, claims, invalid)
     }
 
     fn run(
@@ -272,6 +271,13 @@ where
     }
 }
 
+/// Parses inputs `I` into `slot`: once per input type, not per route.
+#[inline(never)]
+fn parse_into<I: Input>(cx: &Ctx, v: &mut Validator, slot: &mut Option<I>) -> ApiResult<bool> {
+    *slot = I::parse(cx, v)?;
+    Ok(slot.is_some())
+}
+
 /// A handler with its inputs, waiting for the access value.
 type Call<A> = Box<dyn FnOnce(Ctx, A) -> Step<'static, ApiResult<Response>>>;
 
@@ -283,10 +289,7 @@ fn run_level<A: Extract + 'static>(
     call: Call<A>,
 ) -> Step<'static, ApiResult<Response>> {
     Box::pin(async move {
-        // Boxed: a level's check is shared by many routes, and inlined
-        // into each it would be compiled once per route.
-        let extract: Step<'_, ApiResult<A>> = Box::pin(A::extract(&cx, claims, target));
-        let access = extract.await?;
+        let access = A::extract(&cx, claims, target).await?;
         call(cx, access).await
     })
 }
@@ -298,11 +301,11 @@ impl Extract for Public {
     fn authenticate(_: &Ctx) -> ApiResult<Option<Credential>> {
         Ok(None)
     }
-    async fn refuse(_: &Ctx, _: Option<Credential>, invalid: ApiError) -> ApiError {
-        invalid
+    fn refuse(_: &Ctx, _: Option<Credential>, invalid: ApiError) -> Step<'_, ApiError> {
+        Box::pin(std::future::ready(invalid))
     }
-    async fn extract(_: &Ctx, _: Option<Credential>, _: Target) -> ApiResult<Self> {
-        Ok(Public)
+    fn extract(_: &Ctx, _: Option<Credential>, _: Target) -> Step<'_, ApiResult<Self>> {
+        Box::pin(std::future::ready(Ok(Public)))
     }
 }
 
@@ -631,7 +634,15 @@ fn api_key(b: &mut Batch<'_>, hash: &str) -> DbResult<Rows<ApiKeyRow>> {
     )
 }
 
-async fn refuse_as<A: Access>(cx: &Ctx, claims: Option<Credential>, invalid: ApiError) -> ApiError {
+/// The caller's own checks for a request whose inputs were refused, for a
+/// level that is superuser-only or not, and that keys may hold or not: not
+/// generic, so compiled once.
+async fn refuse_as(
+    cx: &Ctx,
+    claims: Option<Credential>,
+    invalid: ApiError,
+    (superuser_only, keys): (bool, bool),
+) -> ApiError {
     let Some(claims) = claims else { return invalid };
     let gate = Gate::<Anyone> {
         claims,
@@ -641,11 +652,11 @@ async fn refuse_as<A: Access>(cx: &Ctx, claims: Option<Credential>, invalid: Api
     };
     match gate.open(&cx.db).await {
         Err(e) => e,
-        Ok(Anyone(Actor::User(me))) if A::SUPERUSER_ONLY => {
+        Ok(Anyone(Actor::User(me))) if superuser_only => {
             require_superuser(me).err().unwrap_or(invalid)
         }
         // Like S1: a key on an operation no key may call is refused first.
-        Ok(Anyone(Actor::Key(_))) if !A::KEYS => ApiError::forbidden(NOT_ENOUGH_PERMISSIONS),
+        Ok(Anyone(Actor::Key(_))) if !keys => ApiError::forbidden(NOT_ENOUGH_PERMISSIONS),
         Ok(_) => invalid,
     }
 }
@@ -673,11 +684,14 @@ impl<A: Access> Extract for A {
     fn authenticate(cx: &Ctx) -> ApiResult<Option<Credential>> {
         credential(cx).map(Some)
     }
-    async fn refuse(cx: &Ctx, claims: Option<Credential>, invalid: ApiError) -> ApiError {
-        refuse_as::<A>(cx, claims, invalid).await
+    fn refuse(cx: &Ctx, claims: Option<Credential>, invalid: ApiError) -> Step<'_, ApiError> {
+        Box::pin(refuse_as(cx, claims, invalid, (A::SUPERUSER_ONLY, A::KEYS)))
     }
-    async fn extract(cx: &Ctx, claims: Option<Credential>, target: Target) -> ApiResult<Self> {
-        A::open_level(cx, claims_of(claims)?, target).await
+    fn extract(cx: &Ctx, claims: Option<Credential>, target: Target) -> Step<'_, ApiResult<Self>> {
+        match claims_of(claims) {
+            Ok(claims) => A::open_level(cx, claims, target),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
     }
 }
 
@@ -685,15 +699,16 @@ impl<A: Access> Extract for Gate<A> {
     fn authenticate(cx: &Ctx) -> ApiResult<Option<Credential>> {
         credential(cx).map(Some)
     }
-    async fn refuse(cx: &Ctx, claims: Option<Credential>, invalid: ApiError) -> ApiError {
-        refuse_as::<A>(cx, claims, invalid).await
+    fn refuse(cx: &Ctx, claims: Option<Credential>, invalid: ApiError) -> Step<'_, ApiError> {
+        Box::pin(refuse_as(cx, claims, invalid, (A::SUPERUSER_ONLY, A::KEYS)))
     }
-    async fn extract(cx: &Ctx, claims: Option<Credential>, target: Target) -> ApiResult<Self> {
-        Ok(Gate {
-            claims: claims_of(claims)?,
+    fn extract(cx: &Ctx, claims: Option<Credential>, target: Target) -> Step<'_, ApiResult<Self>> {
+        let gate = claims_of(claims).map(|claims| Gate {
+            claims,
             target,
             cache_seconds: cx.config.caller_cache_seconds,
             level: PhantomData,
-        })
+        });
+        Box::pin(std::future::ready(gate))
     }
 }
