@@ -46,7 +46,7 @@ def measured():
     text = open(run.RESULTS).read()
     out = {}
     for label, _, _ in REQUESTS:
-        m = re.search(rf"\| `{re.escape(label)}` \| 2 \| [\d.]+ \| ([\d.]+) \| [\d.]+ \| (\d+) \|", text)
+        m = re.search(rf"\| `{re.escape(label)}` \| 2 \| [\d.]+ \([\d.]+–[\d.]+\) \| ([\d.]+) \| [\d.]+ \| (\d+) \|", text)
         if not m:
             sys.exit(f"latency model: no measurement of {label} in {run.RESULTS}: run make bench first")
         out[label] = (float(m.group(1)), int(m.group(2)))

@@ -109,6 +109,24 @@ def wrk(url, connections, token=None, lua=None, slow=False):
 
 
 RESULTS = "bench/results.md"
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+
+
+def summary(runs, trips_read):
+    """One row of the table from its runs: medians, the range of req/s, and
+    every failed request of all runs by kind."""
+    rps = sorted(r["rps"] for r in runs)
+    kinds = {}
+    for r in runs:
+        for part in r["failed"].partition("(")[2].rstrip(")").split(", "):
+            if part:
+                kind, n = part.rsplit(" ", 1)
+                kinds[kind] = kinds.get(kind, 0) + int(n)
+    errors = sum(kinds.values())
+    failed = f"{errors} ({', '.join(f'{k} {v}' for k, v in kinds.items())})" if errors else "0"
+    return {"rps": statistics.median(rps), "rps_min": rps[0], "rps_max": rps[-1],
+            "p50": statistics.median(r["p50"] for r in runs), "p99": statistics.median(r["p99"] for r in runs),
+            "trips": trips_read[0], "read": trips_read[1], "failed": failed}
 
 
 def write_results(head=None, section=None):
@@ -542,14 +560,20 @@ def main():
              {"method": "POST", "data": org.encode(), "headers": replay_headers}),
             ("POST /api/v1/login/access-token", "/api/v1/login/access-token", None, lua, None),
         ]
-        rows = []
-        for name, path, token, script, request in targets:
-            r_cost = ("", "") if request is None else cost(base, path, token, **request)
-            for c in (2, 16):
-                r = wrk(base + path, c, token, script, slow=request is None)
-                r["trips"], r["read"] = r_cost
-                rows.append((name, c, r))
-                print(f"{name:42} c={c:<3} {r['rps']:8.1f} req/s  p50 {r['p50']:8.2f} ms  p99 {r['p99']:8.2f} ms  failed {r['failed']}", flush=True)
+        # Every row runs ROUNDS times, the rows in turn within each round, so a
+        # slow spell of the machine touches every row alike; a row reports the
+        # median and range of its runs.
+        costs = {name: ("", "") if request is None else cost(base, path, token, **request)
+                 for name, path, token, script, request in targets}
+        runs = {}
+        for round_ in range(ROUNDS):
+            for name, path, token, script, request in targets:
+                for c in (2, 16):
+                    r = wrk(base + path, c, token, script, slow=request is None)
+                    runs.setdefault((name, c), []).append(r)
+                    print(f"round {round_ + 1} {name:42} c={c:<3} {r['rps']:8.1f} req/s  p50 {r['p50']:8.2f} ms  "
+                          f"p99 {r['p99']:8.2f} ms  failed {r['failed']}", flush=True)
+        rows = [(name, c, summary(rs, costs[name])) for (name, c), rs in runs.items()]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -559,26 +583,29 @@ def main():
                          capture_output=True, text=True, env={**os.environ, "CI": "true"})
     upload = re.search(r"Total Upload:\s*([\d.]+ KiB)\s*/\s*gzip:\s*([\d.]+ KiB)", dry.stdout + dry.stderr)
 
-    p50 = {(n, c): r["p50"] for n, c, r in rows}
-    ratio = p50[("GET /api/v1/users/me", 2)] / p50[("GET /api/v1/utils/health-check/", 2)]
+    me, health = runs[("GET /api/v1/users/me", 2)], runs[("GET /api/v1/utils/health-check/", 2)]
+    ratios = sorted(m["p50"] / h["p50"] for m, h in zip(me, health))
+    ratio = (f"median {statistics.median(ratios):.2f}x, range {ratios[0]:.2f}–{ratios[-1]:.2f}x, round by round "
+             f"(goal ≤ 1.3x: {'met' if ratios[-1] <= 1.3 else 'met at the median' if statistics.median(ratios) <= 1.3 else 'not met'})")
     lines = [
         "# Benchmark results",
         "",
         f"`make bench` on {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}: release build served by workerd through",
         "Miniflare's API (no wrangler dev proxy), local D1 seeded with 1,000 users and one user in 50",
-        f"organizations; wrk {DURATION} per row after a 2 s warm-up (login: 30 s after one login). Login hashes at",
+        f"organizations; wrk {DURATION} per run after a 2 s warm-up (login: 30 s after one login), {ROUNDS} runs of each row taken in turn. Login hashes at",
         f"{ITERATIONS:,} PBKDF2 iterations, each one blocking the isolate, so its req/s is the hashing rate of one isolate.",
         "",
-        "| endpoint | connections | req/s | p50 ms | p99 ms | D1 round trips | rows read | failed (non-2xx, socket errors, timeouts) |",
+        "| endpoint | connections | req/s, median (range) | p50 ms, median | p99 ms, median | D1 round trips | rows read | failed, all runs (non-2xx, socket errors, timeouts) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    lines += [f"| `{n}` | {c} | {r['rps']:.1f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['trips']} | {r['read']} | {r['failed']} |"
+    lines += [f"| `{n}` | {c} | {r['rps']:.1f} ({r['rps_min']:.1f}–{r['rps_max']:.1f}) | {r['p50']:.2f} | {r['p99']:.2f} | "
+              f"{r['trips']} | {r['read']} | {r['failed']} |"
               for n, c, r in rows]
     lines += [
         "",
         "| measure | value |",
         "|---|---|",
-        f"| p50 `/users/me` ÷ p50 health check, 2 connections | {ratio:.2f}x (goal ≤ 1.3x) |",
+        f"| p50 `/users/me` ÷ p50 health check, 2 connections | {ratio} |",
         f"| wasm size | {len(wasm) / 1024:.1f} KiB raw, {len(gzip.compress(wasm, 9)) / 1024:.1f} KiB gzipped |",
         f"| whole upload (`wrangler deploy --dry-run`) | {upload.group(1) + ' / gzip ' + upload.group(2) if upload else 'n/a'} (budget ≤ 350 KB gzipped, issue 29; `make size` holds it in `make test`) |",
         f"| start of the server to its first 200 (health check; the first superuser exists, so no hashing) | {first_200_ms:.0f} ms |",

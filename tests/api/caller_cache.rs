@@ -14,6 +14,15 @@ fn me(worker: &TestApp, token: &str) -> Resp {
         .send()
 }
 
+/// A new session's access token, from `worker`.
+fn log_in(worker: &TestApp, email: &str, password: &str) -> String {
+    let form = [("username", email), ("password", password)];
+    let r = worker
+        .request("POST", "/api/v1/login/access-token")
+        .form(&form);
+    r.ok()["access_token"].as_str().unwrap().to_string()
+}
+
 #[test]
 fn with_the_cache_on_users_me_is_served_without_d1_and_every_write_here_takes_effect_at_once() {
     let worker = spawn_local_worker(&["CALLER_CACHE_SECONDS=5"]);
@@ -63,13 +72,7 @@ fn with_the_cache_on_users_me_is_served_without_d1_and_every_write_here_takes_ef
     me(&worker, &token).assert_detail(403, "Could not validate credentials");
 
     // A password change: the old token is refused at once.
-    let token = worker
-        .request("POST", "/api/v1/login/access-token")
-        .form(&[("username", email.as_str()), ("password", "password123")])
-        .ok()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = log_in(&worker, &email, "password123");
     me(&worker, &token).expect(200);
     me(&worker, &token).expect(200);
     worker
@@ -85,13 +88,7 @@ fn with_the_cache_on_users_me_is_served_without_d1_and_every_write_here_takes_ef
     worker.d1(&format!(
         "update users set is_superuser = 1 where email = '{admin_email}'"
     ));
-    let token = worker
-        .request("POST", "/api/v1/login/access-token")
-        .form(&[("username", email.as_str()), ("password", "password456")])
-        .ok()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = log_in(&worker, &email, "password456");
     me(&worker, &token).expect(200);
     me(&worker, &token).expect(200);
     worker
