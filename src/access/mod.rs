@@ -433,7 +433,9 @@ pub(crate) struct Gate<A> {
 
 impl<A: Access> Gate<A> {
     /// The caller's checks and the level's, with `data`'s statements (given
-    /// the caller's id) in the same batch: one round trip. `data`'s results are
+    /// the caller's id) in the same batch: one round trip. `org::open_org`
+    /// takes the same steps, in the same order, for the organization levels
+    /// (their rule given as a value): a change here is a change there. `data`'s results are
     /// handed out only when every check passed.
     pub(crate) async fn open_with<H>(
         self,

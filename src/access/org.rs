@@ -324,8 +324,9 @@ fn org_plan(b: &mut Batch<'_>, who: &Credential, target: &Target) -> ApiResult<O
     }
 }
 
-/// An organization level's steps 3–4 (`Gate::open`'s, with the level's rule
-/// given at run time): one compiled copy for every organization level.
+/// An organization level's steps 3–4 (`Gate::open_with`'s, in its order,
+/// with the level's rule given at run time): one compiled copy for every
+/// organization level. A change to `Gate::open_with`'s steps is a change here.
 fn open_org(
     cx: &Ctx,
     claims: Credential,
