@@ -519,9 +519,11 @@ impl CallerReads {
             Credential::Token(claims) => {
                 let user_id = id_text(&claims.user_id);
                 let session_id = claims.session_id.as_ref().map(id_text);
-                let cache_key = cache::key(&user_id, session_id.as_deref());
+                // Off (the default), the cache is not looked at at all.
+                let cache_key =
+                    (cache_seconds > 0).then(|| cache::key(&user_id, session_id.as_deref()));
                 let now_ms = crate::clock::now_millis();
-                match cache::get(&cache_key, now_ms).filter(|_| cache_seconds > 0) {
+                match cache_key.as_deref().and_then(|k| cache::get(k, now_ms)) {
                     Some(entry) => Reads::Cached(Box::new(entry)),
                     None => Reads::User {
                         // The token's session rides in the same statement: a revoked,
@@ -529,8 +531,7 @@ impl CallerReads {
                         // own. A token from before sessions names none (valid until it
                         // expires).
                         caller: sessions::find_caller(b, &user_id, session_id.as_deref())?,
-                        keep: (cache_seconds > 0)
-                            .then(|| (cache_key, cache::generation(), cache_seconds)),
+                        keep: cache_key.map(|k| (k, cache::generation(), cache_seconds)),
                     },
                 }
             }
