@@ -7,14 +7,14 @@ PORT ?= 8787
 DEV_STATE ?= .wrangler/state
 WRANGLER := node_modules/.bin/wrangler
 
-.PHONY: help bootstrap build dev mail test lint test-unit test-wasm test-api soak verifiers fuzz browser clients bench bench-scale fmt clippy deploy-dry-run size keygen clean docs-check ops-check backup restore compat
+.PHONY: help bootstrap build dev mail test lint test-unit test-wasm test-api test-logs soak verifiers fuzz browser clients bench bench-scale fmt clippy deploy-dry-run size keygen clean docs-check ops-check backup restore compat
 
 help:
 	@echo "make dev    bootstrap, build, migrate a local D1, start wrangler dev on 127.0.0.1:$(PORT)"
 	@echo "make test   bootstrap, build once, lint, check the upload size, run native unit, wasm and HTTP tests,"
 	@echo "            the soak, the token verifiers, the runbook and backups, the previous release on our"
 	@echo "            schema, the fuzzer, the browser check and the generated clients (docs/testing.md)"
-	@echo "make lint | size | test-unit | test-wasm | test-api | soak | verifiers | ops-check | compat"
+	@echo "make lint | size | test-unit | test-wasm | test-api | test-logs | soak | verifiers | ops-check | compat"
 	@echo "          | fuzz | browser | clients      one stage of it (docs-check: the docs' code alone)"
 	@echo "make backup [FILE=...] | make restore FILE=...   the local D1 to SQL and back (docs/operations.md)"
 	@echo "make mail   a local SMTP catcher on 127.0.0.1:1025"
@@ -67,8 +67,17 @@ test-wasm: bootstrap
 	cargo test --target wasm32-unknown-unknown --test wasm
 
 # HTTP tests against the built worker in workerd (Miniflare's API) with a fresh local D1.
+# The HTTP tests; their shared worker's whole log is kept in API_TEST_LOG for the
+# stage after them.
+API_TEST_LOG ?= $(CURDIR)/target/api-worker.log
 test-api:
-	cargo test --test api -- --test-threads=8
+	API_TEST_LOG=$(API_TEST_LOG) cargo test --test api -- --test-threads=8
+
+# Checks that read the whole log of the last `make test-api` run, once it has ended:
+# every status an operation answered is declared, every operation was called, and
+# every statement uses an index (tests/logs).
+test-logs:
+	API_TEST_LOG=$(API_TEST_LOG) cargo test --test logs
 
 # Two phases of mixed traffic at 16 connections (the second kills and restarts the
 # worker midway), each followed by the invariants checked in D1. `make test` runs it

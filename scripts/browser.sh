@@ -6,8 +6,10 @@
 # target/browser; a JUnit report beside the fuzzer's counts in `make test`'s totals.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# This script runs under scripts/lib/serve.py, which serves it a worker (BASE,
+# STATE, SUPERUSER, ...) and stops it when the script ends.
 export PASSWORD_HASH_ITERATIONS=1000
-source scripts/lib/devserver.sh
+[ -n "${USERS_ORGS_SERVED:-}" ] || exec python3 scripts/lib/serve.py -- "scripts/$(basename "$0")" "$@"
 mkdir -p target/fuzz-reports target/browser
 BASE=$BASE SUPERUSER=$SUPERUSER SUPERUSER_PASSWORD=$SUPERUSER_PASSWORD OUT=target/browser \
   node --test --test-reporter=spec --test-reporter-destination=stdout \

@@ -6,11 +6,13 @@
 # (tests/clients). A JUnit report beside the fuzzer's counts in the totals.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# This script runs under scripts/lib/serve.py, which serves it a worker (BASE,
+# STATE, SUPERUSER, ...) and stops it when the script ends.
+export PASSWORD_HASH_ITERATIONS=1000
+[ -n "${USERS_ORGS_SERVED:-}" ] || exec python3 scripts/lib/serve.py -- "scripts/$(basename "$0")" "$@"
 source scripts/lib/pytool.sh
 pytool openapi-python-client 0.29.1 ruff==0.17.5 pyotp==2.9.0
 GEN=$PYTOOL
-export PASSWORD_HASH_ITERATIONS=1000
-source scripts/lib/devserver.sh
 OUT=target/clients
 rm -rf "$OUT"
 mkdir -p "$OUT/ts" target/fuzz-reports

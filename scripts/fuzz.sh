@@ -6,11 +6,13 @@
 # per operation (default 25) and FUZZ_SECONDS per run (default 300).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# This script runs under scripts/lib/serve.py, which serves it a worker (BASE,
+# STATE, SUPERUSER, ...) and stops it when the script ends.
+export PASSWORD_HASH_ITERATIONS=1000
+[ -n "${USERS_ORGS_SERVED:-}" ] || exec python3 scripts/lib/serve.py -- "scripts/$(basename "$0")" "$@"
 source scripts/lib/pytool.sh
 pytool schemathesis 4.32.5
 VENV=$PYTOOL
-export PASSWORD_HASH_ITERATIONS=1000
-source scripts/lib/devserver.sh
 
 token() {
   curl -sf -X POST "$BASE/api/v1/login/access-token" -d "username=$1" --data-urlencode "password=$2" |

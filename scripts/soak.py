@@ -39,7 +39,7 @@ class Worker:
         self.proc = None
 
     def start(self):
-        log = open(os.path.join(self.state, "worker.log"), "a")
+        log = os.path.join(self.state, "worker.log")
         try:
             self.proc, self.base, control = serve(
                 self.state, ["ENVIRONMENT=local", "SECRET_KEY=soak-secret-key-0123456789abcdef",
@@ -47,7 +47,7 @@ class Worker:
                              f"FIRST_SUPERUSER_PASSWORD={ADMIN_PASSWORD}"],
                 port=self.port, control_port=self.control, log=log)
         except RuntimeError as e:
-            sys.exit(f"soak: {e}:\n" + open(log.name).read())
+            sys.exit(f"soak: {e}:\n" + open(log).read())
         self.port = int(self.base.rsplit(":", 1)[1])
         self.control = int(control.rsplit(":", 1)[1])
         # Both sockets listen: an unknown path touches no D1, the door does.

@@ -1,23 +1,31 @@
 // Serves the built worker (build/index.js) in workerd through Miniflare's API:
 // one process owns the worker and its local D1, so seeding goes through the
-// same D1 object as the worker's own queries, serialized by the runtime.
+// same D1 object as the worker's own queries, serialized by the runtime. The one
+// server behind every test and measurement: the Rust tests start it
+// (tests/api/helpers), the Python scripts through scripts/lib/serve.py.
 //
-//   node scripts/lib/serve.mjs --port P --state DIR [--control-port C] [--ready-fd N]
-//        [--api-key-limit N] [NAME=VALUE ...]
+//   node scripts/lib/serve.mjs --state DIR [--port P] [--control-port C] [--migrate]
+//        [--log FILE] [--remove-state] [--api-key-limit N] [NAME=VALUE ...]
 //
 // A port of 0 (the default for --port) is chosen by the system when the socket
 // binds, so parallel servers never race for a port probed free beforehand. Once
-// both sockets listen, the server prints `ready URL` and, with --ready-fd, writes
-// one line `{"url": ..., "control": ...}` to file descriptor N (a pipe or FIFO
-// the caller reads) and closes it: how callers learn the ports, and that the
-// server is ready, without polling. If the server dies first, N closes empty.
+// every socket listens, the server writes one line to its standard output,
+// `{"url": ..., "control": ...}`, and nothing else ever: how callers learn the
+// ports, and that the server is ready, without polling. If it dies first, its
+// standard output closes empty. Everything workerd (and wrangler) prints goes to
+// FILE (appended), or to standard error without --log.
 //
-// DIR is a `wrangler ... --persist-to` folder (its D1 lives in DIR/v3/d1, so
-// `wrangler d1 migrations apply --local --persist-to DIR` prepares it).
+// The server stops when its standard input closes (its caller ended, however it
+// ended), or on SIGTERM/SIGINT: workerd is stopped, and with --remove-state DIR is
+// removed, before the process exits.
+//
+// DIR is a `wrangler ... --persist-to` folder (its D1 lives in DIR/v3/d1). With
+// --migrate, `wrangler d1 migrations apply --local --persist-to DIR` runs first.
 // NAME=VALUE pairs are the worker's vars. With --control-port, a second worker on
 // 127.0.0.1:C answers `POST /d1` (body: SQL, one or more statements) by running the
 // statements as one D1 batch and answering their rows as a JSON array; it is for
-// tests and measurements only and is never part of the API worker. `POST /scheduled`
+// tests and measurements only and is never part of the API worker. `POST /mark`
+// prints its body as a line of the log. `POST /scheduled`
 // runs the API worker's scheduled handler once (as a Cron Trigger would) and answers
 // its outcome. `POST /explain` (body: `[{sql, args}]`) answers each statement's
 // `EXPLAIN QUERY PLAN` rows, bound to its values; `POST /size` the database's size
@@ -25,7 +33,9 @@
 // prefix) the keys of the R2 objects under it; `POST /log` (body: a string) the
 // first line workerd printed that contains it, once that line is printed (404
 // after 30 s): the worker's log is written after its answer, by another process.
-import { closeSync, writeSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { openSync, rmSync, writeSync } from "node:fs";
+import { format } from "node:util";
 import { Miniflare, Response } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
@@ -37,13 +47,71 @@ const option = (name) => {
 const port = Number(option("--port") ?? 0);
 const state = option("--state");
 const controlPort = option("--control-port");
-const readyFd = option("--ready-fd");
+const logPath = option("--log");
+const flag = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args.splice(i, 1).length === 1;
+};
+const migrate = flag("--migrate");
+const removeState = flag("--remove-state");
 // wrangler.toml's [[ratelimits]] API_KEY_LIMITER's limit, for tests that lower it.
 const limitOption = option("--api-key-limit");
 const apiKeyLimit = limitOption === undefined ? undefined : Number(limitOption);
 const bindings = Object.fromEntries(
   args.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
 );
+
+// Where everything printed goes: the log file, or standard error. Standard
+// output carries the ready line alone, so wrangler's and Node's own messages
+// (console.*) are sent to the log too.
+// A file is written synchronously, so that nothing is lost when the process exits.
+const logFd = logPath === undefined ? 2 : openSync(logPath, "a");
+const log = logPath === undefined ? process.stderr : { write: (chunk) => writeSync(logFd, chunk) };
+for (const name of ["log", "info", "warn", "error", "debug"]) {
+  console[name] = (...parts) => log.write(format(...parts) + "\n");
+}
+// A reader that took its line and closed the pipe must not bring the server down.
+process.stdout.on("error", () => {});
+
+let mf = null;
+let controlUrl = null;
+let stopping = false;
+/** Stops workerd, removes the state with --remove-state, and exits. */
+async function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  try {
+    // Disposing kills workerd and drops what it printed but this process has
+    // not read yet. With a control door (whose log the tests read whole), the
+    // door prints one last line: workerd prints in order, so once that line is
+    // read, every line before it is in the log.
+    if (controlUrl !== null) {
+      const mark = `serve: stopping (${process.pid}, ${Date.now()})`;
+      await fetch(controlUrl + "/mark", { method: "POST", body: mark }).then((r) => r.arrayBuffer(), () => {});
+      await printedLine(mark, 10_000);
+    }
+    await mf?.dispose();
+  } finally {
+    if (removeState) rmSync(state, { recursive: true, force: true });
+    process.exit(code);
+  }
+}
+process.stdin.on("end", () => stop(0));
+process.stdin.on("error", () => stop(0));
+process.stdin.resume();
+for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => stop(0));
+
+if (migrate) {
+  const applied = spawnSync(
+    "node_modules/.bin/wrangler",
+    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
+    { stdio: ["ignore", logFd, logFd], env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" } },
+  );
+  if (applied.status !== 0) {
+    console.error(`serve: the migrations failed (${applied.error ?? `exit ${applied.status}`})`);
+    await stop(1);
+  }
+}
 
 /** Splits SQL into statements at `;` outside quotes and outside a trigger's BEGIN ... END. */
 export function splitStatements(sql) {
@@ -93,6 +161,10 @@ export default {
         return Response.json({ bytes: meta.size_after });
       }
       if (path === "/log") return env.LOG.fetch("http://log/", { method: "POST", body });
+      if (path === "/mark") {
+        console.log(body);
+        return new Response(null, { status: 204 });
+      }
       if (path === "/r2") {
         // The keys of the R2 objects under a prefix (the body).
         const listed = await env.MEDIA.list({ prefix: body });
@@ -119,8 +191,7 @@ export default {
 };
 `;
 
-// Every line workerd prints goes to this process's stdout or stderr as it
-// comes; with a control door, the last lines are also kept for its /log, which
+// Every line workerd prints goes to the log (see above) as it comes; with a control door, the last lines are also kept for its /log, which
 // waits for a line (a server without one, as under `make bench`, splits and
 // keeps nothing).
 const printed = [];
@@ -130,6 +201,7 @@ function keepLines(stream, out) {
   let partial = "";
   stream.on("data", (chunk) => {
     out.write(chunk);
+    if (controlPort === undefined) return;
     const parts = (partial + chunk).split("\n");
     partial = parts.pop();
     for (const line of parts) {
@@ -198,31 +270,18 @@ if (controlPort) {
   });
 }
 
-const mf = new Miniflare({
+mf = new Miniflare({
   workers,
   d1Persist: `${state}/v3/d1`,
   r2Persist: `${state}/v3/r2`,
   host: "127.0.0.1",
   port,
-  ...(controlPort === undefined
-    ? {}
-    : {
-        handleRuntimeStdio: (stdout, stderr) => {
-          keepLines(stdout, process.stdout);
-          keepLines(stderr, process.stderr);
-        },
-      }),
+  handleRuntimeStdio: (stdout, stderr) => {
+    keepLines(stdout, log);
+    keepLines(stderr, log);
+  },
 });
 const url = (await mf.ready).origin;
-const ready = { url, control: controlPort === undefined ? null : (await mf.unsafeGetDirectURL("control")).origin };
-if (readyFd !== undefined) {
-  writeSync(Number(readyFd), JSON.stringify(ready) + "\n");
-  closeSync(Number(readyFd));
-}
-console.log(`ready ${url}`);
-for (const signal of ["SIGTERM", "SIGINT"]) {
-  process.on(signal, async () => {
-    await mf.dispose();
-    process.exit(0);
-  });
-}
+controlUrl = controlPort === undefined ? null : (await mf.unsafeGetDirectURL("control")).origin;
+const ready = { url, control: controlUrl };
+if (!stopping) process.stdout.write(JSON.stringify(ready) + "\n");

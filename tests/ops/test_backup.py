@@ -62,21 +62,17 @@ class BackupAndRestore(unittest.TestCase):
         self.source, self.restored, self.files = self.dirs
         subprocess.run(["node_modules/.bin/wrangler", "d1", "migrations", "apply", "DB", "--local",
                         "--persist-to", self.source], check=True, capture_output=True, env={**os.environ, "CI": "true"})
-        self.workers, self.logs = [], []
+        self.workers = []
 
     def tearDown(self):
         for proc in self.workers:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-        for log in self.logs:
-            log.close()
         for d in self.dirs:
             shutil.rmtree(d, ignore_errors=True)
 
     def start(self, state):
-        log = open(os.path.join(state, "worker.log"), "a")
-        self.logs.append(log)
-        proc, base, _ = serve(state, ENV, log=log)
+        proc, base, _ = serve(state, ENV, log=os.path.join(state, "worker.log"))
         self.workers.append(proc)
         return base
 

@@ -1,10 +1,10 @@
 //! Starts the worker once per test binary and gives tests an HTTP client.
 //!
 //! The built worker runs in workerd through Miniflare's API
-//! (`scripts/lib/serve.mjs`), in its own process group under a small bash
-//! watchdog that stops it and removes its state once its [`TestApp`] is
-//! dropped or this test process ends (normally, on a panic, or killed), so no
-//! worker outlives its tests. Each worker gets ports the system picks as it
+//! (`scripts/lib/serve.mjs`, the one server of every test and measurement),
+//! which stops it and removes its state once its [`TestApp`] is dropped or
+//! this test process ends (normally, on a panic, or killed): its stdin is a
+//! pipe from here, so no worker outlives its tests. Each worker gets ports the system picks as it
 //! binds them, and a fresh `--persist-to` folder with the migrations applied. The same
 //! process seeds and reads D1 for the tests ([`d1`]), through the same D1 object
 //! the worker uses: no second process ever opens the SQLite file.
@@ -17,10 +17,16 @@ use std::sync::OnceLock;
 use std::time::Duration;
 use uuid::Uuid;
 
+// The client covers every operation, whether or not a test calls it yet.
+#[allow(dead_code)]
+mod client;
 mod fixtures;
 mod mail;
+mod model;
+pub use client::*;
 pub use fixtures::*;
 pub use mail::{mail_catcher, sink};
+pub use model::*;
 
 pub const SUPERUSER_EMAIL: &str = "admin@example.com";
 pub const SUPERUSER_PASSWORD: &str = "first-superuser-pw";
@@ -38,11 +44,10 @@ pub struct TestApp {
     pub log_path: PathBuf,
     /// The control door (a second worker beside this one: D1, R2, cron, log).
     control: String,
-    /// This process's end of the watchdog's stdin: when it closes (this value
-    /// dropped, or the process gone), the watchdog stops the worker.
-    _watchdog: std::process::ChildStdin,
-    /// The watchdog itself, to wait for in [`TestApp::stop`].
-    process: std::process::Child,
+    /// This process's end of the server's stdin, and the server: when the pipe
+    /// closes (this value dropped, [`TestApp::stop`], or the process gone), the
+    /// server stops its worker and exits.
+    server: std::sync::Mutex<Option<(std::process::ChildStdin, std::process::Child)>>,
 }
 
 static APP: OnceLock<TestApp> = OnceLock::new();
@@ -81,7 +86,27 @@ fn spawn_app() -> TestApp {
         // EdDSA tokens from the development ring, as `make dev` signs them.
         format!("SIGNING_KEYS={}", dev_signing_keys()),
     ];
-    let app = spawn_worker(&vars, 404);
+    // `make test-api` keeps the shared worker's log where its last stage reads
+    // it whole (tests/logs): every request and statement of the run.
+    let app = match std::env::var_os("API_TEST_LOG") {
+        Some(log) => {
+            std::fs::write(&log, "").unwrap();
+            spawn_logging_to(&new_state_dir(), Path::new(&log), &vars, 404, true)
+        }
+        None => spawn_worker(&vars, 404),
+    };
+    // The test harness never drops a static: this process stops the shared
+    // worker as it exits, and waits until the worker has written its log to the end.
+    extern "C" {
+        fn atexit(f: extern "C" fn()) -> std::ffi::c_int;
+    }
+    extern "C" fn stop_shared_app() {
+        if let Some(app) = APP.get() {
+            app.stop();
+        }
+    }
+    // SAFETY: registers a plain function with the C library's exit handlers.
+    assert_eq!(unsafe { atexit(stop_shared_app) }, 0);
     // The isolate's first routed request pays the first-superuser check (counted
     // in Server-Timing): pay it here, so no test's count depends on running first.
     let warm = ureq::get(&format!("{}/api/v1/utils/health-check/", app.base_url)).call();
@@ -185,59 +210,63 @@ pub fn spawn_worker_in(
     ready_status: u16,
     remove: bool,
 ) -> TestApp {
+    let log_path = state_dir.join("worker.log");
+    spawn_logging_to(state_dir, &log_path, vars, ready_status, remove)
+}
+
+/// [`spawn_worker_in`], with the worker's log at `log_path`.
+fn spawn_logging_to(
+    state_dir: &Path,
+    log_path: &Path,
+    vars: &[String],
+    ready_status: u16,
+    remove: bool,
+) -> TestApp {
     let dir = project_dir();
     let wrangler = dir.join("node_modules/.bin/wrangler");
     assert!(
         wrangler.exists(),
         "run `make test` (or scripts/bootstrap.sh) first: {wrangler:?} is missing"
     );
-    let log_path = state_dir.join("worker.log");
-    let var_args: Vec<String> = vars.iter().map(|v| format!("'{v}'")).collect();
-    // The watchdog script applies the migrations, then starts the server, whose
-    // ports (0) the system picks as the sockets bind, so workers started in
-    // parallel never race for a port probed free beforehand. serve.mjs writes its
-    // URLs as one line to fd 3, the only copy of the script's stdout, once both
-    // listen; if the migrations fail or the server dies first, the pipe closes
-    // empty. The script's stdin is a pipe from this process ([`TestApp`] keeps
-    // it): when it closes, the `read` returns, and the script stops the server
-    // or the migrations (ignoring the TERM it sends the group itself), waits for
-    // them, and removes the state.
-    let cleanup = if !remove {
-        "true".to_string()
-    } else if keep_state() {
-        format!("echo 'test state kept in {}' >&2", state_dir.display())
-    } else {
-        format!("rm -rf '{}'", state_dir.display())
-    };
-    let script = format!(
-        "exec 4>&1 >/dev/null; \
-         {{ node_modules/.bin/wrangler d1 migrations apply DB --local --persist-to '{state}' && \
-            exec node scripts/lib/serve.mjs --port 0 --control-port 0 --state '{state}' --ready-fd 3 \
-              {vars} 3>&4 4>&-; }} > '{log}' 2>&1 & \
-         server=$!; exec 4>&-; \
-         read -r _; trap '' TERM; kill -TERM 0; wait $server; {cleanup}",
-        state = state_dir.display(),
-        vars = var_args.join(" "),
-        log = log_path.display(),
-    );
-    use std::os::unix::process::CommandExt;
-    // The watchdog ends when its stdin does.
-    #[allow(clippy::zombie_processes)]
-    let mut child = Command::new("bash")
-        .arg("-c")
-        .arg(script)
+    // serve.mjs applies the migrations, then serves on ports (0) the system
+    // picks as the sockets bind, so workers started in parallel never race for
+    // a port probed free beforehand. It writes its URLs as one line to its
+    // stdout once both listen (or closes it empty if it fails first), and stops
+    // the worker (removing the state with --remove-state) when its stdin, a
+    // pipe [`TestApp`] holds, closes: this value dropped, or this process gone.
+    let remove = remove && !keep_state();
+    if !remove && keep_state() {
+        eprintln!("test state kept in {}", state_dir.display());
+    }
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_path)
+        .unwrap();
+    let mut command = Command::new("node");
+    command
+        .arg("scripts/lib/serve.mjs")
+        .args(["--migrate", "--port", "0", "--control-port", "0"])
+        .arg("--state")
+        .arg(state_dir)
+        .arg("--log")
+        .arg(log_path);
+    if remove {
+        command.arg("--remove-state");
+    }
+    let mut child = command
+        .args(vars)
         .current_dir(dir)
-        .env("CI", "true")
-        .env("WRANGLER_SEND_METRICS", "false")
-        .process_group(0)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        // Node's own last words, if it fails, beside the worker's.
+        .stderr(log)
         .spawn()
         .unwrap();
-    // Dropped on a panic below: the watchdog stops the server then.
-    let watchdog = child.stdin.take().unwrap();
+    // Dropped on a panic below: the server stops then.
+    let stdin = child.stdin.take().unwrap();
     let fail = |why: &str| -> ! {
-        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let log = std::fs::read_to_string(log_path).unwrap_or_default();
         panic!("the worker {why}; it said:\n{log}");
     };
     // The ready line, or nothing if the server stopped first.
@@ -257,9 +286,8 @@ pub fn spawn_worker_in(
     let app = TestApp {
         base_url: ready["url"].as_str().unwrap().to_string(),
         control: ready["control"].as_str().unwrap().to_string(),
-        log_path: log_path.clone(),
-        _watchdog: watchdog,
-        process: child,
+        log_path: log_path.to_path_buf(),
+        server: std::sync::Mutex::new(Some((stdin, child))),
     };
     // Both sockets listen now. An unknown path touches no D1, so the worker's
     // first real request is the test's.
@@ -298,16 +326,14 @@ pub fn spawn_local_worker(more: &[&str]) -> TestApp {
 }
 
 impl TestApp {
-    /// Stops the worker and waits until it has (its D1 closed): another may
-    /// start on the same folder then.
-    pub fn stop(self) {
-        let TestApp {
-            _watchdog,
-            mut process,
-            ..
-        } = self;
-        drop(_watchdog);
-        process.wait().unwrap();
+    /// Stops the worker and waits until it has (its D1 closed, its log
+    /// written to the end): another may start on the same folder then.
+    pub fn stop(&self) {
+        let server = self.server.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some((stdin, mut process)) = server {
+            drop(stdin);
+            let _ = process.wait();
+        }
     }
 
     /// A verified user made through this worker's local-only private route
@@ -322,6 +348,12 @@ impl TestApp {
             .as_str()
             .unwrap()
             .to_string()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -453,7 +485,8 @@ impl TestApp {
     }
 
     /// The query plan (`EXPLAIN QUERY PLAN` rows) of each `{sql, args}`, bound
-    /// to its values, from the D1 this worker uses.
+    /// to its values, from the D1 this worker uses (for tests/logs).
+    #[allow(dead_code)]
     pub fn explain(&self, statements: &[Value]) -> Vec<Value> {
         let body = Value::Array(statements.to_vec()).to_string();
         self.door("/explain", &body).into_json().unwrap()

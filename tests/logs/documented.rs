@@ -1,10 +1,10 @@
 //! Every status an operation answers is declared in the served OpenAPI
-//! document: the worker logs each request's method, path and status; this
-//! test drives the scenarios that reach every operation and most of their
-//! refusals, then matches each logged request (its own and any other test's)
-//! to the document's operation and checks the status is among its responses.
+//! document, and every operation was called: the HTTP tests' shared worker
+//! logs each request's method, path and status; once those tests have all
+//! ended, this test matches each logged request to the document's operation
+//! and checks the status is among its responses.
 
-use crate::helpers::*;
+use crate::{api_test_log, explainer};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -26,7 +26,7 @@ fn matches(template: &str, path: &str) -> bool {
 
 /// (method, path, status) of each request the worker has logged.
 fn logged() -> Vec<(String, String, u16)> {
-    let log = std::fs::read_to_string(&app().log_path).unwrap();
+    let log = api_test_log();
     log.lines()
         .filter_map(|line| {
             let rest = line.split_once("request_id=")?.1;
@@ -39,14 +39,20 @@ fn logged() -> Vec<(String, String, u16)> {
         .collect()
 }
 
-#[test]
-fn every_status_an_operation_answers_is_declared() {
-    crate::scenarios::every_operation();
+/// The served document's operations, as `METHOD template`.
+fn document() -> Value {
+    explainer()
+        .request("GET", "/api/v1/openapi.json")
+        .send()
+        .json()
+}
 
-    let doc: Value = get("/api/v1/openapi.json").send().json();
+/// What the log shows of each operation: the operations called (with a status
+/// other than [`ANY_OPERATION`]'s), and each status answered but not declared.
+fn called_and_undeclared(doc: &Value) -> (BTreeSet<String>, BTreeSet<String>) {
     let paths = doc["paths"].as_object().unwrap();
     let mut undeclared = BTreeSet::new();
-    let mut seen = 0;
+    let mut called = BTreeSet::new();
     for (method, path, status) in logged() {
         if ANY_OPERATION.contains(&status) {
             continue;
@@ -60,16 +66,50 @@ fn every_status_an_operation_answers_is_declared() {
             .min_by_key(|(template, _)| template.matches('{').count())
             .map(|(template, ops)| (template, &ops[method.to_lowercase()]));
         let Some((template, op)) = op else { continue }; // a path the API does not have
-        seen += 1;
+        called.insert(format!("{method} {template}"));
         if op["responses"].get(status.to_string()).is_none() {
             undeclared.insert(format!("{method} {template} answered {status}"));
         }
     }
-    assert!(seen > 50, "too few requests logged: {seen}");
+    (called, undeclared)
+}
+
+#[test]
+fn every_status_an_operation_answers_is_declared() {
+    let (called, undeclared) = called_and_undeclared(&document());
+    assert!(
+        called.len() > 50,
+        "too few operations logged: {}",
+        called.len()
+    );
     assert!(
         undeclared.is_empty(),
         "statuses answered but not declared:\n{}",
         undeclared.into_iter().collect::<Vec<_>>().join("\n")
+    );
+}
+
+#[test]
+fn every_operation_of_the_document_was_called() {
+    const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+    let doc = document();
+    let (called, _) = called_and_undeclared(&doc);
+    let never_called: Vec<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(template, ops)| {
+            METHODS
+                .iter()
+                .filter(|m| ops.get(**m).is_some())
+                .map(move |m| format!("{} {template}", m.to_uppercase()))
+        })
+        .filter(|op| !called.contains(op))
+        .collect();
+    assert!(
+        never_called.is_empty(),
+        "operations no HTTP test called:\n{}",
+        never_called.join("\n")
     );
 }
 

@@ -2,13 +2,14 @@
 //! with the values it was bound to: none walks a table that grows with its
 //! users, except where [`ALLOWED`] says why.
 //!
-//! The shared worker runs with `SQL_TRACE=on`, which logs each statement and
-//! its bindings; this test drives every operation (the round-trip scenarios
-//! cover each route), every kind of search and page, and the scheduled run,
-//! then explains every distinct statement in the log (its own and any other
-//! test's) through the D1 the worker uses.
+//! The HTTP tests' shared worker runs with `SQL_TRACE=on`, which logs each
+//! statement and its bindings. Those tests reach every operation (the
+//! round-trip tests cover each route), every kind of search and page
+//! (`lists.rs`) and the scheduled run; once they have all ended, this test
+//! explains every distinct statement of the log through a worker on the same
+//! migrated schema.
 
-use crate::helpers::*;
+use crate::{api_test_log, explainer};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -127,7 +128,7 @@ fn the_problem_rule_tells_walks_from_lookups() {
 /// skipped would go unexplained); only the log's last line, if the worker is
 /// still writing it (no newline yet), is left for later.
 fn traced_statements() -> BTreeMap<String, Value> {
-    let log = std::fs::read_to_string(&app().log_path).unwrap();
+    let log = api_test_log();
     let mut out = BTreeMap::new();
     for line in log.split_inclusive('\n') {
         let Some(json) = line.split_once("sql-trace ").map(|(_, j)| j) else {
@@ -144,56 +145,8 @@ fn traced_statements() -> BTreeMap<String, Value> {
     out
 }
 
-/// Lists and searches of every kind, for a superuser and for a member.
-fn every_kind_of_list() {
-    let admin = superuser_token();
-    let u = signup_user();
-    let org = create_org(&u.token, "Plans Ωmega");
-    for search in ["", "p", "pl", "pla", "%CF%89mega", &"x".repeat(300)] {
-        for token in [&admin, &u.token] {
-            get(&format!("/api/v1/organizations/?search={search}&limit=2"))
-                .token(token)
-                .send()
-                .ok();
-        }
-        get(&format!("/api/v1/users/?search={search}&limit=2"))
-            .token(&admin)
-            .send()
-            .ok();
-    }
-    // and a page after a cursor, of every list
-    for path in [
-        "/api/v1/users/?limit=1".to_string(),
-        "/api/v1/organizations/?limit=1".to_string(),
-        format!("{}/members?limit=1", org_path(&org)),
-        format!("{}/invitations?limit=1", org_path(&org)),
-        "/api/v1/users/me/sessions?limit=1".to_string(),
-        "/api/v1/users/me/invitations?limit=1".to_string(),
-    ] {
-        let first = get(&path).token(&admin).send().json();
-        if let Some(cursor) = first["next_cursor"].as_str() {
-            get(&format!("{path}&cursor={cursor}"))
-                .token(&admin)
-                .send()
-                .ok();
-        }
-        let mine = get(&path).token(&u.token).send().json();
-        if let Some(cursor) = mine["next_cursor"].as_str() {
-            get(&format!("{path}&cursor={cursor}"))
-                .token(&u.token)
-                .send()
-                .ok();
-        }
-    }
-}
-
 #[test]
 fn every_statement_the_service_issues_uses_an_index() {
-    crate::scenarios::every_operation();
-    crate::uploads::the_cron_run_deletes_uploads_unfinished_or_unused_after_a_day();
-    every_kind_of_list();
-    app().scheduled();
-
     let statements = traced_statements();
     assert!(
         statements.len() > 50,
@@ -201,7 +154,7 @@ fn every_statement_the_service_issues_uses_an_index() {
         statements.len()
     );
     let list: Vec<Value> = statements.values().cloned().collect();
-    let plans = app().explain(&list);
+    let plans = explainer().explain(&list);
     let mut problems = Vec::new();
     for (statement, plan) in list.iter().zip(&plans) {
         let sql = statement["sql"].as_str().unwrap();
