@@ -2,18 +2,17 @@
 //! black-box HTTP tests.
 
 use crate::helpers::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[test]
 fn signup_creates_an_ordinary_active_user() {
     let email = random_email();
-    let r = post("/api/v1/users/signup").json(&json!({
+    let asks_for_more = json!({
         "email": email, "password": "password123", "full_name": "Ann", "is_superuser": true, "rework_available": 99
-    })).expect(200);
-    let u = r.json();
-    let keys: Vec<&str> = u.as_object().unwrap().keys().map(String::as_str).collect();
+    });
+    let body: Value = app().register_user(&asks_for_more, 200);
     assert_eq!(
-        keys,
+        field_names(&body),
         [
             "id",
             "created_at",
@@ -27,41 +26,38 @@ fn signup_creates_an_ordinary_active_user() {
             "mfa_enabled"
         ]
     );
+    let user: UserPublic = serde_json::from_value(body).unwrap();
     assert_eq!(
-        (
-            &u["email"],
-            &u["full_name"],
-            &u["is_active"],
-            &u["is_superuser"],
-            &u["rework_available"],
-            &u["mfa_enabled"]
-        ),
-        (
-            &json!(email),
-            &json!("Ann"),
-            &json!(true),
-            &json!(false),
-            &json!(2),
-            &json!(false)
-        )
+        user,
+        UserPublic {
+            email,
+            full_name: Some("Ann".into()),
+            is_active: true,
+            is_superuser: false,
+            rework_available: 2,
+            mfa_enabled: false,
+            ..user.clone()
+        }
     );
-    assert!(uuid::Uuid::parse_str(u["id"].as_str().unwrap()).is_ok());
-    assert!(u["created_at"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(u["created_at"], u["updated_at"]);
+    assert!(uuid::Uuid::parse_str(&user.id).is_ok());
+    assert!(user.created_at.ends_with('Z'));
+    assert_eq!(user.created_at, user.updated_at);
 }
 
 #[test]
 fn signup_with_a_taken_email_is_refused_without_a_period_and_regardless_of_case() {
+    let app = app();
     let email = format!("Case-{}@Example.com", uuid::Uuid::new_v4().simple());
-    let r = post("/api/v1/users/signup").json(&json!({"email": email, "password": "password123"}));
-    assert_eq!(
-        r.json()["email"],
-        email.replace("Example.com", "example.com")
-    );
+    let user: UserPublic =
+        app.register_user(&json!({"email": email, "password": "password123"}), 200);
+    assert_eq!(user.email, email.replace("Example.com", "example.com"));
     for again in [email.clone(), email.to_lowercase(), email.to_uppercase()] {
-        post("/api/v1/users/signup")
-            .json(&json!({"email": again, "password": "password123"}))
-            .assert_detail(400, "The user with this email already exists in the system");
+        let refused: Detail =
+            app.register_user(&json!({"email": again, "password": "password123"}), 400);
+        assert_eq!(
+            refused,
+            Detail::new("The user with this email already exists in the system")
+        );
     }
 }
 
@@ -76,164 +72,160 @@ fn signup_rejects_invalid_emails_with_the_origin_reasons() {
         ),
         ("user@", "There must be something after the @-sign."),
     ] {
-        post("/api/v1/users/signup").json(&json!({"email": email, "password": "password123"})).assert(
-            422,
-            json!({"detail": [{"type": "value_error", "loc": ["body", "email"], "msg": format!("value is not a valid email address: {reason}"), "input": email, "ctx": {"reason": reason}}]}),
+        let refused: Value =
+            app().register_user(&json!({"email": email, "password": "password123"}), 422);
+        assert_eq!(
+            refused,
+            json!({"detail": [{"type": "value_error", "loc": ["body", "email"], "msg": format!("value is not a valid email address: {reason}"), "input": email, "ctx": {"reason": reason}}]})
         );
     }
 }
 
 #[test]
 fn signup_requires_email_and_password() {
+    let app = app();
     let body = json!({"full_name": "No One"});
-    post("/api/v1/users/signup").json(&body).assert(
-        422,
-        json!({"detail": [missing(json!(["body", "email"]), body.clone()), missing(json!(["body", "password"]), body)]}),
+    let refused: Value = app.register_user(&body, 422);
+    assert_eq!(
+        refused,
+        json!({"detail": [missing(json!(["body", "email"]), body.clone()), missing(json!(["body", "password"]), body)]})
     );
-    post("/api/v1/users/signup").json(&json!({"email": random_email(), "password": "x".repeat(41)})).assert(
-        422,
-        json!({"detail": [{"type": "string_too_long", "loc": ["body", "password"], "msg": "String should have at most 40 characters", "input": "x".repeat(41), "ctx": {"max_length": 40}}]}),
+    let too_long = json!({"email": random_email(), "password": "x".repeat(41)});
+    let refused: Value = app.register_user(&too_long, 422);
+    assert_eq!(
+        refused,
+        json!({"detail": [{"type": "string_too_long", "loc": ["body", "password"], "msg": "String should have at most 40 characters", "input": "x".repeat(41), "ctx": {"max_length": 40}}]})
     );
-    post("/api/v1/users/signup").json(&json!({"email": random_email(), "password": null})).assert(
-        422,
-        json!({"detail": [{"type": "string_type", "loc": ["body", "password"], "msg": "Input should be a valid string", "input": null}]}),
+    let null = json!({"email": random_email(), "password": null});
+    let refused: Value = app.register_user(&null, 422);
+    assert_eq!(
+        refused,
+        json!({"detail": [{"type": "string_type", "loc": ["body", "password"], "msg": "Input should be a valid string", "input": null}]})
     );
 }
 
 #[test]
 fn read_me_and_read_self_by_id_return_the_caller() {
+    let app = app();
     let u = signup_user();
-    let me = get("/api/v1/users/me").token(&u.token).send();
-    assert_eq!(me.json()["id"], u.id);
-    let by_id = get(&format!(
-        "/api/v1/users/{}",
-        u.id.to_uppercase().replace('-', "")
-    ))
-    .token(&u.token)
-    .send();
-    assert_eq!(by_id.json(), me.json());
+    let me: UserPublic = app.read_user_me(&u, 200);
+    assert_eq!(me.id, u.id);
+    let spelled_otherwise = u.id.to_uppercase().replace('-', "");
+    let by_id: UserPublic = app.read_user_by_id(&u, &spelled_otherwise, 200);
+    assert_eq!(by_id, me);
 }
 
 #[test]
 fn update_me_changes_only_the_keys_present() {
+    let app = app();
     let u = signup_user();
-    let r = patch("/api/v1/users/me")
-        .token(&u.token)
-        .json(&json!({"full_name": "Renamed"}));
+    let renamed: UserPublic = app.update_user_me(&u, &json!({"full_name": "Renamed"}), 200);
     assert_eq!(
-        (&r.json()["full_name"], &r.json()["email"]),
-        (&json!("Renamed"), &json!(u.email))
+        (renamed.full_name.as_deref(), renamed.email.as_str()),
+        (Some("Renamed"), u.email.as_str())
     );
-    assert_ne!(r.json()["updated_at"], r.json()["created_at"]);
-    let r = patch("/api/v1/users/me")
-        .token(&u.token)
-        .json(&json!({"full_name": null, "email": null}));
-    assert_eq!(
-        (&r.json()["full_name"], &r.json()["email"]),
-        (&json!(null), &json!(u.email))
-    );
+    assert_ne!(renamed.updated_at, renamed.created_at);
+    let nulls: UserPublic = app.update_user_me(&u, &json!({"full_name": null, "email": null}), 200);
+    assert_eq!((nulls.full_name, nulls.email), (None, u.email.clone()));
     let new_email = random_email();
-    let r = patch("/api/v1/users/me")
-        .token(&u.token)
-        .json(&json!({"email": new_email}));
-    assert_eq!(r.json()["email"], new_email);
-    patch("/api/v1/users/me")
-        .token(&u.token)
-        .json(&json!({"email": new_email}))
-        .expect(200);
+    let moved: UserPublic = app.update_user_me(&u, &json!({"email": new_email}), 200);
+    assert_eq!(moved.email, new_email);
+    let _same_again: UserPublic = app.update_user_me(&u, &json!({"email": new_email}), 200);
 }
 
 #[test]
 fn update_me_with_an_email_taken_by_someone_else_is_a_409() {
-    let u = signup_user();
-    let other = signup_user();
-    patch("/api/v1/users/me")
-        .token(&u.token)
-        .json(&json!({"email": other.email.to_uppercase()}))
-        .assert_detail(409, "User with this email already exists");
+    let (u, other) = (signup_user(), signup_user());
+    let taken = json!({"email": other.email.to_uppercase()});
+    let refused: Detail = app().update_user_me(&u, &taken, 409);
+    assert_eq!(refused, Detail::new("User with this email already exists"));
 }
 
 #[test]
 fn update_me_validates_lengths_and_emails() {
     let u = signup_user();
-    patch("/api/v1/users/me").token(&u.token).json(&json!({"full_name": "x".repeat(256), "email": "bad"})).assert(
-        422,
+    let bad = json!({"full_name": "x".repeat(256), "email": "bad"});
+    let refused: Value = app().update_user_me(&u, &bad, 422);
+    assert_eq!(
+        refused,
         json!({"detail": [
             {"type": "string_too_long", "loc": ["body", "full_name"], "msg": "String should have at most 255 characters", "input": "x".repeat(256), "ctx": {"max_length": 255}},
             {"type": "value_error", "loc": ["body", "email"], "msg": "value is not a valid email address: An email address must have an @-sign.", "input": "bad", "ctx": {"reason": "An email address must have an @-sign."}}
-        ]}),
+        ]})
     );
 }
 
 #[test]
 fn changing_ones_own_password_and_reverting_it() {
+    let app = app();
     let u = signup_user();
-    patch("/api/v1/users/me/password")
-        .token(&u.token)
-        .json(&json!({"current_password": u.password, "new_password": "changed-pw-1"}))
-        .assert(200, json!({"message": "Password updated successfully"}));
-    post("/api/v1/login/access-token")
-        .form(&[("username", &u.email), ("password", &u.password)])
-        .assert_detail(400, "Incorrect email or password");
+    let updated = Message {
+        message: "Password updated successfully".into(),
+    };
+    let change = json!({"current_password": u.password, "new_password": "changed-pw-1"});
+    let answer: Message = app.update_password_me(&u, &change, 200);
+    assert_eq!(answer, updated);
+    let refused: Detail = app.login_access_token(&u.email, &u.password, 400);
+    assert_eq!(refused, Detail::new("Incorrect email or password"));
     let token = login(&u.email, "changed-pw-1");
-    patch("/api/v1/users/me/password")
-        .token(&token)
-        .json(&json!({"current_password": "changed-pw-1", "new_password": u.password}))
-        .assert(200, json!({"message": "Password updated successfully"}));
+    let back = json!({"current_password": "changed-pw-1", "new_password": u.password});
+    let answer: Message = app.update_password_me(&token, &back, 200);
+    assert_eq!(answer, updated);
     login(&u.email, &u.password);
 }
 
 #[test]
 fn a_wrong_current_password_or_the_same_password_is_refused() {
+    let app = app();
     let u = signup_user();
-    patch("/api/v1/users/me/password")
-        .token(&u.token)
-        .json(&json!({"current_password": "not-my-password", "new_password": "whatever-123"}))
-        .assert_detail(400, "Incorrect password");
-    patch("/api/v1/users/me/password")
-        .token(&u.token)
-        .json(&json!({"current_password": u.password, "new_password": u.password}))
-        .assert_detail(400, "New password cannot be the same as the current one");
-    patch("/api/v1/users/me/password")
-        .token(&u.token)
-        .json(&json!({"current_password": u.password}))
-        .assert(422, json!({"detail": [missing(json!(["body", "new_password"]), json!({"current_password": u.password}))]}));
+    let wrong = json!({"current_password": "not-my-password", "new_password": "whatever-123"});
+    let refused: Detail = app.update_password_me(&u, &wrong, 400);
+    assert_eq!(refused, Detail::new("Incorrect password"));
+    let same = json!({"current_password": u.password, "new_password": u.password});
+    let refused: Detail = app.update_password_me(&u, &same, 400);
+    assert_eq!(
+        refused,
+        Detail::new("New password cannot be the same as the current one")
+    );
+    let no_new = json!({"current_password": u.password});
+    let refused: Value = app.update_password_me(&u, &no_new, 422);
+    assert_eq!(
+        refused,
+        json!({"detail": [missing(json!(["body", "new_password"]), no_new)]})
+    );
 }
 
 #[test]
 fn a_user_deletes_themself_but_a_superuser_cannot() {
+    let app = app();
     let u = signup_user();
-    delete("/api/v1/users/me")
-        .token(&u.token)
-        .send()
-        .assert(200, json!({"message": "User deleted successfully"}));
-    get("/api/v1/users/me")
-        .token(&u.token)
-        .send()
-        .assert_detail(404, "User not found");
-    delete("/api/v1/users/me")
-        .token(&superuser_token())
-        .send()
-        .assert_detail(403, "Super users are not allowed to delete themselves");
+    let deleted: Message = app.delete_user_me(&u, 200);
+    assert_eq!(deleted.message, "User deleted successfully");
+    let gone: Detail = app.read_user_me(&u, 404);
+    assert_eq!(gone, Detail::new("User not found"));
+    let refused: Detail = app.delete_user_me(&superuser_token(), 403);
+    assert_eq!(
+        refused,
+        Detail::new("Super users are not allowed to delete themselves")
+    );
 }
 
 #[test]
 fn the_callers_rights_are_checked_before_the_query() {
+    let app = app();
     let u = signup_user();
-    get("/api/v1/users/?limit=abc")
-        .send()
-        .assert_detail(401, "Not authenticated");
-    get("/api/v1/users/?limit=abc")
-        .token(&u.token)
-        .send()
-        .assert_detail(403, "The user doesn't have enough privileges");
-    get("/api/v1/users/?limit=abc")
-        .token(&superuser_token())
-        .send()
-        .expect(422);
+    let refused: Detail = app.read_users(&ANONYMOUS, "limit=abc", 401);
+    assert_eq!(refused, Detail::new("Not authenticated"));
+    let refused: Detail = app.read_users(&u, "limit=abc", 403);
+    assert_eq!(
+        refused,
+        Detail::new("The user doesn't have enough privileges")
+    );
+    let _invalid: Validation = app.read_users(&superuser_token(), "limit=abc", 422);
     // a page is only shown to superusers, even though it is read with the caller
-    get("/api/v1/users/?limit=1")
-        .token(&u.token)
-        .send()
-        .assert_detail(403, "The user doesn't have enough privileges");
+    let refused: Detail = app.read_users(&u, "limit=1", 403);
+    assert_eq!(
+        refused,
+        Detail::new("The user doesn't have enough privileges")
+    );
 }
