@@ -324,13 +324,13 @@ fn operations() -> Vec<Operation> {
         op(
             "list organizations",
             None,
-            Box::new(|_, _, key| get("/api/v1/organizations/").token(key).send()),
+            Box::new(|_, _, key| get(&paths::organizations()).token(key).send()),
         ),
         op(
             "create an organization",
             None,
             Box::new(|_, _, key| {
-                post("/api/v1/organizations/")
+                post(&paths::organizations())
                     .token(key)
                     .json(&json!({"name": "By a key", "avatar_image": AVATAR}))
             }),
@@ -338,18 +338,18 @@ fn operations() -> Vec<Operation> {
         op(
             "read /users/me",
             None,
-            Box::new(|_, _, key| get("/api/v1/users/me").token(key).send()),
+            Box::new(|_, _, key| get(&paths::me()).token(key).send()),
         ),
         op(
             "test a token",
             None,
-            Box::new(|_, _, key| post("/api/v1/login/test-token").token(key).send()),
+            Box::new(|_, _, key| post(&paths::test_token()).token(key).send()),
         ),
         op(
             "change a password",
             None,
             Box::new(|_, _, key| {
-                patch("/api/v1/users/me/password").token(key).json(
+                patch(&paths::my_password()).token(key).json(
                     &json!({"current_password": "password123", "new_password": "password456"}),
                 )
             }),
@@ -357,13 +357,13 @@ fn operations() -> Vec<Operation> {
         op(
             "list sessions",
             None,
-            Box::new(|_, _, key| get("/api/v1/users/me/sessions").token(key).send()),
+            Box::new(|_, _, key| get(&paths::my_sessions()).token(key).send()),
         ),
         op(
             "ask for an upload URL",
             None,
             Box::new(|_, _, key| {
-                post("/api/v1/uploads/presigned-url").token(key).json(
+                post(&paths::presigned_url()).token(key).json(
                     &json!({"filename": "a.png", "content_type": "image/png", "file_size": 10}),
                 )
             }),
@@ -371,7 +371,7 @@ fn operations() -> Vec<Operation> {
         op(
             "list users",
             None,
-            Box::new(|_, _, key| get("/api/v1/users/").token(key).send()),
+            Box::new(|_, _, key| get(&paths::users()).token(key).send()),
         ),
     ]
 }
@@ -445,7 +445,7 @@ fn a_key_works_in_its_own_organization_only() {
         .token(&key)
         .send()
         .assert_detail(403, NOT_ENOUGH);
-    let unknown = format!("/api/v1/organizations/{}", uuid::Uuid::new_v4());
+    let unknown = paths::organization(&uuid::Uuid::new_v4().to_string());
     get(&unknown)
         .token(&key)
         .send()
@@ -466,10 +466,10 @@ fn revoked_expired_unknown_and_orphaned_keys_are_refused() {
         .token(&key)
         .send()
         .assert_detail(403, COULD_NOT_VALIDATE);
-    get("/api/v1/users/me")
-        .token(&key)
-        .send()
-        .assert_detail(403, COULD_NOT_VALIDATE);
+    assert_eq!(
+        app().read_user_me::<Detail>(&key, 403),
+        Detail::new(COULD_NOT_VALIDATE)
+    );
     delete(&key_path)
         .token(&owner.token)
         .send()
@@ -551,15 +551,14 @@ fn a_key_is_not_a_password_and_never_reaches_the_log() {
     let owner = signup_user();
     let org = create_org(&owner.token, "Quiet");
     let (key, created) = create_key(&owner.token, &org, &[READ]);
-    post("/api/v1/login/access-token")
-        .form(&[
-            ("username", owner.email.as_str()),
-            ("password", key.as_str()),
-        ])
-        .assert_detail(400, "Incorrect email or password");
-    post("/api/v1/login/refresh")
-        .json(&json!({ "refresh_token": key }))
-        .assert_detail(401, "Invalid refresh token");
+    assert_eq!(
+        app().login_access_token::<Detail>(owner.email.as_str(), key.as_str(), 400),
+        Detail::new("Incorrect email or password")
+    );
+    assert_eq!(
+        app().refresh::<Detail>(&key, 401),
+        Detail::new("Invalid refresh token")
+    );
     let id = created["id"].as_str().unwrap();
     let request_id = format!("key-log-{}", uuid::Uuid::new_v4().simple());
     get(&org_path(&org))
@@ -617,11 +616,11 @@ fn a_key_over_its_rate_limit_gets_a_429_from_the_binding() {
     let limited = spawn_local_worker(&["--api-key-limit", "3"]);
     let token = limited.verified_user_token("limited@example.com");
     let org = limited
-        .request("POST", "/api/v1/organizations/")
+        .request("POST", &paths::organizations())
         .token(&token)
         .json(&json!({"name": "Limited", "avatar_image": AVATAR}))
         .ok();
-    let path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
+    let path = paths::organization(org["id"].as_str().unwrap());
     let key = limited
         .request("POST", &format!("{path}/api-keys"))
         .token(&token)

@@ -2,7 +2,7 @@
 
 use crate::forged;
 use crate::helpers::*;
-use serde_json::json;
+use serde_json::{json, Value};
 use users_orgs_api::auth::password;
 
 fn now() -> i64 {
@@ -20,12 +20,7 @@ fn token_for(user_id: &str, iat: i64, ttl_minutes: i64) -> String {
 
 #[test]
 fn login_returns_a_bearer_token_with_its_lifetime() {
-    let r = post("/api/v1/login/access-token")
-        .form(&[
-            ("username", SUPERUSER_EMAIL),
-            ("password", SUPERUSER_PASSWORD),
-        ])
-        .expect(200);
+    let r = app().login_access_token::<Resp>(SUPERUSER_EMAIL, SUPERUSER_PASSWORD, 200);
     let body = r.json();
     let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
     assert_eq!(
@@ -35,40 +30,39 @@ fn login_returns_a_bearer_token_with_its_lifetime() {
     assert_eq!(body["token_type"], "bearer");
     assert_eq!(body["expires_in"], 11520 * 60);
     let token = body["access_token"].as_str().unwrap();
-    let me = post("/api/v1/login/test-token")
-        .token(token)
-        .send()
-        .expect(200);
+    let me = app().test_token::<Resp>(token, 200);
     assert_eq!(me.json()["email"], SUPERUSER_EMAIL);
     assert_eq!(me.json()["is_superuser"], true);
 }
 
 #[test]
 fn login_with_a_wrong_password_or_unknown_email_gives_the_same_answer() {
-    post("/api/v1/login/access-token")
-        .form(&[
-            ("username", SUPERUSER_EMAIL),
-            ("password", "wrong-password"),
-        ])
-        .assert_detail(400, "Incorrect email or password");
-    post("/api/v1/login/access-token")
-        .form(&[("username", &random_email()), ("password", "whatever123")])
-        .assert_detail(400, "Incorrect email or password");
+    assert_eq!(
+        app().login_access_token::<Detail>(SUPERUSER_EMAIL, "wrong-password", 400),
+        Detail::new("Incorrect email or password")
+    );
+    assert_eq!(
+        app().login_access_token::<Detail>(&random_email(), "whatever123", 400),
+        Detail::new("Incorrect email or password")
+    );
 }
 
 #[test]
 fn login_of_an_inactive_user_is_refused() {
     let email = random_email();
-    post("/api/v1/users/")
-        .token(&superuser_token())
-        .json(&json!({"email": email, "password": "password123", "is_active": false}))
-        .expect(200);
-    post("/api/v1/login/access-token")
-        .form(&[("username", &email), ("password", "password123")])
-        .assert_detail(400, "Inactive user");
-    post("/api/v1/login/access-token")
-        .form(&[("username", &email), ("password", "wrong-password")])
-        .assert_detail(400, "Incorrect email or password");
+    app().create_user::<Resp>(
+        &superuser_token(),
+        &json!({"email": email, "password": "password123", "is_active": false}),
+        200,
+    );
+    assert_eq!(
+        app().login_access_token::<Detail>(&email, "password123", 400),
+        Detail::new("Inactive user")
+    );
+    assert_eq!(
+        app().login_access_token::<Detail>(&email, "wrong-password", 400),
+        Detail::new("Incorrect email or password")
+    );
 }
 
 #[test]
@@ -80,23 +74,21 @@ fn login_matches_the_email_in_any_case() {
 
 #[test]
 fn login_form_problems_are_422s() {
-    post("/api/v1/login/access-token")
-        .form(&[("password", "x")])
-        .assert(
-            422,
-            json!({"detail": [missing(json!(["body", "username"]), json!(null))]}),
-        );
-    post("/api/v1/login/access-token").send().assert(
+    post(&paths::login()).form(&[("password", "x")]).assert(
         422,
-        json!({"detail": [missing(json!(["body", "username"]), json!(null)), missing(json!(["body", "password"]), json!(null))]}),
+        json!({"detail": [missing(json!(["body", "username"]), json!(null))]}),
     );
-    post("/api/v1/login/access-token")
+    assert_eq!(
+        app().call::<Value>("POST", &paths::login(), &ANONYMOUS, Body::None, 422),
+        json!({"detail": [missing(json!(["body", "username"]), json!(null)), missing(json!(["body", "password"]), json!(null))]})
+    );
+    post(&paths::login())
         .form(&[("grant_type", "client_credentials"), ("username", "a"), ("password", "b")])
         .assert(
             422,
             json!({"detail": [{"type": "string_pattern_mismatch", "loc": ["body", "grant_type"], "msg": "String should match pattern '^password$'", "input": "client_credentials", "ctx": {"pattern": "^password$"}}]}),
         );
-    post("/api/v1/login/access-token")
+    post(&paths::login())
         .form(&[
             ("grant_type", "password"),
             ("username", SUPERUSER_EMAIL),
@@ -108,7 +100,7 @@ fn login_form_problems_are_422s() {
 #[test]
 fn a_missing_or_foreign_authorization_header_is_a_401_asking_for_bearer() {
     for header in [None, Some("Basic YTpi"), Some("Token abc")] {
-        let mut req = get("/api/v1/users/me");
+        let mut req = get(&paths::me());
         if let Some(h) = header {
             req = req.header("Authorization", h);
         }
@@ -122,10 +114,7 @@ fn a_missing_or_foreign_authorization_header_is_a_401_asking_for_bearer() {
 fn forged_and_malformed_tokens_are_all_403s() {
     let u = signup_user();
     let key = SECRET_KEY.as_bytes();
-    get("/api/v1/users/me")
-        .token(&forged::control(key, &u.id, now()))
-        .send()
-        .expect(200); // the control token passes
+    app().read_user_me::<Resp>(&forged::control(key, &u.id, now()), 200); // the control token passes
     let mut headers: Vec<(String, String)> = forged::corpus(key, &u.id, now())
         .into_iter()
         .map(|(what, token)| (what.to_string(), format!("Bearer {token}")))
@@ -138,9 +127,7 @@ fn forged_and_malformed_tokens_are_all_403s() {
         format!("Bearer {}", token_for(&u.id, now() - 7200, 60)),
     ));
     for (what, header) in headers {
-        let r = get("/api/v1/users/me")
-            .header("Authorization", &header)
-            .send();
+        let r = get(&paths::me()).header("Authorization", &header).send();
         assert_eq!(
             (r.status, r.json()),
             (403, json!({"detail": "Could not validate credentials"})),
@@ -148,7 +135,7 @@ fn forged_and_malformed_tokens_are_all_403s() {
         );
     }
     // the scheme is case-insensitive
-    get("/api/v1/users/me")
+    get(&paths::me())
         .header("Authorization", &format!("bearer {}", u.token))
         .send()
         .expect(200);
@@ -157,55 +144,54 @@ fn forged_and_malformed_tokens_are_all_403s() {
 #[test]
 fn a_token_for_a_deleted_user_is_a_404() {
     let u = signup_user();
-    let r = delete(&format!("/api/v1/users/{}", u.id))
-        .token(&superuser_token())
-        .send();
+    let r = delete(&paths::user(&u.id)).token(&superuser_token()).send();
     r.assert(200, json!({"message": "User deleted successfully"}));
-    get("/api/v1/users/me")
-        .token(&u.token)
-        .send()
-        .assert_detail(404, "User not found");
+    assert_eq!(
+        app().read_user_me::<Detail>(&u.token, 404),
+        Detail::new("User not found")
+    );
 }
 
 #[test]
 fn a_token_for_an_inactive_user_is_a_400() {
     let u = signup_user();
-    patch(&format!("/api/v1/users/{}", u.id))
-        .token(&superuser_token())
-        .json(&json!({"is_active": false}))
-        .expect(200);
-    get("/api/v1/users/me")
-        .token(&u.token)
-        .send()
-        .assert_detail(400, "Inactive user");
+    app().update_user::<Resp>(&superuser_token(), &u.id, &json!({"is_active": false}), 200);
+    assert_eq!(
+        app().read_user_me::<Detail>(&u.token, 400),
+        Detail::new("Inactive user")
+    );
 }
 
 #[test]
 fn a_token_issued_before_a_password_change_is_refused() {
     let u = signup_user();
     let old = u.token.clone();
-    get("/api/v1/users/me").token(&old).send().expect(200);
+    app().read_user_me::<Resp>(&old, 200);
     // The change usually falls in the second the token was issued in: the
     // token version refuses the old token all the same.
-    patch("/api/v1/users/me/password")
-        .token(&u.token)
-        .json(&json!({"current_password": u.password, "new_password": "new-password-1"}))
-        .assert(200, json!({"message": "Password updated successfully"}));
-    get("/api/v1/users/me")
-        .token(&old)
-        .send()
-        .assert_detail(403, "Could not validate credentials");
+    assert_eq!(
+        app().update_password_me::<Value>(
+            &u.token,
+            &json!({"current_password": u.password, "new_password": "new-password-1"}),
+            200
+        ),
+        json!({"message": "Password updated successfully"})
+    );
+    assert_eq!(
+        app().read_user_me::<Detail>(&old, 403),
+        Detail::new("Could not validate credentials")
+    );
     let fresh = login(&u.email, "new-password-1");
-    get("/api/v1/users/me").token(&fresh).send().expect(200);
+    app().read_user_me::<Resp>(&fresh, 200);
 }
 
 #[test]
 fn authentication_is_checked_before_the_body() {
-    post("/api/v1/users/")
+    post(&paths::users())
         .raw("application/json", b"{bad")
         .assert_detail(401, "Not authenticated");
     let u = signup_user();
-    post("/api/v1/users/")
+    post(&paths::users())
         .token(&u.token)
         .raw("application/json", b"{bad")
         .assert_detail(403, "The user doesn't have enough privileges");

@@ -8,18 +8,13 @@ use crate::round_trips::d1_cost;
 use serde_json::json;
 
 fn me(worker: &TestApp, token: &str) -> Resp {
-    worker
-        .request("GET", "/api/v1/users/me")
-        .token(token)
-        .send()
+    worker.request("GET", &paths::me()).token(token).send()
 }
 
 /// A new session's access token, from `worker`.
 fn log_in(worker: &TestApp, email: &str, password: &str) -> String {
     let form = [("username", email), ("password", password)];
-    let r = worker
-        .request("POST", "/api/v1/login/access-token")
-        .form(&form);
+    let r = worker.request("POST", &paths::login()).form(&form);
     r.ok()["access_token"].as_str().unwrap().to_string()
 }
 
@@ -54,7 +49,7 @@ fn with_the_cache_on_users_me_is_served_without_d1_and_every_write_here_takes_ef
         "update users set full_name = 'Renamed' where id = '{id}'"
     ));
     worker
-        .request("PATCH", "/api/v1/users/me")
+        .request("PATCH", &paths::me())
         .token(&token)
         .json(&json!({}))
         .expect(200);
@@ -65,7 +60,7 @@ fn with_the_cache_on_users_me_is_served_without_d1_and_every_write_here_takes_ef
     // Logout through this isolate: the token's session is refused at once.
     me(&worker, &token).expect(200);
     worker
-        .request("POST", "/api/v1/logout")
+        .request("POST", &paths::logout())
         .token(&token)
         .send()
         .expect(200);
@@ -76,7 +71,7 @@ fn with_the_cache_on_users_me_is_served_without_d1_and_every_write_here_takes_ef
     me(&worker, &token).expect(200);
     me(&worker, &token).expect(200);
     worker
-        .request("PATCH", "/api/v1/users/me/password")
+        .request("PATCH", &paths::my_password())
         .token(&token)
         .json(&json!({"current_password": "password123", "new_password": "password456"}))
         .expect(200);
@@ -92,7 +87,7 @@ fn with_the_cache_on_users_me_is_served_without_d1_and_every_write_here_takes_ef
     me(&worker, &token).expect(200);
     me(&worker, &token).expect(200);
     worker
-        .request("PATCH", &format!("/api/v1/users/{id}"))
+        .request("PATCH", &paths::user(&id))
         .token(&admin)
         .json(&json!({"is_active": false}))
         .expect(200);
@@ -104,7 +99,7 @@ fn with_the_cache_on_users_me_is_served_without_d1_and_every_write_here_takes_ef
 fn without_the_setting_every_request_reads_the_caller() {
     let u = signup_user();
     for _ in 0..3 {
-        let r = get("/api/v1/users/me").token(&u.token).send().expect(200);
+        let r = app().read_user_me::<Resp>(&u.token, 200);
         assert_eq!(d1_cost(&r).0, 1);
     }
     // Straight in D1, as another isolate's write: seen at once.
@@ -112,6 +107,6 @@ fn without_the_setting_every_request_reads_the_caller() {
         "update users set full_name = 'Seen at once' where id = '{}'",
         u.id
     ));
-    let r = get("/api/v1/users/me").token(&u.token).send().expect(200);
+    let r = app().read_user_me::<Resp>(&u.token, 200);
     assert_eq!(r.json()["full_name"], "Seen at once");
 }

@@ -16,10 +16,8 @@ fn deleting_an_organization_returns_its_resources_to_their_creators() {
          insert into styles (id, owner_id, organization_id, name, created_at, updated_at) values ('{s1}', '{}', '{org_id}', 's1', 't', 't');",
         member.id, member.id, owner.id
     ));
-    delete(&org_path(&org))
-        .token(&owner.token)
-        .send()
-        .assert(200, json!({"message": "Organization deleted successfully"}));
+    let deleted: Message = app().delete_organization(&owner, org_id, 200);
+    assert_eq!(deleted.message, "Organization deleted successfully");
     let rows = d1(&format!(
         "select id, owner_id, organization_id from products where id in ('{p1}', '{p2}') \
          union all select id, owner_id, organization_id from styles where id = '{s1}' order by 1"
@@ -38,30 +36,23 @@ fn deleting_an_organization_returns_its_resources_to_their_creators() {
         "select count(*) as n from organization_members where organization_id = '{org_id}'"
     ));
     assert_eq!(memberships, vec![json!({"n": 0})]);
-    get(&org_path(&org))
-        .token(&owner.token)
-        .send()
-        .assert_detail(404, "Organization not found");
+    let gone: Detail = app().read_organization(&owner, org_id, 404);
+    assert_eq!(gone, Detail::new("Organization not found"));
 }
 
 #[test]
 fn a_user_who_owns_an_organization_cannot_be_deleted() {
+    let app = app();
     let owner = signup_user();
-    let org = create_org(&owner.token, "Owned");
-    let conflict = "The user owns organizations; transfer their ownership first";
-    delete("/api/v1/users/me")
-        .token(&owner.token)
-        .send()
-        .assert_detail(409, conflict);
-    delete(&format!("/api/v1/users/{}", owner.id))
-        .token(&superuser_token())
-        .send()
-        .assert_detail(409, conflict);
-    get("/api/v1/users/me")
-        .token(&owner.token)
-        .send()
-        .expect(200); // nothing was deleted
-    get(&org_path(&org)).token(&owner.token).send().expect(200);
+    let org = new_organization(&owner, "Owned");
+    let conflict = Detail::new("The user owns organizations; transfer their ownership first");
+    let refused: Detail = app.delete_user_me(&owner, 409);
+    assert_eq!(refused, conflict);
+    let refused: Detail = app.delete_user(&superuser_token(), &owner.id, 409);
+    assert_eq!(refused, conflict);
+    // nothing was deleted
+    let _: UserPublic = app.read_user_me(&owner, 200);
+    let _: OrganizationPublic = app.read_organization(&owner, &org.id, 200);
 }
 
 #[test]
@@ -75,10 +66,8 @@ fn deleting_a_user_removes_memberships_and_personal_resources_only() {
            ('{personal}', '{m}', null, 'mine', 't', 't'), ('{shared}', '{m}', '{org_id}', 'ours', 't', 't');",
         m = member.id
     ));
-    delete("/api/v1/users/me")
-        .token(&member.token)
-        .send()
-        .assert(200, json!({"message": "User deleted successfully"}));
+    let deleted: Message = app().delete_user_me(&member, 200);
+    assert_eq!(deleted.message, "User deleted successfully");
     let rows = d1(&format!(
         "select id, owner_id, organization_id from products where id in ('{personal}', '{shared}')"
     ));
@@ -86,11 +75,6 @@ fn deleting_a_user_removes_memberships_and_personal_resources_only() {
         rows,
         vec![json!({"id": shared.to_string(), "owner_id": null, "organization_id": org_id})]
     );
-    assert_eq!(
-        get(&format!("{}/members", org_path(&org)))
-            .token(&owner.token)
-            .send()
-            .json()["count"],
-        1
-    );
+    let members: Page<MemberPublic> = app().read_organization_members(&owner, org_id, "", 200);
+    assert_eq!(members.count, 1);
 }

@@ -2,7 +2,7 @@
 //! started after the bookmark the client sends back in `X-D1-Bookmark`.
 
 use crate::helpers::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// The form of a D1 bookmark: four hex groups of 8, 8, 8 and 32 digits.
 fn looks_like_a_bookmark(b: &str) -> bool {
@@ -18,13 +18,13 @@ fn looks_like_a_bookmark(b: &str) -> bool {
 fn a_read_sent_with_a_writes_bookmark_sees_the_write() {
     let u = signup_user();
     let name = format!("Bookmarked {}", uuid::Uuid::new_v4().simple());
-    let write = patch("/api/v1/users/me")
+    let write = patch(&paths::me())
         .token(&u.token)
         .json(&json!({"full_name": name}));
     assert_eq!(write.status, 200, "{}", write.text);
     let bookmark = write.header("x-d1-bookmark").unwrap().to_string();
     assert!(looks_like_a_bookmark(&bookmark), "{bookmark}");
-    let read = get("/api/v1/users/me")
+    let read = get(&paths::me())
         .token(&u.token)
         .header("X-D1-Bookmark", &bookmark)
         .send()
@@ -35,7 +35,7 @@ fn a_read_sent_with_a_writes_bookmark_sees_the_write() {
     assert!(looks_like_a_bookmark(after), "{after}");
     assert!(after >= bookmark.as_str(), "{after} < {bookmark}");
     // and a read without one starts anywhere, and says where it read
-    let anywhere = get("/api/v1/users/me").token(&u.token).send().expect(200);
+    let anywhere = app().read_user_me::<Resp>(&u.token, 200);
     assert!(looks_like_a_bookmark(
         anywhere.header("x-d1-bookmark").unwrap()
     ));
@@ -51,7 +51,7 @@ fn a_bookmark_that_d1_did_not_make_is_a_400() {
         "00000001-00000002-00004e46-0c5aa4aa8c3ec57a6de05ab4b2ea4c7z",
         &"0".repeat(300),
     ] {
-        get("/api/v1/users/me")
+        get(&paths::me())
             .token(&u.token)
             .header("X-D1-Bookmark", bad)
             .send()
@@ -64,13 +64,13 @@ fn a_bookmark_that_d1_did_not_make_is_a_400() {
 
 #[test]
 fn browsers_may_read_and_send_the_bookmark() {
-    let r = get("/api/v1/utils/health-check/")
+    let r = get(&paths::health_check())
         .header("Origin", CORS_ORIGIN)
         .send()
         .expect(200);
     let exposed = r.header("access-control-expose-headers").unwrap();
     assert!(exposed.contains("X-D1-Bookmark"), "{exposed}");
-    let r = request("OPTIONS", "/api/v1/users/me")
+    let r = request("OPTIONS", &paths::me())
         .header("Origin", CORS_ORIGIN)
         .header("Access-Control-Request-Method", "GET")
         .header(
@@ -102,8 +102,8 @@ fn reads_carry_an_etag_and_a_matching_if_none_match_is_a_304() {
     let u = signup_user();
     let org = create_org(&u.token, "Tagged");
     for (path, token) in [
-        ("/api/v1/users/me".to_string(), &u.token),
-        (format!("/api/v1/users/{}", u.id), &admin),
+        (paths::me(), &u.token),
+        (paths::user(&u.id), &admin),
         (org_path(&org), &u.token),
     ] {
         let first = get(&path).token(token).send().expect(200);
@@ -136,15 +136,15 @@ fn reads_carry_an_etag_and_a_matching_if_none_match_is_a_304() {
         );
     }
     // a change gives a new tag, and the old one no longer matches
-    let before = get("/api/v1/users/me").token(&u.token).send().expect(200);
+    let before = app().read_user_me::<Resp>(&u.token, 200);
     let old = before.header("etag").unwrap().to_string();
-    let changed = patch("/api/v1/users/me")
+    let changed = patch(&paths::me())
         .token(&u.token)
         .json(&json!({"full_name": "Retagged"}));
     assert_eq!(changed.status, 200);
     let new = changed.header("etag").unwrap().to_string();
     assert_ne!(new, old);
-    get("/api/v1/users/me")
+    get(&paths::me())
         .token(&u.token)
         .header("If-None-Match", &old)
         .send()
@@ -154,8 +154,8 @@ fn reads_carry_an_etag_and_a_matching_if_none_match_is_a_304() {
 #[test]
 fn a_write_whose_if_match_fails_is_a_412_and_changes_nothing() {
     let u = signup_user();
-    let tag = tag_of("/api/v1/users/me", &u.token);
-    patch("/api/v1/users/me")
+    let tag = tag_of(&paths::me(), &u.token);
+    patch(&paths::me())
         .token(&u.token)
         .header("If-Match", &tag)
         .json(&json!({"full_name": "First"}))
@@ -167,16 +167,16 @@ fn a_write_whose_if_match_fails_is_a_412_and_changes_nothing() {
         format!("\"{}.1\"", other.id),
         format!("W/{tag}"),
     ] {
-        patch("/api/v1/users/me")
+        patch(&paths::me())
             .token(&u.token)
             .header("If-Match", &stale)
             .json(&json!({"full_name": "Second", "email": random_email()}))
             .assert_detail(412, "Precondition Failed");
     }
-    let me = get("/api/v1/users/me").token(&u.token).send().ok();
+    let me = app().read_user_me::<Value>(&u.token, 200);
     assert_eq!(me["full_name"], "First");
     assert_eq!(me["email"], u.email.as_str());
-    patch("/api/v1/users/me")
+    patch(&paths::me())
         .token(&u.token)
         .header("If-Match", "*")
         .json(&json!({"full_name": "Third"}))

@@ -4,14 +4,14 @@
 
 use crate::helpers::*;
 use base64ct::{Base64, Encoding};
-use serde_json::json;
+use serde_json::{json, Value};
 
 const SENT: &str = "If that email is registered, we sent a password recovery link";
 const RECOVERY: &str = "Password recovery";
 const VERIFY: &str = "Verify your email";
 
 fn recover(email: &str) -> Resp {
-    post(&format!("/api/v1/password-recovery/{email}")).send()
+    post(&paths::password_recovery(email)).send()
 }
 
 fn token_hash(token: &str) -> String {
@@ -56,36 +56,48 @@ fn a_recovery_link_works_once_and_ends_older_tokens() {
     recover(&u.email).expect(200);
     let token = sink().delivered(&u.email, RECOVERY).token();
     let reset = json!({"token": token, "new_password": "brand-new-pw-1"});
-    post("/api/v1/reset-password/")
-        .json(&reset)
-        .assert(200, json!({"message": "Password updated successfully"}));
-    get("/api/v1/users/me")
-        .token(&u.token)
-        .send()
-        .assert_detail(403, "Could not validate credentials");
+    assert_eq!(
+        app().call::<Value>(
+            "POST",
+            &paths::reset_password(),
+            &ANONYMOUS,
+            Body::json(&reset),
+            200
+        ),
+        json!({"message": "Password updated successfully"})
+    );
+    assert_eq!(
+        app().read_user_me::<Detail>(&u.token, 403),
+        Detail::new("Could not validate credentials")
+    );
     login(&u.email, "brand-new-pw-1");
-    post("/api/v1/reset-password/")
-        .json(&reset)
-        .assert_detail(400, "Invalid token");
-    post("/api/v1/reset-password/")
-        .json(&json!({"token": "not-a-token", "new_password": "brand-new-pw-2"}))
-        .assert_detail(400, "Invalid token");
+    assert_eq!(
+        app().call::<Detail>(
+            "POST",
+            &paths::reset_password(),
+            &ANONYMOUS,
+            Body::json(&reset),
+            400
+        ),
+        Detail::new("Invalid token")
+    );
+    assert_eq!(
+        app().reset_password::<Detail>("not-a-token", "brand-new-pw-2", 400),
+        Detail::new("Invalid token")
+    );
 }
 
 #[test]
 fn a_reset_ends_every_session_refresh_tokens_included() {
     let u = signup_user();
-    let session = post("/api/v1/login/access-token")
-        .form(&[("username", &u.email), ("password", &u.password)])
-        .ok();
+    let session = app().login_access_token::<Value>(&u.email, &u.password, 200);
     recover(&u.email).expect(200);
     let token = sink().delivered(&u.email, RECOVERY).token();
-    post("/api/v1/reset-password/")
-        .json(&json!({"token": token, "new_password": "brand-new-pw-1"}))
-        .expect(200);
-    post("/api/v1/login/refresh")
-        .json(&json!({"refresh_token": session["refresh_token"]}))
-        .assert_detail(401, "Invalid refresh token");
+    app().reset_password::<Resp>(&token, "brand-new-pw-1", 200);
+    assert_eq!(
+        app().refresh::<Detail>(session["refresh_token"].as_str().unwrap(), 401),
+        Detail::new("Invalid refresh token")
+    );
 }
 
 #[test]
@@ -99,9 +111,10 @@ fn an_expired_recovery_token_fails() {
         u.id,
         u.email
     ));
-    post("/api/v1/reset-password/")
-        .json(&json!({"token": token, "new_password": "brand-new-pw-1"}))
-        .assert_detail(400, "Invalid token");
+    assert_eq!(
+        app().reset_password::<Detail>(token, "brand-new-pw-1", 400),
+        Detail::new("Invalid token")
+    );
     login(&u.email, &u.password);
 }
 
@@ -139,9 +152,7 @@ fn the_token_and_its_email_commit_together_or_not_at_all() {
 fn the_consumer_retries_failures_and_then_records_the_error() {
     // refused twice, then accepted: three attempts, one e-mail
     let flaky = format!("fail2-{}", random_email());
-    post("/api/v1/users/signup")
-        .json(&json!({"email": flaky, "password": "password123"}))
-        .expect(200);
+    app().register_user::<Resp>(&json!({"email": flaky, "password": "password123"}), 200);
     let attempts = sink().wait_for(&flaky, 3);
     assert_eq!(
         attempts.iter().map(|r| r.status).collect::<Vec<_>>(),
@@ -152,9 +163,7 @@ fn the_consumer_retries_failures_and_then_records_the_error() {
         .all(|r| r.idempotency_key == attempts[0].idempotency_key));
     // always refused: EMAIL_MAX_ATTEMPTS (3) attempts, then the row records why
     let doomed = format!("failall-{}", random_email());
-    post("/api/v1/users/signup")
-        .json(&json!({"email": doomed, "password": "password123"}))
-        .expect(200);
+    app().register_user::<Resp>(&json!({"email": doomed, "password": "password123"}), 200);
     sink().wait_for(&doomed, 3);
     let select = format!(
         "select id, status, attempts, last_error, html from outbox where recipient = '{doomed}'"
@@ -205,7 +214,7 @@ fn the_scheduled_run_hands_over_rows_that_were_never_queued() {
 fn signup_sends_a_verification_link_that_verifies_the_address_once() {
     let u = signup_user();
     assert_eq!(
-        get("/api/v1/users/me").token(&u.token).send().ok()["email_verified"],
+        app().read_user_me::<Value>(&u.token, 200)["email_verified"],
         false
     );
     let mail = sink().delivered(&u.email, VERIFY);
@@ -213,20 +222,34 @@ fn signup_sends_a_verification_link_that_verifies_the_address_once() {
         .link()
         .starts_with(&format!("{FRONTEND_HOST}/verify-email?token=")));
     let body = json!({"token": mail.token()});
-    post("/api/v1/verify-email/")
-        .json(&body)
-        .assert(200, json!({"message": "Email verified"}));
     assert_eq!(
-        get("/api/v1/users/me").token(&u.token).send().ok()["email_verified"],
+        app().call::<Value>(
+            "POST",
+            &paths::verify_email(),
+            &ANONYMOUS,
+            Body::json(&body),
+            200
+        ),
+        json!({"message": "Email verified"})
+    );
+    assert_eq!(
+        app().read_user_me::<Value>(&u.token, 200)["email_verified"],
         true
     );
-    post("/api/v1/verify-email/")
-        .json(&body)
-        .assert_detail(400, "Invalid token");
-    post("/api/v1/users/me/verify-email")
-        .token(&u.token)
-        .send()
-        .assert_detail(400, "Email already verified");
+    assert_eq!(
+        app().call::<Detail>(
+            "POST",
+            &paths::verify_email(),
+            &ANONYMOUS,
+            Body::json(&body),
+            400
+        ),
+        Detail::new("Invalid token")
+    );
+    assert_eq!(
+        app().send_verification_email::<Detail>(&u.token, 400),
+        Detail::new("Email already verified")
+    );
 }
 
 #[test]
@@ -234,27 +257,21 @@ fn a_new_address_is_unverified_until_its_own_link_is_followed() {
     let u = signup_user();
     let first = sink().delivered(&u.email, VERIFY).token();
     let new_email = random_email();
-    let me = patch("/api/v1/users/me")
-        .token(&u.token)
-        .json(&json!({"email": new_email}))
-        .ok();
+    let me = app().update_user_me::<Value>(&u.token, &json!({"email": new_email}), 200);
     assert_eq!(
         (&me["email"], &me["email_verified"]),
         (&json!(new_email), &json!(false))
     );
     // the link sent to the old address verifies nothing now
-    post("/api/v1/verify-email/")
-        .json(&json!({"token": first}))
-        .assert_detail(400, "Invalid token");
+    assert_eq!(
+        app().verify_email::<Detail>(&first, 400),
+        Detail::new("Invalid token")
+    );
     let second = sink().delivered(&new_email, VERIFY).token();
-    post("/api/v1/verify-email/")
-        .json(&json!({"token": second}))
-        .expect(200);
+    app().verify_email::<Resp>(&second, 200);
     // keeping one's address sends nothing and keeps it verified
-    let me = patch("/api/v1/users/me")
-        .token(&u.token)
-        .json(&json!({"email": new_email.to_uppercase()}))
-        .ok();
+    let me =
+        app().update_user_me::<Value>(&u.token, &json!({"email": new_email.to_uppercase()}), 200);
     assert_eq!(me["email_verified"], true);
 }
 
@@ -262,10 +279,10 @@ fn a_new_address_is_unverified_until_its_own_link_is_followed() {
 fn another_verification_link_can_be_asked_for() {
     let u = signup_user();
     sink().delivered(&u.email, VERIFY);
-    post("/api/v1/users/me/verify-email")
-        .token(&u.token)
-        .send()
-        .assert(200, json!({"message": "Verification email sent"}));
+    assert_eq!(
+        app().send_verification_email::<Value>(&u.token, 200),
+        json!({"message": "Verification email sent"})
+    );
     let both = sink().wait_for(&u.email, 2);
     assert_ne!(both[0].token(), both[1].token());
 }
@@ -275,7 +292,7 @@ fn recovery_is_limited_per_address_and_client_and_more_loosely_per_address() {
     let u = signup_user();
     let client = unique_ip();
     let from = |ip: &str| {
-        post(&format!("/api/v1/password-recovery/{}", u.email))
+        post(&paths::password_recovery(&u.email))
             .header("CF-Connecting-IP", ip)
             .send()
     };
@@ -295,35 +312,20 @@ fn recovery_is_limited_per_address_and_client_and_more_loosely_per_address() {
 #[test]
 fn superusers_preview_the_recovery_email() {
     let u = signup_user();
-    let r = post(&format!(
-        "/api/v1/password-recovery-html-content/{}",
-        u.email
-    ))
-    .token(&superuser_token())
-    .send()
-    .expect(200);
+    let r = app().recover_password_html_content::<Resp>(&superuser_token(), &u.email, 200);
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
     assert!(r
         .text
         .contains(&format!("{FRONTEND_HOST}/reset-password?token=")));
     assert!(r.text.contains("Password recovery"));
-    post(&format!(
-        "/api/v1/password-recovery-html-content/{}",
-        random_email()
-    ))
-    .token(&superuser_token())
-    .send()
-    .assert_detail(
-        404,
-        "The user with this username does not exist in the system.",
+    assert_eq!(
+        app().recover_password_html_content::<Detail>(&superuser_token(), &(random_email()), 404),
+        Detail::new("The user with this username does not exist in the system.")
     );
-    post(&format!(
-        "/api/v1/password-recovery-html-content/{}",
-        u.email
-    ))
-    .token(&u.token)
-    .send()
-    .assert_detail(403, "The user doesn't have enough privileges");
+    assert_eq!(
+        app().recover_password_html_content::<Detail>(&u.token, &u.email, 403),
+        Detail::new("The user doesn't have enough privileges")
+    );
 }
 
 #[test]
@@ -331,11 +333,11 @@ fn with_verification_required_an_unverified_user_cannot_log_in() {
     let worker = spawn_local_worker(&["REQUIRE_EMAIL_VERIFICATION=true"]);
     let email = random_email();
     worker
-        .request("POST", "/api/v1/users/signup")
+        .request("POST", &paths::signup())
         .json(&json!({"email": email, "password": "password123"}))
         .expect(200);
     worker
-        .request("POST", "/api/v1/login/access-token")
+        .request("POST", &paths::login())
         .form(&[("username", email.as_str()), ("password", "password123")])
         .assert_detail(400, "Email not verified");
 }
@@ -360,11 +362,11 @@ fn a_recovery_email_reaches_an_smtp_server_with_a_working_link() {
     );
     let email = random_email();
     worker
-        .request("POST", "/api/v1/private/users/")
+        .request("POST", &paths::private_users())
         .json(&json!({"email": email, "password": "old-password-1", "full_name": "Smtp", "is_verified": true}))
         .expect(200);
     worker
-        .request("POST", &format!("/api/v1/password-recovery/{email}"))
+        .request("POST", &paths::password_recovery(&email))
         .send()
         .expect(200);
     worker.log_line(" sent on attempt 1");
@@ -393,11 +395,11 @@ fn a_recovery_email_reaches_an_smtp_server_with_a_working_link() {
     );
     let token = link.split_once("token=").unwrap().1;
     worker
-        .request("POST", "/api/v1/reset-password/")
+        .request("POST", &paths::reset_password())
         .json(&json!({"token": token, "new_password": "new-password-1"}))
         .expect(200);
     worker
-        .request("POST", "/api/v1/login/access-token")
+        .request("POST", &paths::login())
         .form(&[("username", email.as_str()), ("password", "new-password-1")])
         .expect(200);
 }

@@ -24,7 +24,7 @@ fn fresh_worker() -> TestApp {
 
 fn login_status(worker: &TestApp, password: &str) -> u16 {
     worker
-        .request("POST", "/api/v1/login/access-token")
+        .request("POST", &paths::login())
         .form(&[("username", EMAIL), ("password", password)])
         .status
 }
@@ -36,7 +36,7 @@ fn d1_timing(r: &Resp) -> &str {
 #[test]
 fn a_missing_first_superuser_is_created_on_the_first_request_and_counted() {
     let worker = fresh_worker();
-    let first = worker.request("GET", "/api/v1/users/me").send();
+    let first = worker.request("GET", &paths::me()).send();
     first.assert_detail(401, "Not authenticated");
     // the check (one select) and the insert: two round trips, both in `d1`
     let timing = d1_timing(&first);
@@ -45,7 +45,7 @@ fn a_missing_first_superuser_is_created_on_the_first_request_and_counted() {
         timing.contains("boot;desc=\"first superuser check\""),
         "{timing}"
     );
-    let second = worker.request("GET", "/api/v1/users/me").send();
+    let second = worker.request("GET", &paths::me()).send();
     let timing = d1_timing(&second);
     assert!(
         timing.starts_with("d1;desc=\"0 round trips, 0 rows read\""),
@@ -64,7 +64,7 @@ fn an_existing_first_superuser_is_never_overwritten() {
          values ('{}', '{EMAIL}', '{EMAIL}', '{hash}', 'Kept', 1, 0, '2020-01-01T00:00:00.000000Z', '2020-01-01T00:00:00.000000Z')",
         uuid::Uuid::new_v4()
     ));
-    let first = worker.request("GET", "/api/v1/users/me").send();
+    let first = worker.request("GET", &paths::me()).send();
     // only the check: the row exists
     assert!(
         d1_timing(&first).starts_with("d1;desc=\"1 round trip, "),
@@ -94,7 +94,7 @@ fn a_first_superuser_deleted_or_renamed_is_not_created_again() {
         "insert into first_superuser (id, user_id, created_at) values (1, '{}', '2020-01-01T00:00:00.000000Z')",
         uuid::Uuid::new_v4()
     ));
-    let first = worker.request("GET", "/api/v1/users/me").send();
+    let first = worker.request("GET", &paths::me()).send();
     assert!(
         d1_timing(&first).starts_with("d1;desc=\"1 round trip, "),
         "{}",
@@ -110,7 +110,7 @@ fn a_first_superuser_deleted_or_renamed_is_not_created_again() {
 #[test]
 fn creating_the_first_superuser_records_it() {
     let worker = fresh_worker();
-    worker.request("GET", "/api/v1/users/me").send();
+    worker.request("GET", &paths::me()).send();
     let rows = worker.d1(
         "select u.email from first_superuser f join users u on u.id = f.user_id where f.id = 1",
     );

@@ -5,10 +5,7 @@ use serde_json::{json, Value};
 use std::io::{Read, Write};
 
 fn users_search(q: &str) -> Value {
-    get(&format!("/api/v1/users/?search={}", urlencode(q)))
-        .token(&superuser_token())
-        .send()
-        .ok()
+    app().read_users::<Value>(&superuser_token(), &format!("search={}", urlencode(q)), 200)
 }
 
 #[test]
@@ -17,10 +14,11 @@ fn a_search_of_any_length_is_answered_and_a_whole_email_finds_its_user() {
         "a-long-address-{}@example.com",
         uuid::Uuid::new_v4().simple()
     );
-    post("/api/v1/users/")
-        .token(&superuser_token())
-        .json(&json!({"email": email, "password": "password123"}))
-        .expect(200);
+    app().create_user::<Resp>(
+        &superuser_token(),
+        &json!({"email": email, "password": "password123"}),
+        200,
+    );
     assert!(email.len() > 50, "longer than D1's LIKE pattern limit");
     let found = users_search(&email.to_uppercase());
     assert_eq!(
@@ -31,13 +29,11 @@ fn a_search_of_any_length_is_answered_and_a_whole_email_finds_its_user() {
         users_search(&"x".repeat(1000)),
         json!({"data": [], "count": 0, "next_cursor": null})
     );
-    let orgs = get(&format!(
-        "/api/v1/organizations/?search={}",
-        "y".repeat(1000)
-    ))
-    .token(&superuser_token())
-    .send()
-    .ok();
+    let orgs = app().read_organizations::<Value>(
+        &superuser_token(),
+        &format!("search={}", "y".repeat(1000)),
+        200,
+    );
     assert_eq!(orgs, json!({"data": [], "count": 0, "next_cursor": null}));
 }
 
@@ -45,46 +41,55 @@ fn a_search_of_any_length_is_answered_and_a_whole_email_finds_its_user() {
 fn search_folds_all_of_unicode_for_users_and_organizations() {
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let owner = signup_user();
-    patch("/api/v1/users/me")
-        .token(&owner.token)
-        .json(&json!({"full_name": format!("élodie {tag}")}))
-        .expect(200);
+    app().update_user_me::<Resp>(
+        &owner.token,
+        &json!({"full_name": format!("élodie {tag}")}),
+        200,
+    );
     let found = users_search(&format!("ÉLODIE {tag}"));
     assert_eq!(found["count"], 1, "{found}");
-    post("/api/v1/organizations/")
-        .token(&owner.token)
-        .json(&json!({"name": format!("Ärzte {tag}"), "avatar_image": AVATAR}))
-        .expect(200);
-    let orgs = get(&format!(
-        "/api/v1/organizations/?search={}",
-        urlencode(&format!("ärzte {tag}"))
-    ))
-    .token(&owner.token)
-    .send()
-    .ok();
+    app().create_organization::<Resp>(
+        &owner.token,
+        &json!({"name": format!("Ärzte {tag}"), "avatar_image": AVATAR}),
+        200,
+    );
+    let orgs = app().read_organizations::<Value>(
+        &owner.token,
+        &format!("search={}", urlencode(&format!("ärzte {tag}"))),
+        200,
+    );
     assert_eq!(orgs["count"], 1, "{orgs}");
 }
 
 #[test]
 fn an_address_logs_in_whatever_the_case_of_its_unicode_domain() {
     let local = format!("u{}", uuid::Uuid::new_v4().simple());
-    post("/api/v1/users/signup")
-        .json(&json!({"email": format!("{local}@bücher.de"), "password": "password123"}))
-        .expect(200);
+    app().register_user::<Resp>(
+        &json!({"email": format!("{local}@bücher.de"), "password": "password123"}),
+        200,
+    );
     login(&format!("{local}@BÜCHER.de"), "password123");
     // decomposed (NFD) and composed (NFC) forms are one address
     login(&format!("{local}@bu\u{308}cher.de"), "password123");
-    post("/api/v1/users/signup")
-        .json(&json!({"email": format!("{local}@BU\u{308}CHER.DE"), "password": "password123"}))
-        .assert_detail(400, "The user with this email already exists in the system");
+    assert_eq!(
+        app().register_user::<Detail>(
+            &json!({"email": format!("{local}@BU\u{308}CHER.DE"), "password": "password123"}),
+            400
+        ),
+        Detail::new("The user with this email already exists in the system")
+    );
 }
 
 #[test]
 fn only_one_trailing_slash_is_optional() {
     let admin = superuser_token();
-    get("/api/v1/users/").token(&admin).send().expect(200);
-    for path in ["/api/v1/users//", "/api/v1/users///", "/api/v1/users/me//"] {
-        get(path)
+    app().read_users::<Resp>(&admin, "", 200);
+    for path in [
+        format!("{}/", paths::users()),
+        format!("{}//", paths::users()),
+        format!("{}//", paths::me()),
+    ] {
+        get(&path)
             .token(&admin)
             .send()
             .assert_detail(404, "Not Found");
@@ -94,7 +99,7 @@ fn only_one_trailing_slash_is_optional() {
 #[test]
 fn a_body_that_is_not_declared_json_is_refused_before_it_is_parsed() {
     for body in [&b"{not json"[..], b"\xff\xfe\x00"] {
-        let r = post("/api/v1/users/signup").raw("text/plain", body);
+        let r = post(&paths::signup()).raw("text/plain", body);
         assert_eq!(r.status, 422, "{}", r.text);
         assert_eq!(r.json()["detail"][0]["type"], "model_attributes_type");
     }
@@ -111,8 +116,9 @@ fn a_chunked_body_is_cut_off_at_one_mebibyte() {
         .unwrap();
     write!(
         stream,
-        "POST /api/v1/users/signup HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        "POST {} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        paths::signup()
     )
     .unwrap();
     let chunk = vec![b' '; 64 * 1024];
@@ -135,17 +141,11 @@ fn a_chunked_body_is_cut_off_at_one_mebibyte() {
 
 #[test]
 fn skip_is_bounded_by_what_d1_binds_exactly() {
-    get("/api/v1/users/?skip=9223372036854775807")
-        .token(&superuser_token())
-        .send()
-        .assert(
-            422,
-            json!({"detail": [{"type": "less_than_equal", "loc": ["query", "skip"], "msg": "Input should be less than or equal to 9007199254740991", "input": "9223372036854775807", "ctx": {"le": 9007199254740991_i64}}]}),
-        );
-    get("/api/v1/users/?skip=9007199254740991")
-        .token(&superuser_token())
-        .send()
-        .expect(200);
+    assert_eq!(
+        app().read_users::<Value>(&superuser_token(), "skip=9223372036854775807", 422),
+        json!({"detail": [{"type": "less_than_equal", "loc": ["query", "skip"], "msg": "Input should be less than or equal to 9007199254740991", "input": "9223372036854775807", "ctx": {"le": 9007199254740991_i64}}]})
+    );
+    app().read_users::<Resp>(&superuser_token(), "skip=9007199254740991", 200);
 }
 
 #[test]
@@ -198,10 +198,14 @@ fn a_caller_deleted_while_creating_an_organization_is_a_404_not_a_500() {
          begin delete from users where id = new.owner_id; end",
         doomed.id
     ));
-    post("/api/v1/organizations/")
-        .token(&doomed.token)
-        .json(&json!({"name": "Gone", "avatar_image": AVATAR}))
-        .assert_detail(404, "User not found");
+    assert_eq!(
+        app().create_organization::<Detail>(
+            &doomed.token,
+            &json!({"name": "Gone", "avatar_image": AVATAR}),
+            404
+        ),
+        Detail::new("User not found")
+    );
 }
 
 #[test]
@@ -221,8 +225,7 @@ fn a_rehash_at_login_never_undoes_a_concurrent_password_change() {
         "after delete on rate_limit_events when old.key = '{key}' \
          begin update users set hashed_password = 'changed-meanwhile' where id = '{id}'; end"
     ));
-    let r = post("/api/v1/login/access-token")
-        .form(&[("username", &email), ("password", "old-password")]);
+    let r = post(&paths::login()).form(&[("username", &email), ("password", "old-password")]);
     drop(fault);
     r.expect(200);
     let rows = d1(&format!(
@@ -241,10 +244,7 @@ fn resources_whose_creator_is_gone_are_deleted_with_their_organization() {
          ('{kept}', '{}', '{org_id}', 'kept', 't', 't'), ('{orphan}', '{}', '{org_id}', 'orphan', 't', 't')",
         owner.id, member.id
     ));
-    delete("/api/v1/users/me")
-        .token(&member.token)
-        .send()
-        .expect(200);
+    app().delete_user_me::<Resp>(&member.token, 200);
     delete(&org_path(&org))
         .token(&owner.token)
         .send()
@@ -271,16 +271,17 @@ fn avatar_lookups_use_an_index() {
 #[test]
 fn non_finite_numbers_and_long_unicode_domains_are_clear_422s() {
     let u = signup_user();
-    post("/api/v1/organizations/")
-        .token(&u.token)
-        .json(&json!({"name": "n", "avatar_image": {"url": AVATAR, "duration": "inf"}}))
-        .assert(
-            422,
-            json!({"detail": [{"type": "float_parsing", "loc": ["body", "avatar_image", "duration"], "msg": "Input should be a valid number, unable to parse string as a number", "input": "inf"}]}),
-        );
+    assert_eq!(
+        app().create_organization::<Value>(
+            &u.token,
+            &json!({"name": "n", "avatar_image": {"url": AVATAR, "duration": "inf"}}),
+            422
+        ),
+        json!({"detail": [{"type": "float_parsing", "loc": ["body", "avatar_image", "duration"], "msg": "Input should be a valid number, unable to parse string as a number", "input": "inf"}]})
+    );
     let label = "ü".repeat(30);
     let email = format!("a@{label}.{label}.{label}.{label}.{label}.de");
-    let r = post("/api/v1/users/signup").json(&json!({"email": email, "password": "password123"}));
+    let r = post(&paths::signup()).json(&json!({"email": email, "password": "password123"}));
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(
         r.json()["detail"][0]["msg"],
@@ -300,7 +301,7 @@ fn a_wildcard_cors_origin_never_allows_credentials_and_server_timing_can_be_off(
         404,
     );
     let r = worker
-        .request("GET", "/api/v1/utils/health-check/")
+        .request("GET", &paths::health_check())
         .header("Origin", "https://anywhere.example")
         .send()
         .expect(200);

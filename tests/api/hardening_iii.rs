@@ -2,7 +2,7 @@
 
 use crate::helpers::*;
 use base64ct::{Base64, Encoding};
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// Item 1: the review's sequence. A user who points their unverified address at
 /// an invitee's cannot list, accept or decline the invitation by id; the
@@ -18,25 +18,25 @@ fn an_invitation_is_not_taken_by_changing_ones_address_to_the_invitees() {
         .ok();
     let id = invitation["id"].as_str().unwrap();
     let thief = verified_user();
-    let me = patch("/api/v1/users/me")
-        .token(&thief.token)
-        .json(&json!({ "email": invitee }))
-        .ok();
+    let me = app().update_user_me::<Value>(&thief.token, &json!({ "email": invitee }), 200);
     assert_eq!(me["email_verified"], false);
-    get("/api/v1/users/me/invitations")
-        .token(&thief.token)
-        .send()
-        .assert_detail(403, "Verify your email address first");
+    assert_eq!(
+        app().read_my_invitations::<Detail>(&thief.token, "", 403),
+        Detail::new("Verify your email address first")
+    );
     for answer in ["accept", "decline"] {
-        post(&format!("/api/v1/users/me/invitations/{id}/{answer}"))
-            .token(&thief.token)
-            .send()
-            .assert_detail(403, "Verify your email address first");
+        assert_eq!(
+            app().call::<Detail>(
+                "POST",
+                &paths::my_invitation(id, answer),
+                &thief.token,
+                Body::None,
+                403
+            ),
+            Detail::new("Verify your email address first")
+        );
     }
-    patch("/api/v1/users/me")
-        .token(&thief.token)
-        .json(&json!({ "email": thief.email }))
-        .expect(200);
+    app().update_user_me::<Resp>(&thief.token, &json!({ "email": thief.email }), 200);
     let members = d1(&format!(
         "select count(*) as n from organization_members where organization_id = '{}' and user_id = '{}'",
         org["id"].as_str().unwrap(),
@@ -60,10 +60,11 @@ fn an_unverified_invitee_still_accepts_by_token() {
         .token(&owner.token)
         .json(&json!({"email": invitee.email}))
         .ok();
-    let joined = post("/api/v1/invitations/accept")
-        .token(&invitee.token)
-        .json(&json!({"token": invitation["token"]}))
-        .ok();
+    let joined = app().accept_invitation::<Value>(
+        &invitee.token,
+        invitation["token"].as_str().unwrap(),
+        200,
+    );
     assert_eq!(joined["id"], org["id"]);
 }
 
@@ -80,19 +81,25 @@ fn names_with_control_characters_are_refused() {
             "msg": format!("String should match pattern '{pattern}'"),
             "input": input, "ctx": {"pattern": pattern}}]})
     };
-    post("/api/v1/organizations/")
-        .token(&u.token)
-        .json(&json!({"name": HOSTILE, "avatar_image": AVATAR}))
-        .assert(422, mismatch("name", HOSTILE));
-    patch("/api/v1/users/me")
-        .token(&u.token)
-        .json(&json!({"full_name": "Eve\nBcc: x@y"}))
-        .assert(422, mismatch("full_name", "Eve\nBcc: x@y"));
-    post("/api/v1/users/signup")
-        .json(
+    assert_eq!(
+        app().create_organization::<Value>(
+            &u.token,
+            &json!({"name": HOSTILE, "avatar_image": AVATAR}),
+            422
+        ),
+        mismatch("name", HOSTILE)
+    );
+    assert_eq!(
+        app().update_user_me::<Value>(&u.token, &json!({"full_name": "Eve\nBcc: x@y"}), 422),
+        mismatch("full_name", "Eve\nBcc: x@y")
+    );
+    assert_eq!(
+        app().register_user::<Value>(
             &json!({"email": random_email(), "password": "password123", "full_name": "tab\there"}),
-        )
-        .assert(422, mismatch("full_name", "tab\there"));
+            422
+        ),
+        mismatch("full_name", "tab\there")
+    );
 }
 
 /// The decoded value of the `name:` header of a raw message (line ends as the
@@ -133,7 +140,7 @@ fn a_stored_hostile_name_cannot_end_an_smtp_message_early() {
     ]);
     let token = worker.verified_user_token(&random_email());
     let org = worker
-        .request("POST", "/api/v1/organizations/")
+        .request("POST", &paths::organizations())
         .token(&token)
         .json(&json!({"name": "placeholder", "avatar_image": AVATAR}))
         .ok();
@@ -145,10 +152,7 @@ fn a_stored_hostile_name_cannot_end_an_smtp_message_early() {
     ));
     let invitee = random_email();
     worker
-        .request(
-            "POST",
-            &format!("/api/v1/organizations/{org_id}/invitations"),
-        )
+        .request("POST", &paths::invitations(org_id))
         .token(&token)
         .json(&json!({ "email": invitee }))
         .expect(200);
@@ -243,15 +247,14 @@ fn whether_an_account_exists_does_not_show_in_server_timing() {
     let u = signup_user();
     let unknown = random_email();
     let failed_login = |email: &str| {
-        post("/api/v1/login/access-token")
-            .form(&[("username", email), ("password", "wrong-password")])
+        post(&paths::login()).form(&[("username", email), ("password", "wrong-password")])
     };
     let (known, stranger) = (failed_login(&u.email), failed_login(&unknown));
     known.assert_detail(400, "Incorrect email or password");
     stranger.assert_detail(400, "Incorrect email or password");
     assert_eq!(timing_shape(&known), "d1, app");
     assert_eq!(timing_shape(&known), timing_shape(&stranger));
-    let recover = |email: &str| post(&format!("/api/v1/password-recovery/{email}")).send();
+    let recover = |email: &str| post(&paths::password_recovery(email)).send();
     let (known, stranger) = (recover(&u.email), recover(&unknown));
     assert_eq!((known.status, stranger.status), (200, 200));
     let request = d1(&format!(
@@ -310,36 +313,28 @@ fn a_demoted_admin_does_not_get_an_invitation_token_by_replay() {
 #[test]
 fn a_reset_link_dies_when_the_password_or_the_address_changes() {
     let reset = |token: &str| {
-        post("/api/v1/reset-password/")
+        post(&paths::reset_password())
             .json(&json!({"token": token, "new_password": "brand-new-pw-9"}))
     };
     // the password changes
     let u = signup_user();
-    post(&format!("/api/v1/password-recovery/{}", u.email))
-        .send()
-        .expect(200);
+    app().recover_password::<Resp>(&u.email, 200);
     let link = sink().delivered(&u.email, "Password recovery").token();
-    patch("/api/v1/users/me/password")
-        .token(&u.token)
-        .json(&json!({"current_password": u.password, "new_password": "changed-pw-1"}))
-        .expect(200);
+    app().update_password_me::<Resp>(
+        &u.token,
+        &json!({"current_password": u.password, "new_password": "changed-pw-1"}),
+        200,
+    );
     reset(&link).assert_detail(400, "Invalid token");
     // the address changes
     let v = signup_user();
-    post(&format!("/api/v1/password-recovery/{}", v.email))
-        .send()
-        .expect(200);
+    app().recover_password::<Resp>(&v.email, 200);
     let link = sink().delivered(&v.email, "Password recovery").token();
-    patch("/api/v1/users/me")
-        .token(&v.token)
-        .json(&json!({"email": random_email()}))
-        .expect(200);
+    app().update_user_me::<Resp>(&v.token, &json!({"email": random_email()}), 200);
     reset(&link).assert_detail(400, "Invalid token");
     // and one that nothing changed since still works
     let w = signup_user();
-    post(&format!("/api/v1/password-recovery/{}", w.email))
-        .send()
-        .expect(200);
+    app().recover_password::<Resp>(&w.email, 200);
     let link = sink().delivered(&w.email, "Password recovery").token();
     reset(&link).assert(200, json!({"message": "Password updated successfully"}));
 }
@@ -361,7 +356,7 @@ fn a_stranger_cannot_lock_a_user_out_of_login_or_recovery() {
         worker.request(method, path).header("CF-Connecting-IP", ip)
     };
     let login = |ip: &str, password: &str| {
-        from(ip, "POST", "/api/v1/login/access-token")
+        from(ip, "POST", &paths::login())
             .form(&[("username", email.as_str()), ("password", password)])
     };
     let events = || worker.d1("select count(*) as n from rate_limit_events")[0]["n"].clone();
@@ -373,7 +368,7 @@ fn a_stranger_cannot_lock_a_user_out_of_login_or_recovery() {
     // two let through, each counted toward its three keys; the refused, nowhere
     assert_eq!(events(), json!(6));
     login("203.0.113.9", "password123").expect(200);
-    let recover = |ip: &str| from(ip, "POST", &format!("/api/v1/password-recovery/{email}")).send();
+    let recover = |ip: &str| from(ip, "POST", &paths::password_recovery(&email)).send();
     let statuses: Vec<u16> = (0..5).map(|_| recover(stranger).status).collect();
     assert_eq!(statuses, [200, 200, 429, 429, 429]);
     recover("203.0.113.9").expect(200);
@@ -398,7 +393,7 @@ fn address_changes_invitations_and_organizations_are_limited() {
     for _ in 0..3 {
         call(
             "PATCH",
-            "/api/v1/users/me",
+            &paths::me(),
             json!({"email": email, "full_name": "Busy"}),
         )
         .expect(200);
@@ -406,17 +401,13 @@ fn address_changes_invitations_and_organizations_are_limited() {
     let mut current = email.clone();
     for _ in 0..2 {
         current = random_email();
-        call("PATCH", "/api/v1/users/me", json!({ "email": current })).expect(200);
+        call("PATCH", &paths::me(), json!({ "email": current })).expect(200);
     }
-    let refused = call(
-        "PATCH",
-        "/api/v1/users/me",
-        json!({"email": random_email()}),
-    );
+    let refused = call("PATCH", &paths::me(), json!({"email": random_email()}));
     refused.assert_detail(429, EMAILS);
     assert!(refused.header("retry-after").is_some());
     let me = worker
-        .request("GET", "/api/v1/users/me")
+        .request("GET", &paths::me())
         .token(&token)
         .send()
         .ok();
@@ -425,7 +416,7 @@ fn address_changes_invitations_and_organizations_are_limited() {
     let org = |name: &str| {
         call(
             "POST",
-            "/api/v1/organizations/",
+            &paths::organizations(),
             json!({"name": name, "avatar_image": AVATAR}),
         )
     };
@@ -433,10 +424,7 @@ fn address_changes_invitations_and_organizations_are_limited() {
     org("Two").expect(200);
     org("Three").assert_detail(400, "Too many organizations");
     // invitations, created or resent, across organizations
-    let path = format!(
-        "/api/v1/organizations/{}/invitations",
-        first["id"].as_str().unwrap()
-    );
+    let path = paths::invitations(first["id"].as_str().unwrap());
     let sent = call("POST", &path, json!({"email": random_email()})).ok();
     call("POST", &path, json!({"email": random_email()})).expect(200);
     let resend = format!("{path}/{}/resend", sent["id"].as_str().unwrap());
@@ -452,14 +440,12 @@ fn address_changes_invitations_and_organizations_are_limited() {
 #[test]
 fn a_session_keeps_only_its_newest_used_refresh_tokens() {
     let u = signup_user();
-    let mut tokens = vec![post("/api/v1/login/access-token")
-        .form(&[("username", &u.email), ("password", &u.password)])
-        .ok()["refresh_token"]
-        .clone()];
+    let mut tokens = vec![
+        app().login_access_token::<Value>(&u.email, &u.password, 200)["refresh_token"].clone(),
+    ];
     for _ in 0..12 {
-        let next = post("/api/v1/login/refresh")
-            .json(&json!({ "refresh_token": tokens.last().unwrap() }))
-            .ok()["refresh_token"]
+        let next = app().refresh::<Value>(tokens.last().unwrap().as_str().unwrap(), 200)
+            ["refresh_token"]
             .clone();
         tokens.push(next);
     }
@@ -483,12 +469,14 @@ fn a_session_keeps_only_its_newest_used_refresh_tokens() {
     ));
     assert_eq!(rows, vec![json!({"used": 5, "live": 1})]);
     // a recent used token is still caught as reused, and ends the session
-    post("/api/v1/login/refresh")
-        .json(&json!({ "refresh_token": tokens[tokens.len() - 2] }))
-        .assert_detail(401, "Invalid refresh token");
-    post("/api/v1/login/refresh")
-        .json(&json!({ "refresh_token": tokens.last().unwrap() }))
-        .assert_detail(401, "Invalid refresh token");
+    assert_eq!(
+        app().refresh::<Detail>(tokens[tokens.len() - 2].as_str().unwrap(), 401),
+        Detail::new("Invalid refresh token")
+    );
+    assert_eq!(
+        app().refresh::<Detail>(tokens.last().unwrap().as_str().unwrap(), 401),
+        Detail::new("Invalid refresh token")
+    );
 }
 
 /// Item 5: the scheduled run prunes outbox rows sent or failed over 7 days ago.
@@ -527,13 +515,11 @@ fn the_scheduled_run_prunes_old_delivered_and_failed_mail() {
 #[test]
 fn a_recovery_request_logs_no_address() {
     let email = random_email();
-    let r = post(&format!("/api/v1/password-recovery/{email}"))
-        .send()
-        .expect(200);
+    let r = app().recover_password::<Resp>(&email, 200);
     let id = r.header("x-request-id").unwrap();
     let line = app().log_line(&format!("request_id={id} "));
     assert!(
-        line.contains("POST /api/v1/password-recovery/{email} 200"),
+        line.contains(&format!("POST {} 200", paths::password_recovery("{email}"))),
         "{line}"
     );
     assert!(!line.contains(&email), "{line}");
@@ -551,11 +537,11 @@ fn signup_can_send_no_verification_email() {
     ]);
     let email = random_email();
     worker
-        .request("POST", "/api/v1/users/signup")
+        .request("POST", &paths::signup())
         .json(&json!({"email": email, "password": "password123"}))
         .expect(200);
     worker
-        .request("POST", &format!("/api/v1/password-recovery/{email}"))
+        .request("POST", &paths::password_recovery(&email))
         .send()
         .expect(200);
     let got = sink().wait_for(&email, 1);
@@ -647,8 +633,11 @@ fn answer_then_next_on_one_connection(request: &[u8], status: u16, body: &str) {
     s.write_all(request).unwrap();
     let (got, text) = read_response(&mut s);
     assert_eq!((got, text.as_str()), (status, body));
-    s.write_all(b"GET /api/v1/utils/health-check/ HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .unwrap();
+    let next = format!(
+        "GET {} HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        paths::health_check()
+    );
+    s.write_all(next.as_bytes()).unwrap();
     assert_eq!(read_response(&mut s), (200, "true".to_string()));
 }
 
@@ -657,9 +646,12 @@ fn answer_then_next_on_one_connection(request: &[u8], status: u16, body: &str) {
 /// on it is answered. Under `wrangler dev` that request was lost.
 #[test]
 fn the_request_after_a_413_on_the_same_connection_is_answered() {
-    let mut request = b"POST /api/v1/login/access-token HTTP/1.1\r\nHost: localhost\r\n\
-        Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n"
-        .to_vec();
+    let mut request = format!(
+        "POST {} HTTP/1.1\r\nHost: localhost\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n",
+        paths::login()
+    )
+    .into_bytes();
     let chunk = vec![b'x'; 64 * 1024];
     for _ in 0..40 {
         request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
@@ -676,9 +668,9 @@ fn the_request_after_a_413_on_the_same_connection_is_answered() {
 fn the_request_after_a_refused_upload_on_the_same_connection_is_answered() {
     let body = vec![0u8; 2 << 20];
     let mut request = format!(
-        "PUT /api/v1/uploads/{}?signature=bad HTTP/1.1\r\nHost: localhost\r\n\
+        "PUT {}?signature=bad HTTP/1.1\r\nHost: localhost\r\n\
          Content-Type: image/png\r\nContent-Length: {}\r\n\r\n",
-        uuid::Uuid::new_v4(),
+        paths::upload(&uuid::Uuid::new_v4().to_string()),
         body.len()
     )
     .into_bytes();
@@ -694,16 +686,11 @@ fn the_request_after_a_refused_upload_on_the_same_connection_is_answered() {
 #[test]
 fn a_session_revoked_while_it_is_refreshed_rotates_nothing() {
     let u = signup_user();
-    let mut refresh = post("/api/v1/login/access-token")
-        .form(&[("username", &u.email), ("password", &u.password)])
-        .ok()["refresh_token"]
-        .clone();
+    let mut refresh =
+        app().login_access_token::<Value>(&u.email, &u.password, 200)["refresh_token"].clone();
     // five used tokens: the next refresh prunes the oldest first
     for _ in 0..5 {
-        refresh = post("/api/v1/login/refresh")
-            .json(&json!({ "refresh_token": refresh }))
-            .ok()["refresh_token"]
-            .clone();
+        refresh = app().refresh::<Value>(refresh.as_str().unwrap(), 200)["refresh_token"].clone();
     }
     let hash: String = {
         use sha2::{Digest, Sha256};
@@ -722,7 +709,7 @@ fn a_session_revoked_while_it_is_refreshed_rotates_nothing() {
         "after delete on refresh_tokens when old.session_id = '{sid}' \
          begin update sessions set revoked_at = unixepoch() where id = '{sid}'; end"
     ));
-    let r = post("/api/v1/login/refresh").json(&json!({ "refresh_token": refresh }));
+    let r = post(&paths::refresh()).json(&json!({ "refresh_token": refresh }));
     drop(fault);
     r.assert_detail(401, "Invalid refresh token");
     let live = d1(&format!(
@@ -736,14 +723,14 @@ fn a_session_revoked_while_it_is_refreshed_rotates_nothing() {
 #[test]
 fn a_search_with_a_nul_finds_nothing() {
     let search = urlencode("3y\u{0}ab\u{0}cd");
-    for path in ["/api/v1/users/", "/api/v1/organizations/"] {
+    for path in [paths::users(), paths::organizations()] {
         get(&format!("{path}?search={search}"))
             .token(&superuser_token())
             .send()
             .assert(200, json!({"data": [], "count": 0, "next_cursor": null}));
     }
-    get(&format!("/api/v1/users/?search={search}"))
-        .token(&signup_user().token)
-        .send()
-        .assert_detail(403, "The user doesn't have enough privileges");
+    assert_eq!(
+        app().read_users::<Detail>(&signup_user().token, &format!("search={search}"), 403),
+        Detail::new("The user doesn't have enough privileges")
+    );
 }

@@ -13,13 +13,14 @@ fn search_matches_quotes_wildcards_and_sql_literally() {
         format!("a_b {tag}"),
         format!("x {tag}"),
     ] {
-        post("/api/v1/users/")
-            .token(&admin)
-            .json(&json!({"email": random_email(), "password": "password123", "full_name": name}))
-            .expect(200);
+        app().create_user::<Resp>(
+            &admin,
+            &json!({"email": random_email(), "password": "password123", "full_name": name}),
+            200,
+        );
     }
     let count = |q: &str| {
-        let url = format!("/api/v1/users/?search={}", urlencode(q));
+        let url = with_query(paths::users(), &format!("search={}", urlencode(q)));
         let r = get(&url).token(&admin).send().expect(200);
         r.json()["count"].as_i64().unwrap()
     };
@@ -36,7 +37,7 @@ fn search_matches_quotes_wildcards_and_sql_literally() {
     assert_eq!(count(&format!("_b {tag}")), 1);
     assert_eq!(count("' or 1=1 --"), 0);
     assert_eq!(count("\"; drop table users; --"), 0);
-    get("/api/v1/users/me").token(&admin).send().expect(200); // users still exists
+    app().read_user_me::<Resp>(&admin, 200); // users still exists
 }
 
 fn urlencode(s: &str) -> String {
@@ -46,31 +47,31 @@ fn urlencode(s: &str) -> String {
 #[test]
 fn hostile_bodies_are_client_errors() {
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-    let r = post("/api/v1/users/signup").raw("application/json", deep.as_bytes());
+    let r = post(&paths::signup()).raw("application/json", deep.as_bytes());
     assert!((400..500).contains(&r.status), "{} {}", r.status, r.text);
     let deep_obj = format!("{}1{}", "{\"a\":".repeat(10_000), "}".repeat(10_000));
-    let r = post("/api/v1/users/signup").raw("application/json", deep_obj.as_bytes());
+    let r = post(&paths::signup()).raw("application/json", deep_obj.as_bytes());
     assert!((400..500).contains(&r.status), "{} {}", r.status, r.text);
     let mega = json!({"email": random_email(), "password": "x".repeat(1_000_000)});
-    let r = post("/api/v1/users/signup").json(&mega).expect(422);
+    let r = app().register_user::<Resp>(&mega, 422);
     assert_eq!(r.json()["detail"][0]["type"], "string_too_long");
     let huge = json!({"email": random_email(), "password": "x".repeat(1_100_000)});
     assert_eq!(
         send_oversized(
             "POST",
-            "/api/v1/users/signup",
+            &paths::signup(),
             "application/json",
             huge.to_string().as_bytes()
         ),
         (413, r#"{"detail":"Request body too large"}"#.to_string())
     );
-    post("/api/v1/users/signup")
+    post(&paths::signup())
         .raw(
             "application/json",
             b"{\"email\": \"\xc3\x28@example.com\", \"password\": \"password123\"}",
         )
         .assert_detail(400, "There was an error parsing the body");
-    let r = post("/api/v1/login/access-token").raw(
+    let r = post(&paths::login()).raw(
         "application/x-www-form-urlencoded",
         b"username=%FF%FE&password=\xff",
     );

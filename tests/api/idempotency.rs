@@ -41,7 +41,7 @@ fn assert_replays(send: impl Fn() -> Resp) -> Resp {
 }
 
 fn org_count(token: &str) -> i64 {
-    get("/api/v1/organizations/").token(token).send().ok()["count"]
+    app().read_organizations::<Value>(token, "", 200)["count"]
         .as_i64()
         .unwrap()
 }
@@ -51,7 +51,7 @@ fn twenty_concurrent_posts_with_one_key_create_one_organization() {
     let u = signup_user();
     let key = new_key();
     let answers: Vec<Resp> = at_once(20, |_| {
-        keyed(post("/api/v1/organizations/"), &key)
+        keyed(post(&paths::organizations()), &key)
             .token(&u.token)
             .json(&json!({"name": "Once", "avatar_image": AVATAR}))
     });
@@ -68,7 +68,7 @@ fn twenty_concurrent_posts_with_one_key_create_one_organization() {
     }
     assert_eq!(org_count(&u.token), 1);
     // once it is done, a retry replays it
-    let again = keyed(post("/api/v1/organizations/"), &key)
+    let again = keyed(post(&paths::organizations()), &key)
         .token(&u.token)
         .json(&json!({"name": "Once", "avatar_image": AVATAR}));
     assert_eq!((again.status, &again.text), (200, &first[0].text));
@@ -86,7 +86,7 @@ pub(crate) fn every_creating_post_replays_its_first_answer_for_one_round_trip() 
     let ip = unique_ip();
     let email = random_email();
     let signup = assert_replays(|| {
-        keyed(post("/api/v1/users/signup"), &format!("signup-1-{run}"))
+        keyed(post(&paths::signup()), &format!("signup-1-{run}"))
             .header("CF-Connecting-IP", &ip)
             .json(&json!({"email": email, "password": "a-good-password", "full_name": "Once"}))
     });
@@ -101,7 +101,7 @@ pub(crate) fn every_creating_post_replays_its_first_answer_for_one_round_trip() 
     // create user (superuser)
     let email = random_email();
     let created = assert_replays(|| {
-        keyed(post("/api/v1/users/"), &format!("create-user-1-{run}"))
+        keyed(post(&paths::users()), &format!("create-user-1-{run}"))
             .token(&su)
             .json(&json!({"email": email, "password": "a-good-password"}))
     });
@@ -109,7 +109,7 @@ pub(crate) fn every_creating_post_replays_its_first_answer_for_one_round_trip() 
 
     // create organization: the answer is the organization as it reads back
     let org = assert_replays(|| {
-        keyed(post("/api/v1/organizations/"), &format!("org-1-{run}"))
+        keyed(post(&paths::organizations()), &format!("org-1-{run}"))
             .token(&owner.token)
             .json(
                 &json!({"name": "Replayed", "description": "d", "avatar_image": {
@@ -225,14 +225,14 @@ fn a_key_used_with_another_request_is_a_422() {
     let u = signup_user();
     let key = new_key();
     let create = |name: &str| {
-        keyed(post("/api/v1/organizations/"), &key)
+        keyed(post(&paths::organizations()), &key)
             .token(&u.token)
             .json(&json!({"name": name, "avatar_image": AVATAR}))
     };
     create("First").expect(200);
     create("Second").assert_detail(422, OTHER_REQUEST);
     // another path is another request too
-    keyed(post("/api/v1/users/signup"), &key)
+    keyed(post(&paths::signup()), &key)
         .token(&u.token)
         .json(&json!({"email": random_email(), "password": "a-good-password"}))
         .expect(200); // signup's keys are the address's, not this user's
@@ -243,7 +243,7 @@ fn a_key_used_with_another_request_is_a_422() {
 fn keys_are_each_callers_own() {
     let (a, b) = (signup_user(), signup_user());
     for u in [&a, &b] {
-        let r = keyed(post("/api/v1/organizations/"), "shared-name")
+        let r = keyed(post(&paths::organizations()), "shared-name")
             .token(&u.token)
             .json(&json!({"name": "Mine", "avatar_image": AVATAR}));
         assert_eq!(
@@ -262,7 +262,7 @@ fn a_request_that_fails_frees_its_key() {
     let key = new_key();
     // a refusal after the key was reserved (rework_available is for superusers)
     let refused = || {
-        keyed(post("/api/v1/organizations/"), &key)
+        keyed(post(&paths::organizations()), &key)
             .token(&u.token)
             .json(&json!({"name": "X", "avatar_image": AVATAR, "rework_available": 5}))
     };
@@ -279,15 +279,12 @@ fn a_request_that_fails_frees_its_key() {
     let taken = signup_user();
     let ip = unique_ip();
     let signup = || {
-        keyed(post("/api/v1/users/signup"), &key)
+        keyed(post(&paths::signup()), &key)
             .header("CF-Connecting-IP", &ip)
             .json(&json!({"email": taken.email, "password": "a-good-password"}))
     };
     signup().assert_detail(400, "The user with this email already exists in the system");
-    delete(&format!("/api/v1/users/{}", taken.id))
-        .token(&superuser_token())
-        .send()
-        .expect(200);
+    app().delete_user::<Resp>(&superuser_token(), &taken.id, 200);
     let r = signup();
     assert_eq!((r.status, r.header("idempotent-replayed")), (200, None));
 }
@@ -302,7 +299,8 @@ fn reserve_as_another_request(user_id: &str, key: &str, body: &Value, age_second
     derive.update(b"users-orgs-api idempotency fingerprint v1");
     let mut h = mac(&derive.finalize().into_bytes());
     let body = serde_json::to_vec(body).unwrap();
-    for part in [&b"POST"[..], b"/api/v1/organizations/", &body] {
+    let path = paths::organizations();
+    for part in [&b"POST"[..], path.as_bytes(), &body] {
         h.update(&(part.len() as u64).to_be_bytes());
         h.update(part);
     }
@@ -324,7 +322,7 @@ fn while_the_first_request_runs_a_retry_is_a_409_and_a_dead_ones_key_is_taken_ov
     let u = signup_user();
     let body = json!({"name": "Slow", "avatar_image": AVATAR});
     let send = |key: &str| {
-        keyed(post("/api/v1/organizations/"), key)
+        keyed(post(&paths::organizations()), key)
             .token(&u.token)
             .raw("application/json", &serde_json::to_vec(&body).unwrap())
     };
@@ -333,7 +331,7 @@ fn while_the_first_request_runs_a_retry_is_a_409_and_a_dead_ones_key_is_taken_ov
     send(&running).assert_detail(409, IN_FLIGHT);
     assert_eq!(org_count(&u.token), 0);
     // another body under a key in flight is still another request
-    keyed(post("/api/v1/organizations/"), &running)
+    keyed(post(&paths::organizations()), &running)
         .token(&u.token)
         .json(&json!({"name": "Other", "avatar_image": AVATAR}))
         .assert_detail(422, OTHER_REQUEST);
@@ -354,7 +352,7 @@ fn a_key_must_be_1_to_255_printable_characters() {
         ("tab\there".to_string(), "string_pattern_mismatch"),
     ];
     for (key, kind) in cases {
-        let r = keyed(post("/api/v1/organizations/"), &key)
+        let r = keyed(post(&paths::organizations()), &key)
             .token(&u.token)
             .json(&json!({"name": "No", "avatar_image": AVATAR}));
         assert_eq!(r.status, 422, "{}", r.text);
@@ -364,7 +362,7 @@ fn a_key_must_be_1_to_255_printable_characters() {
         assert_eq!(d["input"], key.as_str());
     }
     assert_eq!(org_count(&u.token), 0);
-    keyed(post("/api/v1/organizations/"), &"~".repeat(255))
+    keyed(post(&paths::organizations()), &"~".repeat(255))
         .token(&u.token)
         .json(&json!({"name": "Yes", "avatar_image": AVATAR}))
         .expect(200);

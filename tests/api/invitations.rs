@@ -23,7 +23,7 @@ fn invite(token: &str, org: &Value, email: &str, role: &str) -> Resp {
 }
 
 fn accept(token: &str, invitation_token: &str) -> Resp {
-    post("/api/v1/invitations/accept")
+    post(&paths::invitation_by_token("accept"))
         .token(token)
         .json(&json!({"token": invitation_token}))
 }
@@ -190,18 +190,12 @@ fn an_invitation_is_created_listed_and_accepted_by_its_address() {
     assert_eq!(list["count"], 1);
     assert!(list["data"][0].get("token").is_none());
     // the invitee signs up after it was sent, sees it, and accepts it
-    let r = post("/api/v1/users/signup")
-        .json(&json!({"email": invitee, "password": "password123"}))
-        .ok();
+    let r =
+        app().register_user::<Value>(&json!({"email": invitee, "password": "password123"}), 200);
     let token = login(&invitee, "password123");
     let verify = sink().delivered(&invitee, VERIFY_SUBJECT).token();
-    post("/api/v1/verify-email/")
-        .json(&json!({ "token": verify }))
-        .expect(200);
-    let mine = get("/api/v1/users/me/invitations")
-        .token(&token)
-        .send()
-        .ok();
+    app().verify_email::<Resp>(&verify, 200);
+    let mine = app().read_my_invitations::<Value>(&token, "", 200);
     assert_eq!(
         (mine["count"].clone(), mine["data"][0]["id"].clone()),
         (json!(1), created["id"].clone())
@@ -271,13 +265,10 @@ fn revoked_declined_expired_and_resent_invitations() {
     .assert_detail(404, "Invitation not found");
     // declined by id
     let declined = invite(&owner.token, &org, &u.email, "member").ok();
-    post(&format!(
-        "/api/v1/users/me/invitations/{}/decline",
-        declined["id"].as_str().unwrap()
-    ))
-    .token(&u.token)
-    .send()
-    .assert(200, json!({"message": "Invitation declined"}));
+    assert_eq!(
+        app().decline_my_invitation::<Value>(&u.token, declined["id"].as_str().unwrap(), 200),
+        json!({"message": "Invitation declined"})
+    );
     accept(&u.token, declined["token"].as_str().unwrap()).assert_detail(400, "Invalid invitation");
     // expired: shown as such without a write, refused, and resent with a new token
     let expired = invite(&owner.token, &org, &u.email, "admin").ok();
@@ -304,10 +295,7 @@ fn revoked_declined_expired_and_resent_invitations() {
         .ok();
     assert_ne!(resent["token"], expired["token"]);
     assert_eq!(resent["status"], "pending");
-    post(&format!("/api/v1/users/me/invitations/{id}/accept"))
-        .token(&u.token)
-        .send()
-        .expect(200);
+    app().accept_my_invitation::<Resp>(&u.token, id, 200);
     let members = get(&format!("{p}/members")).token(&owner.token).send().ok();
     let role = members["data"]
         .as_array()
@@ -357,14 +345,8 @@ fn deleting_the_organization_takes_its_invitations_and_deleting_a_user_keeps_the
         .token(&owner.token)
         .send()
         .expect(200);
-    delete("/api/v1/users/me")
-        .token(&admin.token)
-        .send()
-        .expect(200);
-    let mine = get("/api/v1/users/me/invitations")
-        .token(&u.token)
-        .send()
-        .ok();
+    app().delete_user_me::<Resp>(&admin.token, 200);
+    let mine = app().read_my_invitations::<Value>(&u.token, "", 200);
     assert_eq!(
         (
             mine["count"].clone(),
@@ -379,10 +361,7 @@ fn deleting_the_organization_takes_its_invitations_and_deleting_a_user_keeps_the
     accept(&u.token, from_admin["token"].as_str().unwrap())
         .assert_detail(400, "Invalid invitation");
     assert_eq!(
-        get("/api/v1/users/me/invitations")
-            .token(&u.token)
-            .send()
-            .ok()["count"],
+        app().read_my_invitations::<Value>(&u.token, "", 200)["count"],
         0
     );
 }

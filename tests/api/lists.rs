@@ -62,19 +62,19 @@ fn a_cursor_walks_every_list_in_order_without_gaps_or_repeats() {
     let p = org_path(org);
     for (path, token, key) in [
         (
-            format!("/api/v1/organizations/?search={marker}"),
+            with_query(paths::organizations(), &format!("search={marker}")),
             &owner.token,
             "id",
         ),
         (
-            format!("/api/v1/organizations/?search={marker}"),
+            with_query(paths::organizations(), &format!("search={marker}")),
             &admin,
             "id",
         ),
         (format!("{p}/members?skip=0"), &owner.token, "user_id"),
         (format!("{p}/invitations?skip=0"), &owner.token, "id"),
         (
-            "/api/v1/users/me/sessions?skip=0".to_string(),
+            with_query(paths::my_sessions(), "skip=0"),
             &owner.token,
             "id",
         ),
@@ -93,10 +93,7 @@ fn a_cursor_walks_every_list_in_order_without_gaps_or_repeats() {
         }
     }
     // organizations newest first; members in the order they joined
-    let listed = get(&format!("/api/v1/organizations/?search={marker}"))
-        .token(&owner.token)
-        .send()
-        .ok();
+    let listed = app().read_organizations::<Value>(&owner.token, &format!("search={marker}"), 200);
     let mut created = ids(&orgs, "id");
     created.reverse();
     assert_eq!(ids(listed["data"].as_array().unwrap(), "id"), created);
@@ -109,7 +106,7 @@ fn skip_counts_from_the_cursor_and_limit_zero_ends_the_walk() {
     for i in 0..4 {
         create_org(&owner.token, &format!("{marker} {i}"));
     }
-    let path = format!("/api/v1/organizations/?search={marker}");
+    let path = with_query(paths::organizations(), &format!("search={marker}"));
     let all = get(&path).token(&owner.token).send().ok();
     let all = ids(all["data"].as_array().unwrap(), "id");
     let first = get(&format!("{path}&limit=1"))
@@ -137,7 +134,7 @@ fn skip_counts_from_the_cursor_and_limit_zero_ends_the_walk() {
 fn a_cursor_that_the_service_did_not_make_is_a_422() {
     let admin = superuser_token();
     for bad in ["nope", "W10", "eyJ4IjoxfQ", "%E2%82%AC", &"A".repeat(300)] {
-        let r = get(&format!("/api/v1/users/?cursor={bad}"))
+        let r = get(&with_query(paths::users(), &format!("cursor={bad}")))
             .token(&admin)
             .send();
         assert_eq!(r.status, 422, "{bad}: {}", r.text);
@@ -150,7 +147,7 @@ fn a_cursor_that_the_service_did_not_make_is_a_422() {
         );
     }
     // checked with the other query parameters, in one 422
-    let r = get("/api/v1/users/?limit=x&cursor=nope")
+    let r = get(&with_query(paths::users(), "limit=x&cursor=nope"))
         .token(&admin)
         .send();
     assert_eq!(r.status, 422);
@@ -168,22 +165,26 @@ fn a_page_after_a_cursor_reads_as_few_rows_at_any_depth() {
     let admin = superuser_token();
     // the newest 10 users, and 10 users some 900 deep (the bench data set is
     // 1,000 users), reached once by cursor and once by skip
-    let first = get("/api/v1/users/?limit=10").token(&admin).send();
+    let first = get(&with_query(paths::users(), "limit=10"))
+        .token(&admin)
+        .send();
     let (_, near) = d1_cost(&first);
     let mut cursor = first.json()["next_cursor"].as_str().unwrap().to_string();
     for _ in 0..9 {
-        let page = get(&format!("/api/v1/users/?limit=100&cursor={cursor}"))
-            .token(&admin)
-            .send()
-            .ok();
+        let page = app().read_users::<Value>(&admin, &format!("limit=100&cursor={cursor}"), 200);
         cursor = page["next_cursor"].as_str().unwrap().to_string();
     }
-    let deep = get(&format!("/api/v1/users/?limit=10&cursor={cursor}"))
-        .token(&admin)
-        .send();
+    let deep = get(&with_query(
+        paths::users(),
+        &format!("limit=10&cursor={cursor}"),
+    ))
+    .token(&admin)
+    .send();
     assert_eq!(deep.json()["data"].as_array().unwrap().len(), 10);
     let (_, deep_rows) = d1_cost(&deep);
-    let skipped = get("/api/v1/users/?limit=10&skip=910").token(&admin).send();
+    let skipped = get(&with_query(paths::users(), "limit=10&skip=910"))
+        .token(&admin)
+        .send();
     let (_, skip_rows) = d1_cost(&skipped);
     assert!(
         deep_rows <= near + 4,
@@ -198,17 +199,14 @@ fn unfiltered_counts_come_from_counters_that_stay_exact() {
     let u = signup_user();
     let org = create_org(&u.token, "Counted");
     delete(&org_path(&org)).token(&u.token).send().expect(200);
-    delete(&format!("/api/v1/users/{}", u.id))
-        .token(&admin)
-        .send()
-        .expect(200);
+    app().delete_user::<Resp>(&admin, &u.id, 200);
     // one batch is one transaction: the counters and the tables at one moment
     let rows = d1(
         "select (select value from counters where name = 'users') = (select count(*) from users) as users; \
          select (select value from counters where name = 'organizations') = (select count(*) from organizations) as orgs",
     );
     assert_eq!(rows, vec![json!({"users": 1}), json!({"orgs": 1})]);
-    let listed = get("/api/v1/users/?limit=0").token(&admin).send().ok();
+    let listed = app().read_users::<Value>(&admin, "limit=0", 200);
     assert!(listed["count"].as_i64().unwrap() >= 1000, "{listed}");
 }
 
@@ -254,10 +252,11 @@ fn searches_find_exactly_what_a_plain_scan_finds() {
     for _ in 0..24 {
         let len = 3 + rng.below(6);
         let name = text(&mut rng, len);
-        let user = post("/api/v1/users/")
-            .token(&admin)
-            .json(&json!({"email": random_email(), "password": "password123", "full_name": name}))
-            .ok();
+        let user = app().create_user::<Value>(
+            &admin,
+            &json!({"email": random_email(), "password": "password123", "full_name": name}),
+            200,
+        );
         users.push((user["id"].as_str().unwrap().to_string(), fold(&name)));
         let org = create_org(&owner.token, &name);
         orgs.push((org["id"].as_str().unwrap().to_string(), fold(&name)));
@@ -283,9 +282,9 @@ fn searches_find_exactly_what_a_plain_scan_finds() {
         };
         let folded = fold(&query);
         for (path, rows, token) in [
-            ("/api/v1/users/", &users, &admin),
-            ("/api/v1/organizations/", &orgs, &admin),
-            ("/api/v1/organizations/", &orgs, &owner.token),
+            (&paths::users(), &users, &admin),
+            (&paths::organizations(), &orgs, &admin),
+            (&paths::organizations(), &orgs, &owner.token),
         ] {
             let expected: Vec<String> = rows
                 .iter()
@@ -313,27 +312,21 @@ fn searches_find_exactly_what_a_plain_scan_finds() {
 fn every_kind_of_list_search_and_page_answers() {
     let admin = superuser_token();
     let u = signup_user();
-    let org = create_org(&u.token, "Plans Ωmega");
+    let org = new_organization(&u, "Plans Ωmega");
     for search in ["", "p", "pl", "pla", "%CF%89mega", &"x".repeat(300)] {
         for token in [&admin, &u.token] {
-            get(&format!("/api/v1/organizations/?search={search}&limit=2"))
-                .token(token)
-                .send()
-                .ok();
+            app().read_organizations::<Value>(token, &format!("search={search}&limit=2"), 200);
         }
-        get(&format!("/api/v1/users/?search={search}&limit=2"))
-            .token(&admin)
-            .send()
-            .ok();
+        app().read_users::<Value>(&admin, &format!("search={search}&limit=2"), 200);
     }
     // and a page after a cursor, of every list
     for path in [
-        "/api/v1/users/?limit=1".to_string(),
-        "/api/v1/organizations/?limit=1".to_string(),
-        format!("{}/members?limit=1", org_path(&org)),
-        format!("{}/invitations?limit=1", org_path(&org)),
-        "/api/v1/users/me/sessions?limit=1".to_string(),
-        "/api/v1/users/me/invitations?limit=1".to_string(),
+        with_query(paths::users(), "limit=1"),
+        with_query(paths::organizations(), "limit=1"),
+        with_query(paths::members(&org.id), "limit=1"),
+        with_query(paths::invitations(&org.id), "limit=1"),
+        with_query(paths::my_sessions(), "limit=1"),
+        with_query(paths::my_invitations(), "limit=1"),
     ] {
         let first = get(&path).token(&admin).send().json();
         if let Some(cursor) = first["next_cursor"].as_str() {

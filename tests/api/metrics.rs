@@ -20,10 +20,10 @@ fn point_of(r: &Resp) -> Value {
 #[test]
 fn every_request_writes_one_data_point_with_its_route_status_time_and_d1_counts() {
     let u = signup_user();
-    let r = get("/api/v1/users/me").token(&u.token).send().expect(200);
+    let r = app().read_user_me::<Resp>(&u.token, 200);
     let p = point_of(&r);
-    assert_eq!(p["indexes"], json!(["/api/v1/users/me"]));
-    assert_eq!(p["blobs"], json!(["/api/v1/users/me", "GET"]));
+    assert_eq!(p["indexes"], json!([paths::me()]));
+    assert_eq!(p["blobs"], json!([paths::me(), "GET"]));
     let d = p["doubles"].as_array().unwrap();
     assert_eq!(d.len(), 5, "{p}");
     assert_eq!(d[0], 200);
@@ -36,18 +36,21 @@ fn every_request_writes_one_data_point_with_its_route_status_time_and_d1_counts(
     assert_eq!(d[4], 0, "a read writes no row");
 
     // The template, never the ids in the path; errors and unmatched paths too.
-    let path = format!("/api/v1/users/{}", uuid::Uuid::new_v4());
+    let path = paths::user(&uuid::Uuid::new_v4().to_string());
     let r = get(&path).token(&superuser_token()).send().expect(404);
     let p = point_of(&r);
-    assert_eq!(p["blobs"], json!(["/api/v1/users/{user_id}", "GET"]));
+    assert_eq!(p["blobs"], json!([paths::user("{user_id}"), "GET"]));
     assert_eq!(p["doubles"][0], 404);
-    let r = get("/api/v1/nope").send().expect(404);
+    let r = app().call::<Resp>("GET", &paths::unknown(), &ANONYMOUS, Body::None, 404);
     assert_eq!(point_of(&r)["blobs"], json!(["unmatched", "GET"]));
-    let r = post("/api/v1/organizations/")
+    let r = post(&paths::organizations())
         .token(&u.token)
         .json(&json!({"name": "Metrics", "avatar_image": AVATAR}));
     let p = point_of(&r.expect(200));
-    assert_eq!(p["blobs"], json!(["/api/v1/organizations", "POST"]));
+    assert_eq!(
+        p["blobs"],
+        json!([paths::organizations_without_slash(), "POST"])
+    );
     assert!(
         p["doubles"][4].as_u64().unwrap() > 0,
         "a create writes rows: {p}"

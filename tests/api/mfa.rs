@@ -57,11 +57,11 @@ struct MfaUser {
 }
 
 fn enrol(token: &str) -> Value {
-    post("/api/v1/users/me/mfa/totp").token(token).send().ok()
+    app().enrol_totp::<Value>(token, 200)
 }
 
 fn verify(token: &str, code: &str) -> Resp {
-    post("/api/v1/users/me/mfa/totp/verify")
+    post(&paths::mfa_totp_verify())
         .token(token)
         .json(&json!({ "code": code }))
 }
@@ -84,7 +84,7 @@ fn mfa_user() -> MfaUser {
 /// The login's first step from `ip`: the right password, answered with the
 /// second step's token.
 fn first_step(u: &TestUser, ip: &str) -> String {
-    let r = post("/api/v1/login/access-token")
+    let r = post(&paths::login())
         .header("CF-Connecting-IP", ip)
         .form(&[("username", &u.email), ("password", &u.password)]);
     assert_eq!(r.status, 401, "{}", r.text);
@@ -95,7 +95,7 @@ fn first_step(u: &TestUser, ip: &str) -> String {
 }
 
 fn second_step(mfa_token: &str, code: &str, ip: &str) -> Resp {
-    post("/api/v1/login/mfa")
+    post(&paths::login_mfa())
         .header("CF-Connecting-IP", ip)
         .json(&json!({ "mfa_token": mfa_token, "code": code }))
 }
@@ -118,7 +118,7 @@ fn forget_last_step(user_id: &str) {
 }
 
 fn me(token: &str) -> Resp {
-    get("/api/v1/users/me").token(token).send()
+    get(&paths::me()).token(token).send()
 }
 
 #[test]
@@ -158,10 +158,10 @@ fn enrolment_gives_a_secret_and_an_otpauth_uri_and_a_code_turns_mfa_on() {
         assert_eq!(&c[5..6], "-");
     }
     assert_eq!(me(&u.token).json()["mfa_enabled"], true);
-    post("/api/v1/users/me/mfa/totp")
-        .token(&u.token)
-        .send()
-        .assert_detail(400, "MFA is already enabled");
+    assert_eq!(
+        app().enrol_totp::<Detail>(&u.token, 400),
+        Detail::new("MFA is already enabled")
+    );
     verify(&u.token, &code_at(&replaced, step_now() + 1))
         .assert_detail(400, "MFA is already enabled");
 }
@@ -170,29 +170,30 @@ fn enrolment_gives_a_secret_and_an_otpauth_uri_and_a_code_turns_mfa_on() {
 pub(crate) fn verifying_without_an_enrolment_and_bad_bodies_are_refused() {
     let u = signup_user();
     verify(&u.token, "123456").assert_detail(400, "No TOTP enrolment is pending: start one first");
-    let r = post("/api/v1/users/me/mfa/totp/verify")
+    let r = post(&paths::mfa_totp_verify())
         .token(&u.token)
         .json(&json!({}));
     r.assert(
         422,
         json!({"detail": [missing(json!(["body", "code"]), json!({}))]}),
     );
-    let r = post("/api/v1/users/me/mfa/totp/verify")
+    let r = post(&paths::mfa_totp_verify())
         .token(&u.token)
         .json(&json!({"code": 123456}));
     assert_eq!(r.status, 422);
     assert_eq!(r.json()["detail"][0]["type"], "string_type");
-    delete("/api/v1/users/me/mfa")
-        .token(&u.token)
-        .json(&json!({"code": "123456"}))
-        .assert_detail(400, "MFA is not enabled");
-    post("/api/v1/users/me/mfa/recovery-codes")
-        .token(&u.token)
-        .json(&json!({"code": "123456"}))
-        .assert_detail(400, "MFA is not enabled");
-    post("/api/v1/users/me/mfa/totp")
-        .send()
-        .assert_detail(401, "Not authenticated");
+    assert_eq!(
+        app().disable_mfa::<Detail>(&u.token, &json!({"code": "123456"}), 400),
+        Detail::new("MFA is not enabled")
+    );
+    assert_eq!(
+        app().regenerate_recovery_codes::<Detail>(&u.token, &json!({"code": "123456"}), 400),
+        Detail::new("MFA is not enabled")
+    );
+    assert_eq!(
+        app().enrol_totp::<Detail>(&ANONYMOUS, 401),
+        Detail::new("Not authenticated")
+    );
 }
 
 #[test]
@@ -212,16 +213,15 @@ fn login_with_mfa_takes_two_steps_and_a_totp_code() {
     assert_eq!(me(token).json()["email"], json!(u.user.email));
     // The refresh token belongs to a session like any login's.
     let refresh = body["refresh_token"].as_str().unwrap();
-    post("/api/v1/login/refresh")
-        .json(&json!({ "refresh_token": refresh }))
-        .expect(200);
+    app().refresh::<Resp>(refresh, 200);
     // The mfa_token is single use.
     second_step(&mfa_token, &code_at(&u.secret, step_now()), &ip)
         .assert_detail(400, INVALID_MFA_TOKEN);
     // A wrong password is still the same refusal, MFA or not.
-    post("/api/v1/login/access-token")
-        .form(&[("username", &u.user.email), ("password", "wrong-password")])
-        .assert_detail(400, "Incorrect email or password");
+    assert_eq!(
+        app().login_access_token::<Detail>(&u.user.email, "wrong-password", 400),
+        Detail::new("Incorrect email or password")
+    );
 }
 
 #[test]
@@ -335,7 +335,7 @@ fn turning_mfa_on_or_off_ends_the_users_other_sessions() {
     };
     let other = mfa_login(&m);
     let code = codes[0].as_str().unwrap();
-    let r = delete("/api/v1/users/me/mfa")
+    let r = delete(&paths::my_mfa())
         .token(&m.user.token)
         .json(&json!({ "code": code }));
     r.assert(200, json!({"message": "MFA disabled"}));
@@ -348,7 +348,7 @@ fn turning_mfa_on_or_off_ends_the_users_other_sessions() {
 #[test]
 pub(crate) fn disabling_takes_a_right_code_and_removes_the_secret_and_the_codes() {
     let u = mfa_user();
-    let path = "/api/v1/users/me/mfa";
+    let path = &paths::my_mfa();
     let r = delete(path)
         .token(&u.user.token)
         .json(&json!({ "code": wrong_code(&u.secret) }));
@@ -374,10 +374,8 @@ pub(crate) fn disabling_takes_a_right_code_and_removes_the_secret_and_the_codes(
 #[test]
 pub(crate) fn new_recovery_codes_replace_the_old_ones() {
     let u = mfa_user();
-    let r = post("/api/v1/users/me/mfa/recovery-codes")
-        .token(&u.user.token)
-        .json(&json!({ "code": &u.recovery[0] }))
-        .expect(200)
+    let r = app()
+        .regenerate_recovery_codes::<Resp>(&u.user.token, &json!({ "code": &u.recovery[0] }), 200)
         .json();
     let fresh = r["recovery_codes"].as_array().unwrap();
     assert_eq!(fresh.len(), 10);
@@ -388,22 +386,26 @@ pub(crate) fn new_recovery_codes_replace_the_old_ones() {
     second_step(&first_step(&u.user, &ip), &u.recovery[1], &ip).assert_detail(400, INVALID_CODE);
     second_step(&first_step(&u.user, &ip), fresh[0].as_str().unwrap(), &ip).expect(200);
     // The code that asked for them was spent.
-    post("/api/v1/users/me/mfa/recovery-codes")
-        .token(&u.user.token)
-        .json(&json!({ "code": &u.recovery[0] }))
-        .assert_detail(400, INVALID_CODE);
+    assert_eq!(
+        app().regenerate_recovery_codes::<Detail>(
+            &u.user.token,
+            &json!({ "code": &u.recovery[0] }),
+            400
+        ),
+        Detail::new(INVALID_CODE)
+    );
 }
 
 #[test]
 pub(crate) fn a_superuser_resets_a_users_mfa_and_ends_their_sessions() {
     let u = mfa_user();
-    let path = format!("/api/v1/users/{}/mfa", u.user.id);
+    let path = paths::user_mfa(&u.user.id);
     let other = signup_user();
     delete(&path)
         .token(&other.token)
         .send()
         .assert_detail(403, "The user doesn't have enough privileges");
-    let unknown = format!("/api/v1/users/{}/mfa", uuid::Uuid::new_v4());
+    let unknown = paths::user_mfa(&uuid::Uuid::new_v4().to_string());
     delete(&unknown)
         .token(&superuser_token())
         .send()
@@ -489,7 +491,7 @@ fn a_wrong_code_counts_as_a_failed_login_of_the_address() {
 pub(crate) fn the_two_steps_cost_what_a_login_costs_and_the_second_hashes_no_password() {
     let u = mfa_user();
     let ip = unique_ip();
-    let first = post("/api/v1/login/access-token")
+    let first = post(&paths::login())
         .header("CF-Connecting-IP", &ip)
         .form(&[("username", &u.user.email), ("password", &u.user.password)]);
     assert_eq!(first.status, 401);
@@ -521,20 +523,20 @@ pub(crate) fn the_two_steps_cost_what_a_login_costs_and_the_second_hashes_no_pas
         d1_cost(&r).0
     };
     let u3 = signup_user();
-    let enrolled = post("/api/v1/users/me/mfa/totp").token(&u3.token).send();
+    let enrolled = post(&paths::mfa_totp()).token(&u3.token).send();
     assert_eq!(cost(enrolled, 200), 2, "enrol");
-    let codes = post("/api/v1/users/me/mfa/recovery-codes")
+    let codes = post(&paths::recovery_codes())
         .token(&u2.token)
         .json(&json!({ "code": code_at(&secret, step_now() + 1) }));
     let fresh = codes.json()["recovery_codes"][0]
         .as_str()
         .map(str::to_string);
     assert_eq!(cost(codes, 200), 2, "new recovery codes");
-    let off = delete("/api/v1/users/me/mfa")
+    let off = delete(&paths::my_mfa())
         .token(&u2.token)
         .json(&json!({ "code": fresh }));
     assert_eq!(cost(off, 200), 2, "disable");
-    let reset = delete(&format!("/api/v1/users/{}/mfa", u.user.id))
+    let reset = delete(&paths::user_mfa(&u.user.id))
         .token(&superuser_token())
         .send();
     assert_eq!(cost(reset, 200), 2, "superuser reset");
@@ -597,10 +599,8 @@ pub(crate) fn an_organization_that_requires_mfa_refuses_its_members_without_it_o
     );
     refused(delete(&path).token(&owner.token).send());
     // An organization token is an operation on it too.
-    let login = post("/api/v1/login/access-token")
-        .form(&[("username", &member.email), ("password", &member.password)])
-        .ok();
-    let r = post("/api/v1/login/refresh")
+    let login = app().login_access_token::<Value>(&member.email, &member.password, 200);
+    let r = post(&paths::refresh())
         .json(&json!({"refresh_token": login["refresh_token"], "organization_id": org["id"]}));
     refused(r);
     // A stranger learns nothing of the requirement; superusers are not refused.

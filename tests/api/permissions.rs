@@ -2,150 +2,134 @@
 //! its checks: a missing organization is a 404 before any permission check.
 
 use crate::helpers::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[test]
 fn the_permission_matrix_holds_for_every_organization_operation() {
+    let app = app();
     let (owner, member, org) = org_with_member();
+    let org_id = org["id"].as_str().unwrap();
     let admin = signup_user();
     add_admin(&owner.token, &org, &admin.id);
     let outsider = signup_user();
     let inactive = signup_user();
-    add_member(&owner.token, &org, &inactive.id).expect(200);
-    patch(&format!("/api/v1/users/{}", inactive.id))
-        .token(&superuser_token())
-        .json(&json!({"is_active": false}))
-        .expect(200);
-    let p = org_path(&org);
+    let _: Value = app.add_organization_member(&owner, org_id, &inactive.id, 200);
+    let deactivate = json!({"is_active": false});
+    let _: UserPublic = app.update_user(&superuser_token(), &inactive.id, &deactivate, 200);
     let target = signup_user();
-    // (operation, anonymous, outsider, member, admin, owner, inactive, superuser)
-    type Call<'a> = Box<dyn Fn(Option<&str>) -> Resp + 'a>;
-    let with = |req: Req, t: Option<&str>| match t {
-        Some(t) => req.token(t),
-        None => req,
-    };
-    let cases: Vec<(&str, Call, [u16; 7])> = vec![
+    let nobody = uuid::Uuid::new_v4().to_string();
+    // (operation, method, path, body, and the status for each caller:
+    // anonymous, outsider, member, admin, owner, inactive, superuser)
+    type Case<'a> = (&'a str, &'a str, String, Option<Value>, [u16; 7]);
+    let cases: [Case; 9] = [
         (
             "read",
-            Box::new(|t| with(get(&p), t).send()),
+            "GET",
+            paths::organization(org_id),
+            None,
             [401, 403, 200, 200, 200, 400, 200],
         ),
         (
             "members",
-            Box::new(|t| with(get(&format!("{p}/members")), t).send()),
+            "GET",
+            paths::members(org_id),
+            None,
             [401, 403, 200, 200, 200, 400, 200],
         ),
         (
             "update",
-            Box::new(|t| with(put(&p), t).json(&json!({"description": "d"}))),
+            "PUT",
+            paths::organization(org_id),
+            Some(json!({"description": "d"})),
             [401, 403, 403, 200, 200, 400, 200],
         ),
         (
             "transfer to an unknown user",
-            Box::new(|t| with(put(&p), t).json(&json!({"owner_id": uuid::Uuid::new_v4()}))),
+            "PUT",
+            paths::organization(org_id),
+            Some(json!({ "owner_id": nobody })),
             [401, 403, 403, 403, 404, 400, 404],
         ),
         (
             "add member",
-            Box::new(|t| {
-                with(post(&format!("{p}/members")), t)
-                    .json(&json!({"user_id": uuid::Uuid::new_v4()}))
-            }),
+            "POST",
+            paths::members(org_id),
+            Some(json!({ "user_id": nobody })),
             [401, 403, 403, 404, 404, 400, 404],
         ),
         (
             "remove other",
-            Box::new(|t| with(delete(&format!("{p}/members/{}", target.id)), t).send()),
+            "DELETE",
+            paths::member(org_id, &target.id),
+            None,
             [401, 403, 403, 404, 404, 400, 404],
         ),
         (
             "change a role",
-            Box::new(|t| {
-                with(patch(&format!("{p}/members/{}", target.id)), t)
-                    .json(&json!({"role": "admin"}))
-            }),
+            "PATCH",
+            paths::member(org_id, &target.id),
+            Some(json!({"role": "admin"})),
             [401, 403, 403, 403, 404, 400, 404],
         ),
         (
             "invite",
-            Box::new(|t| {
-                with(post(&format!("{p}/invitations")), t)
-                    .json(&json!({"email": "x@members.example.com", "role": "member"}))
-            }),
+            "POST",
+            paths::invitations(org_id),
+            Some(json!({"email": "x@members.example.com", "role": "member"})),
             [401, 403, 403, 200, 409, 400, 409],
         ),
         (
             "list invitations",
-            Box::new(|t| with(get(&format!("{p}/invitations")), t).send()),
+            "GET",
+            paths::invitations(org_id),
+            None,
             [401, 403, 403, 200, 200, 400, 200],
         ),
     ];
     let su = superuser_token();
-    let tokens = [
-        None,
-        Some(outsider.token.as_str()),
-        Some(member.token.as_str()),
-        Some(admin.token.as_str()),
-        Some(owner.token.as_str()),
-        Some(inactive.token.as_str()),
-        Some(su.as_str()),
+    let callers = [
+        ("anonymous", None),
+        ("outsider", Some(outsider.token.as_str())),
+        ("member", Some(member.token.as_str())),
+        ("admin", Some(admin.token.as_str())),
+        ("owner", Some(owner.token.as_str())),
+        ("inactive", Some(inactive.token.as_str())),
+        ("superuser", Some(su.as_str())),
     ];
-    for (name, call, expected) in &cases {
-        for (who, (token, status)) in [
-            "anonymous",
-            "outsider",
-            "member",
-            "admin",
-            "owner",
-            "inactive",
-            "superuser",
-        ]
-        .iter()
-        .zip(tokens.iter().zip(expected))
-        {
-            let r = call(*token);
+    for (name, method, path, body, expected) in &cases {
+        for ((who, token), status) in callers.iter().zip(expected) {
+            let r = app.exchange(method, path, token, Body::json_or_none(body.as_ref()));
             assert_eq!(r.status, *status, "{name} as {who}: {}", r.text);
         }
     }
-    // delete last: outsider and member are refused, the owner succeeds.
-    with(delete(&p), Some(&outsider.token))
-        .send()
-        .assert_detail(403, "Not enough permissions");
-    with(delete(&p), Some(&member.token))
-        .send()
-        .assert_detail(403, "Not enough permissions");
-    with(delete(&p), Some(&admin.token))
-        .send()
-        .assert_detail(403, "Not enough permissions");
-    with(delete(&p), None)
-        .send()
-        .assert_detail(401, "Not authenticated");
-    with(delete(&p), Some(&owner.token))
-        .send()
-        .assert(200, json!({"message": "Organization deleted successfully"}));
-    let org2 = create_org(&owner.token, "second");
-    delete(&org_path(&org2))
-        .token(&superuser_token())
-        .send()
-        .assert(200, json!({"message": "Organization deleted successfully"}));
+    // delete last: outsider, member and admin are refused, the owner succeeds.
+    for who in [&outsider, &member, &admin] {
+        let refused: Detail = app.delete_organization(who, org_id, 403);
+        assert_eq!(refused, Detail::new("Not enough permissions"));
+    }
+    let refused: Detail = app.delete_organization(&ANONYMOUS, org_id, 401);
+    assert_eq!(refused, Detail::new("Not authenticated"));
+    let deleted: Message = app.delete_organization(&owner, org_id, 200);
+    assert_eq!(deleted.message, "Organization deleted successfully");
+    let second = new_organization(&owner, "second");
+    let deleted: Message = app.delete_organization(&su, &second.id, 200);
+    assert_eq!(deleted.message, "Organization deleted successfully");
 }
 
 #[test]
 fn a_missing_organization_is_a_404_before_any_permission_check() {
+    let app = app();
     let outsider = signup_user();
-    let p = format!("/api/v1/organizations/{}", uuid::Uuid::new_v4());
-    for r in [
-        get(&p).token(&outsider.token).send(),
-        put(&p).token(&outsider.token).json(&json!({"name": "x"})),
-        delete(&p).token(&outsider.token).send(),
-        get(&format!("{p}/members")).token(&outsider.token).send(),
-        post(&format!("{p}/members"))
-            .token(&outsider.token)
-            .json(&json!({"user_id": outsider.id})),
-        delete(&format!("{p}/members/{}", outsider.id))
-            .token(&outsider.token)
-            .send(),
-    ] {
-        r.assert_detail(404, "Organization not found");
+    let missing = uuid::Uuid::new_v4().to_string();
+    let refusals: [Detail; 6] = [
+        app.read_organization(&outsider, &missing, 404),
+        app.update_organization(&outsider, &missing, &json!({"name": "x"}), 404),
+        app.delete_organization(&outsider, &missing, 404),
+        app.read_organization_members(&outsider, &missing, "", 404),
+        app.add_organization_member(&outsider, &missing, &outsider.id, 404),
+        app.remove_organization_member(&outsider, &missing, &outsider.id, 404),
+    ];
+    for refused in refusals {
+        assert_eq!(refused, Detail::new("Organization not found"));
     }
 }

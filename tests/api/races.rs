@@ -12,7 +12,7 @@ fn fifty_concurrent_signups_with_one_email_give_one_account() {
             .map(|_| {
                 let email = email.clone();
                 s.spawn(move || {
-                    let r = post("/api/v1/users/signup")
+                    let r = post(&paths::signup())
                         .json(&json!({"email": email, "password": "password123"}));
                     (r.status, r.json())
                 })
@@ -35,10 +35,7 @@ fn twenty_concurrent_adds_of_one_member_give_one_success() {
     let owner = signup_user();
     let member = signup_user();
     let org = create_org(&owner.token, "Race");
-    let path = format!(
-        "/api/v1/organizations/{}/members",
-        org["id"].as_str().unwrap()
-    );
+    let path = paths::members(org["id"].as_str().unwrap());
     let statuses: Vec<u16> = thread::scope(|s| {
         let handles: Vec<_> = (0..20)
             .map(|_| {
@@ -121,17 +118,14 @@ fn a_transfer_racing_a_removal_never_leaves_an_owner_who_is_not_a_member() {
     let outcomes = race_pairs(
         &setups,
         |(owner, member, org_id)| {
-            put(&format!("/api/v1/organizations/{org_id}"))
+            put(&paths::organization(org_id))
                 .token(&owner.token)
                 .json(&json!({"owner_id": member.id}))
         },
         |(_, member, org_id)| {
-            delete(&format!(
-                "/api/v1/organizations/{org_id}/members/{}",
-                member.id
-            ))
-            .token(&member.token)
-            .send()
+            delete(&paths::member(org_id, &(member.id)))
+                .token(&member.token)
+                .send()
         },
     );
     for ((_, _, org_id), (t, r)) in setups.iter().zip(&outcomes) {
@@ -161,19 +155,16 @@ fn a_transfer_racing_a_removal_never_leaves_an_owner_who_is_not_a_member() {
 #[test]
 fn each_order_of_a_transfer_and_a_removal_keeps_the_owner_a_member() {
     let transfer = |owner: &TestUser, member: &TestUser, org_id: &str| {
-        put(&format!("/api/v1/organizations/{org_id}"))
+        put(&paths::organization(org_id))
             .token(&owner.token)
             .json(&json!({"owner_id": member.id}))
             .status
     };
     let removal = |member: &TestUser, org_id: &str| {
-        delete(&format!(
-            "/api/v1/organizations/{org_id}/members/{}",
-            member.id
-        ))
-        .token(&member.token)
-        .send()
-        .status
+        delete(&paths::member(org_id, &(member.id)))
+            .token(&member.token)
+            .send()
+            .status
     };
     let owner_is_member = |org_id: &str| {
         d1(&format!(
@@ -215,12 +206,12 @@ fn an_owner_deleting_while_ownership_moves_away_never_both_succeed() {
     let outcomes = race_pairs(
         &setups,
         |(owner, _, org_id)| {
-            delete(&format!("/api/v1/organizations/{org_id}"))
+            delete(&paths::organization(org_id))
                 .token(&owner.token)
                 .send()
         },
         |(_, member, org_id)| {
-            put(&format!("/api/v1/organizations/{org_id}"))
+            put(&paths::organization(org_id))
                 .token(&admin)
                 .json(&json!({"owner_id": member.id}))
         },

@@ -6,7 +6,7 @@ use serde_json::json;
 const THROTTLED: &str = "Too many failed login attempts, try again later";
 
 fn login_as(ip: &str, email: &str, password: &str) -> Resp {
-    post("/api/v1/login/access-token")
+    post(&paths::login())
         .header("CF-Connecting-IP", ip)
         .form(&[("username", email), ("password", password)])
 }
@@ -128,12 +128,12 @@ fn signups_from_one_address_are_limited_per_hour_taken_emails_included() {
         } else {
             taken.email.clone()
         };
-        let r = post("/api/v1/users/signup")
+        let r = post(&paths::signup())
             .header("CF-Connecting-IP", &ip)
             .json(&json!({"email": email, "password": "password123"}));
         assert_eq!(r.status, if i % 2 == 0 { 200 } else { 400 }, "{}", r.text);
     }
-    let r = post("/api/v1/users/signup")
+    let r = post(&paths::signup())
         .header("CF-Connecting-IP", &ip)
         .json(&json!({"email": random_email(), "password": "password123"}));
     r.assert_detail(429, "Too many signups from this address, try again later");
@@ -144,23 +144,29 @@ fn signups_from_one_address_are_limited_per_hour_taken_emails_included() {
 fn guesses_of_the_current_password_are_limited_per_user() {
     let u = signup_user();
     for _ in 0..10 {
-        patch("/api/v1/users/me/password")
-            .token(&u.token)
-            .json(
+        assert_eq!(
+            app().update_password_me::<Detail>(
+                &u.token,
                 &json!({"current_password": "not-the-password", "new_password": "new-password-1"}),
-            )
-            .assert_detail(400, "Incorrect password");
+                400
+            ),
+            Detail::new("Incorrect password")
+        );
     }
-    patch("/api/v1/users/me/password")
-        .token(&u.token)
-        .json(&json!({"current_password": u.password, "new_password": "new-password-1"}))
-        .assert_detail(429, "Too many failed password attempts, try again later");
+    assert_eq!(
+        app().update_password_me::<Detail>(
+            &u.token,
+            &json!({"current_password": u.password, "new_password": "new-password-1"}),
+            429
+        ),
+        Detail::new("Too many failed password attempts, try again later")
+    );
 }
 
 #[test]
 fn login_usernames_are_capped_and_limit_keys_are_keyed_digests() {
     let long = format!("{}@example.com", "a".repeat(320));
-    let r = post("/api/v1/login/access-token").form(&[("username", &long), ("password", "x")]);
+    let r = post(&paths::login()).form(&[("username", &long), ("password", "x")]);
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(r.json()["detail"][0]["type"], "string_too_long");
     let username = format!("{}@example.com", "b".repeat(290));

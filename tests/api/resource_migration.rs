@@ -5,9 +5,8 @@ use serde_json::{json, Value};
 use users_orgs_api::resources::RESOURCE_TABLES;
 
 fn migrate(token: &str, org_id: &str, body: &Value) -> Resp {
-    post(&format!("/api/v1/organizations/{org_id}/migrate-resources"))
-        .token(token)
-        .json(body)
+    let path = paths::migrate_resources(org_id);
+    app().exchange("POST", &path, token, Body::json(body))
 }
 
 /// SQL inserting `n` rows into `table` owned by `owner` in `org` (null = personal).
@@ -34,13 +33,9 @@ fn counts(pairs: &[(&str, u64)]) -> Value {
 fn setup() -> (TestUser, String) {
     let owner = signup_user();
     let member = signup_user();
-    let org = create_org(&owner.token, "Migration target");
-    let org_id = org["id"].as_str().unwrap().to_string();
-    post(&format!("/api/v1/organizations/{org_id}/members"))
-        .token(&owner.token)
-        .json(&json!({"user_id": member.id}))
-        .expect(200);
-    (member, org_id)
+    let org = new_organization(&owner, "Migration target");
+    let _: Page<MemberPublic> = app().add_organization_member(&owner, &org.id, &member.id, 200);
+    (member, org.id)
 }
 
 #[test]
@@ -56,9 +51,8 @@ fn only_superusers_may_migrate_even_the_owner_is_refused() {
     .assert_detail(403, "The user doesn't have enough privileges");
     migrate(&owner.token, org_id, &json!({"bad": true}))
         .assert_detail(403, "The user doesn't have enough privileges");
-    post(&format!("/api/v1/organizations/{org_id}/migrate-resources"))
-        .json(&json!({}))
-        .assert_detail(401, "Not authenticated");
+    let refused: Detail = app().migrate_user_resources(&ANONYMOUS, org_id, &json!({}), 401);
+    assert_eq!(refused, Detail::new("Not authenticated"));
 }
 
 #[test]
@@ -112,13 +106,10 @@ fn the_request_is_validated() {
         (&d[2]["type"], &d[2]["loc"]),
         (&json!("bool_type"), &json!(["body", "migrate_stylists"]))
     );
-    let r = post("/api/v1/organizations/nope/migrate-resources")
-        .token(&superuser_token())
-        .json(&json!({"user_id": uuid::Uuid::new_v4()}));
-    assert_eq!(
-        r.json()["detail"][0]["loc"],
-        json!(["path", "organization_id"])
-    );
+    let anyone = json!({"user_id": uuid::Uuid::new_v4()});
+    let refused: Validation =
+        app().migrate_user_resources(&superuser_token(), "nope", &anyone, 422);
+    assert_eq!(refused.locations(), ["path.organization_id"]);
 }
 
 #[test]

@@ -433,7 +433,7 @@ pub(crate) fn the_upload_and_retry_operations_stay_within_their_round_trip_budge
 fn an_api_key_costs_what_a_token_costs() {
     let owner = signup_user();
     let org = create_org(&owner.token, "Keyed budget");
-    let org_path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
+    let org_path = paths::organization(org["id"].as_str().unwrap());
     let key = post(&format!("{org_path}/api-keys"))
         .token(&owner.token)
         .json(&json!({"name": "budget", "scopes": ["organization:read", "organization:write"]}))

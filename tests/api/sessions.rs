@@ -9,22 +9,22 @@ const DENIED: &str = "Could not validate credentials";
 
 /// A login's whole answer, from an address and user agent of its own.
 fn login_full(email: &str, password: &str, agent: &str) -> Value {
-    post("/api/v1/login/access-token")
+    post(&paths::login())
         .header("User-Agent", agent)
         .form(&[("username", email), ("password", password)])
         .ok()
 }
 
 fn refresh(token: &str) -> Resp {
-    post("/api/v1/login/refresh").json(&json!({"refresh_token": token}))
+    post(&paths::refresh()).json(&json!({"refresh_token": token}))
 }
 
 fn me(access: &str) -> Resp {
-    get("/api/v1/users/me").token(access).send()
+    get(&paths::me()).token(access).send()
 }
 
 fn sessions(access: &str) -> Value {
-    get("/api/v1/users/me/sessions").token(access).send().ok()
+    app().read_sessions::<Value>(access, "", 200)
 }
 
 #[test]
@@ -68,10 +68,10 @@ fn logout_ends_the_access_token_and_the_refresh_token_at_once() {
     let u = signup_user();
     let t = login_full(&u.email, &u.password, "a");
     let access = t["access_token"].as_str().unwrap();
-    post("/api/v1/logout")
-        .token(access)
-        .send()
-        .assert(200, json!({"message": "Logged out"}));
+    assert_eq!(
+        app().logout::<Value>(access, 200),
+        json!({"message": "Logged out"})
+    );
     me(access).assert_detail(403, DENIED);
     refresh(t["refresh_token"].as_str().unwrap()).assert_detail(401, INVALID);
     // the user's other sessions live on
@@ -132,10 +132,10 @@ fn sessions_are_listed_newest_first_and_revoked_one_by_one_or_all_but_this() {
         .collect();
     assert_eq!(&agents[..2], ["second", "first"], "{list}");
     let first_id = list["data"][1]["id"].as_str().unwrap().to_string();
-    delete(&format!("/api/v1/users/me/sessions/{first_id}"))
-        .token(access_b)
-        .send()
-        .assert(200, json!({"message": "Session revoked"}));
+    assert_eq!(
+        app().revoke_session::<Value>(access_b, &first_id, 200),
+        json!({"message": "Session revoked"})
+    );
     me(a["access_token"].as_str().unwrap()).assert_detail(403, DENIED);
     // another user's session is not found
     let other = signup_user();
@@ -143,15 +143,15 @@ fn sessions_are_listed_newest_first_and_revoked_one_by_one_or_all_but_this() {
         .as_str()
         .unwrap()
         .to_string();
-    delete(&format!("/api/v1/users/me/sessions/{theirs}"))
-        .token(access_b)
-        .send()
-        .assert_detail(404, "Session not found");
+    assert_eq!(
+        app().revoke_session::<Detail>(access_b, &theirs, 404),
+        Detail::new("Session not found")
+    );
     me(&other.token).expect(200);
-    delete("/api/v1/users/me/sessions")
-        .token(access_b)
-        .send()
-        .assert(200, json!({"message": "Other sessions revoked"}));
+    assert_eq!(
+        app().revoke_other_sessions::<Value>(access_b, 200),
+        json!({"message": "Other sessions revoked"})
+    );
     me(&u.token).assert_detail(403, DENIED);
     me(access_b).expect(200);
     assert_eq!(sessions(access_b)["count"], 1);
@@ -161,20 +161,24 @@ fn sessions_are_listed_newest_first_and_revoked_one_by_one_or_all_but_this() {
 fn a_superuser_ends_a_users_sessions_and_the_next_request_is_a_403() {
     let u = signup_user();
     let t = login_full(&u.email, &u.password, "a");
-    delete(&format!("/api/v1/users/{}/sessions", u.id))
-        .token(&superuser_token())
-        .send()
-        .assert(200, json!({"message": "Sessions revoked"}));
+    assert_eq!(
+        app().revoke_user_sessions::<Value>(&superuser_token(), &u.id, 200),
+        json!({"message": "Sessions revoked"})
+    );
     me(&u.token).assert_detail(403, DENIED);
     refresh(t["refresh_token"].as_str().unwrap()).assert_detail(401, INVALID);
-    delete(&format!("/api/v1/users/{}/sessions", uuid::Uuid::new_v4()))
-        .token(&superuser_token())
-        .send()
-        .assert_detail(404, "User not found");
-    delete(&format!("/api/v1/users/{}/sessions", u.id))
-        .token(&signup_user().token)
-        .send()
-        .assert_detail(403, "The user doesn't have enough privileges");
+    assert_eq!(
+        app().revoke_user_sessions::<Detail>(
+            &superuser_token(),
+            &uuid::Uuid::new_v4().to_string(),
+            404
+        ),
+        Detail::new("User not found")
+    );
+    assert_eq!(
+        app().revoke_user_sessions::<Detail>(&signup_user().token, &u.id, 403),
+        Detail::new("The user doesn't have enough privileges")
+    );
 }
 
 #[test]
@@ -182,7 +186,7 @@ fn deactivation_and_a_password_change_end_every_session() {
     let u = signup_user();
     let t = login_full(&u.email, &u.password, "a");
     let admin = superuser_token();
-    let path = format!("/api/v1/users/{}", u.id);
+    let path = paths::user(&u.id);
     patch(&path)
         .token(&admin)
         .json(&json!({"is_active": false}))
@@ -194,10 +198,11 @@ fn deactivation_and_a_password_change_end_every_session() {
     me(&u.token).assert_detail(403, DENIED);
     refresh(t["refresh_token"].as_str().unwrap()).assert_detail(401, INVALID);
     let fresh = login_full(&u.email, &u.password, "b");
-    patch("/api/v1/users/me/password")
-        .token(fresh["access_token"].as_str().unwrap())
-        .json(&json!({"current_password": u.password, "new_password": "new-password-1"}))
-        .expect(200);
+    app().update_password_me::<Resp>(
+        fresh["access_token"].as_str().unwrap(),
+        &json!({"current_password": u.password, "new_password": "new-password-1"}),
+        200,
+    );
     refresh(fresh["refresh_token"].as_str().unwrap()).assert_detail(401, INVALID);
 }
 
@@ -205,7 +210,7 @@ fn deactivation_and_a_password_change_end_every_session() {
 fn a_refresh_moves_last_used_at_and_records_the_client() {
     let u = signup_user();
     let t = login_full(&u.email, &u.password, "before");
-    let r = post("/api/v1/login/refresh")
+    let r = post(&paths::refresh())
         .header("User-Agent", &"x".repeat(600))
         .header("CF-Connecting-IP", "203.0.113.9")
         .json(&json!({"refresh_token": t["refresh_token"]}))

@@ -38,10 +38,7 @@ fn ring_of(keys: &[Value]) -> String {
 }
 
 fn superuser_id() -> String {
-    get("/api/v1/users/me")
-        .token(&superuser_token())
-        .send()
-        .ok()["id"]
+    app().read_user_me::<Value>(&superuser_token(), 200)["id"]
         .as_str()
         .unwrap()
         .to_string()
@@ -49,13 +46,13 @@ fn superuser_id() -> String {
 
 /// `POST /login/access-token` for this user: the whole answer.
 fn login_answer(app: &TestApp, email: &str, password: &str) -> Value {
-    app.request("POST", "/api/v1/login/access-token")
+    app.request("POST", &paths::login())
         .form(&[("username", email), ("password", password)])
         .ok()
 }
 
 fn test_token(app: &TestApp, token: &str) -> Resp {
-    app.request("POST", "/api/v1/login/test-token")
+    app.request("POST", &paths::test_token())
         .token(token)
         .send()
 }
@@ -262,7 +259,7 @@ fn a_ring_that_cannot_be_trusted_stops_the_worker_naming_the_setting() {
         ];
         let broken = spawn_worker(&vars, 500);
         broken
-            .request("GET", "/api/v1/utils/health-check/")
+            .request("GET", &paths::health_check())
             .send()
             .assert_detail(500, "Internal Server Error");
         let line = broken.log_line("configuration: SIGNING_KEYS");
@@ -283,7 +280,7 @@ fn refresh_token(user: &TestUser) -> String {
 }
 
 fn refresh(body: Value) -> Resp {
-    post("/api/v1/login/refresh").json(&body)
+    post(&paths::refresh()).json(&body)
 }
 
 #[test]
@@ -311,7 +308,7 @@ fn an_organization_token_carries_the_callers_role_and_a_short_life() {
         );
         assert_eq!(claims["sub"], user.id.as_str());
         // A token like any other for this service, which never reads the claims.
-        get("/api/v1/users/me").token(token).send().expect(200);
+        app().read_user_me::<Resp>(token, 200);
         // Rotation as always: the new refresh token works, without an organization.
         let plain = refresh(json!({"refresh_token": answer["refresh_token"]})).ok();
         let (_, claims) = parts(plain["access_token"].as_str().unwrap());
@@ -386,7 +383,7 @@ fn rotation_moves_signing_to_a_new_key_without_logging_anyone_out() {
     let worker = start(&[b.clone(), a.clone()]);
     test_token(&worker, &signed_by_a).expect(200);
     let answer = worker
-        .request("POST", "/api/v1/login/refresh")
+        .request("POST", &paths::refresh())
         .json(&json!({ "refresh_token": refresh_token }))
         .ok();
     let signed_by_b = answer["access_token"].as_str().unwrap().to_string();

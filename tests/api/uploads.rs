@@ -10,15 +10,18 @@ pub(crate) const PNG: &[u8] = include_bytes!("../support/avatar.png");
 const JPEG: &[u8] = include_bytes!("../support/photo.jpg");
 
 fn presign(token: &str, content_type: &str, size: usize) -> Value {
-    post("/api/v1/uploads/presigned-url")
-        .token(token)
-        .json(&json!({"filename": "logo", "content_type": content_type, "size": size}))
-        .ok()
+    app().create_presigned_url::<Value>(
+        token,
+        &json!({"filename": "logo", "content_type": content_type, "size": size}),
+        200,
+    )
 }
 
 /// The path and query of an absolute URL the service handed out.
 fn local(url: &str) -> String {
-    let at = url.find("/api/v1/").unwrap_or_else(|| panic!("{url}"));
+    let at = url
+        .find(&format!("{}/", paths::API))
+        .unwrap_or_else(|| panic!("{url}"));
     url[at..].to_string()
 }
 
@@ -54,9 +57,12 @@ fn signed_url(id: &str, size: usize, content_type: &str, expires: i64) -> String
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    format!(
-        "/api/v1/uploads/{id}?size={size}&type={}&expires={expires}&signature={sig}",
-        urlencode(content_type)
+    with_query(
+        paths::upload(id),
+        &format!(
+            "size={size}&type={}&expires={expires}&signature={sig}",
+            urlencode(content_type)
+        ),
     )
 }
 
@@ -89,10 +95,7 @@ pub(crate) fn an_uploaded_png_becomes_an_organizations_avatar_and_is_served_as_s
         up["headers"],
         json!({"Content-Type": "image/png", "Content-Length": PNG.len().to_string()})
     );
-    assert!(up["url"]
-        .as_str()
-        .unwrap()
-        .ends_with(&format!("/api/v1/media/{id}")));
+    assert!(up["url"].as_str().unwrap().ends_with(&paths::media(id)));
     assert!(up["expires_at"].as_str().unwrap().ends_with('Z'));
 
     let media = put_bytes(up["upload_url"].as_str().unwrap(), "image/png", PNG).ok();
@@ -110,10 +113,7 @@ pub(crate) fn an_uploaded_png_becomes_an_organizations_avatar_and_is_served_as_s
     assert_eq!(media["aspect_ratio"], 1.5);
     assert_eq!(media["orientation"], "landscape");
 
-    let org = post("/api/v1/organizations/")
-        .token(&u.token)
-        .json(&json!({"name": "Uploaded", "avatar_image": {"media_resource_id": id, "alt_text": "our logo"}}))
-        .ok();
+    let org = app().create_organization::<Value>(&u.token, &json!({"name": "Uploaded", "avatar_image": {"media_resource_id": id, "alt_text": "our logo"}}), 200);
     let avatar = &org["avatar_image_media"];
     assert_eq!(avatar["id"], id);
     assert_eq!(avatar["content_hash"], hash.as_str());
@@ -252,7 +252,7 @@ fn a_second_put_is_a_409_and_the_first_bytes_stay() {
 fn an_avatar_must_be_a_finished_upload_of_the_caller() {
     let (owner, other) = (signup_user(), signup_user());
     let create = |token: &str, id: &str| {
-        post("/api/v1/organizations/")
+        post(&paths::organizations())
             .token(token)
             .json(&json!({"name": "Avatar", "avatar_image": {"media_resource_id": id}}))
     };
@@ -271,19 +271,21 @@ fn an_avatar_must_be_a_finished_upload_of_the_caller() {
 fn a_replaced_avatar_is_no_longer_served_and_the_cron_run_deletes_it() {
     let u = signup_user();
     let first = uploaded_png(&u.token);
-    let org = post("/api/v1/organizations/")
-        .token(&u.token)
-        .json(&json!({"name": "Replacing", "avatar_image": {"media_resource_id": first}}))
-        .ok();
+    let org = app().create_organization::<Value>(
+        &u.token,
+        &json!({"name": "Replacing", "avatar_image": {"media_resource_id": first}}),
+        200,
+    );
     let second = uploaded_png(&u.token);
     let updated = put(&org_path(&org))
         .token(&u.token)
         .json(&json!({"avatar_image": {"media_resource_id": second}}))
         .ok();
     assert_eq!(updated["avatar_image_media"]["id"], second.as_str());
-    get(&format!("/api/v1/media/{first}"))
-        .send()
-        .assert_detail(404, "Media resource not found");
+    assert_eq!(
+        app().read_media::<Detail>(&first, 404),
+        Detail::new("Media resource not found")
+    );
     assert_eq!(app().r2_keys(&format!("media/{first}/")).len(), 1);
     app().scheduled();
     assert!(app().r2_keys(&format!("media/{first}/")).is_empty());
@@ -293,7 +295,7 @@ fn a_replaced_avatar_is_no_longer_served_and_the_cron_run_deletes_it() {
     .is_empty());
     // the organization's deletion orphans the one it used
     delete(&org_path(&org)).token(&u.token).send().expect(200);
-    get(&format!("/api/v1/media/{second}")).send().expect(404);
+    app().read_media::<Resp>(&second, 404);
     app().scheduled();
     assert!(app().r2_keys(&format!("media/{second}/")).is_empty());
 }
@@ -317,20 +319,13 @@ pub(crate) fn the_cron_run_deletes_uploads_unfinished_or_unused_after_a_day() {
         .is_empty());
         assert!(app().r2_keys(&format!("media/{gone}/")).is_empty());
     }
-    assert_eq!(
-        fetch(&format!("/api/v1/media/{fresh}")),
-        (200, PNG.to_vec())
-    );
+    assert_eq!(fetch(&paths::media(&fresh)), (200, PNG.to_vec()));
 }
 
 #[test]
 fn a_presigned_url_is_asked_for_an_image_of_a_size_within_the_limit() {
     let u = signup_user();
-    let ask = |body: Value| {
-        post("/api/v1/uploads/presigned-url")
-            .token(&u.token)
-            .json(&body)
-    };
+    let ask = |body: Value| post(&paths::presigned_url()).token(&u.token).json(&body);
     let r = ask(json!({"filename": "a", "content_type": "text/html", "size": 5}));
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(
@@ -353,9 +348,14 @@ fn a_presigned_url_is_asked_for_an_image_of_a_size_within_the_limit() {
     );
     let r = ask(json!({"content_type": "image/png", "size": 0}));
     assert_eq!(r.status, 422);
-    post("/api/v1/uploads/presigned-url")
-        .json(&json!({"filename": "a", "content_type": "image/png", "size": 5}))
-        .assert_detail(401, "Not authenticated");
+    assert_eq!(
+        app().create_presigned_url::<Detail>(
+            &ANONYMOUS,
+            &json!({"filename": "a", "content_type": "image/png", "size": 5}),
+            401
+        ),
+        Detail::new("Not authenticated")
+    );
 }
 
 #[test]
@@ -364,7 +364,7 @@ fn one_user_holds_at_most_20_unexpired_upload_urls() {
     for _ in 0..20 {
         presign(&u.token, "image/png", 10);
     }
-    let r = post("/api/v1/uploads/presigned-url")
+    let r = post(&paths::presigned_url())
         .token(&u.token)
         .json(&json!({"filename": "a", "content_type": "image/png", "size": 10}));
     r.assert_detail(

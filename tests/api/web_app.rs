@@ -20,8 +20,7 @@ fn form_data(fields: &[(&str, &str)]) -> Vec<u8> {
 }
 
 fn multipart_login(body: &[u8]) -> Resp {
-    post("/api/v1/login/access-token")
-        .raw(&format!("multipart/form-data; boundary={BOUNDARY}"), body)
+    post(&paths::login()).raw(&format!("multipart/form-data; boundary={BOUNDARY}"), body)
 }
 
 /// The answer without the tokens themselves.
@@ -69,15 +68,13 @@ fn a_multipart_login_answers_as_the_urlencoded_one_for_the_same_fields() {
     ];
     for fields in cases {
         let ip = "203.0.113.77";
-        let urlencoded = post("/api/v1/login/access-token")
+        let urlencoded = post(&paths::login())
             .header("CF-Connecting-IP", ip)
             .form(&fields);
-        let multipart = post("/api/v1/login/access-token")
-            .header("CF-Connecting-IP", ip)
-            .raw(
-                &format!("multipart/form-data; boundary={BOUNDARY}"),
-                &form_data(&fields),
-            );
+        let multipart = post(&paths::login()).header("CF-Connecting-IP", ip).raw(
+            &format!("multipart/form-data; boundary={BOUNDARY}"),
+            &form_data(&fields),
+        );
         assert_eq!(shape(&multipart), shape(&urlencoded), "{fields:?}");
     }
     let ok = multipart_login(&form_data(&[
@@ -86,10 +83,7 @@ fn a_multipart_login_answers_as_the_urlencoded_one_for_the_same_fields() {
     ]))
     .ok();
     assert_eq!(ok["token_type"], "bearer");
-    get("/api/v1/users/me")
-        .token(ok["access_token"].as_str().unwrap())
-        .send()
-        .expect(200);
+    app().read_user_me::<Resp>(ok["access_token"].as_str().unwrap(), 200);
     multipart_login(&form_data(&[
         ("username", &u.email),
         ("password", "wrong-password"),
@@ -125,7 +119,7 @@ fn a_file_where_a_field_belongs_is_a_422_and_a_broken_body_a_400() {
         multipart_login(broken.as_bytes())
             .assert_detail(400, "There was an error parsing the body");
     }
-    post("/api/v1/login/access-token")
+    post(&paths::login())
         .raw("multipart/form-data", b"--x--")
         .assert_detail(400, "There was an error parsing the body");
 }
@@ -133,22 +127,27 @@ fn a_file_where_a_field_belongs_is_a_422_and_a_broken_body_a_400() {
 #[test]
 fn the_private_users_route_creates_a_user_in_local_development() {
     let email = random_email();
-    let user = post("/api/v1/private/users/")
-        .json(&json!({"email": email, "password": "any", "full_name": "Web Tester", "is_verified": true}))
-        .ok();
+    let user = app().private_create_user::<Value>(
+        &json!({"email": email, "password": "any", "full_name": "Web Tester", "is_verified": true}),
+        200,
+    );
     assert_eq!(
         (&user["email"], &user["full_name"], &user["is_superuser"]),
         (&json!(email), &json!("Web Tester"), &json!(false))
     );
     login(&email, "any");
-    post("/api/v1/private/users/")
-        .json(&json!({"email": email, "password": "any", "full_name": "Again"}))
-        .assert_detail(400, "The user with this email already exists in the system");
-    let r = post("/api/v1/private/users/").json(&json!({"email": random_email(), "password": "x"}));
+    assert_eq!(
+        app().private_create_user::<Detail>(
+            &json!({"email": email, "password": "any", "full_name": "Again"}),
+            400
+        ),
+        Detail::new("The user with this email already exists in the system")
+    );
+    let r = post(&paths::private_users()).json(&json!({"email": random_email(), "password": "x"}));
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(r.json()["detail"][0]["loc"], json!(["body", "full_name"]));
-    let doc = get("/api/v1/openapi.json").send().ok();
-    assert!(doc["paths"].get("/api/v1/private/users/").is_some());
+    let doc = app().openapi_json::<Value>(200);
+    assert!(doc["paths"].get(paths::private_users()).is_some());
 }
 
 #[test]
@@ -164,13 +163,13 @@ fn outside_local_development_the_private_route_does_not_exist() {
         404,
     );
     worker
-        .request("POST", "/api/v1/private/users/")
+        .request("POST", &paths::private_users())
         .json(&json!({"email": random_email(), "password": "any", "full_name": "x"}))
         .assert_detail(404, "Not Found");
-    let doc = worker.request("GET", "/api/v1/openapi.json").send().ok();
-    assert!(doc["paths"].get("/api/v1/private/users/").is_none());
+    let doc = worker.request("GET", &paths::openapi()).send().ok();
+    assert!(doc["paths"].get(paths::private_users()).is_none());
     assert!(doc["components"]["schemas"]
         .get("PrivateUserCreate")
         .is_none());
-    assert!(doc["paths"].get("/api/v1/users/").is_some());
+    assert!(doc["paths"].get(paths::users()).is_some());
 }

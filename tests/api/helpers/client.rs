@@ -48,6 +48,14 @@ pub mod paths {
     pub fn users() -> String {
         format!("{API}/users/")
     }
+    /// `/users`, which the router matches as `/users/`.
+    pub fn users_without_slash() -> String {
+        format!("{API}/users")
+    }
+    /// `/organizations`, which the router matches as `/organizations/`.
+    pub fn organizations_without_slash() -> String {
+        format!("{API}/organizations")
+    }
     pub fn private_users() -> String {
         format!("{API}/private/users/")
     }
@@ -178,6 +186,11 @@ impl<C: Caller + ?Sized> Caller for &C {
         (**self).bearer()
     }
 }
+impl Caller for Option<&str> {
+    fn bearer(&self) -> Option<&str> {
+        *self
+    }
+}
 /// A caller without a token.
 pub struct Anonymous;
 pub const ANONYMOUS: Anonymous = Anonymous;
@@ -215,6 +228,10 @@ pub enum Body<'a> {
 impl Body<'_> {
     pub fn json(value: &impl Serialize) -> Body<'static> {
         Body::Json(serde_json::to_string(value).unwrap())
+    }
+    /// A JSON body if there is one.
+    pub fn json_or_none(value: Option<&Value>) -> Body<'static> {
+        value.map_or(Body::None, Body::json)
     }
 }
 

@@ -6,14 +6,14 @@ use serde_json::{json, Value};
 pub const AVATAR: &str = "https://cdn.example.com/avatars/logo.png";
 
 pub fn create_org(token: &str, name: &str) -> Value {
-    post("/api/v1/organizations/")
+    post(&paths::organizations())
         .token(token)
         .json(&json!({"name": name, "avatar_image": AVATAR}))
         .ok()
 }
 
 pub fn org_path(org: &Value) -> String {
-    format!("/api/v1/organizations/{}", org["id"].as_str().unwrap())
+    paths::organization(org["id"].as_str().unwrap())
 }
 
 pub fn add_member(token: &str, org: &Value, user_id: &str) -> Resp {
@@ -48,7 +48,7 @@ pub const VERIFY_SUBJECT: &str = "Verify your email address";
 pub fn verified_user() -> TestUser {
     let u = signup_user();
     let token = sink().delivered(&u.email, VERIFY_SUBJECT).token();
-    post("/api/v1/verify-email/")
+    post(&paths::verify_email())
         .json(&json!({ "token": token }))
         .expect(200);
     u

@@ -109,7 +109,7 @@ fn spawn_app() -> TestApp {
     assert_eq!(unsafe { atexit(stop_shared_app) }, 0);
     // The isolate's first routed request pays the first-superuser check (counted
     // in Server-Timing): pay it here, so no test's count depends on running first.
-    let warm = ureq::get(&format!("{}/api/v1/utils/health-check/", app.base_url)).call();
+    let warm = ureq::get(&format!("{}{}", app.base_url, paths::health_check())).call();
     assert!(warm.is_ok(), "the shared worker did not answer: {warm:?}");
     app.d1(BENCH_DATA_SET);
     app
@@ -291,7 +291,7 @@ fn spawn_logging_to(
     };
     // Both sockets listen now. An unknown path touches no D1, so the worker's
     // first real request is the test's.
-    let answered = match ureq::get(&format!("{}/api/v1/ready-probe", app.base_url))
+    let answered = match ureq::get(&format!("{}{}/ready-probe", app.base_url, paths::API))
         .timeout(Duration::from_secs(30))
         .call()
     {
@@ -339,15 +339,10 @@ impl TestApp {
     /// A verified user made through this worker's local-only private route
     /// (password `password123`), and an access token of theirs.
     pub fn verified_user_token(&self, email: &str) -> String {
-        self.request("POST", "/api/v1/private/users/")
-            .json(&json!({"email": email, "password": "password123", "full_name": "Local", "is_verified": true}))
-            .expect(200);
-        self.request("POST", "/api/v1/login/access-token")
-            .form(&[("username", email), ("password", "password123")])
-            .ok()["access_token"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        let user = json!({"email": email, "password": "password123", "full_name": "Local", "is_verified": true});
+        let _: Value = self.private_create_user(&user, 200);
+        let token: Token = self.login_access_token(email, "password123", 200);
+        token.access_token
     }
 }
 
@@ -596,10 +591,8 @@ pub fn random_email() -> String {
 }
 
 pub fn login(email: &str, password: &str) -> String {
-    let r = post("/api/v1/login/access-token")
-        .form(&[("username", email), ("password", password)])
-        .expect(200);
-    r.json()["access_token"].as_str().unwrap().to_string()
+    let token: Token = app().login_access_token(email, password, 200);
+    token.access_token
 }
 
 pub fn superuser_token() -> String {
@@ -620,10 +613,9 @@ pub struct TestUser {
 pub fn signup_user() -> TestUser {
     let email = random_email();
     let password = "password123".to_string();
-    let r = post("/api/v1/users/signup")
-        .json(&json!({"email": email, "password": password, "full_name": "Test User"}))
-        .expect(200);
-    let id = r.json()["id"].as_str().unwrap().to_string();
+    let new_user = json!({"email": email, "password": password, "full_name": "Test User"});
+    let user: UserPublic = app().register_user(&new_user, 200);
+    let id = user.id;
     let token = login(&email, &password);
     TestUser {
         id,
