@@ -11,12 +11,12 @@ const READ: &str = "organization:read";
 const WRITE: &str = "organization:write";
 const MEMBERS: &str = "members:write";
 
-fn keys_path(org: &Value) -> String {
-    format!("{}/api-keys", org_path(org))
+fn keys_path(org: &OrganizationPublic) -> String {
+    format!("{}/api-keys", paths::organization(&org.id))
 }
 
 /// A new key of `org` with `scopes`, made by `token`: the key and the answer.
-fn create_key(token: &str, org: &Value, scopes: &[&str]) -> (String, Value) {
+fn create_key(token: &str, org: &OrganizationPublic, scopes: &[&str]) -> (String, Value) {
     let body = post(&keys_path(org))
         .token(token)
         .json(&json!({"name": "CI", "scopes": scopes}))
@@ -27,7 +27,7 @@ fn create_key(token: &str, org: &Value, scopes: &[&str]) -> (String, Value) {
 #[test]
 fn a_key_is_shown_once_and_never_listed() {
     let owner = signup_user();
-    let org = create_org(&owner.token, "Keyed");
+    let org = new_organization(&owner.token, "Keyed");
     let r = post(&keys_path(&org))
         .token(&owner.token)
         .json(&json!({"name": "Deploy bot", "scopes": [READ, MEMBERS], "expires_in_days": 30}))
@@ -56,7 +56,7 @@ fn a_key_is_shown_once_and_never_listed() {
         .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
     assert_eq!(body["prefix"], &key[..12]);
     assert_eq!(body["scopes"], json!([READ, MEMBERS]));
-    assert_eq!(body["organization_id"], org["id"]);
+    assert_eq!(body["organization_id"], org.id);
     assert_eq!(body["created_by_id"], owner.id.as_str());
     assert_eq!(body["last_used_at"], Value::Null);
     assert!(body["expires_at"].as_str().unwrap().ends_with('Z'));
@@ -113,7 +113,7 @@ fn owners_admins_and_superusers_manage_keys_members_and_keys_do_not() {
 #[test]
 fn a_key_request_body_is_checked_field_by_field() {
     let owner = signup_user();
-    let org = create_org(&owner.token, "Checked");
+    let org = new_organization(&owner.token, "Checked");
     let problem = |body: Value| -> Value {
         let r = post(&keys_path(&org))
             .token(&owner.token)
@@ -177,7 +177,7 @@ fn a_key_request_body_is_checked_field_by_field() {
 
 /// How to call an operation with `key` (the organization's owner sets up what
 /// it acts on).
-type Call = Box<dyn Fn(&TestUser, &Value, &str) -> Resp>;
+type Call = Box<dyn Fn(&TestUser, &OrganizationPublic, &str) -> Resp>;
 
 /// One operation a key might call, and the scope that allows it (none: no key).
 struct Operation {
@@ -188,8 +188,8 @@ struct Operation {
 
 fn operations() -> Vec<Operation> {
     let op = |name, scope, call: Call| Operation { name, scope, call };
-    let invite = |owner: &TestUser, org: &Value| -> String {
-        post(&format!("{}/invitations", org_path(org)))
+    let invite = |owner: &TestUser, org: &OrganizationPublic| -> String {
+        post(&format!("{}/invitations", paths::organization(&org.id)))
             .token(&owner.token)
             .json(&json!({"email": random_email()}))
             .ok()["id"]
@@ -201,18 +201,22 @@ fn operations() -> Vec<Operation> {
         op(
             "read the organization",
             Some(READ),
-            Box::new(|_, org, key| get(&org_path(org)).token(key).send()),
+            Box::new(|_, org, key| get(&paths::organization(&org.id)).token(key).send()),
         ),
         op(
             "read members",
             Some(READ),
-            Box::new(|_, org, key| get(&format!("{}/members", org_path(org))).token(key).send()),
+            Box::new(|_, org, key| {
+                get(&format!("{}/members", paths::organization(&org.id)))
+                    .token(key)
+                    .send()
+            }),
         ),
         op(
             "read invitations",
             Some(READ),
             Box::new(|_, org, key| {
-                get(&format!("{}/invitations", org_path(org)))
+                get(&format!("{}/invitations", paths::organization(&org.id)))
                     .token(key)
                     .send()
             }),
@@ -221,7 +225,7 @@ fn operations() -> Vec<Operation> {
             "rename",
             Some(WRITE),
             Box::new(|_, org, key| {
-                put(&org_path(org))
+                put(&paths::organization(&org.id))
                     .token(key)
                     .json(&json!({"name": "Renamed by a key", "description": "d"}))
             }),
@@ -230,7 +234,7 @@ fn operations() -> Vec<Operation> {
             "set the avatar",
             Some(WRITE),
             Box::new(|_, org, key| {
-                put(&org_path(org))
+                put(&paths::organization(&org.id))
                     .token(key)
                     .json(&json!({"avatar_image": AVATAR}))
             }),
@@ -240,7 +244,7 @@ fn operations() -> Vec<Operation> {
             Some(MEMBERS),
             Box::new(|_, org, key| {
                 let user = signup_user();
-                post(&format!("{}/members", org_path(org)))
+                post(&format!("{}/members", paths::organization(&org.id)))
                     .token(key)
                     .json(&json!({"user_id": user.id}))
             }),
@@ -251,16 +255,20 @@ fn operations() -> Vec<Operation> {
             Box::new(|owner, org, key| {
                 let user = signup_user();
                 add_member(&owner.token, org, &user.id).expect(200);
-                delete(&format!("{}/members/{}", org_path(org), user.id))
-                    .token(key)
-                    .send()
+                delete(&format!(
+                    "{}/members/{}",
+                    paths::organization(&org.id),
+                    user.id
+                ))
+                .token(key)
+                .send()
             }),
         ),
         op(
             "invite",
             Some(MEMBERS),
             Box::new(|_, org, key| {
-                post(&format!("{}/invitations", org_path(org)))
+                post(&format!("{}/invitations", paths::organization(&org.id)))
                     .token(key)
                     .json(&json!({"email": random_email()}))
             }),
@@ -270,9 +278,12 @@ fn operations() -> Vec<Operation> {
             Some(MEMBERS),
             Box::new(move |owner, org, key| {
                 let id = invite(owner, org);
-                post(&format!("{}/invitations/{id}/resend", org_path(org)))
-                    .token(key)
-                    .send()
+                post(&format!(
+                    "{}/invitations/{id}/resend",
+                    paths::organization(&org.id)
+                ))
+                .token(key)
+                .send()
             }),
         ),
         op(
@@ -280,9 +291,12 @@ fn operations() -> Vec<Operation> {
             Some(MEMBERS),
             Box::new(move |owner, org, key| {
                 let id = invite(owner, org);
-                delete(&format!("{}/invitations/{id}", org_path(org)))
-                    .token(key)
-                    .send()
+                delete(&format!(
+                    "{}/invitations/{id}",
+                    paths::organization(&org.id)
+                ))
+                .token(key)
+                .send()
             }),
         ),
         op(
@@ -291,9 +305,13 @@ fn operations() -> Vec<Operation> {
             Box::new(|owner, org, key| {
                 let user = signup_user();
                 add_member(&owner.token, org, &user.id).expect(200);
-                patch(&format!("{}/members/{}", org_path(org), user.id))
-                    .token(key)
-                    .json(&json!({"role": "admin"}))
+                patch(&format!(
+                    "{}/members/{}",
+                    paths::organization(&org.id),
+                    user.id
+                ))
+                .token(key)
+                .json(&json!({"role": "admin"}))
             }),
         ),
         op(
@@ -302,7 +320,7 @@ fn operations() -> Vec<Operation> {
             Box::new(|owner, org, key| {
                 let user = signup_user();
                 add_member(&owner.token, org, &user.id).expect(200);
-                put(&org_path(org))
+                put(&paths::organization(&org.id))
                     .token(key)
                     .json(&json!({"owner_id": user.id}))
             }),
@@ -310,15 +328,18 @@ fn operations() -> Vec<Operation> {
         op(
             "delete the organization",
             None,
-            Box::new(|_, org, key| delete(&org_path(org)).token(key).send()),
+            Box::new(|_, org, key| delete(&paths::organization(&org.id)).token(key).send()),
         ),
         op(
             "migrate resources",
             None,
             Box::new(|owner, org, key| {
-                post(&format!("{}/migrate-resources", org_path(org)))
-                    .token(key)
-                    .json(&json!({"user_id": owner.id, "resource_types": ["drone"]}))
+                post(&format!(
+                    "{}/migrate-resources",
+                    paths::organization(&org.id)
+                ))
+                .token(key)
+                .json(&json!({"user_id": owner.id, "resource_types": ["drone"]}))
             }),
         ),
         op(
@@ -381,7 +402,7 @@ fn each_scope_allows_exactly_its_operations() {
     let scope_sets: [&[&str]; 4] = [&[READ], &[WRITE], &[MEMBERS], &[READ, WRITE, MEMBERS]];
     for scopes in scope_sets {
         let owner = signup_user();
-        let org = create_org(&owner.token, "Scoped");
+        let org = new_organization(&owner.token, "Scoped");
         let (key, _) = create_key(&owner.token, &org, scopes);
         for op in operations() {
             let allowed = op.scope.is_some_and(|s| scopes.contains(&s));
@@ -407,21 +428,29 @@ fn a_key_acts_as_an_admin_never_above_one() {
     let admin = signup_user();
     add_admin(&owner.token, &org, &admin.id);
     // An admin removes plain members only; nobody removes the owner.
-    delete(&format!("{}/members/{}", org_path(&org), admin.id))
-        .token(&key)
-        .send()
-        .assert_detail(403, NOT_ENOUGH);
-    delete(&format!("{}/members/{}", org_path(&org), owner.id))
-        .token(&key)
-        .send()
-        .expect(400);
+    delete(&format!(
+        "{}/members/{}",
+        paths::organization(&org.id),
+        admin.id
+    ))
+    .token(&key)
+    .send()
+    .assert_detail(403, NOT_ENOUGH);
+    delete(&format!(
+        "{}/members/{}",
+        paths::organization(&org.id),
+        owner.id
+    ))
+    .token(&key)
+    .send()
+    .expect(400);
     // Only the owner invites admins.
-    post(&format!("{}/invitations", org_path(&org)))
+    post(&format!("{}/invitations", paths::organization(&org.id)))
         .token(&key)
         .json(&json!({"email": random_email(), "role": "admin"}))
         .assert_detail(403, NOT_ENOUGH);
     // What a key does is signed by whoever made the key.
-    let invitation = post(&format!("{}/invitations", org_path(&org)))
+    let invitation = post(&format!("{}/invitations", paths::organization(&org.id)))
         .token(&key)
         .json(&json!({"email": random_email()}))
         .ok();
@@ -432,16 +461,19 @@ fn a_key_acts_as_an_admin_never_above_one() {
 fn a_key_works_in_its_own_organization_only() {
     let owner = signup_user();
     let (mine, other) = (
-        create_org(&owner.token, "Mine"),
-        create_org(&owner.token, "Other"),
+        new_organization(&owner.token, "Mine"),
+        new_organization(&owner.token, "Other"),
     );
     let (key, _) = create_key(&owner.token, &mine, &[READ, WRITE, MEMBERS]);
-    get(&org_path(&mine)).token(&key).send().expect(200);
-    get(&org_path(&other))
+    get(&paths::organization(&mine.id))
+        .token(&key)
+        .send()
+        .expect(200);
+    get(&paths::organization(&other.id))
         .token(&key)
         .send()
         .assert_detail(403, NOT_ENOUGH);
-    get(&format!("{}/members", org_path(&other)))
+    get(&format!("{}/members", paths::organization(&other.id)))
         .token(&key)
         .send()
         .assert_detail(403, NOT_ENOUGH);
@@ -455,14 +487,17 @@ fn a_key_works_in_its_own_organization_only() {
 #[test]
 fn revoked_expired_unknown_and_orphaned_keys_are_refused() {
     let owner = signup_user();
-    let org = create_org(&owner.token, "Revoking");
+    let org = new_organization(&owner.token, "Revoking");
     let (key, created) = create_key(&owner.token, &org, &[READ]);
-    get(&org_path(&org)).token(&key).send().expect(200);
+    get(&paths::organization(&org.id))
+        .token(&key)
+        .send()
+        .expect(200);
     let key_path = format!("{}/{}", keys_path(&org), created["id"].as_str().unwrap());
     let revoked = delete(&key_path).token(&owner.token).send().ok();
     assert_eq!(revoked, json!({"message": "API key revoked"}));
     // The very next request, on any route.
-    get(&org_path(&org))
+    get(&paths::organization(&org.id))
         .token(&key)
         .send()
         .assert_detail(403, COULD_NOT_VALIDATE);
@@ -479,7 +514,7 @@ fn revoked_expired_unknown_and_orphaned_keys_are_refused() {
         0
     );
     // Another organization's key, or none at all, by id: 404.
-    let other = create_org(&owner.token, "Elsewhere");
+    let other = new_organization(&owner.token, "Elsewhere");
     let (_, elsewhere) = create_key(&owner.token, &other, &[READ]);
     for id in [
         elsewhere["id"].as_str().unwrap().to_string(),
@@ -492,29 +527,35 @@ fn revoked_expired_unknown_and_orphaned_keys_are_refused() {
     }
 
     let (expiring, created) = create_key(&owner.token, &org, &[READ]);
-    get(&org_path(&org)).token(&expiring).send().expect(200);
+    get(&paths::organization(&org.id))
+        .token(&expiring)
+        .send()
+        .expect(200);
     d1(&format!(
         "update api_keys set expires_at = unixepoch() - 1 where id = '{}'",
         created["id"].as_str().unwrap()
     ));
-    get(&org_path(&org))
+    get(&paths::organization(&org.id))
         .token(&expiring)
         .send()
         .assert_detail(403, COULD_NOT_VALIDATE);
 
     let made_up = format!("uoa_{}", "A".repeat(43));
-    get(&org_path(&org))
+    get(&paths::organization(&org.id))
         .token(&made_up)
         .send()
         .assert_detail(403, COULD_NOT_VALIDATE);
 
     let (orphan, _) = create_key(&owner.token, &other, &[READ]);
-    get(&org_path(&other)).token(&orphan).send().expect(200);
-    delete(&org_path(&other))
+    get(&paths::organization(&other.id))
+        .token(&orphan)
+        .send()
+        .expect(200);
+    delete(&paths::organization(&other.id))
         .token(&owner.token)
         .send()
         .expect(200);
-    get(&org_path(&other))
+    get(&paths::organization(&other.id))
         .token(&orphan)
         .send()
         .assert_detail(403, COULD_NOT_VALIDATE);
@@ -523,7 +564,7 @@ fn revoked_expired_unknown_and_orphaned_keys_are_refused() {
 #[test]
 fn an_organization_holds_at_most_50_unrevoked_keys() {
     let owner = signup_user();
-    let org = create_org(&owner.token, "Full");
+    let org = new_organization(&owner.token, "Full");
     let mut last = Value::Null;
     for _ in 0..50 {
         last = create_key(&owner.token, &org, &[READ]).1;
@@ -549,7 +590,7 @@ fn an_organization_holds_at_most_50_unrevoked_keys() {
 #[test]
 fn a_key_is_not_a_password_and_never_reaches_the_log() {
     let owner = signup_user();
-    let org = create_org(&owner.token, "Quiet");
+    let org = new_organization(&owner.token, "Quiet");
     let (key, created) = create_key(&owner.token, &org, &[READ]);
     assert_eq!(
         app().login_access_token::<Detail>(owner.email.as_str(), key.as_str(), 400),
@@ -561,7 +602,7 @@ fn a_key_is_not_a_password_and_never_reaches_the_log() {
     );
     let id = created["id"].as_str().unwrap();
     let request_id = format!("key-log-{}", uuid::Uuid::new_v4().simple());
-    get(&org_path(&org))
+    get(&paths::organization(&org.id))
         .token(&key)
         .header("X-Request-Id", &request_id)
         .send()
@@ -575,11 +616,11 @@ fn a_key_is_not_a_password_and_never_reaches_the_log() {
 #[test]
 fn last_used_at_moves_after_the_response_at_most_once_a_minute() {
     let owner = signup_user();
-    let org = create_org(&owner.token, "Used");
+    let org = new_organization(&owner.token, "Used");
     let (key, created) = create_key(&owner.token, &org, &[READ]);
     let id = created["id"].as_str().unwrap().to_string();
     let used = |request_id: &str| {
-        get(&org_path(&org))
+        get(&paths::organization(&org.id))
             .token(&key)
             .header("X-Request-Id", request_id)
             .send()

@@ -6,7 +6,7 @@ use serde_json::json;
 #[test]
 fn deleting_an_organization_returns_its_resources_to_their_creators() {
     let (owner, member, org) = org_with_member();
-    let org_id = org["id"].as_str().unwrap();
+    let org_id = org.id.as_str();
     let p1 = uuid::Uuid::new_v4();
     let p2 = uuid::Uuid::new_v4();
     let s1 = uuid::Uuid::new_v4();
@@ -58,7 +58,7 @@ fn a_user_who_owns_an_organization_cannot_be_deleted() {
 #[test]
 fn deleting_a_user_removes_memberships_and_personal_resources_only() {
     let (owner, member, org) = org_with_member();
-    let org_id = org["id"].as_str().unwrap();
+    let org_id = org.id.as_str();
     let personal = uuid::Uuid::new_v4();
     let shared = uuid::Uuid::new_v4();
     d1(&format!(

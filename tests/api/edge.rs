@@ -100,11 +100,11 @@ fn tag_of(path: &str, token: &str) -> String {
 fn reads_carry_an_etag_and_a_matching_if_none_match_is_a_304() {
     let admin = superuser_token();
     let u = signup_user();
-    let org = create_org(&u.token, "Tagged");
+    let org = new_organization(&u.token, "Tagged");
     for (path, token) in [
         (paths::me(), &u.token),
         (paths::user(&u.id), &admin),
-        (org_path(&org), &u.token),
+        (paths::organization(&org.id), &u.token),
     ] {
         let first = get(&path).token(token).send().expect(200);
         let tag = first.header("etag").unwrap().to_string();
@@ -182,8 +182,8 @@ fn a_write_whose_if_match_fails_is_a_412_and_changes_nothing() {
         .json(&json!({"full_name": "Third"}))
         .expect(200);
 
-    let org = create_org(&u.token, "Conditional");
-    let p = org_path(&org);
+    let org = new_organization(&u.token, "Conditional");
+    let p = paths::organization(&org.id);
     let tag = tag_of(&p, &u.token);
     put(&p)
         .token(&u.token)
@@ -207,8 +207,8 @@ fn a_write_whose_if_match_fails_is_a_412_and_changes_nothing() {
 #[test]
 fn two_clients_racing_a_put_with_one_etag_give_one_200_and_one_412() {
     let u = signup_user();
-    let org = create_org(&u.token, "Raced");
-    let p = org_path(&org);
+    let org = new_organization(&u.token, "Raced");
+    let p = paths::organization(&org.id);
     for round in 0..5 {
         let tag = tag_of(&p, &u.token);
         let mut statuses: Vec<u16> = at_once(2, |i| {

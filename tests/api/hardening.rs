@@ -151,8 +151,8 @@ fn skip_is_bounded_by_what_d1_binds_exactly() {
 #[test]
 fn adding_a_member_answers_the_first_page_and_the_count() {
     let owner = signup_user();
-    let org = create_org(&owner.token, "Big");
-    let org_id = org["id"].as_str().unwrap();
+    let org = new_organization(&owner.token, "Big");
+    let org_id = org.id.as_str();
     let ids: Vec<String> = (0..120).map(|_| uuid::Uuid::new_v4().to_string()).collect();
     let users: Vec<String> = ids
         .iter()
@@ -237,7 +237,7 @@ fn a_rehash_at_login_never_undoes_a_concurrent_password_change() {
 #[test]
 fn resources_whose_creator_is_gone_are_deleted_with_their_organization() {
     let (owner, member, org) = org_with_member();
-    let org_id = org["id"].as_str().unwrap();
+    let org_id = org.id.as_str();
     let (kept, orphan) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
     d1(&format!(
         "insert into products (id, owner_id, organization_id, name, created_at, updated_at) values \
@@ -245,7 +245,7 @@ fn resources_whose_creator_is_gone_are_deleted_with_their_organization() {
         owner.id, member.id
     ));
     app().delete_user_me::<Resp>(&member.token, 200);
-    delete(&org_path(&org))
+    delete(&paths::organization(&org.id))
         .token(&owner.token)
         .send()
         .expect(200);

@@ -10,9 +10,9 @@ use serde_json::{json, Value};
 #[test]
 fn an_invitation_is_not_taken_by_changing_ones_address_to_the_invitees() {
     let owner = signup_user();
-    let org = create_org(&owner.token, "Invites Only");
+    let org = new_organization(&owner.token, "Invites Only");
     let invitee = random_email();
-    let invitation = post(&format!("{}/invitations", org_path(&org)))
+    let invitation = post(&format!("{}/invitations", paths::organization(&org.id)))
         .token(&owner.token)
         .json(&json!({"email": invitee, "role": "admin"}))
         .ok();
@@ -39,7 +39,7 @@ fn an_invitation_is_not_taken_by_changing_ones_address_to_the_invitees() {
     app().update_user_me::<Resp>(&thief.token, &json!({ "email": thief.email }), 200);
     let members = d1(&format!(
         "select count(*) as n from organization_members where organization_id = '{}' and user_id = '{}'",
-        org["id"].as_str().unwrap(),
+        org.id.as_str(),
         thief.id
     ));
     assert_eq!(members, vec![json!({"n": 0})]);
@@ -54,9 +54,9 @@ fn an_invitation_is_not_taken_by_changing_ones_address_to_the_invitees() {
 #[test]
 fn an_unverified_invitee_still_accepts_by_token() {
     let owner = signup_user();
-    let org = create_org(&owner.token, "By Token");
+    let org = new_organization(&owner.token, "By Token");
     let invitee = signup_user();
-    let invitation = post(&format!("{}/invitations", org_path(&org)))
+    let invitation = post(&format!("{}/invitations", paths::organization(&org.id)))
         .token(&owner.token)
         .json(&json!({"email": invitee.email}))
         .ok();
@@ -65,7 +65,7 @@ fn an_unverified_invitee_still_accepts_by_token() {
         invitation["token"].as_str().unwrap(),
         200,
     );
-    assert_eq!(joined["id"], org["id"]);
+    assert_eq!(joined["id"], org.id);
 }
 
 const HOSTILE: &str = "x\r\n.\r\nMAIL FROM:<a@evil.example>\r\nRCPT TO:<victim@bank.example>\r\nDATA\r\nSubject: pay\r\n";
@@ -202,9 +202,12 @@ fn a_non_member_cannot_tell_who_owns_an_organization() {
     let (owner, member, org) = org_with_member();
     let stranger = signup_user();
     let remove = |token: &str, user_id: &str| {
-        delete(&format!("{}/members/{user_id}", org_path(&org)))
-            .token(token)
-            .send()
+        delete(&format!(
+            "{}/members/{user_id}",
+            paths::organization(&org.id)
+        ))
+        .token(token)
+        .send()
     };
     for named in [&owner.id, &member.id, &stranger.id] {
         remove(&stranger.token, named).assert_detail(403, "Not enough permissions");
@@ -284,7 +287,7 @@ fn whether_an_account_exists_does_not_show_in_server_timing() {
 #[test]
 fn a_demoted_admin_does_not_get_an_invitation_token_by_replay() {
     let (owner, admin, org) = org_with_member();
-    let p = org_path(&org);
+    let p = paths::organization(&org.id);
     patch(&format!("{p}/members/{}", admin.id))
         .token(&owner.token)
         .json(&json!({"role": "admin"}))

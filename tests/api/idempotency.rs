@@ -117,7 +117,7 @@ pub(crate) fn every_creating_post_replays_its_first_answer_for_one_round_trip() 
             )
     })
     .json();
-    let path = org_path(&org);
+    let path = paths::organization(org["id"].as_str().unwrap());
     assert_eq!(get(&path).token(&owner.token).send().ok(), org);
     assert_eq!(org_count(&owner.token), 1);
 
@@ -392,13 +392,16 @@ fn the_scheduled_run_deletes_keys_after_24_hours() {
 #[test]
 fn a_replay_whose_seal_does_not_open_is_a_logged_500() {
     let owner = signup_user();
-    let org = create_org(&owner.token, "Sealed");
+    let org = new_organization(&owner.token, "Sealed");
     let key = new_key();
     let body = json!({"email": random_email()});
     let invite = || {
-        keyed(post(&format!("{}/invitations", org_path(&org))), &key)
-            .token(&owner.token)
-            .json(&body)
+        keyed(
+            post(&format!("{}/invitations", paths::organization(&org.id))),
+            &key,
+        )
+        .token(&owner.token)
+        .json(&body)
     };
     invite().expect(200);
     d1(&format!(

@@ -5,19 +5,23 @@ use crate::helpers::*;
 use serde_json::{json, Value};
 
 /// An organization owned by `owner`, with `admin` as its admin and `member` a member.
-fn org_with_admin() -> (TestUser, TestUser, TestUser, Value) {
+fn org_with_admin() -> (TestUser, TestUser, TestUser, OrganizationPublic) {
     let (owner, admin, org) = org_with_member();
     let member = signup_user();
     add_member(&owner.token, &org, &member.id).expect(200);
-    patch(&format!("{}/members/{}", org_path(&org), admin.id))
-        .token(&owner.token)
-        .json(&json!({"role": "admin"}))
-        .expect(200);
+    patch(&format!(
+        "{}/members/{}",
+        paths::organization(&org.id),
+        admin.id
+    ))
+    .token(&owner.token)
+    .json(&json!({"role": "admin"}))
+    .expect(200);
     (owner, admin, member, org)
 }
 
-fn invite(token: &str, org: &Value, email: &str, role: &str) -> Resp {
-    post(&format!("{}/invitations", org_path(org)))
+fn invite(token: &str, org: &OrganizationPublic, email: &str, role: &str) -> Resp {
+    post(&format!("{}/invitations", paths::organization(&org.id)))
         .token(token)
         .json(&json!({"email": email, "role": role}))
 }
@@ -31,7 +35,7 @@ fn accept(token: &str, invitation_token: &str) -> Resp {
 #[test]
 fn roles_show_in_the_member_list_and_only_the_owner_changes_them() {
     let (owner, admin, member, org) = org_with_admin();
-    let list = get(&format!("{}/members", org_path(&org)))
+    let list = get(&format!("{}/members", paths::organization(&org.id)))
         .token(&owner.token)
         .send()
         .ok();
@@ -49,7 +53,7 @@ fn roles_show_in_the_member_list_and_only_the_owner_changes_them() {
             (member.id.as_str(), "member")
         ]
     );
-    let path = |u: &str| format!("{}/members/{u}", org_path(&org));
+    let path = |u: &str| format!("{}/members/{u}", paths::organization(&org.id));
     let member_json = patch(&path(&member.id))
         .token(&owner.token)
         .json(&json!({"role": "admin"}))
@@ -83,7 +87,7 @@ fn roles_show_in_the_member_list_and_only_the_owner_changes_them() {
 #[test]
 fn admins_add_and_remove_members_and_rename_but_no_more() {
     let (owner, admin, member, org) = org_with_admin();
-    let p = org_path(&org);
+    let p = paths::organization(&org.id);
     // add and remove a plain member
     let newcomer = signup_user();
     add_member(&admin.token, &org, &newcomer.id).expect(200);
@@ -183,10 +187,13 @@ fn an_invitation_is_created_listed_and_accepted_by_its_address() {
         )
     );
     // listed for the organization, without the token
-    let list = get(&format!("{}/invitations?status=pending", org_path(&org)))
-        .token(&owner.token)
-        .send()
-        .ok();
+    let list = get(&format!(
+        "{}/invitations?status=pending",
+        paths::organization(&org.id)
+    ))
+    .token(&owner.token)
+    .send()
+    .ok();
     assert_eq!(list["count"], 1);
     assert!(list["data"][0].get("token").is_none());
     // the invitee signs up after it was sent, sees it, and accepts it
@@ -201,8 +208,8 @@ fn an_invitation_is_created_listed_and_accepted_by_its_address() {
         (json!(1), created["id"].clone())
     );
     let org_json = accept(&token, created["token"].as_str().unwrap()).ok();
-    assert_eq!(org_json["id"], org["id"]);
-    let members = get(&format!("{}/members", org_path(&org)))
+    assert_eq!(org_json["id"], org.id.as_str());
+    let members = get(&format!("{}/members", paths::organization(&org.id)))
         .token(&token)
         .send()
         .ok();
@@ -213,7 +220,7 @@ fn an_invitation_is_created_listed_and_accepted_by_its_address() {
         .any(|m| m["user_id"] == r["id"]));
     // used: the invitation is checked first, so this is the 400, not the 409
     accept(&token, created["token"].as_str().unwrap()).assert_detail(400, "Invalid invitation");
-    let list = get(&format!("{}/invitations", org_path(&org)))
+    let list = get(&format!("{}/invitations", paths::organization(&org.id)))
         .token(&owner.token)
         .send()
         .ok();
@@ -244,7 +251,7 @@ fn invitations_refuse_members_duplicates_other_addresses_and_plain_members() {
 #[test]
 fn revoked_declined_expired_and_resent_invitations() {
     let (owner, _, _, org) = org_with_admin();
-    let p = org_path(&org);
+    let p = paths::organization(&org.id);
     let u = verified_user();
     // revoked
     let revoked = invite(&owner.token, &org, &u.email, "member").ok();
@@ -329,7 +336,7 @@ fn twenty_concurrent_accepts_of_one_invitation_make_one_membership() {
     );
     let rows = d1(&format!(
         "select count(*) as n from organization_members where organization_id = '{}' and user_id = '{}'",
-        org["id"].as_str().unwrap(),
+        org.id.as_str(),
         u.id
     ));
     assert_eq!(rows, vec![json!({"n": 1})]);
@@ -341,10 +348,14 @@ fn deleting_the_organization_takes_its_invitations_and_deleting_a_user_keeps_the
     let u = verified_user();
     let from_admin = invite(&admin.token, &org, &u.email, "member").ok();
     // the inviter leaves for good: the invitation stays, its inviter unknown
-    delete(&format!("{}/members/{}", org_path(&org), admin.id))
-        .token(&owner.token)
-        .send()
-        .expect(200);
+    delete(&format!(
+        "{}/members/{}",
+        paths::organization(&org.id),
+        admin.id
+    ))
+    .token(&owner.token)
+    .send()
+    .expect(200);
     app().delete_user_me::<Resp>(&admin.token, 200);
     let mine = app().read_my_invitations::<Value>(&u.token, "", 200);
     assert_eq!(
@@ -354,7 +365,7 @@ fn deleting_the_organization_takes_its_invitations_and_deleting_a_user_keeps_the
         ),
         (json!(1), json!(null))
     );
-    delete(&org_path(&org))
+    delete(&paths::organization(&org.id))
         .token(&owner.token)
         .send()
         .expect(200);

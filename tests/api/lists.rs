@@ -45,7 +45,7 @@ fn a_cursor_walks_every_list_in_order_without_gaps_or_repeats() {
     let marker = format!("walk{}", uuid::Uuid::new_v4().simple());
     let mut orgs = Vec::new();
     for i in 0..5 {
-        orgs.push(create_org(&owner.token, &format!("{marker} {i}")));
+        orgs.push(new_organization(&owner.token, &format!("{marker} {i}")));
     }
     let org = &orgs[0];
     for _ in 0..5 {
@@ -53,13 +53,13 @@ fn a_cursor_walks_every_list_in_order_without_gaps_or_repeats() {
         add_member(&owner.token, org, &m.id).expect(200);
     }
     for _ in 0..5 {
-        post(&format!("{}/invitations", org_path(org)))
+        post(&format!("{}/invitations", paths::organization(&org.id)))
             .token(&owner.token)
             .json(&json!({"email": random_email()}))
             .ok();
         login(&owner.email, &owner.password);
     }
-    let p = org_path(org);
+    let p = paths::organization(&org.id);
     for (path, token, key) in [
         (
             with_query(paths::organizations(), &format!("search={marker}")),
@@ -94,7 +94,7 @@ fn a_cursor_walks_every_list_in_order_without_gaps_or_repeats() {
     }
     // organizations newest first; members in the order they joined
     let listed = app().read_organizations::<Value>(&owner.token, &format!("search={marker}"), 200);
-    let mut created = ids(&orgs, "id");
+    let mut created: Vec<String> = orgs.iter().map(|o| o.id.clone()).collect();
     created.reverse();
     assert_eq!(ids(listed["data"].as_array().unwrap(), "id"), created);
 }
@@ -104,7 +104,7 @@ fn skip_counts_from_the_cursor_and_limit_zero_ends_the_walk() {
     let owner = signup_user();
     let marker = format!("skip{}", uuid::Uuid::new_v4().simple());
     for i in 0..4 {
-        create_org(&owner.token, &format!("{marker} {i}"));
+        new_organization(&owner.token, &format!("{marker} {i}"));
     }
     let path = with_query(paths::organizations(), &format!("search={marker}"));
     let all = get(&path).token(&owner.token).send().ok();
@@ -197,8 +197,11 @@ fn a_page_after_a_cursor_reads_as_few_rows_at_any_depth() {
 fn unfiltered_counts_come_from_counters_that_stay_exact() {
     let admin = superuser_token();
     let u = signup_user();
-    let org = create_org(&u.token, "Counted");
-    delete(&org_path(&org)).token(&u.token).send().expect(200);
+    let org = new_organization(&u.token, "Counted");
+    delete(&paths::organization(&org.id))
+        .token(&u.token)
+        .send()
+        .expect(200);
     app().delete_user::<Resp>(&admin, &u.id, 200);
     // one batch is one transaction: the counters and the tables at one moment
     let rows = d1(
@@ -258,8 +261,8 @@ fn searches_find_exactly_what_a_plain_scan_finds() {
             200,
         );
         users.push((user["id"].as_str().unwrap().to_string(), fold(&name)));
-        let org = create_org(&owner.token, &name);
-        orgs.push((org["id"].as_str().unwrap().to_string(), fold(&name)));
+        let org = new_organization(&owner.token, &name);
+        orgs.push((org.id.as_str().to_string(), fold(&name)));
     }
     users.reverse();
     orgs.reverse();

@@ -20,10 +20,13 @@ fn members_are_listed_in_the_order_they_joined_with_paging() {
         [owner.id.as_str(), member.id.as_str(), third.id.as_str()]
     );
     assert_eq!(r.json()["count"], 3);
-    let page = get(&format!("{}/members?skip=1&limit=1", org_path(&org)))
-        .token(&member.token)
-        .send()
-        .json();
+    let page = get(&format!(
+        "{}/members?skip=1&limit=1",
+        paths::organization(&org.id)
+    ))
+    .token(&member.token)
+    .send()
+    .json();
     assert_eq!(page["count"], 3);
     assert_eq!(page["data"].as_array().unwrap().len(), 1);
     assert_eq!(page["data"][0]["user_id"], member.id);
@@ -55,7 +58,7 @@ fn removing_members_follows_the_rules() {
     let (owner, member, org) = org_with_member();
     let other = signup_user();
     add_member(&owner.token, &org, &other.id).expect(200);
-    let p = org_path(&org);
+    let p = paths::organization(&org.id);
     delete(&format!("{p}/members/{}", owner.id))
         .token(&owner.token)
         .send()

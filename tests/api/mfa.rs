@@ -544,11 +544,11 @@ pub(crate) fn the_two_steps_cost_what_a_login_costs_and_the_second_hashes_no_pas
 
 /// An organization that requires MFA, its owner, an admin and a plain member,
 /// none of whom has MFA.
-fn org_requiring_mfa() -> (TestUser, TestUser, TestUser, Value) {
+fn org_requiring_mfa() -> (TestUser, TestUser, TestUser, OrganizationPublic) {
     let (owner, member, org) = org_with_member();
     let admin = signup_user();
     add_admin(&owner.token, &org, &admin.id);
-    let path = org_path(&org);
+    let path = paths::organization(&org.id);
     put(&path)
         .token(&admin.token)
         .json(&json!({"require_mfa": true}))
@@ -558,14 +558,19 @@ fn org_requiring_mfa() -> (TestUser, TestUser, TestUser, Value) {
         .json(&json!({"require_mfa": true}))
         .expect(200);
     assert_eq!(r.json()["require_mfa"], true);
-    (owner, admin, member, r.json())
+    (
+        owner,
+        admin,
+        member,
+        serde_json::from_value(r.json()).unwrap(),
+    )
 }
 
 #[test]
 pub(crate) fn an_organization_that_requires_mfa_refuses_its_members_without_it_on_every_kind_of_operation(
 ) {
     let (owner, admin, member, org) = org_requiring_mfa();
-    let path = org_path(&org);
+    let path = paths::organization(&org.id);
     let refused = |r: Resp| r.assert_detail(403, MFA_REQUIRED);
     // Reads (members), admin operations, owner operations, keys, invitations.
     refused(get(&path).token(&member.token).send());
@@ -601,7 +606,7 @@ pub(crate) fn an_organization_that_requires_mfa_refuses_its_members_without_it_o
     // An organization token is an operation on it too.
     let login = app().login_access_token::<Value>(&member.email, &member.password, 200);
     let r = post(&paths::refresh())
-        .json(&json!({"refresh_token": login["refresh_token"], "organization_id": org["id"]}));
+        .json(&json!({"refresh_token": login["refresh_token"], "organization_id": org.id}));
     refused(r);
     // A stranger learns nothing of the requirement; superusers are not refused.
     get(&path)
@@ -624,39 +629,45 @@ fn a_member_with_mfa_acts_on_an_organization_that_requires_it() {
     add_member(&owner.token, &org, &u.user.id).assert_detail(403, MFA_REQUIRED);
     add_member(&superuser_token(), &org, &u.user.id).expect(200);
     let token = mfa_login(&u);
-    let r = get(&org_path(&org)).token(&token).send().expect(200);
+    let r = get(&paths::organization(&org.id))
+        .token(&token)
+        .send()
+        .expect(200);
     assert_eq!(r.json()["require_mfa"], true);
-    get(&format!("{}/members", org_path(&org)))
+    get(&format!("{}/members", paths::organization(&org.id)))
         .token(&token)
         .send()
         .expect(200);
     // The superuser turns the requirement off again; the owner is back.
-    put(&org_path(&org))
+    put(&paths::organization(&org.id))
         .token(&superuser_token())
         .json(&json!({"require_mfa": false}))
         .expect(200);
-    get(&org_path(&org)).token(&owner.token).send().expect(200);
+    get(&paths::organization(&org.id))
+        .token(&owner.token)
+        .send()
+        .expect(200);
 }
 
 #[test]
 fn an_api_key_cannot_change_the_requirement() {
     let (owner, _member, org) = org_with_member();
-    let key = post(&format!("{}/api-keys", org_path(&org)))
+    let key = post(&format!("{}/api-keys", paths::organization(&org.id)))
         .token(&owner.token)
         .json(&json!({"name": "ci", "scopes": ["organization:write", "organization:read"]}))
         .ok()["key"]
         .as_str()
         .unwrap()
         .to_string();
-    put(&org_path(&org))
+    put(&paths::organization(&org.id))
         .token(&key)
         .json(&json!({"require_mfa": true}))
         .assert_detail(403, "Not enough permissions");
-    put(&org_path(&org))
+    put(&paths::organization(&org.id))
         .token(&key)
         .json(&json!({"name": "Renamed by key"}))
         .expect(200);
-    let r = put(&org_path(&org))
+    let r = put(&paths::organization(&org.id))
         .token(&owner.token)
         .json(&json!({"require_mfa": "maybe"}));
     assert_eq!(

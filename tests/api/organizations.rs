@@ -272,7 +272,7 @@ fn updating_the_avatar_replaces_its_row() {
 fn ownership_moves_only_to_a_member_and_the_old_owner_stays_a_member() {
     let app = app();
     let (owner, member, org) = org_with_member();
-    let org_id = org["id"].as_str().unwrap();
+    let org_id = org.id.as_str();
     let outsider = signup_user();
     let owner_to = |id: &str| json!({ "owner_id": id });
 

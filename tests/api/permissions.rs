@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 fn the_permission_matrix_holds_for_every_organization_operation() {
     let app = app();
     let (owner, member, org) = org_with_member();
-    let org_id = org["id"].as_str().unwrap();
+    let org_id = org.id.as_str();
     let admin = signup_user();
     add_admin(&owner.token, &org, &admin.id);
     let outsider = signup_user();

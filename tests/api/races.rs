@@ -34,8 +34,8 @@ fn fifty_concurrent_signups_with_one_email_give_one_account() {
 fn twenty_concurrent_adds_of_one_member_give_one_success() {
     let owner = signup_user();
     let member = signup_user();
-    let org = create_org(&owner.token, "Race");
-    let path = paths::members(org["id"].as_str().unwrap());
+    let org = new_organization(&owner.token, "Race");
+    let path = paths::members(org.id.as_str());
     let statuses: Vec<u16> = thread::scope(|s| {
         let handles: Vec<_> = (0..20)
             .map(|_| {
@@ -98,7 +98,7 @@ fn twenty_orgs_with_a_member() -> Vec<(TestUser, TestUser, String)> {
     (0..20)
         .map(|_| {
             let (owner, member, org) = org_with_member();
-            (owner, member, org["id"].as_str().unwrap().to_string())
+            (owner, member, org.id.as_str().to_string())
         })
         .collect()
 }

@@ -41,8 +41,8 @@ fn setup() -> (TestUser, String) {
 #[test]
 fn only_superusers_may_migrate_even_the_owner_is_refused() {
     let owner = signup_user();
-    let org = create_org(&owner.token, "x");
-    let org_id = org["id"].as_str().unwrap();
+    let org = new_organization(&owner.token, "x");
+    let org_id = org.id.as_str();
     migrate(
         &owner.token,
         org_id,
@@ -116,8 +116,8 @@ fn the_request_is_validated() {
 fn exactly_the_selected_personal_rows_of_the_user_move_and_a_second_call_moves_none() {
     let (member, org_id) = setup();
     let other = signup_user();
-    let other_org = create_org(&member.token, "Elsewhere");
-    let other_org_id = other_org["id"].as_str().unwrap();
+    let other_org = new_organization(&member.token, "Elsewhere");
+    let other_org_id = other_org.id.as_str();
     let mut sql = String::new();
     sql += &seed("products", &member.id, None, 5);
     sql += &seed("styles", &member.id, None, 3);
@@ -165,7 +165,7 @@ fn exactly_the_selected_personal_rows_of_the_user_move_and_a_second_call_moves_n
     let first = rows[0]["first"].as_str().unwrap();
     assert_eq!(rows[0]["last"], first, "one stamp for the whole move");
     assert!(
-        first >= other_org["created_at"].as_str().unwrap(),
+        first >= other_org.created_at.as_str(),
         "updated_at is the time of the move: {first}"
     );
     assert_eq!(

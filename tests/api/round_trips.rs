@@ -321,7 +321,7 @@ pub(crate) fn the_role_and_invitation_operations_stay_within_their_round_trip_bu
     let _schema = stable_schema();
     let app = app();
     let (owner, member, org) = org_with_member();
-    let org_id = org["id"].as_str().unwrap();
+    let org_id = org.id.as_str();
     within_budget(
         "update_member_role",
         "",
@@ -432,8 +432,8 @@ pub(crate) fn the_upload_and_retry_operations_stay_within_their_round_trip_budge
 #[test]
 fn an_api_key_costs_what_a_token_costs() {
     let owner = signup_user();
-    let org = create_org(&owner.token, "Keyed budget");
-    let org_path = paths::organization(org["id"].as_str().unwrap());
+    let org = new_organization(&owner.token, "Keyed budget");
+    let org_path = paths::organization(org.id.as_str());
     let key = post(&format!("{org_path}/api-keys"))
         .token(&owner.token)
         .json(&json!({"name": "budget", "scopes": ["organization:read", "organization:write"]}))

@@ -288,7 +288,7 @@ fn an_organization_token_carries_the_callers_role_and_a_short_life() {
     let (owner, member, org) = org_with_member();
     let admin = signup_user();
     add_admin(&owner.token, &org, &admin.id);
-    let org_id = org["id"].as_str().unwrap();
+    let org_id = org.id.as_str();
     for (user, role) in [(&owner, "owner"), (&admin, "admin"), (&member, "member")] {
         let answer =
             refresh(json!({"refresh_token": refresh_token(user), "organization_id": org_id})).ok();
@@ -329,7 +329,7 @@ fn an_organization_token_carries_the_callers_role_and_a_short_life() {
 #[test]
 fn an_organization_token_is_refused_to_outsiders_without_spending_the_refresh_token() {
     let (owner, _member, org) = org_with_member();
-    let org_id = org["id"].as_str().unwrap();
+    let org_id = org.id.as_str();
     let outsider = signup_user();
     let superuser = TestUser {
         id: superuser_id(),

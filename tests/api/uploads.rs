@@ -123,7 +123,13 @@ pub(crate) fn an_uploaded_png_becomes_an_organizations_avatar_and_is_served_as_s
     );
     assert_eq!(avatar["alt_text"], "our logo");
     assert_eq!(org["avatar_image_url"], up["url"]);
-    assert_eq!(get(&org_path(&org)).token(&u.token).send().ok(), org);
+    assert_eq!(
+        get(&paths::organization(org["id"].as_str().unwrap()))
+            .token(&u.token)
+            .send()
+            .ok(),
+        org
+    );
 
     // served without a token, byte for byte, cacheable for ever
     let served = ureq::get(&format!(
@@ -277,7 +283,7 @@ fn a_replaced_avatar_is_no_longer_served_and_the_cron_run_deletes_it() {
         200,
     );
     let second = uploaded_png(&u.token);
-    let updated = put(&org_path(&org))
+    let updated = put(&paths::organization(org["id"].as_str().unwrap()))
         .token(&u.token)
         .json(&json!({"avatar_image": {"media_resource_id": second}}))
         .ok();
@@ -294,7 +300,10 @@ fn a_replaced_avatar_is_no_longer_served_and_the_cron_run_deletes_it() {
     ))
     .is_empty());
     // the organization's deletion orphans the one it used
-    delete(&org_path(&org)).token(&u.token).send().expect(200);
+    delete(&paths::organization(org["id"].as_str().unwrap()))
+        .token(&u.token)
+        .send()
+        .expect(200);
     app().read_media::<Resp>(&second, 404);
     app().scheduled();
     assert!(app().r2_keys(&format!("media/{second}/")).is_empty());

@@ -77,14 +77,13 @@ class Verifiers(unittest.TestCase):
         os.chdir(ROOT)
         cls.state = tempfile.mkdtemp(prefix="users-orgs-verifiers-")
         env = {**os.environ, "CI": "true", "WRANGLER_SEND_METRICS": "false"}
-        subprocess.run(["node_modules/.bin/wrangler", "d1", "migrations", "apply", "DB", "--local",
-                        "--persist-to", cls.state], check=True, capture_output=True, env=env)
-        cls.log = open(os.path.join(cls.state, "worker.log"), "a")
+        log = os.path.join(cls.state, "worker.log")
+        cls.log = open(log, "a")
         ring = json.dumps([RING["dev-a"]])  # dev-b removed
         cls.api, cls.base, _ = serve(cls.state, [
             "ENVIRONMENT=local", "SECRET_KEY=verifiers-secret-key-0123456789abcdef",
             "PASSWORD_HASH_ITERATIONS=1000", f"FIRST_SUPERUSER={ADMIN}",
-            f"FIRST_SUPERUSER_PASSWORD={ADMIN_PASSWORD}", f"SIGNING_KEYS={ring}"], log=cls.log)
+            f"FIRST_SUPERUSER_PASSWORD={ADMIN_PASSWORD}", f"SIGNING_KEYS={ring}"], log=log, migrate=True)
         cls.jwks = cls.base + "/.well-known/jwks.json"
         cls.guard = subprocess.Popen(["node", "examples/edge-guard/serve.mjs", cls.jwks, ISSUER],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=cls.log,

@@ -1,42 +1,27 @@
 //! Fixtures made through the public API: organizations and their members.
 
 use super::*;
-use serde_json::{json, Value};
 
 pub const AVATAR: &str = "https://cdn.example.com/avatars/logo.png";
 
-pub fn create_org(token: &str, name: &str) -> Value {
-    post(&paths::organizations())
-        .token(token)
-        .json(&json!({"name": name, "avatar_image": AVATAR}))
-        .ok()
-}
-
-pub fn org_path(org: &Value) -> String {
-    paths::organization(org["id"].as_str().unwrap())
-}
-
-pub fn add_member(token: &str, org: &Value, user_id: &str) -> Resp {
-    post(&format!("{}/members", org_path(org)))
-        .token(token)
-        .json(&json!({"user_id": user_id}))
+/// `user_id` joins `org` (by `caller`): the answer, whatever its status.
+pub fn add_member(caller: &str, org: &OrganizationPublic, user_id: &str) -> Resp {
+    let body = Body::json(&serde_json::json!({ "user_id": user_id }));
+    app().exchange("POST", &paths::members(&org.id), caller, body)
 }
 
 /// `user_id` joins `org` as an admin (by its owner).
-pub fn add_admin(owner_token: &str, org: &Value, user_id: &str) {
-    add_member(owner_token, org, user_id).expect(200);
-    patch(&format!("{}/members/{}", org_path(org), user_id))
-        .token(owner_token)
-        .json(&json!({"role": "admin"}))
-        .expect(200);
+pub fn add_admin(owner: &str, org: &OrganizationPublic, user_id: &str) {
+    let _: Resp = app().add_organization_member(owner, &org.id, user_id, 200);
+    let _: Resp = app().update_member_role(owner, &org.id, user_id, "admin", 200);
 }
 
 /// An organization owned by `owner` with `member` in it.
-pub fn org_with_member() -> (TestUser, TestUser, Value) {
+pub fn org_with_member() -> (TestUser, TestUser, OrganizationPublic) {
     let owner = signup_user();
     let member = signup_user();
-    let org = create_org(&owner.token, "Acme");
-    add_member(&owner.token, &org, &member.id).expect(200);
+    let org = new_organization(&owner, "Acme");
+    let _: Resp = app().add_organization_member(&owner, &org.id, &member.id, 200);
     (owner, member, org)
 }
 
@@ -48,8 +33,6 @@ pub const VERIFY_SUBJECT: &str = "Verify your email address";
 pub fn verified_user() -> TestUser {
     let u = signup_user();
     let token = sink().delivered(&u.email, VERIFY_SUBJECT).token();
-    post(&paths::verify_email())
-        .json(&json!({ "token": token }))
-        .expect(200);
+    let _: Resp = app().verify_email(&token, 200);
     u
 }
