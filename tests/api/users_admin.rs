@@ -4,8 +4,8 @@
 use crate::helpers::*;
 use serde_json::{json, Value};
 
-fn create_user(body: Value) -> Value {
-    app().create_user::<Value>(&superuser_token(), &body, 200)
+fn create_user(body: Value) -> UserPublic {
+    app().create_user(&superuser_token(), &body, 200)
 }
 
 #[test]
@@ -15,8 +15,8 @@ fn a_superuser_creates_users_with_chosen_flags() {
         json!({"email": email, "password": "password123", "is_superuser": true, "rework_available": 7, "full_name": null}),
     );
     assert_eq!(
-        (&u["is_superuser"], &u["rework_available"], &u["full_name"]),
-        (&json!(true), &json!(7), &json!(null))
+        (u.is_superuser, u.rework_available, u.full_name),
+        (true, 7, None)
     );
     assert_eq!(
         app().create_user::<Detail>(
@@ -41,21 +41,21 @@ fn create_user_validates_every_field() {
 fn ordinary_users_cannot_use_superuser_operations() {
     let u = signup_user();
     let other = signup_user();
-    for r in [
-        get(&paths::users()).token(&u.token).send(),
-        post(&paths::users())
-            .token(&u.token)
-            .json(&json!({"email": random_email(), "password": "password123"})),
-        patch(&paths::user(&other.id))
-            .token(&u.token)
-            .json(&json!({"full_name": "x"})),
-        delete(&paths::user(&other.id)).token(&u.token).send(),
-        get(&paths::user(&other.id)).token(&u.token).send(),
-        get(&paths::user(&uuid::Uuid::new_v4().to_string()))
-            .token(&u.token)
-            .send(),
-    ] {
-        r.assert_detail(403, "The user doesn't have enough privileges");
+    let app = app();
+    let new_user = json!({"email": random_email(), "password": "password123"});
+    let refusals: [Detail; 6] = [
+        app.read_users(&u, "", 403),
+        app.create_user(&u, &new_user, 403),
+        app.update_user(&u, &other.id, &json!({"full_name": "x"}), 403),
+        app.delete_user(&u, &other.id, 403),
+        app.read_user_by_id(&u, &other.id, 403),
+        app.read_user_by_id(&u, &uuid::Uuid::new_v4().to_string(), 403),
+    ];
+    for refused in refusals {
+        assert_eq!(
+            refused,
+            Detail::new("The user doesn't have enough privileges")
+        );
     }
 }
 
@@ -67,56 +67,36 @@ fn the_user_list_pages_searches_and_counts_all_matches() {
             json!({"email": format!("list-{tag}-{i}@example.com"), "password": "password123", "full_name": format!("List {i}")}),
         );
     }
-    let r = app().read_users::<Resp>(
-        &superuser_token(),
+    let (app, admin) = (app(), superuser_token());
+    let found: Page<UserPublic> = app.read_users(
+        &admin,
         &format!("search={}&limit=2", tag.to_uppercase()),
         200,
     );
-    let body = r.json();
-    assert_eq!(body["count"], 3);
-    let emails: Vec<&str> = body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["email"].as_str().unwrap())
-        .collect();
+    assert_eq!(found.count, 3);
+    let emails: Vec<String> = found.data.into_iter().map(|u| u.email).collect();
     assert_eq!(
         emails,
-        [
-            format!("list-{tag}-2@example.com"),
-            format!("list-{tag}-1@example.com")
-        ],
+        [2, 1].map(|i| format!("list-{tag}-{i}@example.com")),
         "newest first"
     );
-    let page2 = get(&with_query(
-        paths::users(),
-        &format!("search={tag}&skip=2&limit=2"),
-    ))
-    .token(&superuser_token())
-    .send()
-    .json();
-    assert_eq!(page2["count"], 3);
-    assert_eq!(page2["data"].as_array().unwrap().len(), 1);
-    let none = get(&with_query(paths::users(), "search=%25_no-such_%25"))
-        .token(&superuser_token())
-        .send()
-        .json();
+    let page2: Page<UserPublic> =
+        app.read_users(&admin, &format!("search={tag}&skip=2&limit=2"), 200);
+    assert_eq!((page2.count, page2.data.len()), (3, 1));
+    let none: Value = app.read_users(&admin, "search=%25_no-such_%25", 200);
     assert_eq!(none, json!({"data": [], "count": 0, "next_cursor": null}));
-    let all = get(&paths::users()).token(&superuser_token()).send().json();
-    assert!(all["count"].as_i64().unwrap() >= 3);
-    let zero = get(&with_query(paths::users(), "limit=0"))
-        .token(&superuser_token())
-        .send()
-        .json();
-    assert_eq!(zero["data"], json!([]));
-    assert!(zero["count"].as_i64().unwrap() >= 3);
+    let all: Page<UserPublic> = app.read_users(&admin, "", 200);
+    assert!(all.count >= 3);
+    let zero: Page<UserPublic> = app.read_users(&admin, "limit=0", 200);
+    assert!(zero.data.is_empty());
+    assert!(zero.count >= 3);
 }
 
 #[test]
 fn a_superuser_reads_any_user_and_gets_404_for_unknown_ids() {
     let u = signup_user();
-    let r = get(&paths::user(&u.id)).token(&superuser_token()).send();
-    assert_eq!(r.json()["email"], u.email);
+    let read: UserPublic = app().read_user_by_id(&superuser_token(), &u.id, 200);
+    assert_eq!(read.email, u.email);
     assert_eq!(
         app().read_user_by_id::<Detail>(&superuser_token(), &uuid::Uuid::new_v4().to_string(), 404),
         Detail::new("User not found")
@@ -126,15 +106,15 @@ fn a_superuser_reads_any_user_and_gets_404_for_unknown_ids() {
 #[test]
 fn a_superuser_updates_any_user() {
     let u = signup_user();
-    let r = app().update_user::<Resp>(&superuser_token(), &u.id, &json!({"full_name": "By Admin", "rework_available": 9, "is_superuser": null, "password": "admin-set-pw"}), 200);
-    let body = r.json();
+    let changes = json!({"full_name": "By Admin", "rework_available": 9, "is_superuser": null, "password": "admin-set-pw"});
+    let updated: UserPublic = app().update_user(&superuser_token(), &u.id, &changes, 200);
     assert_eq!(
         (
-            &body["full_name"],
-            &body["rework_available"],
-            &body["is_superuser"]
+            updated.full_name.as_deref(),
+            updated.rework_available,
+            updated.is_superuser
         ),
-        (&json!("By Admin"), &json!(9), &json!(false))
+        (Some("By Admin"), 9, false)
     );
     login(&u.email, "admin-set-pw");
 }
@@ -195,15 +175,13 @@ fn deleting_users_follows_the_rules() {
         app().delete_user::<Detail>(&superuser_token(), &uuid::Uuid::new_v4().to_string(), 404),
         Detail::new("User not found")
     );
-    let me = get(&paths::me()).token(&superuser_token()).send().json();
+    let me: UserPublic = app().read_user_me(&superuser_token(), 200);
     assert_eq!(
-        app().delete_user::<Detail>(&superuser_token(), me["id"].as_str().unwrap(), 403),
+        app().delete_user::<Detail>(&superuser_token(), &me.id, 403),
         Detail::new("Super users are not allowed to delete themselves")
     );
-    assert_eq!(
-        app().delete_user::<Value>(&superuser_token(), &u.id, 200),
-        json!({"message": "User deleted successfully"})
-    );
+    let deleted: Message = app().delete_user(&superuser_token(), &u.id, 200);
+    assert_eq!(deleted.message, "User deleted successfully");
     assert_eq!(
         app().read_user_by_id::<Detail>(&superuser_token(), &u.id, 404),
         Detail::new("User not found")
