@@ -61,10 +61,10 @@ const bindings = Object.fromEntries(
   args.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
 );
 
-// Where everything printed goes: the log file, or standard error. Standard
-// output carries the ready line alone, so wrangler's and Node's own messages
+// Where everything printed goes: the log file (written synchronously, so that
+// nothing is lost when the process exits), or standard error. Standard output
+// carries the ready line alone, so wrangler's and Node's own messages
 // (console.*) are sent to the log too.
-// A file is written synchronously, so that nothing is lost when the process exits.
 const logFd = logPath === undefined ? 2 : openSync(logPath, "a");
 const log = logPath === undefined ? process.stderr : { write: (chunk) => writeSync(logFd, chunk) };
 for (const name of ["log", "info", "warn", "error", "debug"]) {
@@ -191,9 +191,9 @@ export default {
 };
 `;
 
-// Every line workerd prints goes to the log (see above) as it comes; with a control door, the last lines are also kept for its /log, which
-// waits for a line (a server without one, as under `make bench`, splits and
-// keeps nothing).
+// Every line workerd prints goes to the log (see above) as it comes; with a
+// control door, the last lines are also kept for its /log, which waits for a
+// line (a server without one, as under `make bench`, splits and keeps nothing).
 const printed = [];
 const KEEP_LINES = 100_000;
 const waiting = new Set();

@@ -67,7 +67,8 @@ def main(command):
         proc, base, control = serve(state, env, control_port=0, log=os.path.join(state, "log"),
                                     migrate=True, remove_state=True)
     except RuntimeError as e:
-        sys.exit(f"serve: {e}:\n" + open(os.path.join(state, "log")).read())
+        log = os.path.join(state, "log")
+        sys.exit(f"serve: {e}:\n" + (open(log).read() if os.path.exists(log) else ""))
     port, control_port = base.rsplit(":", 1)[1], control.rsplit(":", 1)[1]
     try:
         urllib.request.urlopen(base + "/api/v1/utils/health-check/", timeout=60).read()

@@ -4,10 +4,12 @@
 //! (`scripts/lib/serve.mjs`, the one server of every test and measurement),
 //! which stops it and removes its state once its [`TestApp`] is dropped or
 //! this test process ends (normally, on a panic, or killed): its stdin is a
-//! pipe from here, so no worker outlives its tests. Each worker gets ports the system picks as it
-//! binds them, and a fresh `--persist-to` folder with the migrations applied. The same
-//! process seeds and reads D1 for the tests ([`d1`]), through the same D1 object
-//! the worker uses: no second process ever opens the SQLite file.
+//! pipe from here, so no worker outlives its tests. Each worker gets ports the
+//! system picks as it binds them, and a fresh `--persist-to` folder with the
+//! migrations applied. The same process seeds and reads D1 for the tests
+//! ([`d1`]), through the same D1 object the worker uses: no second process
+//! ever opens the SQLite file. Requests go through the typed client
+//! ([`client`]).
 
 use serde_json::{json, Value};
 use std::io::Read;
