@@ -10,11 +10,11 @@ N failed` line (one check per invariant and phase, plus four per phase: no
 5xx, no traffic thread died, every connection sent requests, some 200s; and
 for the restart phase, 200s again after the restart).
 """
-import collections, json, os, random, signal, socket, subprocess, sys, tempfile, threading, time
+import collections, json, os, random, socket, subprocess, sys, tempfile, threading, time
 import urllib.error, urllib.parse, urllib.request, uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from serve import serve  # noqa: E402
+from serve import kill, serve  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(ROOT)
@@ -56,8 +56,7 @@ class Worker:
             sys.exit("soak: the worker's probe did not answer 404")
 
     def kill(self):
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
+        kill(self.proc)
 
     def d1(self, sql):
         req = urllib.request.Request(f"http://127.0.0.1:{self.control}/d1", data=sql.encode(), method="POST")

@@ -56,6 +56,14 @@ def stop(proc):
     proc.wait()
 
 
+def kill(proc, sig=signal.SIGKILL, timeout=60):
+    """Sends `sig` to the server's whole process group (workerd with it), waits
+    for it, and closes this end of its standard input."""
+    os.killpg(proc.pid, sig)
+    proc.wait(timeout=timeout)
+    proc.stdin.close()
+
+
 def main(command):
     os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
     state = tempfile.mkdtemp(prefix="users-orgs-serve-")

@@ -92,12 +92,16 @@ class Docs(unittest.TestCase):
             raise RuntimeError("make dev stopped before it was ready:\n" + "".join(cls.printed))
         # The server goes on printing (a line per request): read it all, so that
         # a full pipe never stops it.
-        threading.Thread(target=lambda: cls.printed.extend(cls.proc.stdout), daemon=True).start()
+        cls.reader = threading.Thread(target=lambda: cls.printed.extend(cls.proc.stdout), daemon=True)
+        cls.reader.start()
 
     @classmethod
     def tearDownClass(cls):
         os.killpg(cls.proc.pid, signal.SIGTERM)
         cls.proc.wait(timeout=30)
+        # The process group is gone, so the pipe ends and the reader with it.
+        cls.reader.join(timeout=30)
+        cls.proc.stdout.close()
         shutil.rmtree(cls.state, ignore_errors=True)
 
     def login(self):

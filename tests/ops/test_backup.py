@@ -22,7 +22,7 @@ import unittest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from serve import serve  # noqa: E402
+from serve import kill, serve  # noqa: E402
 from backup import database_file  # noqa: E402
 from api import client  # noqa: E402
 
@@ -66,8 +66,8 @@ class BackupAndRestore(unittest.TestCase):
 
     def tearDown(self):
         for proc in self.workers:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            if proc.returncode is None:
+                kill(proc)
         for d in self.dirs:
             shutil.rmtree(d, ignore_errors=True)
 
@@ -115,8 +115,7 @@ class BackupAndRestore(unittest.TestCase):
         self.assertEqual(before[2]["count"], 1)
         users = call(base, "GET", "/api/v1/users/?limit=1", None, seeded["token"])["count"]
         stopped = self.workers.pop()
-        os.killpg(stopped.pid, signal.SIGTERM)
-        stopped.wait(timeout=30)
+        kill(stopped, signal.SIGTERM, timeout=30)
         out = os.path.join(self.files, "backup.sql")
         make = ["make", "--no-print-directory"]
         subprocess.run(make + ["backup", f"DEV_STATE={self.source}", f"FILE={out}"], check=True, capture_output=True)

@@ -14,7 +14,6 @@ wrong in exactly one way.
 """
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ import jwt
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
-from serve import serve  # noqa: E402
+from serve import kill, serve  # noqa: E402
 
 ADMIN, ADMIN_PASSWORD = "admin@example.com", "verifiers-admin-pw"
 ISSUER = "users-orgs-api"
@@ -108,8 +107,7 @@ class Verifiers(unittest.TestCase):
     def tearDownClass(cls):
         cls.guard.stdin.close()
         cls.guard.wait(timeout=30)
-        os.killpg(cls.api.pid, signal.SIGKILL)
-        cls.api.wait()
+        kill(cls.api)
         subprocess.run(["rm", "-rf", cls.state])
 
     def python_verifier(self, token):
