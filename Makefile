@@ -68,9 +68,10 @@ test-wasm: bootstrap
 
 # HTTP tests against the built worker in workerd (Miniflare's API) with a fresh local D1.
 # The HTTP tests; their shared worker's whole log is kept in API_TEST_LOG for the
-# stage after them.
+# stage after them (removed first: a run that does not start leaves no old log behind).
 API_TEST_LOG ?= $(CURDIR)/target/api-worker.log
 test-api:
+	rm -f $(API_TEST_LOG)
 	API_TEST_LOG=$(API_TEST_LOG) cargo test --test api -- --test-threads=8
 
 # Checks that read the whole log of the last `make test-api` run, once it has ended:
