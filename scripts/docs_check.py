@@ -16,7 +16,8 @@ for page in ["configuration", "api", "architecture", "testing", "operations"]:
         problems.append(f"docs/{page}.md is missing")
 source = "\n".join(p.read_text() for p in (root / "src").rglob("*.rs"))
 source += (root / "wrangler.toml").read_text() + (root / ".dev.vars.example").read_text()
-source += "\n".join(p.read_text() for p in (root / "scripts").rglob("*") if p.is_file())
+source += "\n".join(p.read_text() for p in (root / "scripts").rglob("*")
+                    if p.is_file() and "__pycache__" not in p.parts)
 # Names that are not settings of this worker: the shell's, SQL's, HTTP's.
 not_settings = {"ACCOUNT_ID", "DATABASE_ID", "API_TOKEN", "TOKEN", "API", "GET", "POST", "PUT",
                 "PATCH", "DELETE", "HEAD", "LIMIT", "SCAN", "JSON", "HTML", "TLS", "FTS5", "NFC"}

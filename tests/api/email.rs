@@ -55,15 +55,8 @@ fn a_recovery_link_works_once_and_ends_older_tokens() {
     let u = signup_user();
     recover(&u.email).expect(200);
     let token = sink().delivered(&u.email, RECOVERY).token();
-    let reset = json!({"token": token, "new_password": "brand-new-pw-1"});
     assert_eq!(
-        app().call::<Value>(
-            "POST",
-            &paths::reset_password(),
-            &ANONYMOUS,
-            Body::json(&reset),
-            200
-        ),
+        app().reset_password::<Value>(&token, "brand-new-pw-1", 200),
         json!({"message": "Password updated successfully"})
     );
     assert_eq!(
@@ -72,13 +65,7 @@ fn a_recovery_link_works_once_and_ends_older_tokens() {
     );
     login(&u.email, "brand-new-pw-1");
     assert_eq!(
-        app().call::<Detail>(
-            "POST",
-            &paths::reset_password(),
-            &ANONYMOUS,
-            Body::json(&reset),
-            400
-        ),
+        app().reset_password::<Detail>(&token, "brand-new-pw-1", 400),
         Detail::new("Invalid token")
     );
     assert_eq!(
@@ -221,15 +208,9 @@ fn signup_sends_a_verification_link_that_verifies_the_address_once() {
     assert!(mail
         .link()
         .starts_with(&format!("{FRONTEND_HOST}/verify-email?token=")));
-    let body = json!({"token": mail.token()});
+    let token = mail.token();
     assert_eq!(
-        app().call::<Value>(
-            "POST",
-            &paths::verify_email(),
-            &ANONYMOUS,
-            Body::json(&body),
-            200
-        ),
+        app().verify_email::<Value>(&token, 200),
         json!({"message": "Email verified"})
     );
     assert_eq!(
@@ -237,13 +218,7 @@ fn signup_sends_a_verification_link_that_verifies_the_address_once() {
         true
     );
     assert_eq!(
-        app().call::<Detail>(
-            "POST",
-            &paths::verify_email(),
-            &ANONYMOUS,
-            Body::json(&body),
-            400
-        ),
+        app().verify_email::<Detail>(&token, 400),
         Detail::new("Invalid token")
     );
     assert_eq!(
