@@ -10,7 +10,7 @@ N failed` line (one check per invariant and phase, plus four per phase: no
 5xx, no traffic thread died, every connection sent requests, some 200s; and
 for the restart phase, 200s again after the restart).
 """
-import collections, json, os, random, socket, subprocess, sys, tempfile, threading, time
+import collections, http.client, json, os, random, socket, subprocess, sys, tempfile, threading, time
 import urllib.error, urllib.parse, urllib.request, uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
@@ -111,18 +111,21 @@ def setup(w):
     return admin, users, orgs, seeded
 
 
-def traffic(base, admin, users, orgs, until, statuses, lock, seen, restarted):
+def traffic(base, admin, users, orgs, until, statuses, lock, seen, restarted, down):
     """One connection's loop. `seen` is this thread's own record: its request
     count, the statuses it saw after `restarted` was set, and how it died, if
     it did (an exception other than a dropped connection ends the thread: the
-    phase then fails, rather than going on with fewer connections)."""
+    phase then fails, rather than going on with fewer connections). While
+    `down` is set (from just before the worker is killed until it serves
+    again), an answer cut off mid-body (`IncompleteRead`) is a dropped
+    connection too; at any other time it would be a truncated response."""
     try:
-        _traffic(base, admin, users, orgs, until, statuses, lock, seen, restarted)
+        _traffic(base, admin, users, orgs, until, statuses, lock, seen, restarted, down)
     except Exception as e:  # noqa: BLE001 (any death is reported)
         seen["died"] = f"{type(e).__name__}: {e}"
 
 
-def _traffic(base, admin, users, orgs, until, statuses, lock, seen, restarted):
+def _traffic(base, admin, users, orgs, until, statuses, lock, seen, restarted, down):
     rnd = random.Random()
     while time.time() < until:
         u, org = rnd.choice(users), rnd.choice(orgs)
@@ -157,6 +160,10 @@ def _traffic(base, admin, users, orgs, until, statuses, lock, seen, restarted):
         except (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError):
             s = "connection error"
             time.sleep(0.05)  # the worker is down: a client backs off rather than spin
+        except http.client.IncompleteRead:
+            if not down.is_set():
+                raise
+            s = "connection error"
         with lock:
             statuses[s] += 1
             seen["requests"] += 1
@@ -191,20 +198,22 @@ def invariants(w, seeded):
 
 def phase(name, w, admin, users, orgs, seeded, restart=False):
     statuses, lock = collections.Counter(), threading.Lock()
-    restarted = threading.Event()
+    restarted, down = threading.Event(), threading.Event()
     until = time.time() + SECONDS
     seen = [{"requests": 0, "after": collections.Counter(), "died": None} for _ in range(CONNECTIONS)]
     threads = [threading.Thread(target=traffic,
-                                args=(w.base, admin, users, orgs, until, statuses, lock, seen[i], restarted))
+                                args=(w.base, admin, users, orgs, until, statuses, lock, seen[i], restarted, down))
                for i in range(CONNECTIONS)]
     for t in threads:
         t.start()
     if restart:
         time.sleep(SECONDS / 2)
+        down.set()
         w.kill()
         print(f"  worker killed at {SECONDS / 2:.0f} s; starting it again")
         w.start()
         restarted.set()
+        down.clear()
     for t in threads:
         t.join()
     total = sum(statuses.values())
