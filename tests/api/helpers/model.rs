@@ -38,7 +38,7 @@ pub struct Problem {
     pub loc: Vec<Value>,
     pub msg: String,
     pub input: Value,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub ctx: Option<Value>,
 }
 
