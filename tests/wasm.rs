@@ -59,7 +59,7 @@ fn keys<'a>(secret: &'a str, ring: &'a KeyRing) -> jwt::Keys<'a> {
 }
 
 #[wasm_bindgen_test]
-fn tokens_round_trip_in_wasm() {
+async fn tokens_round_trip_in_wasm() {
     let id = uuid::Uuid::new_v4();
     let grant = jwt::Grant {
         user_id: &id,
@@ -67,30 +67,45 @@ fn tokens_round_trip_in_wasm() {
         session_id: None,
         org: None,
     };
-    // HS256 (no ring), then EdDSA (ed25519-compact in wasm, its random noise from getrandom).
+    // HS256 (no ring), then EdDSA (WebCrypto's Ed25519: Node's here, workerd's in the worker).
     for ring in [KeyRing::empty(), KeyRing::parse(RING).unwrap()] {
-        let token = jwt::issue(&keys("secret", &ring), &grant, 1_800_000_000, 60).unwrap();
-        let claims = jwt::decode(&keys("secret", &ring), &token, 1_800_000_010).unwrap();
+        ring.prepare().await.unwrap();
+        let token = jwt::issue(&keys("secret", &ring), &grant, 1_800_000_000, 60)
+            .await
+            .unwrap();
+        let claims = jwt::decode(&keys("secret", &ring), &token, 1_800_000_010)
+            .await
+            .unwrap();
         assert_eq!(claims.user_id, id);
         assert_eq!(claims.expires_at, 1_800_003_600);
-        assert!(jwt::decode(&keys("secret", &ring), &token, 1_800_003_601).is_err());
+        let expired = jwt::decode(&keys("secret", &ring), &token, 1_800_003_601).await;
+        assert!(expired.is_err());
         let other = KeyRing::empty();
-        assert!(jwt::decode(&keys("other", &other), &token, 1_800_000_010).is_err());
+        let foreign = jwt::decode(&keys("other", &other), &token, 1_800_000_010).await;
+        assert!(foreign.is_err());
     }
 }
 
 #[wasm_bindgen_test]
-fn the_rfc_8037_signature_verifies_in_wasm() {
-    // RFC 8037 A.4: A.1's key signs "Example of Ed25519 signing".
+async fn the_rfc_8037_signature_is_made_and_verified_by_webcrypto() {
+    // RFC 8037 A.4: A.1's key signs "Example of Ed25519 signing" (Ed25519 is
+    // deterministic: the same bytes from any correct implementation).
     use base64ct::{Base64UrlUnpadded, Encoding};
     let ring = KeyRing::parse(RING).unwrap();
-    let signed = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
+    let signed = b"eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
     let signature = Base64UrlUnpadded::decode_vec(
         "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg",
     )
     .unwrap();
-    let signature = ed25519_compact::Signature::from_slice(&signature).unwrap();
-    assert!(ring.signer().public.verify(signed, &signature).is_ok());
+    let key = ring.signer();
+    assert_eq!(key.sign(signed).await.unwrap()[..], signature[..]);
+    assert!(key.verify(signed, &signature).await);
+    assert!(!key.verify(b"another message", &signature).await);
+    // A key whose x is another key's is refused when the ring is prepared.
+    let other_x = Base64UrlUnpadded::encode_string(&[9u8; 32]);
+    let wrong = RING.replace("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", &other_x);
+    let err = KeyRing::parse(&wrong).unwrap().prepare().await.unwrap_err();
+    assert!(err.contains("x is not the public key of d"), "{err}");
 }
 
 #[wasm_bindgen_test]

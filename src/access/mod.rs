@@ -125,7 +125,7 @@ pub(crate) trait Access: Sized + 'static {
 /// How the envelope obtains a handler's access argument.
 pub(crate) trait Extract: Sized {
     /// A1–A2. `None` for public operations.
-    fn authenticate(cx: &Ctx) -> ApiResult<Option<Credential>>;
+    fn authenticate(cx: &Ctx) -> Step<'_, ApiResult<Option<Credential>>>;
     /// The inputs were refused with `invalid`: the caller's own checks go first.
     fn refuse(cx: &Ctx, claims: Option<Credential>, invalid: ApiError) -> Step<'_, ApiError>;
     /// Steps 3–5, boxed: a level's check is shared by many routes, and
@@ -163,7 +163,7 @@ pub(crate) type Handler<A, I> = fn(Ctx, A, I) -> Step<'static, ApiResult<Respons
 
 /// The order of the checks, for every operation.
 async fn envelope(mut cx: Ctx, mut op: Box<dyn Operation>) -> ApiResult<Response> {
-    let claims = op.authenticate(&cx)?;
+    let claims = op.authenticate(&cx).await?;
     if let Some(Credential::Key { hash }) = &claims {
         // At the edge, before D1: a key over its rate is refused for nothing.
         crate::identity::key_limit::check(&cx, hash).await?;
@@ -201,7 +201,7 @@ fn caller_scope(who: &Credential) -> String {
 /// One route's access level `A`, inputs `I` and handler `F`, seen by the
 /// envelope only through this trait.
 trait Operation {
-    fn authenticate(&self, cx: &Ctx) -> ApiResult<Option<Credential>>;
+    fn authenticate<'a>(&self, cx: &'a Ctx) -> Step<'a, ApiResult<Option<Credential>>>;
     /// Parses the inputs into `self`: `Err` for an unreadable request,
     /// `Ok(false)` when `v` holds the problems.
     fn parse(&mut self, cx: &Ctx, v: &mut Validator) -> ApiResult<bool>;
@@ -231,7 +231,7 @@ where
     A: Extract + 'static,
     I: Input + 'static,
 {
-    fn authenticate(&self, cx: &Ctx) -> ApiResult<Option<Credential>> {
+    fn authenticate<'a>(&self, cx: &'a Ctx) -> Step<'a, ApiResult<Option<Credential>>> {
         A::authenticate(cx)
     }
 
@@ -298,8 +298,8 @@ fn run_level<A: Extract + 'static>(
 pub(crate) struct Public;
 
 impl Extract for Public {
-    fn authenticate(_: &Ctx) -> ApiResult<Option<Credential>> {
-        Ok(None)
+    fn authenticate(_: &Ctx) -> Step<'_, ApiResult<Option<Credential>>> {
+        Box::pin(std::future::ready(Ok(None)))
     }
     fn refuse(_: &Ctx, _: Option<Credential>, invalid: ApiError) -> Step<'_, ApiError> {
         Box::pin(std::future::ready(invalid))
@@ -679,13 +679,18 @@ impl Access for Anyone {
     }
 }
 
+/// A1–A2 for every level that needs a caller: one compiled copy.
+fn authenticated(cx: &Ctx) -> Step<'_, ApiResult<Option<Credential>>> {
+    Box::pin(async move { credential(cx).await.map(Some) })
+}
+
 fn claims_of(claims: Option<Credential>) -> ApiResult<Credential> {
     claims.ok_or_else(|| ApiError::internal("an access level ran without authentication"))
 }
 
 impl<A: Access> Extract for A {
-    fn authenticate(cx: &Ctx) -> ApiResult<Option<Credential>> {
-        credential(cx).map(Some)
+    fn authenticate(cx: &Ctx) -> Step<'_, ApiResult<Option<Credential>>> {
+        authenticated(cx)
     }
     fn refuse(cx: &Ctx, claims: Option<Credential>, invalid: ApiError) -> Step<'_, ApiError> {
         Box::pin(refuse_as(cx, claims, invalid, (A::SUPERUSER_ONLY, A::KEYS)))
@@ -699,8 +704,8 @@ impl<A: Access> Extract for A {
 }
 
 impl<A: Access> Extract for Gate<A> {
-    fn authenticate(cx: &Ctx) -> ApiResult<Option<Credential>> {
-        credential(cx).map(Some)
+    fn authenticate(cx: &Ctx) -> Step<'_, ApiResult<Option<Credential>>> {
+        authenticated(cx)
     }
     fn refuse(cx: &Ctx, claims: Option<Credential>, invalid: ApiError) -> Step<'_, ApiError> {
         Box::pin(refuse_as(cx, claims, invalid, (A::SUPERUSER_ONLY, A::KEYS)))

@@ -55,7 +55,10 @@ pub(crate) async fn handle(req: Request, env: Env, worker: Context) -> Response 
         req.method() == Method::Options && header("Access-Control-Request-Method").is_some();
     let requested_headers = header("Access-Control-Request-Headers");
     let (method, path) = (req.method(), req.path());
-    let config = load_config(&env);
+    let config = match load_config(&env) {
+        Ok(config) if !config.tokens.ring.proven() => prove_keys(config).await,
+        loaded => loaded,
+    };
     let allowed_origin = match (&config, &origin) {
         (Ok(c), Some(o)) => cors::allowed(&c.cors_origins, o),
         _ => None,
@@ -398,6 +401,20 @@ fn load_config(env: &Env) -> ApiResult<Config> {
             .or_else(|| env.secret(name).ok().map(|v| v.to_string()))
     })
     .map_err(|msg| ApiError::internal(format!("configuration: {msg}")))
+}
+
+/// The signing keys proven (once per isolate and ring), before any request
+/// may issue or check a token with them. Boxed: it runs once, and its code
+/// stays out of every request's future.
+fn prove_keys(
+    config: Config,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ApiResult<Config>>>> {
+    Box::pin(async move {
+        match config.tokens.ring.prepare().await {
+            Ok(()) => Ok(config),
+            Err(msg) => Err(ApiError::internal(format!("configuration: {msg}"))),
+        }
+    })
 }
 
 /// Reads the body (refusing more than [`MAX_BODY_BYTES`] before parsing) and

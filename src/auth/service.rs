@@ -89,6 +89,7 @@ pub(crate) async fn login(
         now,
         None,
     )
+    .await
 }
 
 /// A right password is not a failure after all: the email's counts go, and so

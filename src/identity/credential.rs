@@ -36,7 +36,7 @@ pub(crate) enum Credential {
 
 /// A1–A2: the bearer credential. A token is checked here, with no D1 (a bad
 /// token costs nothing); an API key is found in the caller's batch.
-pub(crate) fn credential(cx: &Ctx) -> ApiResult<Credential> {
+pub(crate) async fn credential(cx: &Ctx) -> ApiResult<Credential> {
     let header = cx.header("Authorization");
     let bearer = bearer_token(header.as_deref())?;
     if api_keys::is_key(bearer) {
@@ -45,6 +45,7 @@ pub(crate) fn credential(cx: &Ctx) -> ApiResult<Credential> {
         });
     }
     jwt::decode(&jwt::keys(&cx.config), bearer, now_secs())
+        .await
         .map(Credential::Token)
         .map_err(|_| ApiError::forbidden(COULD_NOT_VALIDATE))
 }

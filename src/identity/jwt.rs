@@ -6,8 +6,9 @@
 //! EdDSA, signed by the ring's first key, naming it in `kid`, with `iss`; any
 //! key of the ring verifies, and `iss` must match. Without one they are HS256
 //! under `SECRET_KEY`, the origin's scheme (no `iss`), which is also accepted
-//! beside a ring while `ACCEPT_HS256` is true. Any other `alg` is refused. The
-//! signatures are jwt-compact's (HS256, and Ed25519 on ed25519-compact), and the
+//! beside a ring while `ACCEPT_HS256` is true. Any other `alg` is refused.
+//! HS256 is jwt-compact's; Ed25519 is the ring's (`keyring::ed25519`: the
+//! platform's WebCrypto in the worker, so issuing and checking are async). The
 //! clock is passed in, so tests and the worker (which reads JavaScript's clock)
 //! decide what "now" is.
 
@@ -15,7 +16,7 @@ use crate::config::Config;
 use crate::keyring::{KeyRing, RingKey};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use chrono::{DateTime, Duration, Utc};
-use jwt_compact::alg::{Ed25519, Hs256, Hs256Key, Hs256Signature};
+use jwt_compact::alg::{Hs256, Hs256Key, Hs256Signature};
 use jwt_compact::{Algorithm, AlgorithmExt, AlgorithmSignature, Claims, Header, TimeOptions};
 use serde::Serialize;
 use serde_json::Value;
@@ -94,12 +95,38 @@ fn at(secs: i64) -> DateTime<Utc> {
 
 /// Signs a token for `grant`, valid for `ttl_minutes` from `now_secs`: EdDSA
 /// with the ring's first key, or HS256 when the ring is empty.
-pub fn issue(
+pub async fn issue(
     keys: &Keys<'_>,
     grant: &Grant<'_>,
     now_secs: i64,
     ttl_minutes: i64,
 ) -> Result<String, String> {
+    match unsigned(keys, grant, now_secs, ttl_minutes)? {
+        Unsigned::Done(token) => Ok(token),
+        Unsigned::EdDsa(key, signed) => {
+            let signature = key.sign(signed.as_bytes()).await?;
+            Ok(format!(
+                "{signed}.{}",
+                Base64UrlUnpadded::encode_string(&signature)
+            ))
+        }
+    }
+}
+
+/// A token before its Ed25519 signature (the only asynchronous step).
+enum Unsigned<'k> {
+    /// HS256: signed already.
+    Done(String),
+    /// The ring's key, and the `header.payload` it is to sign.
+    EdDsa(&'k RingKey, String),
+}
+
+fn unsigned<'k>(
+    keys: &Keys<'k>,
+    grant: &Grant<'_>,
+    now_secs: i64,
+    ttl_minutes: i64,
+) -> Result<Unsigned<'k>, String> {
     let options = TimeOptions::new(Duration::zero(), move || at(now_secs));
     let signer = (!keys.ring.is_empty()).then(|| keys.ring.signer());
     let claims = Claims::new(Subject {
@@ -111,15 +138,35 @@ pub fn issue(
         org_role: grant.org.map(|o| o.1),
     })
     .set_duration_and_issuance(&options, Duration::minutes(ttl_minutes));
-    let header = Header::empty().with_token_type("JWT");
-    match signer {
-        Some(key) => Ed25519
-            .token(&header.with_key_id(&key.kid), &claims, &key.secret)
-            .map_err(|e| e.to_string()),
-        None => Hs256
+    let Some(key) = signer else {
+        let header = Header::empty().with_token_type("JWT");
+        return Hs256
             .token(&header, &claims, &Hs256Key::new(keys.secret.as_bytes()))
-            .map_err(|e| e.to_string()),
-    }
+            .map(Unsigned::Done)
+            .map_err(|e| e.to_string());
+    };
+    // The header as jwt-compact writes it (`alg`, then `kid`, then `typ`).
+    let header = serde_json::to_vec(&EdDsaHeader {
+        alg: "EdDSA",
+        kid: &key.kid,
+        typ: "JWT",
+    });
+    let claims = serde_json::to_vec(&claims);
+    let (Ok(header), Ok(claims)) = (header, claims) else {
+        return Err("the token's claims did not serialize".into());
+    };
+    let part = |json: &[u8]| Base64UrlUnpadded::encode_string(json);
+    Ok(Unsigned::EdDsa(
+        key,
+        format!("{}.{}", part(&header), part(&claims)),
+    ))
+}
+
+#[derive(Serialize)]
+struct EdDsaHeader<'a> {
+    alg: &'a str,
+    kid: &'a str,
+    typ: &'a str,
 }
 
 /// Why a token was refused; the client only ever learns "Could not validate credentials".
@@ -185,9 +232,40 @@ fn scheme<'k>(keys: &Keys<'k>, header: &Value) -> Result<Scheme<'k>, InvalidToke
 
 /// Checks algorithm, key, signature, expiry and claims, in that order. The
 /// token is taken apart here and the signature checked with jwt-compact's
-/// algorithms: its own validator reads the claims through serde's `flatten`,
-/// whose buffering cost about 10 KB of the worker's wasm.
-pub fn decode(keys: &Keys<'_>, token: &str, now_secs: i64) -> Result<TokenClaims, InvalidToken> {
+/// HS256 or the ring's key: jwt-compact's own validator reads the claims
+/// through serde's `flatten`, whose buffering cost about 10 KB of the worker's wasm.
+pub async fn decode(
+    keys: &Keys<'_>,
+    token: &str,
+    now_secs: i64,
+) -> Result<TokenClaims, InvalidToken> {
+    let (scheme, payload) = match signature(keys, token)? {
+        Signature::Verified(scheme, payload) => (scheme, payload),
+        Signature::Ed25519(key, signed, signature) => {
+            if !key.verify(signed.as_bytes(), &signature).await {
+                return Err(InvalidToken);
+            }
+            keys.ring.remember(token);
+            (
+                Scheme::EdDsa(key),
+                &signed[signed.find('.').unwrap_or(0) + 1..],
+            )
+        }
+    };
+    claims(keys, &scheme, payload, now_secs)
+}
+
+/// A token's signature: checked already, or an Ed25519 one to check (the
+/// only asynchronous step).
+enum Signature<'k, 't> {
+    /// The scheme, and the payload part its signature covered.
+    Verified(Scheme<'k>, &'t str),
+    /// The key, `header.payload`, and the signature's 64 bytes.
+    Ed25519(&'k RingKey, &'t str, Vec<u8>),
+}
+
+/// Algorithm, key, and an HS256 signature (or a remembered EdDSA token).
+fn signature<'k, 't>(keys: &Keys<'k>, token: &'t str) -> Result<Signature<'k, 't>, InvalidToken> {
     let mut parts = token.split('.');
     let (Some(header), Some(payload), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -208,19 +286,23 @@ pub fn decode(keys: &Keys<'_>, token: &str, now_secs: i64) -> Result<TokenClaims
         // The same token again: this ring verified these very bytes before.
         Scheme::EdDsa(_) if keys.ring.verified_before(token) => true,
         Scheme::EdDsa(key) if signature.len() == ED25519_SIGNATURE_LEN => {
-            let signature = <Ed25519 as Algorithm>::Signature::try_from_slice(&signature)
-                .map_err(|_| InvalidToken)?;
-            let good = Ed25519.verify_signature(&signature, &key.public, signed.as_bytes());
-            if good {
-                keys.ring.remember(token);
-            }
-            good
+            return Ok(Signature::Ed25519(key, signed, signature));
         }
         _ => false,
     };
     if !verified {
         return Err(InvalidToken);
     }
+    Ok(Signature::Verified(scheme, payload))
+}
+
+/// Expiry and claims, once the signature passed.
+fn claims(
+    keys: &Keys<'_>,
+    scheme: &Scheme<'_>,
+    payload: &str,
+    now_secs: i64,
+) -> Result<TokenClaims, InvalidToken> {
     let claims = json_part(payload)?;
     let claims = Payload::read(&claims).ok_or(InvalidToken)?;
     if now_secs > claims.exp || claims.iat > now_secs + MAX_CLOCK_SKEW_SECS {
@@ -251,13 +333,16 @@ fn json_part(part: &str) -> Result<Value, InvalidToken> {
 }
 
 /// The forged-token corpus the HTTP tests use too.
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 #[path = "../../tests/support/forged.rs"]
 mod forged_tokens;
 
-#[cfg(test)]
+// Natively: the signatures there are ed25519-compact's and ready at once (tests/wasm.rs
+// runs the worker's own, WebCrypto's).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::keyring::ed25519::block_on;
     use forged_tokens as forged;
 
     const SECRET: &str = "test-secret";
@@ -296,10 +381,10 @@ mod tests {
         let id = Uuid::new_v4();
         let sid = Uuid::new_v4();
         let ring = hs256_only();
-        let token = issue(&keys(&ring), &grant(&id, Some(&sid)), NOW, 60).unwrap();
+        let token = block_on(issue(&keys(&ring), &grant(&id, Some(&sid)), NOW, 60)).unwrap();
         assert_eq!(part(&token, 0)["alg"], "HS256");
         assert_eq!(
-            decode(&keys(&ring), &token, NOW + 10),
+            block_on(decode(&keys(&ring), &token, NOW + 10)),
             Ok(TokenClaims {
                 user_id: id,
                 token_version: 3,
@@ -316,7 +401,7 @@ mod tests {
         let id = Uuid::new_v4();
         let mut g = grant(&id, None);
         g.org = Some(("org-1", "admin"));
-        let token = issue(&keys(&ring), &g, NOW, 10).unwrap();
+        let token = block_on(issue(&keys(&ring), &g, NOW, 10)).unwrap();
         let header = part(&token, 0);
         assert_eq!(
             (header["alg"].as_str(), header["kid"].as_str()),
@@ -328,28 +413,34 @@ mod tests {
             (claims["org_id"].as_str(), claims["org_role"].as_str()),
             (Some("org-1"), Some("admin"))
         );
-        assert_eq!(decode(&keys(&ring), &token, NOW).unwrap().user_id, id);
+        assert_eq!(
+            block_on(decode(&keys(&ring), &token, NOW)).unwrap().user_id,
+            id
+        );
         // Another issuer expected: refused.
         let other = Keys {
             issuer: "elsewhere",
             ..keys(&ring)
         };
-        assert_eq!(decode(&other, &token, NOW), Err(InvalidToken));
+        assert_eq!(block_on(decode(&other, &token, NOW)), Err(InvalidToken));
         // Without the ring (its key removed): refused.
-        assert_eq!(decode(&keys(&hs256_only()), &token, NOW), Err(InvalidToken));
+        assert_eq!(
+            block_on(decode(&keys(&hs256_only()), &token, NOW)),
+            Err(InvalidToken)
+        );
     }
 
     #[test]
     fn hs256_beside_a_ring_passes_only_while_accepted() {
         let ring = KeyRing::parse(RING).unwrap();
         let id = Uuid::new_v4();
-        let old = issue(&keys(&hs256_only()), &grant(&id, None), NOW, 10).unwrap();
-        assert!(decode(&keys(&ring), &old, NOW).is_ok());
+        let old = block_on(issue(&keys(&hs256_only()), &grant(&id, None), NOW, 10)).unwrap();
+        assert!(block_on(decode(&keys(&ring), &old, NOW)).is_ok());
         let strict = Keys {
             accept_hs256: false,
             ..keys(&ring)
         };
-        assert_eq!(decode(&strict, &old, NOW), Err(InvalidToken));
+        assert_eq!(block_on(decode(&strict, &old, NOW)), Err(InvalidToken));
     }
 
     #[test]
@@ -357,7 +448,7 @@ mod tests {
         let ring = KeyRing::parse(RING).unwrap();
         let sub = Uuid::new_v4().to_string();
         let payload = forged::good_payload(&sub, NOW);
-        let public = &ring.signer().public[..];
+        let public = &ring.signer().public()[..];
         let tokens = [
             forged::sign(public, r#"{"alg":"HS256","typ":"JWT"}"#, &payload),
             forged::sign(public, r#"{"alg":"HS256","kid":"a"}"#, &payload),
@@ -371,7 +462,7 @@ mod tests {
         ];
         for token in tokens {
             assert_eq!(
-                decode(&keys(&ring), &token, NOW),
+                block_on(decode(&keys(&ring), &token, NOW)),
                 Err(InvalidToken),
                 "{token}"
             );
@@ -381,19 +472,22 @@ mod tests {
     #[test]
     fn a_remembered_token_is_that_token_only_and_that_ring_only() {
         let ring = KeyRing::parse(RING).unwrap();
-        let token = issue(&keys(&ring), &grant(&Uuid::new_v4(), None), NOW, 10).unwrap();
-        assert!(decode(&keys(&ring), &token, NOW).is_ok());
+        let token = block_on(issue(&keys(&ring), &grant(&Uuid::new_v4(), None), NOW, 10)).unwrap();
+        assert!(block_on(decode(&keys(&ring), &token, NOW)).is_ok());
         assert!(ring.verified_before(&token));
         // Its signature on other claims: a miss, checked, refused.
         let mut parts: Vec<&str> = token.split('.').collect();
         let other = forged::b64(&forged::good_payload(&Uuid::new_v4().to_string(), NOW));
         parts[1] = &other;
         assert_eq!(
-            decode(&keys(&ring), &parts.join("."), NOW),
+            block_on(decode(&keys(&ring), &parts.join("."), NOW)),
             Err(InvalidToken)
         );
         // Expiry is checked on every use.
-        assert_eq!(decode(&keys(&ring), &token, NOW + 601), Err(InvalidToken));
+        assert_eq!(
+            block_on(decode(&keys(&ring), &token, NOW + 601)),
+            Err(InvalidToken)
+        );
         // The same setting parsed again (a new ring) remembers nothing.
         let again = KeyRing::parse(RING).unwrap();
         assert!(!again.verified_before(&token));
@@ -402,11 +496,11 @@ mod tests {
     #[test]
     fn an_unknown_kid_is_refused() {
         let ring = KeyRing::parse(RING).unwrap();
-        let token = issue(&keys(&ring), &grant(&Uuid::new_v4(), None), NOW, 10).unwrap();
+        let token = block_on(issue(&keys(&ring), &grant(&Uuid::new_v4(), None), NOW, 10)).unwrap();
         let mut parts: Vec<String> = token.split('.').map(String::from).collect();
         parts[0] = forged::b64(r#"{"alg":"EdDSA","kid":"b","typ":"JWT"}"#);
         assert_eq!(
-            decode(&keys(&ring), &parts.join("."), NOW),
+            block_on(decode(&keys(&ring), &parts.join("."), NOW)),
             Err(InvalidToken)
         );
     }
@@ -415,15 +509,18 @@ mod tests {
     fn a_token_without_a_version_is_version_0() {
         let sub = Uuid::new_v4();
         let token = forged::control(SECRET.as_bytes(), &sub.to_string(), NOW);
-        let claims = decode(&keys(&hs256_only()), &token, NOW).unwrap();
+        let claims = block_on(decode(&keys(&hs256_only()), &token, NOW)).unwrap();
         assert_eq!((claims.token_version, claims.session_id), (0, None));
     }
 
     #[test]
     fn an_expired_token_is_refused() {
         let ring = hs256_only();
-        let token = issue(&keys(&ring), &grant(&Uuid::new_v4(), None), NOW, 1).unwrap();
-        assert_eq!(decode(&keys(&ring), &token, NOW + 61), Err(InvalidToken));
+        let token = block_on(issue(&keys(&ring), &grant(&Uuid::new_v4(), None), NOW, 1)).unwrap();
+        assert_eq!(
+            block_on(decode(&keys(&ring), &token, NOW + 61)),
+            Err(InvalidToken)
+        );
     }
 
     #[test]
@@ -433,22 +530,25 @@ mod tests {
             secret: "other",
             ..keys(&ring)
         };
-        let token = issue(&other, &grant(&Uuid::new_v4(), None), NOW, 60).unwrap();
-        assert_eq!(decode(&keys(&ring), &token, NOW), Err(InvalidToken));
+        let token = block_on(issue(&other, &grant(&Uuid::new_v4(), None), NOW, 60)).unwrap();
+        assert_eq!(
+            block_on(decode(&keys(&ring), &token, NOW)),
+            Err(InvalidToken)
+        );
     }
 
     #[test]
     fn a_signature_of_any_other_length_is_refused_not_a_panic() {
         let ring = KeyRing::parse(RING).unwrap();
         let hs = forged::control(SECRET.as_bytes(), &Uuid::new_v4().to_string(), NOW);
-        let ed = issue(&keys(&ring), &grant(&Uuid::new_v4(), None), NOW, 10).unwrap();
+        let ed = block_on(issue(&keys(&ring), &grant(&Uuid::new_v4(), None), NOW, 10)).unwrap();
         for (control, right) in [(hs, HS256_SIGNATURE_LEN), (ed, ED25519_SIGNATURE_LEN)] {
             let signed = &control[..control.rfind('.').unwrap()];
             for len in (0..=80).filter(|&n| n != right) {
                 let signature = Base64UrlUnpadded::encode_string(&vec![7u8; len]);
                 let token = format!("{signed}.{signature}");
                 assert_eq!(
-                    decode(&keys(&ring), &token, NOW),
+                    block_on(decode(&keys(&ring), &token, NOW)),
                     Err(InvalidToken),
                     "{len} bytes"
                 );
@@ -462,12 +562,12 @@ mod tests {
         let sub = Uuid::new_v4().to_string();
         let control = forged::control(SECRET.as_bytes(), &sub, NOW);
         assert!(
-            decode(&keys(&ring), &control, NOW).is_ok(),
+            block_on(decode(&keys(&ring), &control, NOW)).is_ok(),
             "the control must pass"
         );
         for (what, token) in forged::corpus(SECRET.as_bytes(), &sub, NOW) {
             assert_eq!(
-                decode(&keys(&ring), &token, NOW),
+                block_on(decode(&keys(&ring), &token, NOW)),
                 Err(InvalidToken),
                 "{what}"
             );

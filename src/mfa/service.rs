@@ -236,4 +236,5 @@ pub(crate) async fn second_step(
         now,
         None,
     )
+    .await
 }

@@ -52,7 +52,7 @@ pub(crate) fn start(
 /// The token response: an access token in `session`, with its refresh token;
 /// an organization token (`org`: its id and the caller's role) lives at most
 /// `ORG_TOKEN_EXPIRE_MINUTES`.
-pub(crate) fn issue(
+pub(crate) async fn issue(
     config: &Config,
     user_id: &uuid::Uuid,
     token_version: i64,
@@ -71,8 +71,9 @@ pub(crate) fn issue(
         session_id: Some(session),
         org,
     };
-    let access_token =
-        jwt::issue(&jwt::keys(config), &grant, now, ttl).map_err(ApiError::internal)?;
+    let access_token = jwt::issue(&jwt::keys(config), &grant, now, ttl)
+        .await
+        .map_err(ApiError::internal)?;
     Ok(Token {
         access_token,
         token_type: "bearer",
@@ -142,5 +143,5 @@ pub(crate) async fn refresh(
     }
     let parse = |id: &str| uuid::Uuid::parse_str(id).map_err(|e| ApiError::internal(e.to_string()));
     let (user_id, session) = (parse(&p.user_id)?, parse(&p.session_id)?);
-    issue(config, &user_id, p.token_version, &session, token, now, org)
+    issue(config, &user_id, p.token_version, &session, token, now, org).await
 }

@@ -139,7 +139,8 @@ pub fn signed_token(
     iat: i64,
     ttl_minutes: i64,
 ) -> String {
-    use users_orgs_api::{auth::jwt, keyring::KeyRing};
+    use users_orgs_api::auth::jwt;
+    use users_orgs_api::keyring::{ed25519::block_on, KeyRing};
     let ring = if ring.is_empty() {
         KeyRing::empty()
     } else {
@@ -158,7 +159,7 @@ pub fn signed_token(
         session_id: None,
         org: None,
     };
-    jwt::issue(&keys, &grant, iat, ttl_minutes).unwrap()
+    block_on(jwt::issue(&keys, &grant, iat, ttl_minutes)).unwrap()
 }
 
 /// The `make bench` data set under every test: 1,000 users and 50

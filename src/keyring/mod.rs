@@ -6,13 +6,16 @@
 //!
 //! A ring that does not parse, is empty, repeats a `kid` or holds a key whose
 //! `x` is not the public half of its `d` is refused: the worker answers 500
-//! and logs the setting, as for a weak `SECRET_KEY`.
+//! and logs the setting, as for a weak `SECRET_KEY`. The last is found by
+//! [`KeyRing::prepare`], which signs with each key once per isolate (the
+//! signatures are the platform's, and asynchronous: see [`ed25519`]).
+
+pub mod ed25519;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use ed25519_compact::{KeyPair, PublicKey, SecretKey, Seed};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::rc::Rc;
 
@@ -24,9 +27,31 @@ pub(crate) const MAX_KEYS: usize = 16;
 /// One key of the ring.
 pub struct RingKey {
     pub(crate) kid: String,
-    pub(crate) secret: SecretKey,
-    /// Its public half (what the JWKS publishes).
-    pub public: PublicKey,
+    /// The private seed (the JWK's `d`).
+    d: [u8; 32],
+    /// Its public half (the JWK's `x`, what the JWKS publishes).
+    x: [u8; 32],
+    /// The platform's handles on the key, once imported (natively, none).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    imported: RefCell<Option<ed25519::Imported>>,
+}
+
+impl RingKey {
+    /// The public key.
+    pub fn public(&self) -> &[u8; 32] {
+        &self.x
+    }
+
+    /// An Ed25519 signature of `message` under this key.
+    pub async fn sign(&self, message: &[u8]) -> Result<[u8; 64], String> {
+        let signed = ed25519::sign(self, message).await;
+        signed.map_err(|why| format!("signing key {}: {why}", self.kid))
+    }
+
+    /// Whether `signature` is this key's signature of `message`.
+    pub async fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        ed25519::verify(self, message, signature).await
+    }
 }
 
 /// Tokens remembered as verified, per ring; emptied when full.
@@ -47,6 +72,8 @@ pub struct KeyRing {
     /// changed `SIGNING_KEYS` is a new ring with none remembered, so a removed
     /// key's tokens are refused at once.
     verified: RefCell<HashSet<Box<str>>>,
+    /// Every key's pair was proven ([`KeyRing::prepare`]).
+    proven: Cell<bool>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -77,9 +104,29 @@ impl KeyRing {
         &self.etag
     }
 
+    /// Whether [`KeyRing::prepare`] proved every key already.
+    pub fn proven(&self) -> bool {
+        self.proven.get()
+    }
+
+    /// Proves, once per ring, that each key's `x` is the public half of its
+    /// `d`: signs with the one and verifies with the other. Refused as
+    /// [`KeyRing::parse`] refuses.
+    pub async fn prepare(&self) -> Result<(), String> {
+        if self.proven.get() {
+            return Ok(());
+        }
+        for (i, key) in self.keys.iter().enumerate() {
+            ed25519::check_pair(key)
+                .await
+                .map_err(|why| fail(format!("key {i}: {why}")))?;
+        }
+        self.proven.set(true);
+        Ok(())
+    }
+
     /// Parses the setting's text.
     pub fn parse(raw: &str) -> Result<KeyRing, String> {
-        let fail = |why: String| format!("SIGNING_KEYS {why} (see `make keygen`)");
         let value: Value = serde_json::from_str(raw)
             .map_err(|_| fail("is not JSON: a JSON array of private Ed25519 JWKs".into()))?;
         let Value::Array(items) = value else {
@@ -110,7 +157,7 @@ impl KeyRing {
                 json!({
                     "kty": "OKP",
                     "crv": "Ed25519",
-                    "x": Base64UrlUnpadded::encode_string(&k.public[..]),
+                    "x": Base64UrlUnpadded::encode_string(&k.x),
                     "kid": k.kid,
                     "alg": "EdDSA",
                     "use": "sig",
@@ -131,6 +178,7 @@ impl KeyRing {
             jwks,
             etag,
             verified: RefCell::default(),
+            proven: Cell::new(false),
         }
     }
 
@@ -161,7 +209,13 @@ impl KeyRing {
     }
 }
 
-/// One private JWK; `x` must be the public half of `d`.
+/// The setting named, for the log line.
+fn fail(why: String) -> String {
+    format!("SIGNING_KEYS {why} (see `make keygen`)")
+}
+
+/// One private JWK (whether `x` is the public half of `d` is proven by
+/// [`KeyRing::prepare`]).
 fn parse_key(item: &Value) -> Result<RingKey, String> {
     let field = |name: &str| item.get(name).and_then(Value::as_str);
     if field("kty") != Some("OKP") || field("crv") != Some("Ed25519") {
@@ -181,14 +235,11 @@ fn parse_key(item: &Value) -> Result<RingKey, String> {
             .map_err(|_| format!("{kid}: {name} is not 32 bytes"))
     };
     let (d, x) = (bytes("d")?, bytes("x")?);
-    let pair = KeyPair::from_seed(Seed::new(d));
-    if pair.pk[..] != x[..] {
-        return Err(format!("{kid}: x is not the public key of d"));
-    }
     Ok(RingKey {
         kid: kid.to_string(),
-        secret: pair.sk,
-        public: pair.pk,
+        d,
+        x,
+        imported: RefCell::default(),
     })
 }
 
@@ -216,8 +267,10 @@ pub(crate) fn ring(raw: Option<&str>) -> Result<Rc<KeyRing>, String> {
     })
 }
 
-#[cfg(test)]
+// Natively (tests/wasm.rs checks the WebCrypto side).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
+    use super::ed25519::block_on;
     use super::*;
 
     /// RFC 8037 A.1's key pair.
@@ -241,7 +294,7 @@ mod tests {
     }
 
     #[test]
-    fn the_rfc_8037_signature_verifies() {
+    fn the_rfc_8037_signature_is_made_and_verifies() {
         // RFC 8037 A.4: A.1's key signs "Example of Ed25519 signing".
         let ring = KeyRing::parse(&format!("[{}]", jwk("a", RFC_D, RFC_X))).unwrap();
         let signed = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
@@ -249,13 +302,29 @@ mod tests {
             "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg",
         )
         .unwrap();
-        let signature = ed25519_compact::Signature::from_slice(&signature).unwrap();
-        assert!(ring.signer().public.verify(signed, &signature).is_ok());
+        let key = ring.signer();
+        assert_eq!(
+            block_on(key.sign(signed.as_bytes())).unwrap()[..],
+            signature[..]
+        );
+        assert!(block_on(key.verify(signed.as_bytes(), &signature)));
+        assert!(!block_on(key.verify(b"another message", &signature)));
+        assert!(block_on(ring.prepare()).is_ok());
+    }
+
+    #[test]
+    fn a_key_whose_x_is_not_of_its_d_is_refused_when_prepared() {
+        let other_x = Base64UrlUnpadded::encode_string(&[9u8; 32]);
+        let ring = KeyRing::parse(&format!("[{}]", jwk("a", RFC_D, &other_x))).unwrap();
+        let err = block_on(ring.prepare()).unwrap_err();
+        assert_eq!(
+            err,
+            "SIGNING_KEYS key 0: a: x is not the public key of d (see `make keygen`)"
+        );
     }
 
     #[test]
     fn broken_rings_are_refused_naming_the_setting() {
-        let other_x = Base64UrlUnpadded::encode_string(&[9u8; 32]);
         let cases = [
             ("not json", "is not JSON".to_string()),
             ("{}", "is not a JSON array".into()),
@@ -263,10 +332,6 @@ mod tests {
             (
                 &format!("[{},{}]", jwk("a", RFC_D, RFC_X), jwk("a", RFC_D, RFC_X)),
                 "kid \"a\" appears twice".into(),
-            ),
-            (
-                &format!("[{}]", jwk("a", RFC_D, &other_x)),
-                "x is not the public key of d".into(),
             ),
             (
                 &format!("[{}]", jwk("", RFC_D, RFC_X)),
