@@ -66,6 +66,14 @@ impl Actor {
         }
     }
 
+    /// The caller as the author of an event.
+    pub(crate) fn by(&self) -> crate::events::By<'_> {
+        match self {
+            Actor::User(u) => crate::events::By::user(&u.id),
+            Actor::Key(k) => crate::events::By::key(&k.id),
+        }
+    }
+
     /// The user, if a user is calling.
     pub(crate) fn user(&self) -> Option<&UserRow> {
         match self {

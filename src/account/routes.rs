@@ -8,6 +8,7 @@ use crate::auth::hash_password;
 use crate::clock::{now_iso, now_secs};
 use crate::email::{outbox, templates};
 use crate::error::{ApiError, ApiResult};
+use crate::events::{self, By, Subject};
 use crate::http::input::{Body, Input, Json};
 use crate::http::{message, Ctx};
 use crate::ids::new_id;
@@ -142,6 +143,9 @@ pub(crate) async fn reset_password(
     let hashed = hash_password(&cx.config, &input.new_password)?;
     take_with(&cx, &hash, now, |b, mark| {
         let _ = tokens::reset_password(b, &hash, mark, &held.user_id, &hashed, now, &held.email)?;
+        let (by, about) = (By::user(&held.user_id), Subject::User(&held.user_id));
+        let kind = "user.password_changed";
+        events::log_if(b, &cx, kind, None, by, about, TOOK_TOKEN, mark.into())?;
         // A reset ends every session of the user, as a password change does.
         let _ = crate::sessions::repo::revoke_all(b, &held.user_id, None, now)?;
         Ok(())
@@ -217,6 +221,11 @@ pub(crate) async fn verify_email(
     let (hash, held) = read_token(&cx, &input.token, "verify", usable).await?;
     take_with(&cx, &hash, now, |b, mark| {
         let _ = tokens::verify_address(b, &hash, mark, &held.user_id, &held.email)?;
+        let (by, about) = (By::user(&held.user_id), Subject::User(&held.user_id));
+        let kind = "user.email_verified";
+        let verified =
+            "email_verified = 1 and exists (select 1 from email_tokens where used_by = ?20)";
+        events::log_if(b, &cx, kind, None, by, about, verified, mark.into())?;
         Ok(())
     })
     .await?;
@@ -246,6 +255,9 @@ async fn read_token(
 /// Takes the token (compare-and-swap, marked by this request) with `change`'s
 /// statements in the same batch, which apply only for the request that took it:
 /// `400 Invalid token` when another used it first. One round trip.
+/// An event's witness that this request took its e-mail token (`?20`: the mark).
+const TOOK_TOKEN: &str = "exists (select 1 from email_tokens where used_by = ?20)";
+
 async fn take_with(
     cx: &Ctx,
     hash: &str,

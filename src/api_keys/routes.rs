@@ -8,6 +8,7 @@ use crate::access::org::OrgKeyAdmin;
 use crate::access::Gate;
 use crate::clock::{now_iso, now_secs};
 use crate::error::{ApiError, ApiResult};
+use crate::events::{self, Subject};
 use crate::http::input::{Json, OrgPath};
 use crate::http::{json_ok, message, Ctx};
 use crate::ids::new_id;
@@ -42,6 +43,12 @@ pub(crate) async fn create_api_key(
             key_hash: &hash,
         },
     )?;
+    let (org, about, by) = (
+        Some(access.org_id()),
+        Subject::ApiKey(&row.id),
+        access.caller.by(),
+    );
+    events::log(&mut b, &cx, "api_key.created", org, by, about)?;
     if b.run().await?.changes(written)? == 0 {
         return Err(ApiError::bad_request(TOO_MANY)); // filled up meanwhile
     }
@@ -94,7 +101,25 @@ pub(crate) async fn revoke_api_key(
     (_, ApiKeyPath(id)): (OrgPath, ApiKeyPath),
 ) -> ApiResult<Response> {
     let mut b = cx.db.batch();
-    let revoked = repo::revoke(&mut b, &access, &id, now_secs())?;
+    let now = now_secs();
+    let revoked = repo::revoke(&mut b, &access, &id, now)?;
+    // `?4`: the event's organization.
+    let this = "revoked_at = ?20 and organization_id = ?4";
+    let (org, about, by) = (
+        Some(access.org_id()),
+        Subject::ApiKey(&id),
+        access.caller.by(),
+    );
+    events::log_if(
+        &mut b,
+        &cx,
+        "api_key.revoked",
+        org,
+        by,
+        about,
+        this,
+        now.into(),
+    )?;
     if b.run().await?.changes(revoked)? == 0 {
         return Err(ApiError::not_found(NOT_FOUND));
     }

@@ -195,6 +195,7 @@ async fn run_route(
         session_id: None,
         caller_id: None,
         mailer: crate::email::delivery::hand_over,
+        request_id: request_id.to_string(),
     };
     let result = (route.handler)(cx).await;
     if matches!(&result, Err(e) if !matches!(e, ApiError::Replay { .. })) {
@@ -239,10 +240,15 @@ fn logged_path(path: &str) -> &str {
     }
 }
 
+/// Events deleted by one scheduled run at most (the oldest first): a backlog
+/// past retention goes over the next runs, each a bounded write.
+const EVENTS_PRUNED_PER_RUN: i64 = 10_000;
+
 /// The scheduled run (Cron Trigger): deletes rate-limit events older than every
 /// window, e-mail tokens past their expiry, sessions expired or revoked,
 /// idempotency keys older than a day, outbox rows sent or failed over 7
-/// days ago and MFA challenges past their expiry, so those tables hold no more than
+/// days ago, MFA challenges past their expiry and events older than
+/// `EVENT_RETENTION_DAYS`, so those tables hold no more than
 /// their windows whatever clients send; hands e-mail that stayed pending to the
 /// queue again. A failure is logged; the next run tries again.
 pub(crate) async fn scheduled(cron: &str, env: Env) {
@@ -257,6 +263,9 @@ pub(crate) async fn scheduled(cron: &str, env: Env) {
         let keys = idempotency::prune(&mut b, now)?;
         let outbox = crate::email::outbox::prune(&mut b, now)?;
         let challenges = crate::mfa::repo::prune(&mut b, now)?;
+        let retained = (now - config.event_retention_days * 86_400) as u64 * 1000;
+        let kept_from = crate::clock::rfc3339_from_millis(retained);
+        let audit = crate::events::repo::prune(&mut b, &kept_from, EVENTS_PRUNED_PER_RUN)?;
         let r = b.run().await?;
         let requeued = crate::email::delivery::requeue(&db, &env, &config.email).await?;
         let media = crate::uploads::cleanup(&db, &env).await?;
@@ -267,15 +276,17 @@ pub(crate) async fn scheduled(cron: &str, env: Env) {
             r.changes(keys)?,
             r.changes(outbox)?,
             r.changes(challenges)?,
+            r.changes(audit)?,
         );
         Ok::<_, ApiError>((pruned, requeued, media))
     }
     .await;
     match result {
-        Ok(((events, tokens, sessions, keys, outbox, challenges), requeued, media)) => console_log!(
+        Ok(((events, tokens, sessions, keys, outbox, challenges, audit), requeued, media)) => console_log!(
             "scheduled cron={cron:?} pruned_rate_limit_events={events} pruned_email_tokens={tokens} \
              pruned_sessions={sessions} pruned_idempotency_keys={keys} pruned_outbox={outbox} \
-             pruned_mfa_challenges={challenges} requeued_emails={requeued} orphaned_uploads={} deleted_media={}",
+             pruned_mfa_challenges={challenges} pruned_events={audit} requeued_emails={requeued} \
+             orphaned_uploads={} deleted_media={}",
             media.orphaned,
             media.deleted
         ),

@@ -10,6 +10,7 @@ use crate::access::org::{
 use crate::access::{Caller, Gate, Public, Superuser, Verified};
 use crate::account::routes::{EmailPath, NewPassword, TokenBody};
 use crate::api_keys::models::{ApiKeyCreate, ApiKeyPath};
+use crate::audit::routes::EventFilters;
 use crate::auth::form::LoginForm;
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::input::{Json, OrgPath, UserPath};
@@ -24,7 +25,7 @@ use crate::uploads::models::{MediaPath, PresignedUploadRequest};
 use crate::users::models::{UpdatePassword, UserCreate, UserRegister, UserUpdate, UserUpdateMe};
 use crate::users::private::PrivateUserCreate;
 use crate::{
-    account, api_keys, auth, invitations, memberships, mfa, openapi, organizations,
+    account, api_keys, audit, auth, invitations, memberships, mfa, openapi, organizations,
     resource_migration, sessions, uploads, users, utils,
 };
 use worker::Method;
@@ -111,6 +112,8 @@ pub(crate) static ROUTES: &[Route] = &[
         route!(Post "/api/v1/organizations/{organization_id}/api-keys", Gate<OrgKeyAdmin>, (OrgPath, Json<ApiKeyCreate>) => api_keys::routes::create_api_key),
         route!(Get "/api/v1/organizations/{organization_id}/api-keys", Gate<OrgKeyAdmin>, (OrgPath, Page) => api_keys::routes::read_api_keys),
         route!(Delete "/api/v1/organizations/{organization_id}/api-keys/{key_id}", OrgKeyAdmin, (OrgPath, ApiKeyPath) => api_keys::routes::revoke_api_key),
+        route!(Get "/api/v1/organizations/{organization_id}/events", Gate<OrgAdminReader>, (OrgPath, Page, EventFilters) => audit::routes::read_organization_events),
+        route!(Get "/api/v1/events", Gate<Superuser>, (Page, EventFilters) => audit::routes::read_events),
         route!(Post "/api/v1/organizations/{organization_id}/migrate-resources", OrgSuperuser, (OrgPath, IdempotencyKey, Json<ResourceMigrationRequest>) => resource_migration::routes::migrate_user_resources_endpoint),
         route!(Post "/api/v1/invitations/accept", Gate<Caller>, Json<InvitationToken> => invitations::routes::accept_invitation),
         route!(Post "/api/v1/invitations/decline", Gate<Caller>, Json<InvitationToken> => invitations::routes::decline_invitation),

@@ -13,7 +13,8 @@ use worker::Response;
 /// Login Access Token: OAuth2 compatible token login, get an access token for future requests.
 pub(crate) async fn login_access_token(cx: Ctx, _: Public, form: LoginForm) -> ApiResult<Response> {
     let client = crate::sessions::routes::client_of(&cx);
-    let token = service::login(&cx.db, &cx.config, &form, client).await?;
+    let origin = crate::events::Origin::of(&cx);
+    let token = service::login(&cx.db, &cx.config, &form, client, origin).await?;
     json_ok(&token)
 }
 

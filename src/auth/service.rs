@@ -19,6 +19,7 @@ use crate::clock::now_secs;
 use crate::config::Config;
 use crate::db::{Batch, Db};
 use crate::error::{ApiError, ApiResult};
+use crate::events::Origin;
 use crate::messages::INACTIVE_USER;
 use crate::mfa::service as mfa;
 use crate::rate_limits::{self, Limit};
@@ -38,6 +39,7 @@ pub(crate) async fn login(
     config: &Config,
     form: &LoginForm,
     client: (Option<String>, Option<String>),
+    origin: Origin<'_>,
 ) -> ApiResult<Token> {
     let now = now_secs();
     // The same normalizer as signup: an address that does not parse has no account.
@@ -75,8 +77,13 @@ pub(crate) async fn login(
         return Err(ApiError::MfaRequired { mfa_token });
     }
     // Each login is a session, started in the same batch.
-    let (session, refresh_token) =
-        sessions::start(&mut b, client, &user.id, config.refresh_token_expire_days)?;
+    let (session, refresh_token) = sessions::start(
+        &mut b,
+        &origin,
+        client,
+        &user.id,
+        config.refresh_token_expire_days,
+    )?;
     b.run().await?;
     let id = uuid::Uuid::parse_str(&user.id)
         .map_err(|e| ApiError::internal(format!("stored id: {e}")))?;

@@ -43,6 +43,8 @@ pub(crate) struct Config {
     pub(crate) upload_url_expire_minutes: i64,
     /// Unexpired upload URLs one user may hold (`MAX_PENDING_UPLOADS`, 20; 0 = no uploads).
     pub(crate) max_pending_uploads: i64,
+    /// How long events are kept, in days (`EVENT_RETENTION_DAYS`, 90); the scheduled run deletes older ones.
+    pub(crate) event_retention_days: i64,
     /// PBKDF2-HMAC-SHA256 rounds for new hashes (`PASSWORD_HASH_ITERATIONS`, default 600,000).
     pub(crate) password_iterations: u32,
     /// `FIRST_SUPERUSER` / `FIRST_SUPERUSER_PASSWORD`: created once if missing.
@@ -214,6 +216,7 @@ impl Config {
             max_upload_bytes: bounded(&get, "MAX_UPLOAD_BYTES", 5 << 20, 1, 100 << 20)?,
             upload_url_expire_minutes: bounded(&get, "UPLOAD_URL_EXPIRE_MINUTES", 15, 1, 1440)?,
             max_pending_uploads: bounded(&get, "MAX_PENDING_UPLOADS", 20, 0, 1000)?,
+            event_retention_days: bounded(&get, "EVENT_RETENTION_DAYS", 90, 1, 3650)?,
             password_iterations: bounded(
                 &get,
                 "PASSWORD_HASH_ITERATIONS",

@@ -79,6 +79,8 @@ pub(crate) struct Ctx {
     /// Hands committed outbox rows to the e-mail queue: given by `app` (this
     /// module knows no feature).
     pub(crate) mailer: Mailer,
+    /// The request's id (`X-Request-Id`), for its log line and its events.
+    pub(crate) request_id: String,
 }
 
 /// Hands committed outbox rows (by id) to the e-mail queue, after the response.

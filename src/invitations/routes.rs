@@ -13,6 +13,7 @@ use crate::clock::{now_iso, now_secs};
 use crate::db::{DbError, ResultExt};
 use crate::email::{outbox, templates};
 use crate::error::{ApiError, ApiResult};
+use crate::events::{self, By as Author, Subject};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::input::{Json, OrgPath};
 use crate::http::{json_ok, json_response, message, Ctx};
@@ -104,6 +105,15 @@ async fn store(
     })?;
     let mut b = cx.db.batch();
     repo::create(&mut b, access, invitation)?;
+    let (org, about) = (Some(access.org_id()), Subject::Invitation(invitation.id));
+    events::log(
+        &mut b,
+        cx,
+        "invitation.created",
+        org,
+        access.caller.by(),
+        about,
+    )?;
     let sent = outbox_row(&mut b, &email(cx, access, invitation.email, &token))?;
     idempotency.answer_sealing(&mut b, 200, &body, &token)?;
     // Two invitations racing for one address: the one-pending index decides.
@@ -137,6 +147,18 @@ pub(crate) async fn revoke_invitation(
 ) -> ApiResult<Response> {
     let mut b = cx.db.batch();
     let revoked = repo::revoke(&mut b, &access, &id)?;
+    let (org, about) = (Some(access.org_id()), Subject::Invitation(&id));
+    let (kind, by) = ("invitation.revoked", access.caller.by());
+    events::log_if(
+        &mut b,
+        &cx,
+        kind,
+        org,
+        by,
+        about,
+        "status = ?20",
+        "revoked".into(),
+    )?;
     if b.run().await?.changes(revoked)? == 0 {
         return Err(ApiError::not_found(NOT_FOUND));
     }
@@ -258,6 +280,15 @@ async fn answer(
     let mut b = cx.db.batch();
     let status = if accept { "accepted" } else { "declined" };
     let answered = repo::respond(&mut b, &invitation.id, status, &mark, &now_text, now)?;
+    let org = Some(invitation.organization_id.as_str());
+    let kind = if accept {
+        "invitation.accepted"
+    } else {
+        "invitation.declined"
+    };
+    let (about, by) = (Subject::Invitation(&invitation.id), Author::user(&me.id));
+    let mine = "response_mark = ?20";
+    events::log_if(&mut b, cx, kind, org, by, about, mine, mark.as_str().into())?;
     if !accept {
         if b.run().await?.changes(answered)? == 0 {
             return Err(ApiError::bad_request(INVALID));
@@ -265,6 +296,21 @@ async fn answer(
         return message("Invitation declined");
     }
     let _ = repo::join(&mut b, &invitation.id, &mark, &me.id, &now_text)?;
+    let about = Subject::Membership {
+        org: &invitation.organization_id,
+        user: &me.id,
+    };
+    let joined = "joined_at = ?20";
+    events::log_if(
+        &mut b,
+        cx,
+        "membership.created",
+        org,
+        by,
+        about,
+        joined,
+        now_text.as_str().into(),
+    )?;
     let org = organizations::find(&mut b, &invitation.organization_id)?;
     let r = b.run().await.on_constraint(|e| match e {
         // Joined meanwhile (another invitation, an admin's add): nothing of this applies.

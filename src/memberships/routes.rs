@@ -11,6 +11,7 @@ use crate::access::Gate;
 use crate::clock::now_iso;
 use crate::db::{DbError, ResultExt};
 use crate::error::{ApiError, ApiResult};
+use crate::events::{self, Subject};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::input::{Json, OrgPath, UserPath};
 use crate::http::{json_ok, json_response, message, Ctx};
@@ -69,6 +70,22 @@ pub(crate) async fn add_organization_member(
     let body = serde_json::to_vec(&list)?;
     let mut b = cx.db.batch();
     repo::add(&mut b, &access, &subject.id, &now)?;
+    let about = Subject::Membership {
+        org: &org_id,
+        user: &subject.id,
+    };
+    let (kind, witness) = ("membership.created", "joined_at = ?20");
+    let (org, by) = (Some(org_id.as_str()), access.caller.by());
+    events::log_if(
+        &mut b,
+        &cx,
+        kind,
+        org,
+        by,
+        about,
+        witness,
+        now.as_str().into(),
+    )?;
     key.answer(&mut b, 200, &body)?;
     b.run().await.on_constraint(|e| match e {
         DbError::Unique(_) => Some(ApiError::conflict(ALREADY_MEMBER)),
@@ -94,7 +111,15 @@ pub(crate) async fn remove_organization_member(
         return Err(ApiError::not_found(NOT_MEMBER));
     }
     let mut b = cx.db.batch();
+    let org = access.org_id();
+    let about = Subject::Membership {
+        org,
+        user: &subject.id,
+    };
+    let by = access.caller.by();
+    let event = events::log_deletion(&mut b, &cx, "membership.deleted", Some(org), by, about)?;
     let removal = repo::remove(&mut b, &access, &subject.id)?;
+    event.confirm(&mut b)?;
     let r = b.run().await?;
     settle_guarded(r.first(removal.permitted)?)?;
     if r.changes(removal.removed)? == 0 {
@@ -118,7 +143,24 @@ pub(crate) async fn update_member_role(
         return Err(ApiError::bad_request(OWNER_ROLE_FIXED));
     }
     let mut b = cx.db.batch();
-    let (changed, member) = repo::set_role(&mut b, &access, &subject.id, input.role.as_str())?;
+    let role = input.role.as_str();
+    let (changed, member) = repo::set_role(&mut b, &access, &subject.id, role)?;
+    let org = access.org_id();
+    let about = Subject::Membership {
+        org,
+        user: &subject.id,
+    };
+    let (kind, by) = ("membership.updated", access.caller.by());
+    events::log_if(
+        &mut b,
+        &cx,
+        kind,
+        Some(org),
+        by,
+        about,
+        "role = ?20",
+        role.into(),
+    )?;
     let r = b.run().await?;
     // The caller lost the right, or the member left, meanwhile: nothing changed.
     settle_write(r.changes(changed)?)?;

@@ -92,14 +92,16 @@ pub(crate) async fn reset_user_mfa(
     gate: Gate<Superuser>,
     UserPath(id): UserPath,
 ) -> ApiResult<Response> {
-    let (_, r, user) = gate
+    let (admin, r, user) = gate
         .open_with(&cx.db, |b, _| users::find_by_id(b, &id))
         .await?;
     let user = r
         .first(user)?
         .ok_or_else(|| ApiError::not_found(USER_NOT_FOUND))?;
     let mut b = cx.db.batch();
-    let _ = repo::disable(&mut b, &user.id, &now_iso())?;
+    let at = now_iso();
+    let _ = repo::disable(&mut b, &user.id, &at)?;
+    service::user_updated(&mut b, &cx, &admin.0.id, &user.id, &at)?;
     if user.has_mfa() {
         let _ = sessions::revoke_all(&mut b, &user.id, cx.session_id.as_deref(), now_secs())?;
     }
@@ -114,6 +116,8 @@ pub(crate) async fn login_mfa(
     Json(input): Json<MfaLogin>,
 ) -> ApiResult<Response> {
     let client = client_of(&cx);
-    let token = service::second_step(&cx.db, &cx.config, &input.mfa_token, &input.code, client);
+    let origin = crate::events::Origin::of(&cx);
+    let (code, mfa_token) = (&input.code, &input.mfa_token);
+    let token = service::second_step(&cx.db, &cx.config, mfa_token, code, client, origin);
     json_ok(&token.await?)
 }

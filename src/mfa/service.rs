@@ -109,7 +109,9 @@ pub(crate) async fn enable(
     let mut b = cx.db.batch();
     let _ = repo::enable(&mut b, &me.id, &pending.sealed_secret, step)?;
     b.require("changes() = 1", &[])?;
-    let _ = repo::set_enabled(&mut b, &me.id, true, &now_iso())?;
+    let at = now_iso();
+    let _ = repo::set_enabled(&mut b, &me.id, true, &at)?;
+    user_updated(&mut b, cx, &me.id, &me.id, &at)?;
     repo::replace_recovery_codes(&mut b, &me.id, &serde_json::to_string(&hashes)?)?;
     let _ = sessions::revoke_all(&mut b, &me.id, cx.session_id.as_deref(), now)?;
     b.run().await.map_err(code_taken)?;
@@ -123,10 +125,25 @@ pub(crate) async fn disable(cx: &Ctx, me: &UserRow, proof: Proof) -> ApiResult<(
     let now = now_secs();
     let mut b = cx.db.batch();
     spend(&mut b, &me.id, &proof, now)?;
-    let _ = repo::disable(&mut b, &me.id, &now_iso())?;
+    let at = now_iso();
+    let _ = repo::disable(&mut b, &me.id, &at)?;
+    user_updated(&mut b, cx, &me.id, &me.id, &at)?;
     let _ = sessions::revoke_all(&mut b, &me.id, cx.session_id.as_deref(), now)?;
     b.run().await.map_err(code_taken)?;
     Ok(())
+}
+
+/// `user.updated` for `user` by `by`, if MFA changed at `at` in this batch.
+pub(crate) fn user_updated(
+    b: &mut crate::db::Batch<'_>,
+    cx: &Ctx,
+    by: &str,
+    user: &str,
+    at: &str,
+) -> crate::db::DbResult<()> {
+    use crate::events::{self, By, Subject};
+    let (kind, about, applied) = ("user.updated", Subject::User(user), "updated_at = ?20");
+    events::log_if(b, cx, kind, None, By::user(by), about, applied, at.into())
 }
 
 /// New recovery codes: spends the code; the old ones stop working.
@@ -190,6 +207,7 @@ pub(crate) async fn second_step(
     mfa_token: &str,
     code: &str,
     client: (Option<String>, Option<String>),
+    origin: crate::events::Origin<'_>,
 ) -> ApiResult<Token> {
     let now = now_secs();
     let token_hash = crate::secrets::token_hash(mfa_token);
@@ -222,8 +240,13 @@ pub(crate) async fn second_step(
     let _ = repo::use_challenge(&mut b, &token_hash, now)?;
     b.require("changes() = 1", &[])?;
     spend(&mut b, &c.user_id, &proof, now)?;
-    let (session, refresh) =
-        session::start(&mut b, client, &c.user_id, config.refresh_token_expire_days)?;
+    let (session, refresh) = session::start(
+        &mut b,
+        &origin,
+        client,
+        &c.user_id,
+        config.refresh_token_expire_days,
+    )?;
     b.run().await.map_err(code_taken)?;
     let id = uuid::Uuid::parse_str(&c.user_id)
         .map_err(|e| ApiError::internal(format!("stored id: {e}")))?;

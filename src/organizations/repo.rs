@@ -291,6 +291,17 @@ pub(crate) struct OrganizationChanges<'a> {
     pub(crate) now: &'a str,
 }
 
+impl OrganizationChanges<'_> {
+    /// Whether the update sets anything but `owner_id`.
+    pub(crate) fn changes_more_than_the_owner(&self) -> bool {
+        self.name.is_some()
+            || !matches!(self.description, Patch::Absent)
+            || self.rework_available.is_some()
+            || self.require_mfa.is_some()
+            || self.avatar.is_some()
+    }
+}
+
 /// The handles of an update: whether the caller still had the right, whether
 /// the row changed, and the row after it.
 pub(crate) struct Updated {

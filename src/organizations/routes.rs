@@ -13,6 +13,7 @@ use crate::access::{Caller, Gate};
 use crate::clock::now_iso;
 use crate::db::{Batch, DbError, DbResult, ResultExt, Results, Rows};
 use crate::error::{ApiError, ApiResult};
+use crate::events::{self, By, Subject as About};
 use crate::http::conditional::{
     etag, guard, if_match, none_match, not_modified, tagged, FIRST_VERSION,
 };
@@ -93,6 +94,15 @@ pub(crate) async fn create_organization(
     let body = serde_json::to_vec(&org.public(&avatar))?;
     let mut b = cx.db.batch();
     repo::create(&mut b, &org, &avatar)?;
+    let subject = About::Organization(org.id);
+    events::log(
+        &mut b,
+        &cx,
+        "organization.created",
+        Some(org.id),
+        By::user(&me.id),
+        subject,
+    )?;
     key.answer(&mut b, 200, &body)?;
     b.run().await.on_constraint(creation_failed)?;
     Ok(tagged(
@@ -196,6 +206,26 @@ async fn write_update(
     let mut b = cx.db.batch();
     guard(&mut b, "organizations", access.org_id(), condition.as_ref())?;
     let updated = repo::update(&mut b, access, changes)?;
+    // Recorded if this request's update applied (its time is the row's).
+    let org = Some(access.org_id());
+    let subject = || About::Organization(access.org_id());
+    let by = access.caller.by();
+    let applied = "o.updated_at = ?20";
+    // A transfer alone is `ownership_transferred`; anything else it changed, `updated` too.
+    let kinds = [
+        (
+            changes.changes_more_than_the_owner(),
+            "organization.updated",
+        ),
+        (
+            changes.owner_id.is_some(),
+            "organization.ownership_transferred",
+        ),
+    ];
+    for (_, kind) in kinds.into_iter().filter(|(happened, _)| *happened) {
+        let when = changes.now.into();
+        events::log_if(&mut b, cx, kind, org, by, subject(), applied, when)?;
+    }
     let r = b.run().await?;
     let row = r
         .first(updated.row)?
@@ -230,7 +260,12 @@ pub(crate) async fn delete_organization(
     let condition = if_match(&cx, access.org_id());
     let mut b = cx.db.batch();
     guard(&mut b, "organizations", access.org_id(), condition.as_ref())?;
+    let org = Some(access.org_id());
+    let subject = About::Organization(access.org_id());
+    let kind = "organization.deleted";
+    let event = events::log_deletion(&mut b, &cx, kind, org, access.caller.by(), subject)?;
     let deleted = repo::delete(&mut b, &access)?;
+    event.confirm(&mut b)?;
     let r = b.run().await?;
     settle_guarded(r.first(deleted.permitted)?)?;
     if r.changes(deleted.deleted)? == 0 {

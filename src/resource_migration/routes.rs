@@ -6,6 +6,7 @@ use crate::access::org::OrgSuperuser;
 use crate::clock::now_iso;
 use crate::db::Batch;
 use crate::error::{ApiError, ApiResult};
+use crate::events::{self, Subject};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::input::{Json, OrgPath};
 use crate::http::{json_ok, Ctx};
@@ -40,6 +41,14 @@ pub(crate) async fn migrate_user_resources_endpoint(
     )?;
     let whose = repo::whose(&subject.id, org_id);
     key.fill(&mut b, 200, repo::TOTAL_SQL, &[whose.as_str().into()])?;
+    let data = serde_json::json!({ "user_id": subject.id, "resource_types": input.tables });
+    let about = Subject::Given {
+        kind: "user",
+        id: &subject.id,
+        data: data.to_string(),
+    };
+    let by = access.caller.by();
+    events::log(&mut b, &cx, "resources.migrated", Some(org_id), by, about)?;
     let r = b.run().await?;
     r.first(migration.still)?
         .ok_or_else(|| ApiError::internal("migration conditions not read"))?

@@ -4,7 +4,9 @@ use super::repo::{self, SessionRow};
 use super::service;
 use crate::access::{Caller, Public, Superuser};
 use crate::clock::{now_secs, rfc3339_from_millis};
+use crate::db::{Batch, DbResult};
 use crate::error::{ApiError, ApiResult};
+use crate::events::{self, By, Subject};
 use crate::http::input::{Body, Input, Json, UserPath};
 use crate::http::{json_ok, message, Ctx};
 use crate::ids::id_text;
@@ -97,11 +99,28 @@ pub(crate) async fn refresh(
     json_ok(&service::refresh(&cx.db, &cx.config, &input.refresh_token, org_id, client).await?)
 }
 
+/// `session.revoked` for one session, if this request revoked it (at `now`).
+fn revoked(b: &mut Batch<'_>, cx: &Ctx, me: &str, about: Subject<'_>, now: i64) -> DbResult<()> {
+    let witness = "revoked_at = ?20";
+    events::log_if(
+        b,
+        cx,
+        "session.revoked",
+        None,
+        By::user(me),
+        about,
+        witness,
+        now.into(),
+    )
+}
+
 /// Logout: ends the session the token belongs to.
 pub(crate) async fn logout(cx: Ctx, Caller(me): Caller, _: ()) -> ApiResult<Response> {
     if let Some(sid) = &cx.session_id {
         let mut b = cx.db.batch();
-        let _ = repo::revoke(&mut b, sid, &me.id, now_secs())?;
+        let now = now_secs();
+        let _ = repo::revoke(&mut b, sid, &me.id, now)?;
+        revoked(&mut b, &cx, &me.id, Subject::Session(sid), now)?;
         b.run().await?;
     }
     message("Logged out")
@@ -123,8 +142,10 @@ pub(crate) async fn revoke_session(
     SessionPath(id): SessionPath,
 ) -> ApiResult<Response> {
     let mut b = cx.db.batch();
-    let revoked = repo::revoke(&mut b, &id, &me.id, now_secs())?;
-    if b.run().await?.changes(revoked)? == 0 {
+    let now = now_secs();
+    let write = repo::revoke(&mut b, &id, &me.id, now)?;
+    revoked(&mut b, &cx, &me.id, Subject::Session(&id), now)?;
+    if b.run().await?.changes(write)? == 0 {
         return Err(ApiError::not_found(SESSION_NOT_FOUND));
     }
     message("Session revoked")
@@ -138,6 +159,15 @@ pub(crate) async fn revoke_other_sessions(
 ) -> ApiResult<Response> {
     let mut b = cx.db.batch();
     let _ = repo::revoke_all(&mut b, &me.id, cx.session_id.as_deref(), now_secs())?;
+    let by = By::user(&me.id);
+    events::log(
+        &mut b,
+        &cx,
+        "session.revoked",
+        None,
+        by,
+        Subject::User(&me.id),
+    )?;
     b.run().await?;
     message("Other sessions revoked")
 }
@@ -145,12 +175,14 @@ pub(crate) async fn revoke_other_sessions(
 /// Revoke User Sessions: ends every session of a user (superusers only).
 pub(crate) async fn revoke_user_sessions(
     cx: Ctx,
-    _: Superuser,
+    admin: Superuser,
     UserPath(id): UserPath,
 ) -> ApiResult<Response> {
     let mut b = cx.db.batch();
     let exists = users::named(&mut b, &id)?;
     let _ = repo::revoke_all(&mut b, &id, None, now_secs())?;
+    let by = By::user(&admin.0.id);
+    events::log(&mut b, &cx, "session.revoked", None, by, Subject::User(&id))?;
     if !b.run().await?.exists(exists)? {
         return Err(ApiError::not_found(USER_NOT_FOUND));
     }

@@ -8,6 +8,7 @@ use crate::clock::{now_iso, now_secs};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
+use crate::events::{self, By, Event, Origin, Subject};
 use crate::identity::jwt;
 use crate::ids::{id_text, new_id};
 use serde::Serialize;
@@ -27,6 +28,7 @@ pub(crate) struct Token {
 /// refresh token to hand out.
 pub(crate) fn start(
     b: &mut crate::db::Batch<'_>,
+    origin: &Origin<'_>,
     cx_client: (Option<String>, Option<String>),
     user_id: &str,
     expire_days: i64,
@@ -46,6 +48,15 @@ pub(crate) fn start(
         now_secs() + expire_days * 86_400,
         &client,
     )?;
+    let id = id_text(&session);
+    let event = Event {
+        kind: "session.created",
+        org: None,
+        by: By::user(user_id),
+        subject: Subject::Session(&id),
+        witness: None,
+    };
+    events::record(b, origin, event)?;
     Ok((session, token))
 }
 

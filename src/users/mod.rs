@@ -54,6 +54,15 @@ pub(crate) async fn ensure_first_superuser(db: &Db, config: &Config) -> ApiResul
             },
         )?;
         let _ = repo::record_first_superuser(&mut b, &id)?;
+        // The service's own act: recorded if the user was inserted.
+        let event = crate::events::Event {
+            kind: "user.created",
+            org: None,
+            by: crate::events::By::SYSTEM,
+            subject: crate::events::Subject::User(&id),
+            witness: None,
+        };
+        crate::events::record(&mut b, &crate::events::Origin::NONE, event)?;
         b.run().await?;
     }
     FIRST_SUPERUSER_PRESENT.store(true, Ordering::Relaxed);

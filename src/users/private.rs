@@ -59,5 +59,5 @@ pub(crate) async fn create_user(
     // The origin answers a taken email with a 500 (an integrity error); a
     // clear 400 is what a client can act on.
     let taken = super::routes::EMAIL_TAKEN;
-    super::routes::insert(&cx, &IdempotencyKey(None), &new, taken).await
+    super::routes::insert(&cx, &IdempotencyKey(None), &new, taken, None).await
 }

@@ -10,8 +10,9 @@ use crate::access::{Caller, Gate, Public, Superuser};
 use crate::account::verification_email;
 use crate::auth::{hash_password, password};
 use crate::clock::{now_iso, now_secs};
-use crate::db::{Db, ResultExt};
+use crate::db::ResultExt;
 use crate::error::{ApiError, ApiResult};
+use crate::events::{self, By, Subject};
 use crate::http::conditional::{
     etag, guard, if_match, none_match, not_modified, tagged, FIRST_VERSION,
 };
@@ -63,10 +64,14 @@ pub(super) async fn insert(
     key: &IdempotencyKey,
     new: &NewUser<'_>,
     taken: &'static str,
+    by: Option<By<'_>>,
 ) -> ApiResult<Response> {
     let body = serde_json::to_vec(&new.public())?;
     let mut b = cx.db.batch();
     let _ = repo::insert_user(&mut b, new)?;
+    // A signup is the new user's own act.
+    let by = by.unwrap_or(By::user(new.id));
+    events::log(&mut b, cx, "user.created", None, by, Subject::User(new.id))?;
     let email = match new.email_verified || !cx.config.email.verify_on_signup {
         true => None,
         false => Some(verification_email(
@@ -93,6 +98,7 @@ pub(super) async fn insert(
 /// until its link is followed: the e-mail goes in the same batch.
 async fn update(
     cx: &Ctx,
+    by: By<'_>,
     id: &str,
     current: Option<&str>,
     mut changes: UserChanges<'_>,
@@ -112,7 +118,18 @@ async fn update(
         }
         None => None,
     };
-    let row = repo::update(&mut b, id, &changes, &now_iso())?;
+    let now = now_iso();
+    let row = repo::update(&mut b, id, &changes, &now)?;
+    // Recorded if this request's update applied (its time is the row's).
+    let applied = "updated_at = ?20";
+    let kinds = [
+        (true, "user.updated"),
+        (changes.hashed_password.is_some(), "user.password_changed"),
+    ];
+    for (_, kind) in kinds.into_iter().filter(|(happened, _)| *happened) {
+        let (about, when) = (Subject::User(id), now.as_str().into());
+        events::log_if(&mut b, cx, kind, None, by, about, applied, when)?;
+    }
     // Deactivation and a new password end every session of the user.
     if changes.is_active == Some(false) || changes.hashed_password.is_some() {
         let _ = sessions::revoke_all(&mut b, id, None, now_secs())?;
@@ -136,9 +153,11 @@ async fn update(
 }
 
 /// Deletes a user; owning an organization is a 409, no such user a 404.
-async fn delete(db: &Db, id: &str) -> ApiResult<Response> {
-    let mut b = db.batch();
+async fn delete(cx: &Ctx, by: By<'_>, id: &str) -> ApiResult<Response> {
+    let mut b = cx.db.batch();
+    let event = events::log_deletion(&mut b, cx, "user.deleted", None, by, Subject::User(id))?;
     let deleted = repo::delete(&mut b, id)?;
+    event.confirm(&mut b)?;
     let r = b
         .run()
         .await
@@ -165,7 +184,7 @@ pub(crate) async fn read_users(
 /// Create User: create a new user (superusers only).
 pub(crate) async fn create_user(
     cx: Ctx,
-    _: Superuser,
+    admin: Superuser,
     (key, Json(input)): (IdempotencyKey, Json<UserCreate>),
 ) -> ApiResult<Response> {
     let hashed = hash_password(&cx.config, &input.password)?;
@@ -183,7 +202,7 @@ pub(crate) async fn create_user(
         now: &now_iso(),
     };
     let taken = "The user with this email already exists in the system.";
-    insert(&cx, &key, &new, taken).await
+    insert(&cx, &key, &new, taken, Some(By::user(&admin.0.id))).await
 }
 
 /// Read User Me: get current user.
@@ -230,7 +249,15 @@ pub(crate) async fn update_user_me(
         full_name: input.full_name,
         ..UserChanges::default()
     };
-    update(&cx, &me.id, Some(&me.email), changes, "User not found").await
+    update(
+        &cx,
+        By::user(&me.id),
+        &me.id,
+        Some(&me.email),
+        changes,
+        "User not found",
+    )
+    .await
 }
 
 /// Update Password Me: update own password; tokens issued before stop working.
@@ -264,7 +291,20 @@ pub(crate) async fn update_password_me(
         ..UserChanges::default()
     };
     let mut b = cx.db.batch();
-    let _ = repo::update(&mut b, &me.id, &changes, &now_iso())?;
+    let at = now_iso();
+    let _ = repo::update(&mut b, &me.id, &changes, &at)?;
+    let (by, about) = (By::user(&me.id), Subject::User(&me.id));
+    let applied = "updated_at = ?20";
+    events::log_if(
+        &mut b,
+        &cx,
+        "user.password_changed",
+        None,
+        by,
+        about,
+        applied,
+        at.as_str().into(),
+    )?;
     let _ = sessions::revoke_all(&mut b, &me.id, None, now)?;
     for key in &counted {
         let _ = rate_limits::clear(&mut b, key)?;
@@ -289,7 +329,7 @@ fn check_new_password(me: &UserRow, input: &UpdatePassword, iterations: u32) -> 
 /// Delete User Me: delete own user (not for superusers).
 pub(crate) async fn delete_user_me(cx: Ctx, caller: Caller, _: ()) -> ApiResult<Response> {
     caller.may_delete_self()?;
-    delete(&cx.db, &caller.0.id).await
+    delete(&cx, By::user(&caller.0.id), &caller.0.id).await
 }
 
 /// Register User: create new user without the need to be logged in.
@@ -332,7 +372,7 @@ pub(crate) async fn register_user(
         now_s,
         &now,
     );
-    insert(&cx, &key, &new, EMAIL_TAKEN).await
+    insert(&cx, &key, &new, EMAIL_TAKEN, None).await
 }
 
 /// The signup limit of the client's address (IPv6 by /64), if it has one.
@@ -378,7 +418,7 @@ pub(crate) async fn update_user(
     gate: Gate<Superuser>,
     (UserPath(id), Json(input)): (UserPath, Json<UserUpdate>),
 ) -> ApiResult<Response> {
-    let (_, r, target) = gate
+    let (admin, r, target) = gate
         .open_with(&cx.db, |b, _| repo::find_by_id(b, &id))
         .await?;
     let missing = "The user with this id does not exist in the system";
@@ -400,7 +440,15 @@ pub(crate) async fn update_user(
         rework_available: input.rework_available,
         email_verified: None,
     };
-    update(&cx, &id, Some(&current.email), changes, missing).await
+    update(
+        &cx,
+        By::user(&admin.0.id),
+        &id,
+        Some(&current.email),
+        changes,
+        missing,
+    )
+    .await
 }
 
 /// Delete User: delete a user (superusers only; not themselves).
@@ -410,5 +458,5 @@ pub(crate) async fn delete_user(
     UserPath(id): UserPath,
 ) -> ApiResult<Response> {
     superuser.may_delete(&id)?;
-    delete(&cx.db, &id).await
+    delete(&cx, By::user(&superuser.0.id), &id).await
 }

@@ -10,6 +10,7 @@ mod fields;
 pub mod json;
 pub mod runtime;
 
+pub(crate) use fields::parse_uuid;
 pub(crate) use fields::{
     boolean, check_bounds, email, integer, name, name_of, number, password, string, uuid,
     MAX_SAFE_INTEGER, PASSWORD_MAX, PASSWORD_MIN,
@@ -17,7 +18,7 @@ pub(crate) use fields::{
 
 use crate::error::{ApiError, ApiResult, Loc, ValidationErrorItem};
 use crate::messages::UNPARSABLE_BODY;
-use fields::{parse_int_str, parse_uuid};
+use fields::parse_int_str;
 use json::JsonBody;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;

@@ -14,6 +14,7 @@ mod deletion;
 mod edge;
 mod email;
 mod envelope;
+mod events;
 mod first_superuser;
 mod hardening;
 mod hardening_iii;

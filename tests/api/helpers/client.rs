@@ -143,6 +143,12 @@ pub mod paths {
     pub fn api_key(organization_id: &str, key_id: &str) -> String {
         format!("{API}/organizations/{organization_id}/api-keys/{key_id}")
     }
+    pub fn organization_events(organization_id: &str) -> String {
+        format!("{API}/organizations/{organization_id}/events")
+    }
+    pub fn events() -> String {
+        format!("{API}/events")
+    }
     pub fn presigned_url() -> String {
         format!("{API}/uploads/presigned-url")
     }
@@ -852,6 +858,32 @@ impl TestApp {
             &paths::login_mfa(),
             &ANONYMOUS,
             Body::json(body),
+            status,
+        )
+    }
+    #[track_caller]
+    pub fn read_organization_events<T: Answer>(
+        &self,
+        who: &(impl Caller + ?Sized),
+        org_id: &str,
+        query: &str,
+        status: u16,
+    ) -> T {
+        let path = with_query(paths::organization_events(org_id), query);
+        self.call("GET", &path, who, Body::None, status)
+    }
+    #[track_caller]
+    pub fn read_events<T: Answer>(
+        &self,
+        who: &(impl Caller + ?Sized),
+        query: &str,
+        status: u16,
+    ) -> T {
+        self.call(
+            "GET",
+            &with_query(paths::events(), query),
+            who,
+            Body::None,
             status,
         )
     }

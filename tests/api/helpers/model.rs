@@ -173,3 +173,28 @@ impl NewOrganization {
         }
     }
 }
+
+/// `{type, id}`: an event's actor or subject.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Ref {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Option<String>,
+}
+
+/// `EventPublic`: one entry of an audit log.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EventPublic {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub occurred_at: String,
+    pub organization_id: Option<String>,
+    pub actor: Ref,
+    pub subject: Ref,
+    pub data: Value,
+    pub request_id: Option<String>,
+    pub ip_address: Option<String>,
+}
