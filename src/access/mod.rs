@@ -450,19 +450,43 @@ impl<A: Access> Gate<A> {
         db: &Db,
         data: impl FnOnce(&mut Batch<'_>, &str) -> DbResult<H>,
     ) -> ApiResult<(A, Results, H)> {
-        let key = self.target.idempotency.as_ref();
-        let mut b = db.batch();
-        let reads = CallerReads::push(&mut b, &self.claims, key, self.cache_seconds)?;
-        let plan = A::plan(&mut b, &self.claims, &self.target)?;
-        let data = data(&mut b, &reads.caller_id)?;
-        let level = (A::SUPERUSER_ONLY, A::KEYS);
-        let (caller, claim, r) = run_checked(db, b, reads, &self.claims, key, level).await?;
-        let access = A::decide(caller, plan, &r)?;
-        // A replay, a 409 or a 422 of the key only for a caller the level
-        // still lets through: a stored answer (an invitation's token) is not
-        // given again to one who lost the right since.
-        settle(claim)?;
-        Ok((access, r, data))
+        // The steps are `opened`'s, compiled once per level; only the
+        // handler's own statements go through this per-handler copy.
+        let (mut data, mut held) = (Some(data), None);
+        let (access, r) = self
+            .opened(db, &mut |b, caller| {
+                if let Some(data) = data.take() {
+                    held = Some(data(b, caller)?);
+                }
+                Ok(())
+            })
+            .await?;
+        let held = held.ok_or_else(|| ApiError::internal("a gate opened without its reads"))?;
+        Ok((access, r, held))
+    }
+
+    /// [`Gate::open_with`]'s steps, with the handler's statements behind a
+    /// `dyn`: one compiled copy per level, not one per handler.
+    fn opened<'a>(
+        self,
+        db: &'a Db,
+        data: &'a mut dyn FnMut(&mut Batch<'_>, &str) -> DbResult<()>,
+    ) -> Step<'a, ApiResult<(A, Results)>> {
+        Box::pin(async move {
+            let key = self.target.idempotency.as_ref();
+            let mut b = db.batch();
+            let reads = CallerReads::push(&mut b, &self.claims, key, self.cache_seconds)?;
+            let plan = A::plan(&mut b, &self.claims, &self.target)?;
+            data(&mut b, &reads.caller_id)?;
+            let level = (A::SUPERUSER_ONLY, A::KEYS);
+            let (caller, claim, r) = run_checked(db, b, reads, &self.claims, key, level).await?;
+            let access = A::decide(caller, plan, &r)?;
+            // A replay, a 409 or a 422 of the key only for a caller the level
+            // still lets through: a stored answer (an invitation's token) is not
+            // given again to one who lost the right since.
+            settle(claim)?;
+            Ok((access, r))
+        })
     }
 
     pub(crate) async fn open(self, db: &Db) -> ApiResult<A> {

@@ -3,13 +3,12 @@
 use super::Scope;
 use crate::clock::rfc3339_from_millis;
 use crate::error::ApiResult;
-use crate::error::Loc;
 use crate::http::input::{Body, Input};
 use crate::http::Ctx;
 use crate::ids::id_text;
-use crate::validation::{check_bounds, integer, name_of, Fail, Patch, Validator};
+use crate::validation::{check_bounds, integer, name_of, Patch, Validator};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 pub(crate) use crate::identity::api_key::{ApiKeyRow, COLUMNS};
 
@@ -68,17 +67,10 @@ const EXPIRES_MAX_DAYS: i64 = 3650;
 impl Body for ApiKeyCreate {
     fn parse(v: &mut Validator, b: &Map<String, Value>) -> Option<Self> {
         let name = v.required(b, "name", name_of(1, NAME_MAX));
-        let scopes = match b.get("scopes") {
-            None => {
-                v.push(
-                    vec!["body".into(), "scopes".into()],
-                    Value::Object(b.clone()),
-                    Fail::new("missing", "Field required"),
-                );
-                None
-            }
-            Some(value) => scopes(v, value),
-        };
+        let names = Scope::ALL.map(Scope::as_str);
+        let scopes = v
+            .literal_list(b, "scopes", &names)
+            .map(|names| names.into_iter().filter_map(Scope::parse).collect());
         let expires = match v.nullable(b, "expires_in_days", |x| {
             check_bounds(integer(x)?, Some(EXPIRES_MIN_DAYS), Some(EXPIRES_MAX_DAYS))
         }) {
@@ -93,65 +85,6 @@ impl Body for ApiKeyCreate {
             expires_in_days: expires?,
         })
     }
-}
-
-/// `scopes`: a non-empty list of scope names, none repeated; each problem at its place.
-fn scopes(v: &mut Validator, value: &Value) -> Option<Vec<Scope>> {
-    let loc = |i: Option<usize>| {
-        let mut loc: Vec<Loc> = vec!["body".into(), "scopes".into()];
-        loc.extend(i.map(Loc::Index));
-        loc
-    };
-    let Value::Array(items) = value else {
-        v.push(
-            loc(None),
-            value.clone(),
-            Fail::new("list_type", "Input should be a valid list"),
-        );
-        return None;
-    };
-    let expected = "'organization:read', 'organization:write' or 'members:write'";
-    let mut out = Vec::with_capacity(items.len());
-    let mut ok = true;
-    for (i, item) in items.iter().enumerate() {
-        match item.as_str().and_then(Scope::parse) {
-            Some(scope) => out.push(scope),
-            None => {
-                ok = false;
-                v.push(
-                    loc(Some(i)),
-                    item.clone(),
-                    Fail::new("literal_error", format!("Input should be {expected}"))
-                        .with_ctx(json!({ "expected": expected })),
-                );
-            }
-        }
-    }
-    if !ok {
-        return None;
-    }
-    if out.is_empty() {
-        v.push(
-            loc(None),
-            value.clone(),
-            Fail::new(
-                "too_short",
-                "List should have at least 1 item after validation, not 0",
-            )
-            .with_ctx(json!({"field_type": "List", "min_length": 1, "actual_length": 0})),
-        );
-        return None;
-    }
-    if (1..out.len()).any(|i| out[..i].contains(&out[i])) {
-        v.push(
-            loc(None),
-            value.clone(),
-            Fail::new("value_error", "Value error, scopes must not repeat")
-                .with_ctx(json!({"error": "scopes must not repeat"})),
-        );
-        return None;
-    }
-    Some(out)
 }
 
 /// `{key_id}` in the path.

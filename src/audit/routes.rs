@@ -9,7 +9,7 @@ use crate::http::input::{Input, OrgPath};
 use crate::http::{json_ok, Ctx};
 use crate::ids::id_text;
 use crate::lists::Page;
-use crate::validation::{parse_uuid, Fail, Validator};
+use crate::validation::{literal_error, parse_uuid, Validator};
 use serde_json::Value;
 use worker::Response;
 
@@ -36,9 +36,7 @@ impl Input for EventFilters {
             None => None,
             Some(raw) if TYPES.contains(&raw.as_str()) => Some(raw),
             Some(raw) => {
-                let expected = TYPES.map(|t| format!("'{t}'")).join(", ");
-                let fail = Fail::new("literal_error", format!("Input should be {expected}"))
-                    .with_ctx(serde_json::json!({ "expected": expected }));
+                let fail = literal_error(&TYPES);
                 v.push(
                     vec!["query".into(), "type".into()],
                     Value::String(raw),

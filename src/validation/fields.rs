@@ -262,9 +262,32 @@ pub(crate) fn check_bounds(n: i64, min: Option<i64>, max: Option<i64>) -> Result
     Ok(n)
 }
 
+/// pydantic's list of a `Literal`'s values: `'a', 'b' or 'c'`.
+pub(crate) fn expected_literals(options: &[&str]) -> String {
+    let quoted: Vec<String> = options.iter().map(|o| format!("'{o}'")).collect();
+    match quoted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// `literal_error` for a value that is none of `options`.
+pub(crate) fn literal_error(options: &[&str]) -> Fail {
+    let expected = expected_literals(options);
+    Fail::new("literal_error", format!("Input should be {expected}"))
+        .with_ctx(json!({ "expected": expected }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn literals_are_listed_as_pydantic_lists_them() {
+        assert_eq!(expected_literals(&["a"]), "'a'");
+        assert_eq!(expected_literals(&["a", "b", "c"]), "'a', 'b' or 'c'");
+    }
 
     #[test]
     fn a_name_refuses_control_characters_after_its_length() {

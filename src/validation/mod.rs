@@ -12,8 +12,8 @@ pub mod runtime;
 
 pub(crate) use fields::parse_uuid;
 pub(crate) use fields::{
-    boolean, check_bounds, email, integer, name, name_of, number, password, string, uuid,
-    MAX_SAFE_INTEGER, PASSWORD_MAX, PASSWORD_MIN,
+    boolean, check_bounds, email, integer, literal_error, name, name_of, number, password, string,
+    uuid, MAX_SAFE_INTEGER, PASSWORD_MAX, PASSWORD_MIN,
 };
 
 use crate::error::{ApiError, ApiResult, Loc, ValidationErrorItem};
@@ -242,6 +242,59 @@ impl Validator {
                 None
             }
         }
+    }
+
+    /// A required body field holding a list of distinct values, each one of
+    /// `options`, at least one: every problem at its place (`["body", key, i]`
+    /// for an item). One compiled copy for every such list.
+    pub(crate) fn literal_list(
+        &mut self,
+        body: &Map<String, Value>,
+        key: &str,
+        options: &[&'static str],
+    ) -> Option<Vec<&'static str>> {
+        let value = body.get(key);
+        let Some(value) = value else {
+            let missing = Fail::new("missing", "Field required");
+            self.push(body_loc(key), Value::Object(body.clone()), missing);
+            return None;
+        };
+        let Value::Array(items) = value else {
+            let fail = Fail::new("list_type", "Input should be a valid list");
+            self.push(body_loc(key), value.clone(), fail);
+            return None;
+        };
+        let mut out = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            match options.iter().find(|o| item.as_str() == Some(**o)) {
+                Some(found) => out.push(*found),
+                None => {
+                    ok = false;
+                    let mut loc = body_loc(key);
+                    loc.push(Loc::Index(i));
+                    self.push(loc, item.clone(), literal_error(options));
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let fail = if out.is_empty() {
+            Fail::new(
+                "too_short",
+                "List should have at least 1 item after validation, not 0",
+            )
+            .with_ctx(json!({"field_type": "List", "min_length": 1, "actual_length": 0}))
+        } else if (1..out.len()).any(|i| out[..i].contains(&out[i])) {
+            let why = format!("{key} must not repeat");
+            Fail::new("value_error", format!("Value error, {why}"))
+                .with_ctx(json!({ "error": why }))
+        } else {
+            return Some(out);
+        };
+        self.push(body_loc(key), value.clone(), fail);
+        None
     }
 
     /// Records a problem found on a body field by a later rule.
