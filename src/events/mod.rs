@@ -257,17 +257,26 @@ fn record_with<'a>(
     b: &mut Batch<'_>,
     cx: &Ctx,
     kind: &'static str,
-    (org, by, subject): (Option<&'a str>, By<'a>, Subject<'a>),
+    about: (Option<&'a str>, By<'a>, Subject<'a>),
     witness: Option<(&'static str, Arg<'a>)>,
 ) -> DbResult<()> {
-    let event = Event {
-        kind,
-        org,
-        by,
-        subject,
-        witness,
-    };
-    record(b, &Origin::of(cx), event)
+    record(b, &Origin::of(cx), Event::new(kind, about, witness))
+}
+
+impl<'a> Event<'a> {
+    fn new(
+        kind: &'static str,
+        (org, by, subject): (Option<&'a str>, By<'a>, Subject<'a>),
+        witness: Option<(&'static str, Arg<'a>)>,
+    ) -> Event<'a> {
+        Event {
+            kind,
+            org,
+            by,
+            subject,
+            witness,
+        }
+    }
 }
 
 /// A deletion's event, recorded before the statement that deletes (it reads
@@ -281,13 +290,7 @@ pub(crate) fn log_deletion<'a>(
     by: By<'a>,
     subject: Subject<'a>,
 ) -> DbResult<Pending<'a>> {
-    let event = Event {
-        kind,
-        org,
-        by,
-        subject,
-        witness: None,
-    };
+    let event = Event::new(kind, (org, by, subject), None);
     repo::insert_pending(b, &Origin::of(cx), event)
 }
 
