@@ -634,7 +634,7 @@ def main():
         f"EdDSA ÷ HS256 req/s, run by run: median {r[len(r) // 2]:.2f}x, range {r[0]:.2f}–{r[-1]:.2f}x (goal ≥ 0.9x: "
         f"{'met' if r[0] >= 0.9 else 'met at the median' if r[len(r) // 2] >= 0.9 else 'not met'}).",
         "A client sends one token many times: after its first use the ring remembers it as verified",
-        "(`src/keyring.rs`). The first use pays the Ed25519 check; 300 fresh tokens (one refresh each),",
+        "(`src/keyring/`). The first use pays the Ed25519 check (WebCrypto's); 300 fresh tokens (one refresh each),",
         "one request at a time, each used once, again, and as its HS256 twin, in turn:",
         "",
         "| request | p50 ms | quartiles ms |",
