@@ -14,9 +14,9 @@ use crate::http::input::Target;
 use crate::http::Ctx;
 use crate::identity::api_key::Scope;
 use crate::identity::credential::{Credential, NOT_ENOUGH_PRIVILEGES};
+use crate::identity::organization::{self as organizations, OrganizationRow};
 use crate::identity::user::{self as users, Named, UserRow};
 use crate::ids::id_text;
-use crate::organizations::models::{self as organizations, OrganizationRow};
 use std::ops::Deref;
 
 pub(crate) use super::NOT_ENOUGH_PERMISSIONS;
