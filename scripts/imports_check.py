@@ -11,9 +11,9 @@ import sys
 
 LAYERS = {"app": 5, "access": 3}
 for feature in ["auth", "users", "account", "organizations", "memberships", "resource_migration",
-                "utils", "openapi", "invitations", "sessions", "uploads", "api_keys", "mfa", "audit"]:
+                "utils", "openapi", "invitations", "sessions", "uploads", "api_keys", "mfa", "audit", "webhooks"]:
     LAYERS[feature] = 4
-for lower in ["http", "lists", "rate_limits", "email", "identity", "events"]:
+for lower in ["http", "lists", "rate_limits", "email", "identity", "events", "queues"]:
     LAYERS[lower] = 2
 for bottom in ["db", "validation", "config", "keyring", "cors", "clock", "ids", "resources",
                "secrets", "error", "messages"]:

@@ -7,7 +7,8 @@
 //!   `resource_migration`, `utils`, `openapi`): `routes.rs` for the handlers,
 //!   `models.rs` for request and response shapes, `repo.rs` for their SQL;
 //! - `access`: the access levels a handler declares (it reads through the repos);
-//! - `http` (request context, typed inputs, responses), `lists`, `rate_limits`, `email`;
+//! - `http` (request context, typed inputs, responses), `lists`, `rate_limits`, `email`,
+//!   `events`, `queues`;
 //! - `db`, `validation`, `config` (with `keyring`), `cors`, `clock`, `ids`, `resources`, `secrets`, `error`.
 
 mod access;
@@ -34,6 +35,7 @@ mod messages;
 pub mod mfa;
 mod openapi;
 mod organizations;
+mod queues;
 mod rate_limits;
 mod resource_migration;
 pub mod resources;
@@ -43,6 +45,7 @@ mod uploads;
 mod users;
 mod utils;
 pub mod validation;
+mod webhooks;
 
 use worker::{
     event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext, ScheduledEvent,
@@ -53,7 +56,7 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     Ok(app::handle(req, env, ctx).await)
 }
 
-/// The e-mail queue's consumer (see `email`).
+/// The consumer of both queues: e-mail (see `email`) and webhook deliveries (see `webhooks`).
 #[event(queue)]
 pub async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<()> {
     app::queue(batch, env).await

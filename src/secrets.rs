@@ -26,6 +26,8 @@ pub(crate) enum Purpose {
     /// Recovery codes' keyed hashes (`mfa`): 50 random bits each, too few for a
     /// fast unkeyed hash in D1.
     RecoveryCode,
+    /// Webhook endpoints' signing secrets at rest (`webhooks`).
+    WebhookSecret,
 }
 
 impl Purpose {
@@ -37,6 +39,7 @@ impl Purpose {
             Purpose::RateLimitKey => b"users-orgs-api rate limit key v1",
             Purpose::TotpSecret => b"users-orgs-api totp secret v1",
             Purpose::RecoveryCode => b"users-orgs-api recovery code v1",
+            Purpose::WebhookSecret => b"users-orgs-api webhook secret v1",
         }
     }
 }
@@ -106,6 +109,7 @@ mod tests {
             Purpose::RateLimitKey,
             Purpose::TotpSecret,
             Purpose::RecoveryCode,
+            Purpose::WebhookSecret,
         ];
         let keys: Vec<DerivedKey> = all.iter().map(|p| DerivedKey::derive("s", *p)).collect();
         for (i, a) in keys.iter().enumerate() {

@@ -109,6 +109,11 @@ impl Actor {
 pub(crate) trait Access: Sized + 'static {
     /// S1 applies: checked right after A3–A4, before the inputs' 422.
     const SUPERUSER_ONLY: bool = false;
+    /// Whether S1 applies to this request, for the inputs' 422 (a level whose
+    /// rule depends on the path says so from it).
+    fn superuser_only(_cx: &Ctx) -> bool {
+        Self::SUPERUSER_ONLY
+    }
     /// An API key may hold this level (an organization level its scopes
     /// reach); on any other a live key is `403 Not enough permissions`.
     const KEYS: bool = false;
@@ -178,6 +183,7 @@ async fn envelope(mut cx: Ctx, mut op: Box<dyn Operation>) -> ApiResult<Response
     }
     cx.caller_id = claims.as_ref().map(caller_scope);
     let mut v = Validator::new();
+    v.local = cx.config.local;
     let parsed = op.parse(&cx, &mut v);
     let refused = match (parsed, v.finish()) {
         (Err(unreadable), _) => Some(unreadable),
@@ -725,7 +731,12 @@ impl<A: Access> Extract for A {
         authenticated(cx)
     }
     fn refuse(cx: &Ctx, claims: Option<Credential>, invalid: ApiError) -> Step<'_, ApiError> {
-        Box::pin(refuse_as(cx, claims, invalid, (A::SUPERUSER_ONLY, A::KEYS)))
+        Box::pin(refuse_as(
+            cx,
+            claims,
+            invalid,
+            (A::superuser_only(cx), A::KEYS),
+        ))
     }
     fn extract(cx: &Ctx, claims: Option<Credential>, target: Target) -> Step<'_, ApiResult<Self>> {
         match claims_of(claims) {
@@ -740,7 +751,12 @@ impl<A: Access> Extract for Gate<A> {
         authenticated(cx)
     }
     fn refuse(cx: &Ctx, claims: Option<Credential>, invalid: ApiError) -> Step<'_, ApiError> {
-        Box::pin(refuse_as(cx, claims, invalid, (A::SUPERUSER_ONLY, A::KEYS)))
+        Box::pin(refuse_as(
+            cx,
+            claims,
+            invalid,
+            (A::superuser_only(cx), A::KEYS),
+        ))
     }
     fn extract(cx: &Ctx, claims: Option<Credential>, target: Target) -> Step<'_, ApiResult<Self>> {
         let gate = claims_of(claims).map(|claims| Gate {

@@ -290,6 +290,36 @@ impl<L: OrgRule> Access for L {
     }
 }
 
+/// Webhook endpoints (extensions W): an organization's, when the path names
+/// one, for its owner, admins and superusers ([`OrgKeyAdmin`]'s rule; no API
+/// key); the global ones, when it names none, for superusers only (S1 first).
+pub(crate) enum HookAdmin {
+    Org(OrgAccess),
+    Global(UserRow),
+}
+
+impl Access for HookAdmin {
+    type Plan = Option<OrgPlan>;
+
+    fn superuser_only(cx: &Ctx) -> bool {
+        cx.param("organization_id").is_empty()
+    }
+
+    fn plan(b: &mut Batch<'_>, who: &Credential, target: &Target) -> ApiResult<Self::Plan> {
+        match target.org_id {
+            Some(_) => org_plan(b, who, target).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn decide(caller: Actor, plan: Self::Plan, r: &Results) -> ApiResult<Self> {
+        match plan {
+            Some(plan) => decide_org(caller, plan, r, rule::<OrgKeyAdmin>()).map(HookAdmin::Org),
+            None => super::require_superuser(caller.into_user()?).map(HookAdmin::Global),
+        }
+    }
+}
+
 /// Level `L`'s rule, as [`decide_org`] takes it.
 fn rule<L: OrgRule>() -> Rule {
     Rule {

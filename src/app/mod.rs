@@ -190,7 +190,7 @@ async fn run_route(
         body,
         db,
         config,
-        env,
+        env: env.clone(),
         worker: worker.clone(),
         session_id: None,
         caller_id: None,
@@ -206,6 +206,9 @@ async fn run_route(
     }
     outcome.stats = counted.get();
     outcome.api_key = after.api_key();
+    // Webhook deliveries the request's batches committed (see `events`).
+    let deliveries = after.take_committed();
+    crate::queues::hand_over(&env, &worker, crate::webhooks::delivery::QUEUE, deliveries);
     run_after_response(after, &worker, request_id);
     result
 }
@@ -249,8 +252,9 @@ const EVENTS_PRUNED_PER_RUN: i64 = 10_000;
 /// idempotency keys older than a day, outbox rows sent or failed over 7
 /// days ago, MFA challenges past their expiry and events older than
 /// `EVENT_RETENTION_DAYS`, so those tables hold no more than
-/// their windows whatever clients send; hands e-mail that stayed pending to the
-/// queue again. A failure is logged; the next run tries again.
+/// their windows whatever clients send; hands e-mail and webhook deliveries
+/// that stayed pending to their queues again. A failure is logged; the next
+/// run tries again.
 pub(crate) async fn scheduled(cron: &str, env: Env) {
     let result = async {
         let (db, config) = open(&env)?;
@@ -268,6 +272,7 @@ pub(crate) async fn scheduled(cron: &str, env: Env) {
         let audit = crate::events::repo::prune(&mut b, &kept_from, EVENTS_PRUNED_PER_RUN)?;
         let r = b.run().await?;
         let requeued = crate::email::delivery::requeue(&db, &env, &config.email).await?;
+        let redelivered = crate::webhooks::delivery::requeue(&db, &env).await?;
         let media = crate::uploads::cleanup(&db, &env).await?;
         let pruned = (
             r.changes(pruned)?,
@@ -278,15 +283,15 @@ pub(crate) async fn scheduled(cron: &str, env: Env) {
             r.changes(challenges)?,
             r.changes(audit)?,
         );
-        Ok::<_, ApiError>((pruned, requeued, media))
+        Ok::<_, ApiError>((pruned, (requeued, redelivered), media))
     }
     .await;
     match result {
-        Ok(((events, tokens, sessions, keys, outbox, challenges, audit), requeued, media)) => console_log!(
+        Ok(((events, tokens, sessions, keys, outbox, challenges, audit), (mail, hooks), media)) => console_log!(
             "scheduled cron={cron:?} pruned_rate_limit_events={events} pruned_email_tokens={tokens} \
              pruned_sessions={sessions} pruned_idempotency_keys={keys} pruned_outbox={outbox} \
-             pruned_mfa_challenges={challenges} pruned_events={audit} requeued_emails={requeued} \
-             orphaned_uploads={} deleted_media={}",
+             pruned_mfa_challenges={challenges} pruned_events={audit} requeued_emails={mail} \
+             requeued_webhook_deliveries={hooks} orphaned_uploads={} deleted_media={}",
             media.orphaned,
             media.deleted
         ),
@@ -294,9 +299,14 @@ pub(crate) async fn scheduled(cron: &str, env: Env) {
     }
 }
 
-/// The e-mail queue's consumer (`[[queues.consumers]]`).
+/// The consumer of both queues (`[[queues.consumers]]`): webhook deliveries
+/// (a queue whose name holds `webhook`) and e-mail.
 pub(crate) async fn queue(batch: MessageBatch<String>, env: Env) -> worker::Result<()> {
     let (db, config) = open(&env).map_err(|e| worker::Error::RustError(format!("{e:?}")))?;
+    if batch.queue().contains("webhook") {
+        crate::webhooks::delivery::consume(batch, &db, &config).await;
+        return Ok(());
+    }
     crate::email::delivery::consume(batch, &db, &config.email, crate::account::prepare).await
 }
 

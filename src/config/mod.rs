@@ -81,6 +81,50 @@ pub(crate) struct Config {
     pub(crate) email: EmailConfig,
     /// Access tokens other services verify (extensions K).
     pub(crate) tokens: TokenConfig,
+    /// Webhook deliveries (extensions W).
+    pub(crate) webhooks: WebhookConfig,
+}
+
+/// How webhook deliveries are sent and retried.
+#[derive(Debug, Clone)]
+pub(crate) struct WebhookConfig {
+    /// `WEBHOOK_RETRY_SCHEDULE`: the delay before each retry, in seconds
+    /// (comma-separated; 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h by default).
+    /// A delivery that failed every retry is marked failed.
+    pub(crate) retry_schedule: Vec<u32>,
+    /// `WEBHOOK_TIMEOUT_SECONDS` (10; 1 to 30): a receiver that has not answered
+    /// by then failed this attempt.
+    pub(crate) timeout_seconds: u32,
+}
+
+/// Section W's schedule.
+const DEFAULT_WEBHOOK_RETRY_SCHEDULE: &str = "5,300,1800,7200,18000,36000,36000";
+/// Most retries, and the longest delay: a queue message is delayed 12 hours at most.
+const MAX_WEBHOOK_RETRIES: usize = 20;
+const MAX_WEBHOOK_RETRY_DELAY: u32 = 43_200;
+
+impl WebhookConfig {
+    fn load(get: &impl Fn(&str) -> Option<String>) -> Result<WebhookConfig, String> {
+        let raw = get("WEBHOOK_RETRY_SCHEDULE").filter(|s| !s.trim().is_empty());
+        let raw = raw.as_deref().unwrap_or(DEFAULT_WEBHOOK_RETRY_SCHEDULE);
+        let delays: Option<Vec<u32>> = raw
+            .split(',')
+            .map(|d| d.trim().parse::<u32>().ok())
+            .map(|d| d.filter(|d| (1..=MAX_WEBHOOK_RETRY_DELAY).contains(d)))
+            .collect();
+        let retry_schedule = delays
+            .filter(|d| d.len() <= MAX_WEBHOOK_RETRIES)
+            .ok_or_else(|| {
+                format!(
+                    "WEBHOOK_RETRY_SCHEDULE must be at most {MAX_WEBHOOK_RETRIES} comma-separated \
+                 delays of 1 to {MAX_WEBHOOK_RETRY_DELAY} seconds, not {raw:?}"
+                )
+            })?;
+        Ok(WebhookConfig {
+            retry_schedule,
+            timeout_seconds: bounded(get, "WEBHOOK_TIMEOUT_SECONDS", 10, 1, 30)?,
+        })
+    }
 }
 
 /// How access tokens are signed and checked.
@@ -250,6 +294,7 @@ impl Config {
             sql_trace,
             email: EmailConfig::load(&get, environment == Environment::Local)?,
             tokens: TokenConfig::load(&get)?,
+            webhooks: WebhookConfig::load(&get)?,
         })
     }
 }
@@ -365,6 +410,26 @@ mod tests {
             ("FRONTEND_HOST", "https://app.example.com")
         ])
         .is_ok());
+    }
+
+    #[test]
+    fn the_webhook_retry_schedule_has_section_ws_default_and_bounds() {
+        let c = load(&[("SECRET_KEY", KEY)]).unwrap();
+        let w = c.webhooks;
+        assert_eq!(
+            w.retry_schedule,
+            [5, 300, 1800, 7200, 18_000, 36_000, 36_000]
+        );
+        assert_eq!(w.timeout_seconds, 10);
+        let set = load(&[("SECRET_KEY", KEY), ("WEBHOOK_RETRY_SCHEDULE", " 1, 2 ")]);
+        assert_eq!(set.unwrap().webhooks.retry_schedule, [1, 2]);
+        for bad in ["0", "a,1", "43201", "1,,2"] {
+            let err = load(&[("SECRET_KEY", KEY), ("WEBHOOK_RETRY_SCHEDULE", bad)]).unwrap_err();
+            assert!(
+                err.starts_with("WEBHOOK_RETRY_SCHEDULE must be"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

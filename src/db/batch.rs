@@ -16,6 +16,8 @@ pub(crate) struct Batch<'db> {
     stmts: Vec<D1PreparedStatement>,
     /// Whether [`Batch::require`] opened it: `run` then closes it.
     conditional: bool,
+    /// Statements whose returned `id`s go to the queue once the batch commits.
+    enqueue: Vec<usize>,
 }
 
 /// The rows one statement of a batch returns, decoded as `T`.
@@ -52,6 +54,7 @@ impl<'db> Batch<'db> {
             db,
             stmts: Vec::new(),
             conditional: false,
+            enqueue: Vec::new(),
         }
     }
 
@@ -87,6 +90,15 @@ impl<'db> Batch<'db> {
         })
     }
 
+    /// A statement (`... returning id`) whose ids are handed to a queue once
+    /// the batch commits ([`Db::take_committed`]): work for a consumer that
+    /// must exist exactly when the change does.
+    pub(crate) fn enqueue(&mut self, sql: &str, args: &[Arg<'_>]) -> DbResult<()> {
+        let index = self.push(sql, args)?;
+        self.enqueue.push(index);
+        Ok(())
+    }
+
     /// Makes the whole batch conditional on `holds` (SQL giving 1 or 0 over
     /// `args`), checked inside its transaction before what is pushed after:
     /// a row goes into `preconditions`, whose CHECK refuses a false one, so
@@ -117,7 +129,18 @@ impl<'db> Batch<'db> {
             written += meta(result, "rows_written");
         }
         self.db.record(started, read, written);
-        Ok(Results { results: out? })
+        let results = Results { results: out? };
+        for &index in &self.enqueue {
+            let ids = results.rows::<Id>(Rows {
+                index,
+                row: PhantomData,
+            })?;
+            self.db
+                .committed
+                .borrow_mut()
+                .extend(ids.into_iter().map(|r| r.id));
+        }
+        Ok(results)
     }
 
     /// D1's `batch` on the request's session, its results as D1 gives them.
@@ -133,6 +156,12 @@ impl<'db> Batch<'db> {
         Ok(results.iter().map(JsCast::unchecked_into).collect())
     }
 }
+
+/// A returned id.
+struct Id {
+    id: String,
+}
+super::from_row!(Id { id });
 
 /// A number in a result's `meta` (0 when D1 leaves it out).
 fn meta(result: &D1Result, name: &str) -> u64 {

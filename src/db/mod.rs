@@ -152,6 +152,8 @@ pub(crate) struct Db {
     after: Rc<RefCell<Vec<Undo>>>,
     /// The API key that called, by id, for the request log.
     api_key: Rc<RefCell<Option<String>>>,
+    /// Ids that committed batches returned for a queue (see [`Batch::enqueue`]).
+    committed: Rc<RefCell<Vec<String>>>,
     /// Log every statement with its bindings (`SQL_TRACE`, local only).
     trace: bool,
 }
@@ -172,6 +174,7 @@ impl Db {
             undo: Rc::default(),
             after: Rc::default(),
             api_key: Rc::default(),
+            committed: Rc::default(),
             trace,
         })
     }
@@ -244,6 +247,18 @@ impl Db {
     /// Notes that API key `id` called (the request log names it; never the key).
     pub(crate) fn note_api_key(&self, id: &str) {
         *self.api_key.borrow_mut() = Some(id.to_string());
+    }
+
+    /// The ids [`Batch::enqueue`] statements returned in committed batches
+    /// (and [`Db::queue_after`]'s), taken: for the queue, once the request is done.
+    pub(crate) fn take_committed(&self) -> Vec<String> {
+        self.committed.take()
+    }
+
+    /// An id for the queue once the request is done (a row a committed batch
+    /// made pending again).
+    pub(crate) fn queue_after(&self, id: String) {
+        self.committed.borrow_mut().push(id);
     }
 
     /// The API key that called, if one did.

@@ -8,45 +8,17 @@ use crate::config::EmailConfig;
 use crate::db::{Db, DbResult};
 use std::future::Future;
 use std::pin::Pin;
-use worker::wasm_bindgen::{JsCast, JsValue};
-use worker::wasm_bindgen_futures::JsFuture;
 use worker::{
-    console_error, console_log, Context, Env, MessageBatch, MessageExt, Queue,
-    QueueRetryOptionsBuilder,
+    console_error, console_log, Context, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder,
 };
 
 /// The queue binding (`[[queues.producers]]` in `wrangler.toml`).
 pub(crate) const QUEUE: &str = "EMAIL_QUEUE";
 
-/// Hands committed rows to the queue without holding the response
-/// (`waitUntil`). If this fails, the rows stay pending and the scheduled run
-/// hands them over later.
+/// Hands committed rows to the queue without holding the response. If this
+/// fails, the rows stay pending and the scheduled run hands them over later.
 pub(crate) fn hand_over(env: &Env, ctx: &Context, ids: Vec<String>) {
-    let queue = match env.queue(QUEUE) {
-        Ok(q) => q,
-        Err(e) => {
-            return console_error!("email: no {QUEUE} binding ({e}); the scheduled run will retry")
-        }
-    };
-    ctx.wait_until(async move {
-        for id in ids {
-            if let Err(e) = send(&queue, &id).await {
-                console_error!("email: enqueue of {id} failed ({e}); the scheduled run will retry");
-            }
-        }
-    });
-}
-
-/// One message (an outbox id, as a string) onto the queue, through the
-/// binding itself: worker's `Queue::send` serializes through
-/// serde_wasm_bindgen, several KB of wasm to pass a string on.
-async fn send(queue: &Queue, id: &str) -> Result<(), String> {
-    let queue: &worker::worker_sys::Queue = queue.as_ref().unchecked_ref();
-    let sent = queue
-        .send(JsValue::from_str(id), JsValue::NULL)
-        .map_err(|e| format!("{e:?}"))?;
-    JsFuture::from(sent).await.map_err(|e| format!("{e:?}"))?;
-    Ok(())
+    crate::queues::hand_over(env, ctx, QUEUE, ids);
 }
 
 /// Writes the message of a request row (one whose recipient and message were
@@ -175,7 +147,7 @@ pub(crate) async fn requeue(db: &Db, env: &Env, cfg: &EmailConfig) -> DbResult<u
     let mut b = db.batch();
     let mut handed = 0;
     for id in &ids {
-        match send(&queue, id).await {
+        match crate::queues::send(&queue, id).await {
             Ok(()) => {
                 let _ = outbox::queued(&mut b, id, now)?;
                 handed += 1;

@@ -1,10 +1,12 @@
 //! Events (extensions W): every change to a user, organization, membership,
-//! invitation, API key or session is recorded in the batch that makes it, so
-//! the event exists exactly when the change committed.
+//! invitation, API key, webhook endpoint or session is recorded in the batch
+//! that makes it, so the event exists exactly when the change committed.
 //!
-//! [`record`] pushes the event's statement, whose `data` SQL reads from the
+//! [`record`] pushes two statements: the event, whose `data` SQL reads from the
 //! subject's row as the batch leaves it (so a change that did not apply, its
-//! row not there or not matching, records nothing). For a deletion, record
+//! row not there or not matching, records nothing), and its deliveries, one per
+//! enabled webhook endpoint that wants its type, whose ids go to the webhook
+//! queue once the batch commits ([`Batch::enqueue`]). For a deletion, record
 //! before the statement that deletes: the event reads the row while it is there.
 
 pub(crate) mod repo;
@@ -80,6 +82,7 @@ pub(crate) enum Subject<'a> {
     Invitation(&'a str),
     ApiKey(&'a str),
     Session(&'a str),
+    WebhookEndpoint(&'a str),
     /// A subject whose data the caller gives as a JSON object (`resources.migrated`).
     Given {
         kind: &'static str,
@@ -120,6 +123,12 @@ const API_KEY_DATA: &str = "json_object('name', name, 'prefix', prefix, 'scopes'
      'expires_at', expires_at, 'revoked_at', revoked_at)";
 const SESSION_DATA: &str = "json_object('user_id', user_id, 'user_agent', user_agent, \
      'ip_address', ip_address, 'expires_at', expires_at, 'revoked_at', revoked_at)";
+const WEBHOOK_DATA: &str = concat!(
+    "json_object('url', url, 'event_types', json(event_types), 'description', description, ",
+    "'enabled', ",
+    flag!("enabled"),
+    ")"
+);
 
 /// How an event reads its subject: its type and id, the `data` expression,
 /// the row it reads it from (`from ... where ...`, over `?11` and on) and
@@ -170,6 +179,12 @@ impl Subject<'_> {
             Subject::Session(id) => {
                 one("session", id, SESSION_DATA, "from sessions where id = ?11")
             }
+            Subject::WebhookEndpoint(id) => one(
+                "webhook_endpoint",
+                id,
+                WEBHOOK_DATA,
+                "from webhook_endpoints where id = ?11",
+            ),
             Subject::Given { kind, id, data } => {
                 return Read {
                     kind,

@@ -1,17 +1,23 @@
-//! SQL for `events`.
+//! SQL for `events` and the deliveries an event fans out to.
 
 use super::{Event, Origin, Pending};
 use crate::db::from_row;
-use crate::db::{Arg, Batch, DbResult, Write};
+use crate::db::{Arg, Batch, DbResult, Rows, Write};
 use crate::lists::{ListQuery, Order, Page, Source};
 use serde::Serialize;
 use serde_json::Value;
 
+/// A delivery's id, made by SQLite in the event's statement: a version 4 UUID.
+const NEW_UUID: &str = "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || \
+     substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || \
+     substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))";
+
 pub(super) fn insert(b: &mut Batch<'_>, origin: &Origin<'_>, event: &Event<'_>) -> DbResult<()> {
-    write(b, origin, event).map(drop)
+    let id = write(b, origin, event)?;
+    fan_out(b, &id, event)
 }
 
-/// An event that [`confirm`] keeps only if its subject is gone.
+/// An event that [`confirm`] keeps (and fans out) only if its subject is gone.
 pub(super) fn insert_pending<'a>(
     b: &mut Batch<'_>,
     origin: &Origin<'_>,
@@ -21,7 +27,7 @@ pub(super) fn insert_pending<'a>(
     Ok(Pending { id, event })
 }
 
-/// Drops event `id` if its subject's row is still there.
+/// Drops event `id` if its subject's row is still there, then fans it out.
 pub(super) fn confirm(b: &mut Batch<'_>, id: &str, event: &Event<'_>) -> DbResult<()> {
     let read = event.subject.read();
     let mut args: Vec<Arg<'_>> = vec![id.into()];
@@ -34,7 +40,7 @@ pub(super) fn confirm(b: &mut Batch<'_>, id: &str, event: &Event<'_>) -> DbResul
         ),
         &args,
     )?;
-    Ok(())
+    fan_out(b, id, event)
 }
 
 /// The event's row, if its subject's row is there (and its witness holds).
@@ -73,6 +79,28 @@ fn write(b: &mut Batch<'_>, origin: &Origin<'_>, event: &Event<'_>) -> DbResult<
         &args,
     )?;
     Ok(id)
+}
+
+/// One delivery per enabled endpoint of the event's organization (or a
+/// global one) that wants its type, if the event is recorded; their ids go
+/// to the webhook queue once the batch commits.
+fn fan_out(b: &mut Batch<'_>, id: &str, event: &Event<'_>) -> DbResult<()> {
+    b.enqueue(
+        &format!(
+            "insert into webhook_deliveries (id, endpoint_id, event_id, event_type, created_at, \
+             next_attempt_at) select {NEW_UUID}, e.id, ?1, ?2, ?3, ?5 from webhook_endpoints e \
+             where (e.organization_id = ?4 or e.organization_id is null) and e.enabled = 1 \
+             and (e.event_types = '[\"*\"]' or exists (select 1 from json_each(e.event_types) \
+             where value = ?2)) and exists (select 1 from events where id = ?1) returning id"
+        ),
+        &[
+            id.into(),
+            event.kind.into(),
+            crate::clock::now_iso().as_str().into(),
+            event.org.into(),
+            crate::clock::now_secs().into(),
+        ],
+    )
 }
 
 /// An `events` row.
@@ -150,6 +178,28 @@ impl From<EventRow> for EventPublic {
             ip_address: e.ip_address,
         }
     }
+}
+
+impl EventPublic {
+    /// The event's type (a webhook payload's `type`).
+    pub(crate) fn kind(&self) -> &str {
+        &self.kind
+    }
+    /// When it occurred (a webhook payload's `timestamp`).
+    pub(crate) fn occurred_at(&self) -> &str {
+        &self.occurred_at
+    }
+}
+
+/// The event delivery `delivery_id` sends.
+pub(crate) fn of_delivery(b: &mut Batch<'_>, delivery_id: &str) -> DbResult<Rows<EventRow>> {
+    b.query(
+        &format!(
+            "select {COLUMNS} from events where id = \
+             (select event_id from webhook_deliveries where id = ?1)"
+        ),
+        &[delivery_id.into()],
+    )
 }
 
 /// The filters of a list of events, each optional.

@@ -68,6 +68,9 @@ impl<T> Patch<T> {
 #[derive(Debug, Default)]
 pub(crate) struct Validator {
     errors: Vec<ValidationErrorItem>,
+    /// The deployment is local development (`ENVIRONMENT=local`): rules that
+    /// differ there (a webhook may go to `http://` and this machine) read it.
+    pub(crate) local: bool,
 }
 
 impl Validator {

@@ -1,0 +1,307 @@
+//! Sending deliveries: the `WEBHOOK_QUEUE` consumer POSTs each one, signed,
+//! and retries it on the schedule of `WEBHOOK_RETRY_SCHEDULE` with the queue's
+//! own delayed retry; the scheduled run hands over again what a lost message
+//! left pending. At least once: a receiver that answers after the timeout is
+//! sent the same event again, under the same `webhook-id`.
+
+use super::signature;
+use crate::clock::{now_iso, now_secs};
+use crate::config::{Config, WebhookConfig};
+use crate::db::{from_row, Batch, Db, DbResult, Rows, Write};
+use crate::events::repo::{of_delivery, EventPublic};
+use serde::Serialize;
+use worker::js_sys::{Promise, Reflect};
+use worker::wasm_bindgen::prelude::wasm_bindgen;
+use worker::wasm_bindgen::JsCast;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{console_error, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
+
+/// The queue binding (`[[queues.producers]]` in `wrangler.toml`).
+pub(crate) const QUEUE: &str = "WEBHOOK_QUEUE";
+/// A pending delivery whose attempt is this much overdue lost its message:
+/// the scheduled run hands it to the queue again.
+const REQUEUE_AFTER_SECONDS: i64 = 300;
+/// Most deliveries one scheduled run hands over again.
+const REQUEUE_PER_RUN: i64 = 500;
+
+/// A delivery with what sending it needs: its endpoint's URL and sealed secret.
+struct Sending {
+    id: String,
+    status: String,
+    attempts: i64,
+    event_id: String,
+    /// What the secret was sealed for.
+    endpoint_id: String,
+    url: String,
+    secret_sealed: String,
+    enabled: i64,
+}
+from_row!(Sending {
+    id,
+    status,
+    attempts,
+    event_id,
+    endpoint_id,
+    url,
+    secret_sealed,
+    enabled
+});
+
+/// The body of a delivery (Standard Webhooks).
+#[derive(Serialize)]
+struct Payload<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    timestamp: &'a str,
+    data: &'a EventPublic,
+}
+
+/// The consumer: each message is a delivery id.
+pub(crate) async fn consume(batch: MessageBatch<String>, db: &Db, config: &Config) {
+    for message in batch.raw_iter() {
+        let id = message.body().as_string().unwrap_or_default();
+        match deliver(db, config, &id).await {
+            Ok(None) => message.ack(),
+            Ok(Some(delay)) => message.retry_with_options(
+                &QueueRetryOptionsBuilder::new()
+                    .with_delay_seconds(delay)
+                    .build(),
+            ),
+            Err(e) => {
+                console_error!("webhook: delivery {id} failed in D1 ({e:?}); retrying");
+                message.retry();
+            }
+        }
+    }
+}
+
+/// One attempt; `Some(delay)`: try again in that many seconds.
+async fn deliver(db: &Db, config: &Config, id: &str) -> DbResult<Option<u32>> {
+    let mut b = db.batch();
+    let sending = b.query::<Sending>(
+        "select d.id, d.status, d.attempts, d.event_id, d.endpoint_id, e.url, e.secret_sealed, e.enabled \
+         from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id where d.id = ?1",
+        &[id.into()],
+    )?;
+    let event = of_delivery(&mut b, id)?;
+    let r = b.run().await?;
+    let (Some(d), Some(event)) = (r.first(sending)?, r.first(event)?) else {
+        return Ok(None); // gone with its endpoint or its event
+    };
+    if d.status != "pending" {
+        return Ok(None); // delivered (or given up) already
+    }
+    let attempt = d.attempts + 1;
+    let mut b = db.batch();
+    let sent = if d.enabled == 0 {
+        Err((None, "the endpoint is disabled".to_string()))
+    } else {
+        let key = super::sealing_key(&config.secret_key);
+        let secret = key.open(&d.endpoint_id, &d.secret_sealed);
+        post(
+            &config.webhooks,
+            &d,
+            secret.as_deref(),
+            &EventPublic::from(event),
+        )
+        .await
+    };
+    let cfg = &config.webhooks;
+    let retry = match &sent {
+        Ok(_) => None,
+        Err(_) if d.enabled == 0 => None,
+        Err(_) => usize::try_from(d.attempts)
+            .ok()
+            .and_then(|n| cfg.retry_schedule.get(n).copied()),
+    };
+    let _ = record(&mut b, &d.id, attempt, &sent, retry)?;
+    b.run().await?;
+    if let Err((_, why)) = &sent {
+        let next = retry.map_or("no retry left".into(), |s| format!("retrying in {s} s"));
+        console_error!("webhook: delivery {id} attempt {attempt} failed ({why}); {next}");
+    }
+    Ok(retry)
+}
+
+/// The attempt's outcome on the delivery's row: delivered, pending until
+/// `retry` seconds from now, or failed.
+fn record(
+    b: &mut Batch<'_>,
+    id: &str,
+    attempt: i64,
+    sent: &Result<u16, (Option<u16>, String)>,
+    retry: Option<u32>,
+) -> DbResult<Write> {
+    let now = now_secs();
+    let (status, code, error) = match sent {
+        Ok(code) => ("delivered", Some(*code), None),
+        Err((code, why)) if retry.is_some() => ("pending", *code, Some(why.as_str())),
+        Err((code, why)) => ("failed", *code, Some(why.as_str())),
+    };
+    let next = retry.map(|s| now + i64::from(s));
+    let delivered = sent.is_ok().then(now_iso);
+    b.write(
+        "update webhook_deliveries set status = ?2, attempts = ?3, last_status_code = ?4, \
+         last_error = ?5, next_attempt_at = ?6, delivered_at = ?7 where id = ?1 and status = 'pending'",
+        &[
+            id.into(),
+            status.into(),
+            attempt.into(),
+            code.map(i64::from).into(),
+            error.into(),
+            next.into(),
+            delivered.as_deref().into(),
+        ],
+    )
+}
+
+/// The POST: `Ok(status)` for a 2xx within the timeout, else the status (if
+/// any) and why. Redirects are not followed; at most 1 KiB of the answer is read.
+async fn post(
+    cfg: &WebhookConfig,
+    d: &Sending,
+    secret: Option<&str>,
+    event: &EventPublic,
+) -> Result<u16, (Option<u16>, String)> {
+    let body = serde_json::to_string(&Payload {
+        kind: event.kind(),
+        timestamp: event.occurred_at(),
+        data: event,
+    })
+    .map_err(|e| (None, e.to_string()))?;
+    let timestamp = now_secs();
+    let signed = secret.and_then(|s| signature(s, &d.event_id, timestamp, &body));
+    let signed = signed.ok_or((None, "the endpoint's secret did not open".to_string()))?;
+    let stamp = timestamp.to_string();
+    let headers = (d.event_id.as_str(), stamp.as_str(), signed.as_str());
+    let answer = fetch(&d.url, headers, &body, cfg.timeout_seconds).await;
+    match answer {
+        Ok((status @ 200..=299, _)) => Ok(status),
+        Ok((status, text)) => Err((Some(status), format!("answered {status}: {text}"))),
+        Err(why) => Err((None, why)),
+    }
+}
+
+#[wasm_bindgen(
+    wasm_bindgen = worker::wasm_bindgen,
+    inline_js = r#"
+export async function postWebhook(url, id, timestamp, signature, body, ms) {
+  const response = await fetch(url, {
+    method: "POST",
+    body,
+    headers: {
+      "content-type": "application/json",
+      "webhook-id": id,
+      "webhook-timestamp": timestamp,
+      "webhook-signature": signature,
+    },
+    redirect: "manual",
+    signal: AbortSignal.timeout(ms),
+  });
+  let text = "";
+  if (response.body) {
+    const reader = response.body.getReader();
+    const { value } = await reader.read();
+    if (value) text = new TextDecoder().decode(value.subarray(0, 1024));
+    reader.cancel().catch(() => {});
+  }
+  return [response.status, text];
+}
+"#
+)]
+extern "C" {
+    /// The POST, in JavaScript: the runtime's `fetch` with a timeout, no
+    /// redirects followed, and at most the first KiB of the answer read
+    /// (`[status, text]`). A few lines of JavaScript where the same calls
+    /// made from Rust through `Reflect` cost several KB of wasm.
+    #[wasm_bindgen(js_name = postWebhook)]
+    fn post_webhook(
+        url: &str,
+        id: &str,
+        timestamp: &str,
+        signature: &str,
+        body: &str,
+        ms: u32,
+    ) -> Promise;
+}
+
+/// [`post_webhook`], awaited: the status and the start of the answer.
+async fn fetch(
+    url: &str,
+    (id, timestamp, signature): (&str, &str, &str),
+    body: &str,
+    timeout_seconds: u32,
+) -> Result<(u16, String), String> {
+    let posted = post_webhook(url, id, timestamp, signature, body, timeout_seconds * 1000);
+    match JsFuture::from(posted).await {
+        Ok(answer) => {
+            let status = Reflect::get_u32(&answer, 0).ok().and_then(|s| s.as_f64());
+            let text = Reflect::get_u32(&answer, 1)
+                .ok()
+                .and_then(|t| t.as_string());
+            Ok((status.unwrap_or(0.0) as u16, text.unwrap_or_default()))
+        }
+        Err(e) => {
+            let error = e.dyn_ref::<worker::js_sys::Error>();
+            let name = error.map(|e| String::from(e.name())).unwrap_or_default();
+            Err(if name == "TimeoutError" || name == "AbortError" {
+                format!("no answer within {timeout_seconds} s")
+            } else {
+                let why = error.map(|e| String::from(e.message())).unwrap_or_default();
+                format!("could not be reached: {why}")
+            })
+        }
+    }
+}
+
+/// A delivery to hand over again.
+struct Overdue {
+    id: String,
+}
+from_row!(Overdue { id });
+
+fn overdue(b: &mut Batch<'_>, before: i64) -> DbResult<Rows<Overdue>> {
+    b.query(
+        "select id from webhook_deliveries where status = 'pending' and next_attempt_at < ?1 \
+         order by next_attempt_at limit ?2",
+        &[before.into(), REQUEUE_PER_RUN.into()],
+    )
+}
+
+/// The scheduled run's share: deliveries whose attempt is overdue by
+/// [`REQUEUE_AFTER_SECONDS`] lost their message; they go to the queue again
+/// (and are due from now, so the next run leaves them alone).
+pub(crate) async fn requeue(db: &Db, env: &Env) -> DbResult<usize> {
+    let now = now_secs();
+    let mut b = db.batch();
+    let stale = overdue(&mut b, now - REQUEUE_AFTER_SECONDS)?;
+    let ids: Vec<String> = b
+        .run()
+        .await?
+        .rows(stale)?
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let queue = env
+        .queue(QUEUE)
+        .map_err(|e| crate::db::DbError::other("queue binding", e))?;
+    let mut b = db.batch();
+    let mut handed = 0;
+    for id in &ids {
+        match crate::queues::send(&queue, id).await {
+            Ok(()) => {
+                let _ = b.write(
+                    "update webhook_deliveries set next_attempt_at = ?2 where id = ?1 and status = 'pending'",
+                    &[id.as_str().into(), now.into()],
+                )?;
+                handed += 1;
+            }
+            Err(e) => console_error!("webhook: re-queue of delivery {id} failed ({e})"),
+        }
+    }
+    b.run().await?;
+    Ok(handed)
+}

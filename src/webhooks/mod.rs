@@ -1,0 +1,181 @@
+//! Webhooks (extensions W): endpoints that receive the events of one
+//! organization (or, for superusers, every event), signed the Standard
+//! Webhooks way and delivered by the `WEBHOOK_QUEUE` consumer.
+//!
+//! An event's deliveries are written in the event's own batch
+//! (`events::repo::fan_out`), handed to the queue once it commits, sent by
+//! [`delivery::consume`] and handed over again by the scheduled run when a
+//! message was lost ([`delivery::requeue`]).
+
+pub(crate) mod delivery;
+pub(crate) mod models;
+pub(crate) mod repo;
+pub(crate) mod routes;
+
+use crate::error::{ApiError, ApiResult};
+use crate::http::sealed::SealingKey;
+use crate::secrets::{hmac, Purpose};
+use base64ct::{Base64, Encoding};
+use hmac::Mac;
+
+/// Most endpoints per organization (and global ones).
+pub(crate) const MAX_ENDPOINTS: i64 = 20;
+pub(crate) const TOO_MANY: &str = "Too many webhook endpoints";
+pub(crate) const NOT_FOUND: &str = "Webhook endpoint not found";
+pub(crate) const DELIVERY_NOT_FOUND: &str = "Webhook delivery not found";
+/// What a secret starts with (Standard Webhooks).
+const SECRET_PREFIX: &str = "whsec_";
+
+/// A new signing secret: `whsec_` and base64 of 32 random bytes.
+pub(crate) fn new_secret() -> ApiResult<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(format!("getrandom: {e}")))?;
+    Ok(format!("{SECRET_PREFIX}{}", Base64::encode_string(&bytes)))
+}
+
+/// The key that seals endpoint secrets in D1 (one derivation of `SECRET_KEY`).
+pub(crate) fn sealing_key(secret_key: &str) -> SealingKey {
+    SealingKey::for_purpose(secret_key, Purpose::WebhookSecret)
+}
+
+/// `webhook-signature`: `v1,` and base64 of HMAC-SHA256 over
+/// `{id}.{timestamp}.{body}`, keyed with the secret's bytes after `whsec_`.
+pub(crate) fn signature(secret: &str, id: &str, timestamp: i64, body: &str) -> Option<String> {
+    let key = Base64::decode_vec(secret.strip_prefix(SECRET_PREFIX)?).ok()?;
+    let mut mac = hmac(&key);
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(body.as_bytes());
+    Some(format!(
+        "v1,{}",
+        Base64::encode_string(&mac.finalize().into_bytes())
+    ))
+}
+
+/// Why an endpoint URL is refused (the 422's type, message and context), if it is.
+pub(crate) fn url_problem(url: &str, local: bool) -> Option<(&'static str, String)> {
+    const MAX_LEN: usize = 2083;
+    if url.chars().count() > MAX_LEN {
+        return Some(("url_too_long", format!("{MAX_LEN}")));
+    }
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Some(("url_parsing", "relative URL without a base".into()));
+    };
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match authority.rsplit_once(':') {
+        // A port (digits after the last colon, outside an IPv6 literal's brackets).
+        Some((host, port)) if !port.contains(']') => {
+            if port.parse::<u16>().is_err() {
+                return Some(("url_parsing", "invalid port number".into()));
+            }
+            host
+        }
+        _ => authority,
+    };
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) || authority.contains('@') {
+        return Some(("url_parsing", "invalid character or credentials".into()));
+    }
+    if host.is_empty() {
+        return Some(("url_parsing", "empty host".into()));
+    }
+    if scheme != "https" && !(local && scheme == "http") {
+        return Some(("url_scheme", String::new()));
+    }
+    if !local && is_internal(&host.to_ascii_lowercase()) {
+        return Some(("value_error", String::new()));
+    }
+    None
+}
+
+/// A loopback, private, link-local or unspecified host: only locally.
+fn is_internal(host: &str) -> bool {
+    let v4 = |prefix: &str| host.starts_with(prefix);
+    let private_172 = host
+        .strip_prefix("172.")
+        .and_then(|r| r.split('.').next())
+        .and_then(|n| n.parse::<u8>().ok())
+        .is_some_and(|n| (16..32).contains(&n));
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || ["127.", "10.", "192.168.", "169.254.", "0."]
+            .into_iter()
+            .any(v4)
+        || private_172
+        || host.starts_with('[')
+            && ["[::", "[fc", "[fd", "[fe80:", "[::ffff:"]
+                .into_iter()
+                .any(|p| host.starts_with(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_standard_webhooks_example_signs_as_its_libraries_do() {
+        // The example of the Standard Webhooks specification's libraries.
+        let signed = signature(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1_614_265_330,
+            r#"{"test": 2432232314}"#,
+        );
+        assert_eq!(
+            signed.as_deref(),
+            Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+        );
+        assert_eq!(signature("nope", "a", 1, ""), None);
+    }
+
+    #[test]
+    fn a_new_secret_is_whsec_and_32_bytes() {
+        let s = new_secret().unwrap();
+        let raw = Base64::decode_vec(s.strip_prefix("whsec_").unwrap()).unwrap();
+        assert_eq!(raw.len(), 32);
+        assert_ne!(s, new_secret().unwrap());
+    }
+
+    #[test]
+    fn endpoint_urls_are_https_and_public_outside_local() {
+        let ok = [
+            "https://hooks.example.com/in",
+            "https://example.com:8443/a?b=c#d",
+        ];
+        for url in ok {
+            assert_eq!(url_problem(url, false), None, "{url}");
+        }
+        let refused = [
+            ("http://hooks.example.com/in", "url_scheme"),
+            ("ftp://hooks.example.com/in", "url_scheme"),
+            ("hooks.example.com/in", "url_parsing"),
+            ("https:///in", "url_parsing"),
+            ("https://user:pw@example.com/", "url_parsing"),
+            ("https://example.com:99999/", "url_parsing"),
+            ("https://exa mple.com/", "url_parsing"),
+            ("https://localhost/in", "value_error"),
+            ("https://api.localhost/in", "value_error"),
+            ("https://127.0.0.1:8080/in", "value_error"),
+            ("https://10.1.2.3/in", "value_error"),
+            ("https://172.20.0.1/in", "value_error"),
+            ("https://192.168.1.1/in", "value_error"),
+            ("https://169.254.169.254/latest", "value_error"),
+            ("https://[::1]:8080/in", "value_error"),
+            ("https://[fd00::1]/in", "value_error"),
+        ];
+        for (url, kind) in refused {
+            let problem = url_problem(url, false).map(|p| p.0);
+            assert_eq!(problem, Some(kind), "{url}");
+        }
+        assert_eq!(
+            url_problem(&format!("https://e.com/{}", "a".repeat(2100)), false).map(|p| p.0),
+            Some("url_too_long")
+        );
+        // Locally, a receiver on this machine.
+        assert_eq!(url_problem("http://127.0.0.1:9000/hook", true), None);
+        assert_eq!(
+            url_problem("ftp://127.0.0.1/hook", true).map(|p| p.0),
+            Some("url_scheme")
+        );
+        assert_eq!(url_problem("https://172.32.0.1/in", false), None);
+    }
+}
