@@ -92,6 +92,12 @@ verifiers: build
 	@source scripts/lib/pytool.sh && pytool PyJWT 2.15.1 cryptography==50.0.2 && \
 	"$$PYTOOL/bin/python" -m unittest -v tests/verifiers/test_verifiers.py
 
+# Webhook deliveries received by a local receiver that checks each with the
+# standardwebhooks package from PyPI, the retry schedule run in seconds.
+webhooks: build
+	@source scripts/lib/pytool.sh && pytool standardwebhooks 1.1.0 && \
+	"$$PYTOOL/bin/python" -m unittest -v tests/webhooks/test_webhooks.py
+
 # The previous release (CHANGELOG.md), built from git, on the current migrations: its own
 # generated-client flows must pass (scripts/compat.sh).
 compat: bootstrap
