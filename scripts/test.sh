@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make test` after the build: lint (fmt, clippy, redocly), the upload's size budget,
-# native unit tests, wasm tests, HTTP tests, the checks over their whole log, the soak, the token verifiers, fuzzing, the browser check of
+# native unit tests, wasm tests, HTTP tests, the checks over their whole log, the soak, the token verifiers, webhook deliveries checked by standardwebhooks, fuzzing, the browser check of
 # /docs and /redoc, the generated clients, each printing as it runs; then one
 # closing line with the totals.
 set -uo pipefail
@@ -9,7 +9,7 @@ rm -rf target/fuzz-reports
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-for stage in lint size test-unit test-wasm test-api test-logs soak verifiers ops-check compat fuzz browser clients; do
+for stage in lint size test-unit test-wasm test-api test-logs soak verifiers webhooks ops-check compat fuzz browser clients; do
   echo "==> stage $stage" >>"$log"
   SOAK_SECONDS=${SOAK_SECONDS:-10} make --no-print-directory "$stage" 2>&1 | tee -a "$log"
   code=${PIPESTATUS[0]}

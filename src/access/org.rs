@@ -294,7 +294,7 @@ impl<L: OrgRule> Access for L {
 /// one, for its owner, admins and superusers ([`OrgKeyAdmin`]'s rule; no API
 /// key); the global ones, when it names none, for superusers only (S1 first).
 pub(crate) enum HookAdmin {
-    Org(OrgAccess),
+    Org(Box<OrgAccess>),
     Global(UserRow),
 }
 
@@ -314,7 +314,10 @@ impl Access for HookAdmin {
 
     fn decide(caller: Actor, plan: Self::Plan, r: &Results) -> ApiResult<Self> {
         match plan {
-            Some(plan) => decide_org(caller, plan, r, rule::<OrgKeyAdmin>()).map(HookAdmin::Org),
+            Some(plan) => {
+                let access = decide_org(caller, plan, r, rule::<OrgKeyAdmin>())?;
+                Ok(HookAdmin::Org(Box::new(access)))
+            }
             None => super::require_superuser(caller.into_user()?).map(HookAdmin::Global),
         }
     }

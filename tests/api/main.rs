@@ -38,3 +38,4 @@ mod uploads;
 mod users;
 mod users_admin;
 mod web_app;
+mod webhooks;

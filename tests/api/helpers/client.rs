@@ -149,6 +149,16 @@ pub mod paths {
     pub fn events() -> String {
         format!("{API}/events")
     }
+    /// An organization's webhook endpoints, or (`None`) the global ones.
+    pub fn webhooks(organization_id: Option<&str>) -> String {
+        match organization_id {
+            Some(org) => format!("{API}/organizations/{org}/webhooks"),
+            None => format!("{API}/webhooks"),
+        }
+    }
+    pub fn webhook(organization_id: Option<&str>, endpoint_id: &str) -> String {
+        format!("{}/{endpoint_id}", webhooks(organization_id))
+    }
     pub fn presigned_url() -> String {
         format!("{API}/uploads/presigned-url")
     }
@@ -803,6 +813,78 @@ impl TestApp {
             Body::None,
             status,
         )
+    }
+    #[track_caller]
+    pub fn create_webhook<T: Answer>(
+        &self,
+        who: &(impl Caller + ?Sized),
+        org_id: Option<&str>,
+        body: &impl Serialize,
+        status: u16,
+    ) -> T {
+        let path = paths::webhooks(org_id);
+        self.call("POST", &path, who, Body::json(body), status)
+    }
+    #[track_caller]
+    pub fn read_webhooks<T: Answer>(
+        &self,
+        who: &(impl Caller + ?Sized),
+        org_id: Option<&str>,
+        status: u16,
+    ) -> T {
+        self.call("GET", &paths::webhooks(org_id), who, Body::None, status)
+    }
+    #[track_caller]
+    pub fn update_webhook<T: Answer>(
+        &self,
+        who: &(impl Caller + ?Sized),
+        (org_id, endpoint_id): (Option<&str>, &str),
+        body: &impl Serialize,
+        status: u16,
+    ) -> T {
+        let path = paths::webhook(org_id, endpoint_id);
+        self.call("PATCH", &path, who, Body::json(body), status)
+    }
+    #[track_caller]
+    pub fn delete_webhook<T: Answer>(
+        &self,
+        who: &(impl Caller + ?Sized),
+        (org_id, endpoint_id): (Option<&str>, &str),
+        status: u16,
+    ) -> T {
+        let path = paths::webhook(org_id, endpoint_id);
+        self.call("DELETE", &path, who, Body::None, status)
+    }
+    #[track_caller]
+    pub fn rotate_webhook_secret<T: Answer>(
+        &self,
+        who: &(impl Caller + ?Sized),
+        (org_id, endpoint_id): (Option<&str>, &str),
+        status: u16,
+    ) -> T {
+        let path = format!("{}/rotate-secret", paths::webhook(org_id, endpoint_id));
+        self.call("POST", &path, who, Body::None, status)
+    }
+    #[track_caller]
+    pub fn read_webhook_deliveries<T: Answer>(
+        &self,
+        who: &(impl Caller + ?Sized),
+        (org_id, endpoint_id): (Option<&str>, &str),
+        status: u16,
+    ) -> T {
+        let path = format!("{}/deliveries", paths::webhook(org_id, endpoint_id));
+        self.call("GET", &path, who, Body::None, status)
+    }
+    #[track_caller]
+    pub fn retry_webhook_delivery<T: Answer>(
+        &self,
+        who: &(impl Caller + ?Sized),
+        (org_id, endpoint_id, delivery_id): (Option<&str>, &str, &str),
+        status: u16,
+    ) -> T {
+        let endpoint = paths::webhook(org_id, endpoint_id);
+        let path = format!("{endpoint}/deliveries/{delivery_id}/retry");
+        self.call("POST", &path, who, Body::None, status)
     }
     #[track_caller]
     pub fn enrol_totp<T: Answer>(&self, who: &(impl Caller + ?Sized), status: u16) -> T {

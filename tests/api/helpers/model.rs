@@ -198,3 +198,34 @@ pub struct EventPublic {
     pub request_id: Option<String>,
     pub ip_address: Option<String>,
 }
+
+/// `WebhookEndpointPublic`, and with `secret` the answers of create and
+/// rotate-secret (`WebhookEndpointWithSecret`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEndpoint {
+    pub id: String,
+    pub organization_id: Option<String>,
+    pub url: String,
+    pub event_types: Vec<String>,
+    pub description: Option<String>,
+    pub enabled: bool,
+    pub created_at: String,
+    #[serde(default)]
+    pub secret: Option<String>,
+}
+
+/// `WebhookDeliveryPublic`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookDelivery {
+    pub id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Option<String>,
+    pub delivered_at: Option<String>,
+}
