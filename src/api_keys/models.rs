@@ -10,7 +10,7 @@ use crate::validation::{check_bounds, integer, name_of, Patch, Validator};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-pub(crate) use crate::identity::api_key::{ApiKeyRow, COLUMNS};
+pub(crate) use crate::identity::api_key::ApiKeyRow;
 
 /// `ApiKeyPublic`: never the key.
 #[derive(Debug, Serialize)]
@@ -43,6 +43,13 @@ impl From<ApiKeyRow> for ApiKeyPublic {
         }
     }
 }
+
+/// `ApiKeyPublic`, as SQLite builds it from an `api_keys` row (lists pass it through).
+pub(crate) const API_KEY_JSON: &str = "json_object('id', id, 'organization_id', organization_id, \
+     'name', name, 'prefix', prefix, 'scopes', json(scopes), 'created_by_id', created_by_id, \
+     'created_at', created_at, 'expires_at', \
+     strftime('%Y-%m-%dT%H:%M:%S.000000Z', expires_at, 'unixepoch'), \
+     'last_used_at', last_used_at) as json";
 
 /// `ApiKeyWithKey`: the create answer, the only one that holds the key.
 #[derive(Debug, Serialize)]

@@ -1,9 +1,9 @@
 //! SQL for `api_keys`.
 
-use super::models::{ApiKeyRow, COLUMNS};
+use super::models::{ApiKeyRow, API_KEY_JSON};
 use super::MAX_KEYS;
 use crate::access::org::{admin_guard, OrgKeyAdmin};
-use crate::db::{from_row, Batch, DbResult, Rows, Write};
+use crate::db::{from_row, Batch, DbResult, JsonText, Rows, Write};
 use crate::lists::{ListQuery, Page};
 
 /// How many unrevoked keys an organization holds.
@@ -54,10 +54,10 @@ pub(crate) fn create(b: &mut Batch<'_>, org: &OrgKeyAdmin, k: &NewKey<'_>) -> Db
 }
 
 /// One page of the organization's unrevoked keys, newest first.
-pub(crate) fn list(b: &mut Batch<'_>, org_id: &str, page: Page) -> DbResult<ListQuery<ApiKeyRow>> {
+pub(crate) fn list(b: &mut Batch<'_>, org_id: &str, page: Page) -> DbResult<ListQuery<JsonText>> {
     ListQuery::newest_first(
         b,
-        COLUMNS,
+        API_KEY_JSON,
         "api_keys",
         "organization_id = ?1 and revoked_at is null",
         &[org_id.into()],

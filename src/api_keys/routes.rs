@@ -91,7 +91,7 @@ pub(crate) async fn read_api_keys(
     let (_, r, list) = gate
         .open_with(&cx.db, |b, _| repo::list(b, &org_id, page))
         .await?;
-    json_ok(&list.read(&r)?.map(ApiKeyPublic::from))
+    list.read(&r)?.respond()
 }
 
 /// Revoke Api Key: refused from the next request on, everywhere.

@@ -24,7 +24,7 @@ use crate::sessions::routes::{RefreshRequest, SessionPath};
 use crate::uploads::models::{MediaPath, PresignedUploadRequest};
 use crate::users::models::{UpdatePassword, UserCreate, UserRegister, UserUpdate, UserUpdateMe};
 use crate::users::private::PrivateUserCreate;
-use crate::webhooks::models::{EndpointCreate, EndpointUpdate, HookPath};
+use crate::webhooks::models::HookRequest;
 use crate::{
     account, api_keys, audit, auth, invitations, memberships, mfa, openapi, organizations,
     resource_migration, sessions, uploads, users, utils, webhooks,
@@ -113,20 +113,20 @@ pub(crate) static ROUTES: &[Route] = &[
         route!(Post "/api/v1/organizations/{organization_id}/api-keys", Gate<OrgKeyAdmin>, (OrgPath, Json<ApiKeyCreate>) => api_keys::routes::create_api_key),
         route!(Get "/api/v1/organizations/{organization_id}/api-keys", Gate<OrgKeyAdmin>, (OrgPath, Page) => api_keys::routes::read_api_keys),
         route!(Delete "/api/v1/organizations/{organization_id}/api-keys/{key_id}", OrgKeyAdmin, (OrgPath, ApiKeyPath) => api_keys::routes::revoke_api_key),
-        route!(Post "/api/v1/organizations/{organization_id}/webhooks", Gate<HookAdmin>, (HookPath, Json<EndpointCreate>) => webhooks::routes::create_webhook),
-        route!(Get "/api/v1/organizations/{organization_id}/webhooks", Gate<HookAdmin>, (HookPath, Page) => webhooks::routes::read_webhooks),
-        route!(Patch "/api/v1/organizations/{organization_id}/webhooks/{endpoint_id}", HookAdmin, (HookPath, Json<EndpointUpdate>) => webhooks::routes::update_webhook),
-        route!(Delete "/api/v1/organizations/{organization_id}/webhooks/{endpoint_id}", HookAdmin, HookPath => webhooks::routes::delete_webhook),
-        route!(Post "/api/v1/organizations/{organization_id}/webhooks/{endpoint_id}/rotate-secret", HookAdmin, HookPath => webhooks::routes::rotate_webhook_secret),
-        route!(Get "/api/v1/organizations/{organization_id}/webhooks/{endpoint_id}/deliveries", Gate<HookAdmin>, (HookPath, Page) => webhooks::routes::read_webhook_deliveries),
-        route!(Post "/api/v1/organizations/{organization_id}/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry", HookAdmin, HookPath => webhooks::routes::retry_webhook_delivery),
-        route!(Post "/api/v1/webhooks", Gate<HookAdmin>, (HookPath, Json<EndpointCreate>) => webhooks::routes::create_webhook),
-        route!(Get "/api/v1/webhooks", Gate<HookAdmin>, (HookPath, Page) => webhooks::routes::read_webhooks),
-        route!(Patch "/api/v1/webhooks/{endpoint_id}", HookAdmin, (HookPath, Json<EndpointUpdate>) => webhooks::routes::update_webhook),
-        route!(Delete "/api/v1/webhooks/{endpoint_id}", HookAdmin, HookPath => webhooks::routes::delete_webhook),
-        route!(Post "/api/v1/webhooks/{endpoint_id}/rotate-secret", HookAdmin, HookPath => webhooks::routes::rotate_webhook_secret),
-        route!(Get "/api/v1/webhooks/{endpoint_id}/deliveries", Gate<HookAdmin>, (HookPath, Page) => webhooks::routes::read_webhook_deliveries),
-        route!(Post "/api/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry", HookAdmin, HookPath => webhooks::routes::retry_webhook_delivery),
+        route!(Post "/api/v1/organizations/{organization_id}/webhooks", Gate<HookAdmin>, HookRequest => webhooks::routes::create_webhook),
+        route!(Get "/api/v1/organizations/{organization_id}/webhooks", Gate<HookAdmin>, HookRequest => webhooks::routes::read_webhooks),
+        route!(Patch "/api/v1/organizations/{organization_id}/webhooks/{endpoint_id}", Gate<HookAdmin>, HookRequest => webhooks::routes::update_webhook),
+        route!(Delete "/api/v1/organizations/{organization_id}/webhooks/{endpoint_id}", Gate<HookAdmin>, HookRequest => webhooks::routes::delete_webhook),
+        route!(Post "/api/v1/organizations/{organization_id}/webhooks/{endpoint_id}/rotate-secret", Gate<HookAdmin>, HookRequest => webhooks::routes::rotate_webhook_secret),
+        route!(Get "/api/v1/organizations/{organization_id}/webhooks/{endpoint_id}/deliveries", Gate<HookAdmin>, HookRequest => webhooks::routes::read_webhook_deliveries),
+        route!(Post "/api/v1/organizations/{organization_id}/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry", Gate<HookAdmin>, HookRequest => webhooks::routes::retry_webhook_delivery),
+        route!(Post "/api/v1/webhooks", Gate<HookAdmin>, HookRequest => webhooks::routes::create_webhook),
+        route!(Get "/api/v1/webhooks", Gate<HookAdmin>, HookRequest => webhooks::routes::read_webhooks),
+        route!(Patch "/api/v1/webhooks/{endpoint_id}", Gate<HookAdmin>, HookRequest => webhooks::routes::update_webhook),
+        route!(Delete "/api/v1/webhooks/{endpoint_id}", Gate<HookAdmin>, HookRequest => webhooks::routes::delete_webhook),
+        route!(Post "/api/v1/webhooks/{endpoint_id}/rotate-secret", Gate<HookAdmin>, HookRequest => webhooks::routes::rotate_webhook_secret),
+        route!(Get "/api/v1/webhooks/{endpoint_id}/deliveries", Gate<HookAdmin>, HookRequest => webhooks::routes::read_webhook_deliveries),
+        route!(Post "/api/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry", Gate<HookAdmin>, HookRequest => webhooks::routes::retry_webhook_delivery),
         route!(Get "/api/v1/organizations/{organization_id}/events", Gate<OrgAdminReader>, (OrgPath, Page, EventFilters) => audit::routes::read_organization_events),
         route!(Get "/api/v1/events", Gate<Superuser>, (Page, EventFilters) => audit::routes::read_events),
         route!(Post "/api/v1/organizations/{organization_id}/migrate-resources", OrgSuperuser, (OrgPath, IdempotencyKey, Json<ResourceMigrationRequest>) => resource_migration::routes::migrate_user_resources_endpoint),

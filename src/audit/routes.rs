@@ -3,10 +3,10 @@
 use crate::access::org::OrgAdminReader;
 use crate::access::{Gate, Superuser};
 use crate::error::ApiResult;
-use crate::events::repo::{self, EventPublic, Filters};
+use crate::events::repo::{self, Filters};
 use crate::events::TYPES;
 use crate::http::input::{Input, OrgPath};
-use crate::http::{json_ok, Ctx};
+use crate::http::Ctx;
 use crate::ids::id_text;
 use crate::lists::Page;
 use crate::validation::{literal_error, parse_uuid, Validator};
@@ -83,5 +83,5 @@ async fn read<A: crate::access::Access>(
     let (_, r, list) = gate
         .open_with(&cx.db, |b, _| repo::list(b, filters, page))
         .await?;
-    json_ok(&list.read(&r)?.map(EventPublic::from))
+    list.read(&r)?.respond()
 }

@@ -244,58 +244,83 @@ impl Config {
             .map(|o| o.trim().trim_end_matches('/').to_string())
             .filter(|o| !o.is_empty())
             .collect();
-        let limit = |name, default| bounded(&get, name, default, 0, MAX_LIMIT);
-        Ok(Config {
-            local: environment == Environment::Local,
+        let local = environment == Environment::Local;
+        let email = EmailConfig::load(&get, local)?;
+        let tokens = TokenConfig::load(&get)?;
+        let webhooks = WebhookConfig::load(&get)?;
+        let mut n = Numbers {
+            get: &get,
+            refused: None,
+        };
+        let config = Config {
+            local,
             secret_key,
-            access_token_expire_minutes: bounded(
-                &get,
+            access_token_expire_minutes: n.read(
                 "ACCESS_TOKEN_EXPIRE_MINUTES",
                 DEFAULT_ACCESS_TOKEN_EXPIRE_MINUTES,
                 1,
                 MAX_ACCESS_TOKEN_EXPIRE_MINUTES,
-            )?,
-            refresh_token_expire_days: bounded(&get, "REFRESH_TOKEN_EXPIRE_DAYS", 30, 1, 365)?,
-            invitation_expire_days: bounded(&get, "INVITATION_EXPIRE_DAYS", 7, 1, 365)?,
-            max_upload_bytes: bounded(&get, "MAX_UPLOAD_BYTES", 5 << 20, 1, 100 << 20)?,
-            upload_url_expire_minutes: bounded(&get, "UPLOAD_URL_EXPIRE_MINUTES", 15, 1, 1440)?,
-            max_pending_uploads: bounded(&get, "MAX_PENDING_UPLOADS", 20, 0, 1000)?,
-            event_retention_days: bounded(&get, "EVENT_RETENTION_DAYS", 90, 1, 3650)?,
-            password_iterations: bounded(
-                &get,
+            ),
+            refresh_token_expire_days: n.read("REFRESH_TOKEN_EXPIRE_DAYS", 30, 1, 365),
+            invitation_expire_days: n.read("INVITATION_EXPIRE_DAYS", 7, 1, 365),
+            max_upload_bytes: n.read("MAX_UPLOAD_BYTES", 5 << 20, 1, 100 << 20),
+            upload_url_expire_minutes: n.read("UPLOAD_URL_EXPIRE_MINUTES", 15, 1, 1440),
+            max_pending_uploads: n.read("MAX_PENDING_UPLOADS", 20, 0, 1000),
+            event_retention_days: n.read("EVENT_RETENTION_DAYS", 90, 1, 3650),
+            password_iterations: n.read(
                 "PASSWORD_HASH_ITERATIONS",
                 DEFAULT_PASSWORD_ITERATIONS,
                 MIN_PASSWORD_ITERATIONS,
                 MAX_PASSWORD_ITERATIONS,
-            )?,
+            ),
             first_superuser,
-            login_failure_limit: limit("LOGIN_FAILURE_LIMIT", 10)?,
-            login_email_failure_limit: limit("LOGIN_EMAIL_FAILURE_LIMIT", 100)?,
-            login_failure_window_seconds: bounded(
-                &get,
+            login_failure_limit: n.read("LOGIN_FAILURE_LIMIT", 10, 0, MAX_LIMIT),
+            login_email_failure_limit: n.read("LOGIN_EMAIL_FAILURE_LIMIT", 100, 0, MAX_LIMIT),
+            login_failure_window_seconds: n.read(
                 "LOGIN_FAILURE_WINDOW_SECONDS",
                 900,
                 1,
                 MAX_WINDOW_SECONDS,
-            )?,
-            login_ip_failure_limit: limit("LOGIN_IP_FAILURE_LIMIT", 100)?,
-            signup_ip_limit_per_hour: limit("SIGNUP_IP_LIMIT_PER_HOUR", 30)?,
-            invitation_limit_per_hour: limit("INVITATION_LIMIT_PER_HOUR", 50)?,
-            max_organizations_per_user: bounded(
-                &get,
-                "MAX_ORGANIZATIONS_PER_USER",
-                100,
-                1,
-                100_000,
-            )?,
-            caller_cache_seconds: bounded(&get, "CALLER_CACHE_SECONDS", 0, 0, 5)?,
+            ),
+            login_ip_failure_limit: n.read("LOGIN_IP_FAILURE_LIMIT", 100, 0, MAX_LIMIT),
+            signup_ip_limit_per_hour: n.read("SIGNUP_IP_LIMIT_PER_HOUR", 30, 0, MAX_LIMIT),
+            invitation_limit_per_hour: n.read("INVITATION_LIMIT_PER_HOUR", 50, 0, MAX_LIMIT),
+            max_organizations_per_user: n.read("MAX_ORGANIZATIONS_PER_USER", 100, 1, 100_000),
+            caller_cache_seconds: n.read("CALLER_CACHE_SECONDS", 0, 0, 5),
             cors_origins,
             server_timing,
             sql_trace,
-            email: EmailConfig::load(&get, environment == Environment::Local)?,
-            tokens: TokenConfig::load(&get)?,
-            webhooks: WebhookConfig::load(&get)?,
-        })
+            email,
+            tokens,
+            webhooks,
+        };
+        match n.refused {
+            Some(refused) => Err(refused),
+            None => Ok(config),
+        }
+    }
+}
+
+/// Reads whole-number settings, keeping the first refusal for the end: one
+/// exit from `Config::load` for all of them, where a return at each would
+/// compile the drop of everything read before it once per setting.
+struct Numbers<'g, G> {
+    get: &'g G,
+    refused: Option<String>,
+}
+
+impl<G: Fn(&str) -> Option<String>> Numbers<'_, G> {
+    fn read<T>(&mut self, name: &str, default: T, min: T, max: T) -> T
+    where
+        T: TryInto<i64> + TryFrom<i64> + Copy,
+    {
+        match bounded(self.get, name, default, min, max) {
+            Ok(value) => value,
+            Err(refused) => {
+                self.refused.get_or_insert(refused);
+                default
+            }
+        }
     }
 }
 

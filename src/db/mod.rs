@@ -13,7 +13,7 @@ mod row;
 
 pub(crate) use batch::{Batch, Results, Rows, Write};
 pub(crate) use error::{DbError, DbResult, ResultExt};
-pub(crate) use row::{from_row, FromRow, Row};
+pub(crate) use row::{from_row, json_flag, FromRow, JsonText, Row};
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

@@ -142,6 +142,25 @@ impl<T: Column> Column for Option<T> {
     }
 }
 
+/// SQL for JSON `true`/`false` from a 0/1 column, inside a `json_object`.
+macro_rules! json_flag {
+    ($column:literal) => {
+        concat!("iif(", $column, " != 0, json('true'), json('false'))")
+    };
+}
+pub(crate) use json_flag;
+
+/// A row as its public JSON, assembled by SQLite (`json_object(...) as json`):
+/// the worker passes the text through instead of decoding every column and
+/// encoding it again, and one row type serves every shape built that way.
+pub(crate) struct JsonText(pub(crate) String);
+
+impl FromRow for JsonText {
+    fn from_row(row: &Row<'_>) -> DbResult<Self> {
+        row.finish(JsonText(row.get("json")))
+    }
+}
+
 /// A number that is an integer D1 can have stored exactly.
 fn integer(n: f64) -> Option<i64> {
     const LIMIT: f64 = 9_007_199_254_740_992.0; // 2^53

@@ -91,12 +91,7 @@ pub(crate) enum Subject<'a> {
     },
 }
 
-/// `true`/`false` from a 0/1 column.
-macro_rules! flag {
-    ($column:literal) => {
-        concat!("iif(", $column, " != 0, json('true'), json('false'))")
-    };
-}
+use crate::db::json_flag as flag;
 
 const USER_DATA: &str = concat!(
     "json_object('email', email, 'full_name', full_name, 'is_active', ",

@@ -1,11 +1,8 @@
 //! SQL for `events` and the deliveries an event fans out to.
 
 use super::{Event, Origin, Pending};
-use crate::db::from_row;
-use crate::db::{Arg, Batch, DbResult, Rows, Write};
+use crate::db::{Arg, Batch, DbResult, JsonText, Rows, Write};
 use crate::lists::{ListQuery, Order, Page, Source};
-use serde::Serialize;
-use serde_json::Value;
 
 /// A delivery's id, made by SQLite in the event's statement: a version 4 UUID.
 const NEW_UUID: &str = "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || \
@@ -103,99 +100,27 @@ fn fan_out(b: &mut Batch<'_>, id: &str, event: &Event<'_>) -> DbResult<()> {
     )
 }
 
-/// An `events` row.
-pub(crate) struct EventRow {
-    id: String,
-    kind: String,
-    occurred_at: String,
-    organization_id: Option<String>,
-    actor_type: String,
-    actor_id: Option<String>,
-    subject_type: String,
-    subject_id: String,
-    data: String,
-    request_id: Option<String>,
-    ip_address: Option<String>,
-}
-from_row!(EventRow {
-    id,
-    kind,
-    occurred_at,
-    organization_id,
-    actor_type,
-    actor_id,
-    subject_type,
-    subject_id,
-    data,
-    request_id,
-    ip_address
-});
-
-pub(crate) const COLUMNS: &str =
-    "id, type as kind, occurred_at, organization_id, actor_type, actor_id, \
-     subject_type, subject_id, data, request_id, ip_address";
-
-/// `{type, id}` of an actor or a subject.
-#[derive(Debug, Serialize)]
-pub(crate) struct Ref {
-    #[serde(rename = "type")]
-    kind: String,
-    id: Option<String>,
+/// `EventPublic`, as SQLite builds it from an `events` row.
+macro_rules! event_json {
+    () => {
+        "json_object('id', id, 'type', type, 'occurred_at', occurred_at, \
+         'organization_id', organization_id, 'actor', json_object('type', actor_type, 'id', actor_id), \
+         'subject', json_object('type', subject_type, 'id', subject_id), 'data', json(data), \
+         'request_id', request_id, 'ip_address', ip_address)"
+    };
 }
 
-/// `EventPublic`.
-#[derive(Debug, Serialize)]
-pub(crate) struct EventPublic {
-    id: String,
-    #[serde(rename = "type")]
-    kind: String,
-    occurred_at: String,
-    organization_id: Option<String>,
-    actor: Ref,
-    subject: Ref,
-    data: Value,
-    request_id: Option<String>,
-    ip_address: Option<String>,
-}
+/// An event's public JSON, as the one column `json`.
+const EVENT_JSON: &str = concat!(event_json!(), " as json");
 
-impl From<EventRow> for EventPublic {
-    fn from(e: EventRow) -> Self {
-        EventPublic {
-            id: e.id,
-            kind: e.kind,
-            occurred_at: e.occurred_at,
-            organization_id: e.organization_id,
-            actor: Ref {
-                kind: e.actor_type,
-                id: e.actor_id,
-            },
-            subject: Ref {
-                kind: e.subject_type,
-                id: Some(e.subject_id),
-            },
-            data: serde_json::from_str(&e.data).unwrap_or_default(),
-            request_id: e.request_id,
-            ip_address: e.ip_address,
-        }
-    }
-}
-
-impl EventPublic {
-    /// The event's type (a webhook payload's `type`).
-    pub(crate) fn kind(&self) -> &str {
-        &self.kind
-    }
-    /// When it occurred (a webhook payload's `timestamp`).
-    pub(crate) fn occurred_at(&self) -> &str {
-        &self.occurred_at
-    }
-}
-
-/// The event delivery `delivery_id` sends.
-pub(crate) fn of_delivery(b: &mut Batch<'_>, delivery_id: &str) -> DbResult<Rows<EventRow>> {
+/// The body delivery `delivery_id` sends (Standard Webhooks: `type`,
+/// `timestamp`, `data`), and its event's id.
+pub(crate) fn of_delivery(b: &mut Batch<'_>, delivery_id: &str) -> DbResult<Rows<JsonText>> {
     b.query(
-        &format!(
-            "select {COLUMNS} from events where id = \
+        concat!(
+            "select json_object('type', type, 'timestamp', occurred_at, 'data', ",
+            event_json!(),
+            ") as json from events where id = \
              (select event_id from webhook_deliveries where id = ?1)"
         ),
         &[delivery_id.into()],
@@ -211,7 +136,7 @@ pub(crate) struct Filters {
 }
 
 /// One page of the events matching `f`, newest first, and their count.
-pub(crate) fn list(b: &mut Batch<'_>, f: &Filters, page: &Page) -> DbResult<ListQuery<EventRow>> {
+pub(crate) fn list(b: &mut Batch<'_>, f: &Filters, page: &Page) -> DbResult<ListQuery<JsonText>> {
     let mut terms = Vec::new();
     let mut args: Vec<Arg<'_>> = Vec::new();
     for (column, value) in [
@@ -230,7 +155,7 @@ pub(crate) fn list(b: &mut Batch<'_>, f: &Filters, page: &Page) -> DbResult<List
         terms.join(" and ")
     };
     let source = Source {
-        columns: COLUMNS,
+        columns: EVENT_JSON,
         from: "events",
         filter: &filter,
         args: &args,

@@ -8,7 +8,7 @@ pub(crate) mod input;
 pub(crate) mod sealed;
 
 use crate::config::Config;
-use crate::db::Db;
+use crate::db::{Db, JsonText};
 use crate::error::ApiResult;
 use serde::Serialize;
 use worker::{Context, Env, Request, Response};
@@ -149,6 +149,11 @@ pub(crate) fn message(message: &'static str) -> ApiResult<Response> {
 /// A 200 with a JSON body (the origin answers 200 for creates too).
 pub(crate) fn json_ok<T: Serialize>(value: &T) -> ApiResult<Response> {
     Ok(json_response(200, serde_json::to_vec(value)?))
+}
+
+/// A 200 whose body is JSON SQLite assembled (see [`JsonText`]).
+pub(crate) fn json_text(text: JsonText) -> ApiResult<Response> {
+    Ok(json_response(200, text.0.into_bytes()))
 }
 
 /// A response with a JSON body and the given status.

@@ -4,34 +4,25 @@ use super::user::UserRow;
 use crate::db::{Batch, DbResult, FromRow, Row, Rows};
 
 /// A session's columns, named `s_*`: so they read beside a user's in one row.
+/// What the caller's check needs of a session (its list is assembled in SQL:
+/// `sessions::repo`).
 pub(crate) const SESSION_COLUMNS: &str = "id as s_id, user_id as s_user_id, \
-     created_at as s_created_at, last_used_at as s_last_used_at, expires_at as s_expires_at, \
-     revoked_at as s_revoked_at, user_agent as s_user_agent, ip_address as s_ip_address";
+     expires_at as s_expires_at, revoked_at as s_revoked_at";
 
-/// A `sessions` row.
+/// A `sessions` row, as the caller's check reads it.
 #[derive(Debug, Clone)]
 pub(crate) struct SessionRow {
-    pub(crate) id: String,
     pub(crate) user_id: String,
-    pub(crate) created_at: String,
-    pub(crate) last_used_at: String,
     pub(crate) expires_at: i64,
     pub(crate) revoked_at: Option<i64>,
-    pub(crate) user_agent: Option<String>,
-    pub(crate) ip_address: Option<String>,
 }
 
 impl FromRow for SessionRow {
     fn from_row(row: &Row<'_>) -> DbResult<Self> {
         row.finish(SessionRow {
-            id: row.get("s_id"),
             user_id: row.get("s_user_id"),
-            created_at: row.get("s_created_at"),
-            last_used_at: row.get("s_last_used_at"),
             expires_at: row.get("s_expires_at"),
             revoked_at: row.get("s_revoked_at"),
-            user_agent: row.get("s_user_agent"),
-            ip_address: row.get("s_ip_address"),
         })
     }
 }

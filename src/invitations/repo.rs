@@ -3,7 +3,7 @@
 use super::models::{InvitationRow, PENDING};
 use crate::access::org::{admin_guard, OrgAdmin};
 use crate::db::from_row;
-use crate::db::{Arg, Batch, DbResult, Rows, Write};
+use crate::db::{Arg, Batch, DbResult, JsonText, Rows, Write};
 use crate::error::{ApiError, ApiResult};
 use crate::lists::{ListQuery, Page};
 use crate::memberships::models::ALREADY_MEMBER;
@@ -127,6 +127,18 @@ pub(crate) fn find_by_id(b: &mut Batch<'_>, id: &str) -> DbResult<Rows<Invitatio
     )
 }
 
+/// `InvitationPublic`, as SQLite builds it from an `invitations` row, where
+/// `?{now}` is the time in seconds: a pending invitation past its expiry shows `expired`.
+fn public_json(now: u8) -> String {
+    format!(
+        "json_object('id', id, 'organization_id', organization_id, 'email', email, \
+         'role', role, 'status', case when status = 'pending' and expires_at <= ?{now} \
+         then 'expired' else status end, 'invited_by_id', invited_by_id, \
+         'created_at', created_at, 'expires_at', \
+         strftime('%Y-%m-%dT%H:%M:%S.000000Z', expires_at, 'unixepoch')) as json"
+    )
+}
+
 /// An organization's invitations, newest first, of one shown status or all.
 pub(crate) fn list(
     b: &mut Batch<'_>,
@@ -134,13 +146,13 @@ pub(crate) fn list(
     status: Option<&str>,
     now: i64,
     page: Page,
-) -> DbResult<ListQuery<InvitationRow>> {
+) -> DbResult<ListQuery<JsonText>> {
     // The status as shown: a pending invitation past its expiry is 'expired'.
     let shown =
         "(case when status = 'pending' and expires_at <= ?3 then 'expired' else status end)";
     let filter = format!("organization_id = ?1 and (?2 is null or {shown} = ?2)");
     let args: [Arg<'_>; 3] = [org_id.into(), status.into(), now.into()];
-    ListQuery::newest_first(b, COLUMNS, "invitations", &filter, &args, &page)
+    ListQuery::newest_first(b, &public_json(3), "invitations", &filter, &args, &page)
 }
 
 /// The open (pending, unexpired) invitations to `user_id`'s address, newest first.
@@ -149,12 +161,12 @@ pub(crate) fn mine(
     user_id: &str,
     now: i64,
     page: Page,
-) -> DbResult<ListQuery<InvitationRow>> {
+) -> DbResult<ListQuery<JsonText>> {
     let filter = "email_key = (select email_key from users where id = ?1) \
                   and status = 'pending' and expires_at > ?2";
     ListQuery::newest_first(
         b,
-        COLUMNS,
+        &public_json(2),
         "invitations",
         filter,
         &[user_id.into(), now.into()],

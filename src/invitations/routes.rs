@@ -136,7 +136,7 @@ pub(crate) async fn read_invitations(
     let (_, r, list) = gate
         .open_with(&cx.db, |b, _| repo::list(b, &org_id, status.0, now, page))
         .await?;
-    json_ok(&list.read(&r)?.map(|i| InvitationPublic::of(i, now)))
+    list.read(&r)?.respond()
 }
 
 /// Revoke Invitation: a pending invitation can no longer be used.
@@ -239,7 +239,7 @@ pub(crate) async fn read_my_invitations(
     let (_, r, list) = gate
         .open_with(&cx.db, |b, caller_id| repo::mine(b, caller_id, now, page))
         .await?;
-    json_ok(&list.read(&r)?.map(|i| InvitationPublic::of(i, now)))
+    list.read(&r)?.respond()
 }
 
 /// Accepts or declines the invitation `by` names, as the caller: checked first

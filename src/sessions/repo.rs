@@ -1,10 +1,8 @@
 //! SQL for `sessions` and `refresh_tokens`.
 
 use crate::db::from_row;
-use crate::db::{Batch, DbResult, Rows, Write};
-use crate::lists::{ListQuery, Page};
-
-pub(crate) use crate::identity::session::{SessionRow, SESSION_COLUMNS};
+use crate::db::{Batch, DbResult, JsonText, Rows, Write};
+use crate::lists::{ListQuery, Order, Page, Source};
 
 /// What a login or a refresh records of the client.
 pub(crate) struct Client<'a> {
@@ -149,22 +147,32 @@ pub(crate) fn rotate(
 /// Used refresh tokens kept per session, for reuse detection.
 pub(crate) const KEPT_USED_TOKENS: u32 = 5;
 
-/// The live sessions of `user_id`, newest first.
+/// `SessionPublic`, as SQLite builds it from a `sessions` row; `current`
+/// marks session `?3` (the caller's).
+const SESSION_JSON: &str = "json_object('id', id, 'created_at', created_at, \
+     'last_used_at', last_used_at, 'expires_at', \
+     strftime('%Y-%m-%dT%H:%M:%S.000000Z', expires_at, 'unixepoch'), \
+     'user_agent', user_agent, 'ip_address', ip_address, \
+     'current', iif(id = ?3, json('true'), json('false'))) as json";
+
+/// The live sessions of `user_id`, newest first; `current` is the caller's session.
 pub(crate) fn list(
     b: &mut Batch<'_>,
     user_id: &str,
-    now: i64,
+    (now, current): (i64, Option<&str>),
     page: Page,
-) -> DbResult<ListQuery<SessionRow>> {
+) -> DbResult<ListQuery<JsonText>> {
     let live = "user_id = ?1 and revoked_at is null and expires_at > ?2";
-    ListQuery::newest_first(
-        b,
-        SESSION_COLUMNS,
-        "sessions",
-        live,
-        &[user_id.into(), now.into()],
-        &page,
-    )
+    let source = Source {
+        columns: SESSION_JSON,
+        from: "sessions",
+        filter: live,
+        args: &[user_id.into(), now.into(), current.into()],
+        only_if: None,
+    };
+    let count = format!("select count(*) as count from sessions where {live}");
+    let count_args = [user_id.into(), now.into()];
+    ListQuery::keyset(b, source, Order::NEWEST, &page, (&count, &count_args))
 }
 
 /// Ends session `id` if it is `user_id`'s and live.

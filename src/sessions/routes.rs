@@ -1,9 +1,9 @@
 //! `/login/refresh`, `/logout`, `/users/me/sessions`, `/users/{id}/sessions`.
 
-use super::repo::{self, SessionRow};
+use super::repo;
 use super::service;
 use crate::access::{Caller, Public, Superuser};
-use crate::clock::{now_secs, rfc3339_from_millis};
+use crate::clock::now_secs;
 use crate::db::{Batch, DbResult};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{self, By, Subject};
@@ -14,7 +14,6 @@ use crate::lists::Page;
 use crate::messages::USER_NOT_FOUND;
 use crate::users::repo as users;
 use crate::validation::{string, uuid, Patch, Validator};
-use serde::Serialize;
 use serde_json::{Map, Value};
 use worker::Response;
 
@@ -57,32 +56,6 @@ impl Input for SessionPath {
     fn parse(cx: &Ctx, v: &mut Validator) -> ApiResult<Option<Self>> {
         Ok(v.path_uuid("session_id", cx.param("session_id"))
             .map(|id| SessionPath(id_text(&id))))
-    }
-}
-
-/// `SessionPublic`.
-#[derive(Serialize)]
-struct SessionPublic {
-    id: String,
-    created_at: String,
-    last_used_at: String,
-    expires_at: String,
-    user_agent: Option<String>,
-    ip_address: Option<String>,
-    current: bool,
-}
-
-impl SessionPublic {
-    fn of(s: SessionRow, current: Option<&str>) -> Self {
-        SessionPublic {
-            current: current == Some(s.id.as_str()),
-            expires_at: rfc3339_from_millis(s.expires_at.max(0) as u64 * 1000),
-            id: s.id,
-            created_at: s.created_at,
-            last_used_at: s.last_used_at,
-            user_agent: s.user_agent,
-            ip_address: s.ip_address,
-        }
     }
 }
 
@@ -129,10 +102,10 @@ pub(crate) async fn logout(cx: Ctx, Caller(me): Caller, _: ()) -> ApiResult<Resp
 /// Read Sessions: the caller's live sessions, newest first; `current` marks this one.
 pub(crate) async fn read_sessions(cx: Ctx, Caller(me): Caller, page: Page) -> ApiResult<Response> {
     let mut b = cx.db.batch();
-    let list = repo::list(&mut b, &me.id, now_secs(), page)?;
-    let r = b.run().await?;
     let current = cx.session_id.as_deref();
-    json_ok(&list.read(&r)?.map(|s| SessionPublic::of(s, current)))
+    let list = repo::list(&mut b, &me.id, (now_secs(), current), page)?;
+    let r = b.run().await?;
+    list.read(&r)?.respond()
 }
 
 /// Revoke Session: ends one of the caller's sessions.

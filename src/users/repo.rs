@@ -1,9 +1,9 @@
 //! SQL for `users`, one function per statement, named for what it does. Each
 //! pushes its statement into the caller's batch and returns the handle.
 
-use super::models::{UserPublic, UserRow};
+use super::models::{UserPublic, UserRow, USER_JSON};
 use crate::db::from_row;
-use crate::db::{Arg, Batch, DbResult, Rows, Write};
+use crate::db::{Arg, Batch, DbResult, JsonText, Rows, Write};
 use crate::lists::{fold, recent, ListQuery, Matcher, Order, Page, Search, Source, RECENT_OFFSET};
 use crate::resources::RESOURCE_TABLES;
 use crate::validation::email::Email;
@@ -159,9 +159,9 @@ pub(crate) fn list(
     b: &mut Batch<'_>,
     page: &Page,
     search: &Search,
-) -> DbResult<ListQuery<UserRow>> {
+) -> DbResult<ListQuery<JsonText>> {
     let source = |filter, args| Source {
-        columns: USER_COLUMNS,
+        columns: USER_JSON,
         from: "users",
         filter,
         args,

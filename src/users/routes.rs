@@ -178,7 +178,7 @@ pub(crate) async fn read_users(
     let (_, r, list) = gate
         .open_with(&cx.db, |b, _| repo::list(b, &page, &search))
         .await?;
-    json_ok(&list.read(&r)?.map(UserPublic::from))
+    list.read(&r)?.respond()
 }
 
 /// Create User: create a new user (superusers only).

@@ -8,8 +8,7 @@ use super::signature;
 use crate::clock::{now_iso, now_secs};
 use crate::config::{Config, WebhookConfig};
 use crate::db::{from_row, Batch, Db, DbResult, Rows, Write};
-use crate::events::repo::{of_delivery, EventPublic};
-use serde::Serialize;
+use crate::events::repo::of_delivery;
 use worker::js_sys::{Promise, Reflect};
 use worker::wasm_bindgen::prelude::wasm_bindgen;
 use worker::wasm_bindgen::JsCast;
@@ -47,15 +46,6 @@ from_row!(Sending {
     enabled
 });
 
-/// The body of a delivery (Standard Webhooks).
-#[derive(Serialize)]
-struct Payload<'a> {
-    #[serde(rename = "type")]
-    kind: &'a str,
-    timestamp: &'a str,
-    data: &'a EventPublic,
-}
-
 /// The consumer: each message is a delivery id.
 pub(crate) async fn consume(batch: MessageBatch<String>, db: &Db, config: &Config) {
     for message in batch.raw_iter() {
@@ -85,7 +75,7 @@ async fn deliver(db: &Db, config: &Config, id: &str) -> DbResult<Option<u32>> {
     )?;
     let event = of_delivery(&mut b, id)?;
     let r = b.run().await?;
-    let (Some(d), Some(event)) = (r.first(sending)?, r.first(event)?) else {
+    let (Some(d), Some(body)) = (r.first(sending)?, r.first(event)?) else {
         return Ok(None); // gone with its endpoint or its event
     };
     if d.status != "pending" {
@@ -98,13 +88,7 @@ async fn deliver(db: &Db, config: &Config, id: &str) -> DbResult<Option<u32>> {
     } else {
         let key = super::sealing_key(&config.secret_key);
         let secret = key.open(&d.endpoint_id, &d.secret_sealed);
-        post(
-            &config.webhooks,
-            &d,
-            secret.as_deref(),
-            &EventPublic::from(event),
-        )
-        .await
+        post(&config.webhooks, &d, secret.as_deref(), &body.0).await
     };
     let cfg = &config.webhooks;
     let retry = match &sent {
@@ -161,20 +145,14 @@ async fn post(
     cfg: &WebhookConfig,
     d: &Sending,
     secret: Option<&str>,
-    event: &EventPublic,
+    body: &str,
 ) -> Result<u16, (Option<u16>, String)> {
-    let body = serde_json::to_string(&Payload {
-        kind: event.kind(),
-        timestamp: event.occurred_at(),
-        data: event,
-    })
-    .map_err(|e| (None, e.to_string()))?;
     let timestamp = now_secs();
-    let signed = secret.and_then(|s| signature(s, &d.event_id, timestamp, &body));
+    let signed = secret.and_then(|s| signature(s, &d.event_id, timestamp, body));
     let signed = signed.ok_or((None, "the endpoint's secret did not open".to_string()))?;
     let stamp = timestamp.to_string();
     let headers = (d.event_id.as_str(), stamp.as_str(), signed.as_str());
-    let answer = fetch(&d.url, headers, &body, cfg.timeout_seconds).await;
+    let answer = fetch(&d.url, headers, body, cfg.timeout_seconds).await;
     match answer {
         Ok((status @ 200..=299, _)) => Ok(status),
         Ok((status, text)) => Err((Some(status), format!("answered {status}: {text}"))),

@@ -2,12 +2,10 @@
 //! scoped to one owner's endpoints (`organization_id is ?`: an organization's,
 //! or the global ones under null), and every write repeats its level's rule.
 
-use super::models::{
-    DeliveryRow, EndpointCreate, EndpointRow, EndpointUpdate, DELIVERY_COLUMNS, ENDPOINT_COLUMNS,
-};
+use super::models::{EndpointCreate, EndpointUpdate, DELIVERY_JSON, ENDPOINT_JSON};
 use super::MAX_ENDPOINTS;
 use crate::access::org::{admin_guard, superuser_guard};
-use crate::db::{from_row, Arg, Batch, DbResult, Rows};
+use crate::db::{from_row, Arg, Batch, DbResult, JsonText, Rows};
 use crate::lists::{ListQuery, Page};
 use crate::validation::Patch;
 
@@ -48,13 +46,13 @@ pub(crate) fn create(
     b: &mut Batch<'_>,
     owner: &Owner<'_>,
     (id, input, sealed, now): (&str, &EndpointCreate, &str, &str),
-) -> DbResult<Rows<EndpointRow>> {
+) -> DbResult<Rows<JsonText>> {
     b.query(
         &format!(
             "insert into webhook_endpoints (id, organization_id, url, event_types, description, \
              secret_sealed, created_at, updated_at) select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7 \
              where (select count(*) from webhook_endpoints where organization_id is ?2) < {MAX_ENDPOINTS} \
-             and {} returning {ENDPOINT_COLUMNS}",
+             and {} returning {ENDPOINT_JSON}",
             owner.guard(2, 8)
         ),
         &[
@@ -75,10 +73,10 @@ pub(crate) fn list(
     b: &mut Batch<'_>,
     org: Option<&str>,
     page: &Page,
-) -> DbResult<ListQuery<EndpointRow>> {
+) -> DbResult<ListQuery<JsonText>> {
     ListQuery::newest_first(
         b,
-        ENDPOINT_COLUMNS,
+        ENDPOINT_JSON,
         "webhook_endpoints",
         "organization_id is ?1",
         &[org.into()],
@@ -87,10 +85,10 @@ pub(crate) fn list(
 }
 
 /// Endpoint `id` of the owner, if it is theirs.
-pub(crate) fn find(b: &mut Batch<'_>, org: Option<&str>, id: &str) -> DbResult<Rows<EndpointRow>> {
+pub(crate) fn find(b: &mut Batch<'_>, org: Option<&str>, id: &str) -> DbResult<Rows<JsonText>> {
     b.query(
         &format!(
-            "select {ENDPOINT_COLUMNS} from webhook_endpoints where id = ?1 and organization_id is ?2"
+            "select {ENDPOINT_JSON} from webhook_endpoints where id = ?1 and organization_id is ?2"
         ),
         &[id.into(), org.into()],
     )
@@ -104,7 +102,7 @@ pub(crate) fn update(
     owner: &Owner<'_>,
     id: &str,
     (input, sealed, now): (Option<&EndpointUpdate>, Option<&str>, &str),
-) -> DbResult<Rows<EndpointRow>> {
+) -> DbResult<Rows<JsonText>> {
     let (description_set, description) = match input.map(|i| &i.description) {
         Some(Patch::Set(d)) => (true, Some(d.as_str())),
         Some(Patch::Null) => (true, None),
@@ -128,7 +126,7 @@ pub(crate) fn update(
              event_types = coalesce(?4, event_types), description = iif(?5, ?6, description), \
              enabled = coalesce(?7, enabled), secret_sealed = coalesce(?8, secret_sealed), \
              updated_at = ?9 where id = ?1 and organization_id is ?2 and {} \
-             returning {ENDPOINT_COLUMNS}",
+             returning {ENDPOINT_JSON}",
             owner.guard(2, 10)
         ),
         &args,
@@ -151,10 +149,10 @@ pub(crate) fn deliveries(
     b: &mut Batch<'_>,
     endpoint: &str,
     page: &Page,
-) -> DbResult<ListQuery<DeliveryRow>> {
+) -> DbResult<ListQuery<JsonText>> {
     ListQuery::newest_first(
         b,
-        DELIVERY_COLUMNS,
+        DELIVERY_JSON,
         "webhook_deliveries",
         "endpoint_id = ?1",
         &[endpoint.into()],
@@ -168,12 +166,12 @@ pub(crate) fn retry(
     b: &mut Batch<'_>,
     owner: &Owner<'_>,
     (endpoint, id, now): (&str, &str, i64),
-) -> DbResult<Rows<DeliveryRow>> {
+) -> DbResult<Rows<JsonText>> {
     b.query(
         &format!(
             "update webhook_deliveries set status = 'pending', next_attempt_at = ?3 \
              where id = ?1 and endpoint_id = ?2 and exists (select 1 from webhook_endpoints \
-             where id = ?2 and organization_id is ?4) and {} returning {DELIVERY_COLUMNS}",
+             where id = ?2 and organization_id is ?4) and {} returning {DELIVERY_JSON}",
             owner.guard(4, 5)
         ),
         &[

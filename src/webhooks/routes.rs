@@ -2,21 +2,17 @@
 //! `/webhooks` (superusers: endpoints that receive every event). Each handler
 //! serves both: [`HookAdmin`] opens one or the other, as the path says.
 
-use super::models::{
-    DeliveryPublic, EndpointCreate, EndpointPublic, EndpointRow, EndpointUpdate,
-    EndpointWithSecret, HookPath,
-};
+use super::models::{with_secret, EndpointCreate, EndpointUpdate, HookBody, HookPath, HookRequest};
 use super::repo::{self, Owner};
 use super::{new_secret, sealing_key, DELIVERY_NOT_FOUND, MAX_ENDPOINTS, NOT_FOUND, TOO_MANY};
 use crate::access::org::HookAdmin;
 use crate::access::Gate;
 use crate::clock::{now_iso, now_secs};
+use crate::db::JsonText;
 use crate::error::{ApiError, ApiResult};
 use crate::events::{self, By, Subject};
-use crate::http::input::Json;
-use crate::http::{json_ok, message, Ctx};
+use crate::http::{json_text, message, Ctx};
 use crate::ids::new_id;
-use crate::lists::Page;
 use worker::Response;
 
 /// Whose endpoints the level opened, and who acts on them.
@@ -43,8 +39,11 @@ fn owner(level: &HookAdmin) -> (Owner<'_>, By<'_>) {
 pub(crate) async fn create_webhook(
     cx: Ctx,
     gate: Gate<HookAdmin>,
-    (path, Json(input)): (HookPath, Json<EndpointCreate>),
+    HookRequest { path, body, .. }: HookRequest,
 ) -> ApiResult<Response> {
+    let HookBody::Create(input) = body else {
+        return Err(ApiError::internal("create_webhook without its body"));
+    };
     let (level, r, count) = gate
         .open_with(&cx.db, |b, _| repo::count(b, path.org.as_deref()))
         .await?;
@@ -70,48 +69,46 @@ async fn create(
     // None: full meanwhile, or the caller lost the right (checked just before).
     let row = b.run().await?.first(row)?;
     let row = row.ok_or_else(|| ApiError::bad_request(TOO_MANY))?;
-    with_secret(row, secret)
-}
-
-fn with_secret(row: EndpointRow, secret: String) -> ApiResult<Response> {
-    json_ok(&EndpointWithSecret {
-        endpoint: EndpointPublic::from(row),
-        secret,
-    })
+    json_text(with_secret(row, &secret))
 }
 
 /// Read Webhook Endpoints: newest first, never a secret.
 pub(crate) async fn read_webhooks(
     cx: Ctx,
     gate: Gate<HookAdmin>,
-    (path, page): (HookPath, Page),
+    HookRequest { path, page, .. }: HookRequest,
 ) -> ApiResult<Response> {
     let (_, r, list) = gate
         .open_with(&cx.db, |b, _| repo::list(b, path.org.as_deref(), &page))
         .await?;
-    json_ok(&list.read(&r)?.map(EndpointPublic::from))
+    list.read(&r)?.respond()
 }
 
 /// Update Webhook Endpoint.
 pub(crate) async fn update_webhook(
     cx: Ctx,
-    level: HookAdmin,
-    (path, Json(input)): (HookPath, Json<EndpointUpdate>),
+    gate: Gate<HookAdmin>,
+    HookRequest { path, body, .. }: HookRequest,
 ) -> ApiResult<Response> {
+    let HookBody::Update(input) = body else {
+        return Err(ApiError::internal("update_webhook without its body"));
+    };
+    let level = gate.open(&cx.db).await?;
     let row = change(&cx, owner(&level), &path.endpoint, (Some(&input), None)).await?;
-    json_ok(&EndpointPublic::from(row))
+    json_text(row)
 }
 
 /// Rotate Webhook Secret: a new secret signs every delivery from now on.
 pub(crate) async fn rotate_webhook_secret(
     cx: Ctx,
-    level: HookAdmin,
-    path: HookPath,
+    gate: Gate<HookAdmin>,
+    HookRequest { path, .. }: HookRequest,
 ) -> ApiResult<Response> {
+    let level = gate.open(&cx.db).await?;
     let secret = new_secret()?;
     let sealed = sealing_key(&cx.config.secret_key).seal(&path.endpoint, &secret);
     let row = change(&cx, owner(&level), &path.endpoint, (None, Some(&sealed))).await?;
-    with_secret(row, secret)
+    json_text(with_secret(row, &secret))
 }
 
 /// An update of endpoint `id` (its settings or its secret), with its event.
@@ -120,7 +117,7 @@ async fn change(
     (owner, by): (Owner<'_>, By<'_>),
     id: &str,
     what: (Option<&EndpointUpdate>, Option<&str>),
-) -> ApiResult<EndpointRow> {
+) -> ApiResult<JsonText> {
     let now = now_iso();
     let mut b = cx.db.batch();
     let row = repo::update(&mut b, &owner, id, (what.0, what.1, &now))?;
@@ -143,9 +140,10 @@ async fn change(
 /// Delete Webhook Endpoint: its deliveries go with it.
 pub(crate) async fn delete_webhook(
     cx: Ctx,
-    level: HookAdmin,
-    path: HookPath,
+    gate: Gate<HookAdmin>,
+    HookRequest { path, .. }: HookRequest,
 ) -> ApiResult<Response> {
+    let level = gate.open(&cx.db).await?;
     delete(&cx, owner(&level), &path.endpoint).await
 }
 
@@ -165,7 +163,7 @@ async fn delete(cx: &Ctx, (owner, by): (Owner<'_>, By<'_>), id: &str) -> ApiResu
 pub(crate) async fn read_webhook_deliveries(
     cx: Ctx,
     gate: Gate<HookAdmin>,
-    (path, page): (HookPath, Page),
+    HookRequest { path, page, .. }: HookRequest,
 ) -> ApiResult<Response> {
     let (org, id) = (path.org.as_deref(), path.endpoint.as_str());
     let (_, r, (endpoint, list)) = gate
@@ -176,15 +174,16 @@ pub(crate) async fn read_webhook_deliveries(
     if r.first(endpoint)?.is_none() {
         return Err(ApiError::not_found(NOT_FOUND));
     }
-    json_ok(&list.read(&r)?.map(DeliveryPublic::from))
+    list.read(&r)?.respond()
 }
 
 /// Retry Webhook Delivery: pending again, and handed to the queue now.
 pub(crate) async fn retry_webhook_delivery(
     cx: Ctx,
-    level: HookAdmin,
-    path: HookPath,
+    gate: Gate<HookAdmin>,
+    HookRequest { path, .. }: HookRequest,
 ) -> ApiResult<Response> {
+    let level = gate.open(&cx.db).await?;
     retry(&cx, owner(&level).0, &path).await
 }
 
@@ -199,6 +198,6 @@ async fn retry(cx: &Ctx, owner: Owner<'_>, path: &HookPath) -> ApiResult<Respons
     }
     let delivery = r.first(delivery)?;
     let delivery = delivery.ok_or_else(|| ApiError::not_found(DELIVERY_NOT_FOUND))?;
-    cx.db.queue_after(delivery.id.clone());
-    json_ok(&DeliveryPublic::from(delivery))
+    cx.db.queue_after(path.delivery.clone());
+    json_text(delivery)
 }
