@@ -197,6 +197,35 @@ pub(crate) struct List<T> {
     pub(crate) next_cursor: Option<String>,
 }
 
+/// A row's JSON with its position in its list's order (the page query
+/// selects both), for [`List::with_new`].
+pub(crate) struct Placed {
+    pub(crate) json: JsonText,
+    pub(crate) at: String,
+    pub(crate) id: String,
+}
+
+impl FromRow for Placed {
+    fn from_row(row: &crate::db::Row<'_>) -> DbResult<Self> {
+        row.finish(Placed {
+            json: JsonText(row.get("json")),
+            at: row.get("cursor_at"),
+            id: row.get("cursor_id"),
+        })
+    }
+}
+
+impl List<Placed> {
+    /// The page without its positions.
+    pub(crate) fn rows(self) -> List<JsonText> {
+        List {
+            data: self.data.into_iter().map(|p| p.json).collect(),
+            count: self.count,
+            next_cursor: self.next_cursor,
+        }
+    }
+}
+
 impl List<JsonText> {
     /// The page's JSON, byte for byte what serializing a `List` of the same
     /// objects gives: the rows' own JSON, joined.
@@ -252,15 +281,6 @@ impl<T> List<T> {
             });
         }
         self
-    }
-
-    /// The same list with every item converted (a row into its public shape).
-    pub(crate) fn map<U>(self, f: impl FnMut(T) -> U) -> List<U> {
-        List {
-            data: self.data.into_iter().map(f).collect(),
-            count: self.count,
-            next_cursor: self.next_cursor,
-        }
     }
 }
 

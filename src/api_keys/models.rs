@@ -1,48 +1,14 @@
 //! API key shapes.
 
 use super::Scope;
-use crate::clock::rfc3339_from_millis;
 use crate::error::ApiResult;
 use crate::http::input::{Body, Input};
 use crate::http::Ctx;
 use crate::ids::id_text;
 use crate::validation::{check_bounds, integer, name_of, Patch, Validator};
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 pub(crate) use crate::identity::api_key::ApiKeyRow;
-
-/// `ApiKeyPublic`: never the key.
-#[derive(Debug, Serialize)]
-pub(crate) struct ApiKeyPublic {
-    id: String,
-    organization_id: String,
-    name: String,
-    prefix: String,
-    scopes: Vec<&'static str>,
-    created_by_id: Option<String>,
-    created_at: String,
-    expires_at: Option<String>,
-    last_used_at: Option<String>,
-}
-
-impl From<ApiKeyRow> for ApiKeyPublic {
-    fn from(row: ApiKeyRow) -> Self {
-        ApiKeyPublic {
-            scopes: row.scopes().into_iter().map(Scope::as_str).collect(),
-            expires_at: row
-                .expires_at
-                .map(|e| rfc3339_from_millis(e.max(0) as u64 * 1000)),
-            id: row.id,
-            organization_id: row.organization_id,
-            name: row.name,
-            prefix: row.prefix,
-            created_by_id: row.created_by_id,
-            created_at: row.created_at,
-            last_used_at: row.last_used_at,
-        }
-    }
-}
 
 /// `ApiKeyPublic`, as SQLite builds it from an `api_keys` row (lists pass it through).
 pub(crate) const API_KEY_JSON: &str = "json_object('id', id, 'organization_id', organization_id, \
@@ -50,14 +16,6 @@ pub(crate) const API_KEY_JSON: &str = "json_object('id', id, 'organization_id', 
      'created_at', created_at, 'expires_at', \
      strftime('%Y-%m-%dT%H:%M:%S.000000Z', expires_at, 'unixepoch'), \
      'last_used_at', last_used_at) as json";
-
-/// `ApiKeyWithKey`: the create answer, the only one that holds the key.
-#[derive(Debug, Serialize)]
-pub(crate) struct ApiKeyWithKey {
-    #[serde(flatten)]
-    pub(crate) api_key: ApiKeyPublic,
-    pub(crate) key: String,
-}
 
 /// `ApiKeyCreate`.
 pub(crate) struct ApiKeyCreate {

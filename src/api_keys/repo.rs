@@ -28,14 +28,18 @@ pub(crate) struct NewKey<'a> {
 /// Stores the key if the organization holds fewer than [`MAX_KEYS`] unrevoked
 /// keys and the caller may still manage its keys when the batch runs: 0 rows
 /// written says one of them no longer held.
-pub(crate) fn create(b: &mut Batch<'_>, org: &OrgKeyAdmin, k: &NewKey<'_>) -> DbResult<Write> {
+pub(crate) fn create(
+    b: &mut Batch<'_>,
+    org: &OrgKeyAdmin,
+    k: &NewKey<'_>,
+) -> DbResult<Rows<JsonText>> {
     let r = k.row;
-    b.write(
+    b.query(
         &format!(
             "insert into api_keys (id, organization_id, name, prefix, key_hash, scopes, created_by_id, \
              created_at, expires_at) select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 \
              where (select count(*) from api_keys where organization_id = ?2 and revoked_at is null) < {MAX_KEYS} \
-             and {}",
+             and {} returning {API_KEY_JSON}",
             admin_guard(2, 10)
         ),
         &[

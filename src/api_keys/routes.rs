@@ -1,7 +1,7 @@
 //! `/organizations/{id}/api-keys`: create, list and revoke an organization's
 //! keys (its owner, admins and superusers; never a key).
 
-use super::models::{ApiKeyCreate, ApiKeyPath, ApiKeyPublic, ApiKeyRow, ApiKeyWithKey};
+use super::models::{ApiKeyCreate, ApiKeyPath, ApiKeyRow};
 use super::repo::{self, NewKey};
 use super::{new_key, Scope, MAX_KEYS, SHOWN_PREFIX_LEN};
 use crate::access::org::OrgKeyAdmin;
@@ -10,7 +10,7 @@ use crate::clock::{now_iso, now_secs};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{self, Subject};
 use crate::http::input::{Json, OrgPath};
-use crate::http::{json_ok, message, Ctx};
+use crate::http::{json_text, message, Ctx};
 use crate::ids::new_id;
 use crate::lists::Page;
 use worker::Response;
@@ -49,13 +49,10 @@ pub(crate) async fn create_api_key(
         access.caller.by(),
     );
     events::log(&mut b, &cx, "api_key.created", org, by, about)?;
-    if b.run().await?.changes(written)? == 0 {
-        return Err(ApiError::bad_request(TOO_MANY)); // filled up meanwhile
-    }
-    json_ok(&ApiKeyWithKey {
-        api_key: ApiKeyPublic::from(row),
-        key,
-    })
+    // None: filled up meanwhile, or the caller lost the right.
+    let written = b.run().await?.first(written)?;
+    let written = written.ok_or_else(|| ApiError::bad_request(TOO_MANY))?;
+    json_text(written.with("key", &key))
 }
 
 /// The row of a new key, as the answer shows it.
@@ -77,7 +74,6 @@ fn new_row(
         created_at: now_iso(),
         expires_at: input.expires_in_days.map(|days| now + days * 86_400),
         last_used_secs: None,
-        last_used_at: None,
         revoked_at: None,
     })
 }

@@ -155,6 +155,20 @@ pub(crate) use json_flag;
 /// encoding it again, and one row type serves every shape built that way.
 pub(crate) struct JsonText(pub(crate) String);
 
+impl JsonText {
+    /// The object with one more string field at its end: what an answer adds
+    /// to the stored shape (a secret shown once).
+    pub(crate) fn with(self, name: &str, value: &str) -> JsonText {
+        let mut text = self.0;
+        if text.ends_with('}') {
+            text.pop();
+            let value = serde_json::to_string(value).unwrap_or_default();
+            text.push_str(&format!(",\"{name}\":{value}}}"));
+        }
+        JsonText(text)
+    }
+}
+
 impl FromRow for JsonText {
     fn from_row(row: &Row<'_>) -> DbResult<Self> {
         row.finish(JsonText(row.get("json")))

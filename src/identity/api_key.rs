@@ -72,7 +72,6 @@ pub(crate) struct ApiKeyRow {
     pub(crate) created_at: String,
     pub(crate) expires_at: Option<i64>,
     pub(crate) last_used_secs: Option<i64>,
-    pub(crate) last_used_at: Option<String>,
     pub(crate) revoked_at: Option<i64>,
 }
 from_row!(ApiKeyRow {
@@ -85,13 +84,12 @@ from_row!(ApiKeyRow {
     created_at,
     expires_at,
     last_used_secs,
-    last_used_at,
     revoked_at
 });
 
 /// The columns of [`ApiKeyRow`].
 pub(crate) const COLUMNS: &str = "id, organization_id, name, prefix, scopes, created_by_id, \
-     created_at, expires_at, last_used_secs, last_used_at, revoked_at";
+     created_at, expires_at, last_used_secs, revoked_at";
 
 impl ApiKeyRow {
     /// Not revoked and not expired at `now`.

@@ -1,29 +1,33 @@
 //! Membership shapes.
 
-use crate::db::from_row;
 use crate::http::input::Body;
 use crate::validation::{uuid, Fail, Validator};
-use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-/// `OrganizationMemberPublic`, as the members query returns it.
-#[derive(Debug, Serialize)]
-pub(crate) struct OrganizationMemberPublic {
-    pub(crate) user_id: String,
-    pub(crate) joined_at: String,
-    pub(crate) email: String,
-    pub(crate) full_name: Option<String>,
-    /// `owner`, `admin` or `member`.
-    pub(crate) role: String,
+/// `OrganizationMemberPublic`, as SQLite builds it from a membership `m`
+/// joined with its user `u`; lists pass it through.
+pub(crate) const MEMBER_JSON: &str = "json_object('user_id', m.user_id, 'joined_at', m.joined_at, \
+     'email', u.email, 'full_name', u.full_name, 'role', m.role) as json";
+
+/// A new member's `OrganizationMemberPublic`, as [`MEMBER_JSON`] would read it.
+pub(crate) fn member_json(
+    user_id: &str,
+    joined_at: &str,
+    email: &str,
+    full_name: Option<&str>,
+    role: &str,
+) -> String {
+    let text = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    format!(
+        "{{\"user_id\":{},\"joined_at\":{},\"email\":{},\"full_name\":{},\"role\":{}}}",
+        text(user_id),
+        text(joined_at),
+        text(email),
+        full_name.map_or("null".to_string(), text),
+        text(role)
+    )
 }
-from_row!(OrganizationMemberPublic {
-    user_id,
-    joined_at,
-    email,
-    full_name,
-    role
-});
 
 pub(crate) const ALREADY_MEMBER: &str = "User is already a member of this organization";
 pub(crate) const NOT_MEMBER: &str = "User is not a member of this organization";

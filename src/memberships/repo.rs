@@ -1,23 +1,19 @@
 //! SQL for `organization_members`. Reads used by the access check take the
 //! organization id; everything else takes the access level that allows it.
 
-use super::models::OrganizationMemberPublic;
+use super::models::MEMBER_JSON;
 use crate::access::org::{
     admin_guard, owner_guard, permitted, MemberRemoval, OrgAdmin, OrgMember, OrgOwner, Permitted,
 };
-use crate::db::{Batch, DbResult, Rows, Write};
-use crate::lists::{ListQuery, Order, Page, Source};
+use crate::db::{Batch, DbResult, FromRow, JsonText, Rows, Write};
+use crate::lists::{ListQuery, Order, Page, Placed, Source};
 
-fn page_of(
-    b: &mut Batch<'_>,
-    org_id: &str,
-    page: &Page,
-) -> DbResult<ListQuery<OrganizationMemberPublic>> {
+fn page_of<T: FromRow>(b: &mut Batch<'_>, org_id: &str, page: &Page) -> DbResult<ListQuery<T>> {
     let args = [org_id.into()];
     ListQuery::keyset(
         b,
         Source {
-            columns: "m.user_id, m.joined_at, u.email, u.full_name, m.role",
+            columns: MEMBER_JSON,
             from: "organization_members m join users u on u.id = m.user_id",
             filter: "m.organization_id = ?1",
             args: &args,
@@ -37,16 +33,13 @@ pub(crate) fn list(
     b: &mut Batch<'_>,
     org: &OrgMember,
     page: Page,
-) -> DbResult<ListQuery<OrganizationMemberPublic>> {
+) -> DbResult<ListQuery<JsonText>> {
     page_of(b, org.org_id(), &page)
 }
 
 /// The first page of members (with the count of all), before a member is
 /// added: the add answers it with the new member in place (`List::with_new`).
-pub(crate) fn first_page(
-    b: &mut Batch<'_>,
-    org_id: &str,
-) -> DbResult<ListQuery<OrganizationMemberPublic>> {
+pub(crate) fn first_page(b: &mut Batch<'_>, org_id: &str) -> DbResult<ListQuery<Placed>> {
     page_of(b, org_id, &Page::FIRST)
 }
 
@@ -99,7 +92,7 @@ pub(crate) fn set_role(
     org: &OrgOwner,
     user_id: &str,
     role: &str,
-) -> DbResult<(Write, Rows<OrganizationMemberPublic>)> {
+) -> DbResult<(Write, Rows<JsonText>)> {
     let changed = b.write(
         &format!(
             "update organization_members set role = ?3 where organization_id = ?1 and user_id = ?2 \
@@ -114,8 +107,10 @@ pub(crate) fn set_role(
         ],
     )?;
     let member = b.query(
-        "select m.user_id, m.joined_at, u.email, u.full_name, m.role from organization_members m \
-         join users u on u.id = m.user_id where m.organization_id = ?1 and m.user_id = ?2",
+        &format!(
+            "select {MEMBER_JSON} from organization_members m join users u on u.id = m.user_id \
+             where m.organization_id = ?1 and m.user_id = ?2"
+        ),
         &[org.org_id().into(), user_id.into()],
     )?;
     Ok((changed, member))

@@ -1,7 +1,7 @@
 //! `/organizations/{id}/members` (origin: `api/routes/organizations.py`).
 
 use super::models::{
-    AddMemberRequest, MemberRoleUpdate, OrganizationMemberPublic, Role, ALREADY_MEMBER, NOT_MEMBER,
+    member_json, AddMemberRequest, MemberRoleUpdate, Role, ALREADY_MEMBER, NOT_MEMBER,
 };
 use super::repo;
 use crate::access::org::{
@@ -9,13 +9,13 @@ use crate::access::org::{
 };
 use crate::access::Gate;
 use crate::clock::now_iso;
-use crate::db::{DbError, ResultExt};
+use crate::db::{DbError, JsonText, ResultExt};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{self, Subject};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::input::{Json, OrgPath, UserPath};
-use crate::http::{json_ok, json_response, message, Ctx};
-use crate::lists::Page;
+use crate::http::{json_response, json_text, message, Ctx};
+use crate::lists::{Page, Placed};
 use crate::messages::USER_NOT_FOUND;
 use worker::Response;
 
@@ -31,7 +31,7 @@ pub(crate) async fn read_organization_members(
     let mut b = cx.db.batch();
     let list = repo::list(&mut b, &access, page)?;
     let r = b.run().await?;
-    json_ok(&list.read(&r)?)
+    list.read(&r)?.respond()
 }
 
 /// Add Organization Member: add a user to an organization (owner, admins,
@@ -57,17 +57,21 @@ pub(crate) async fn add_organization_member(
         .as_ref()
         .ok_or_else(|| ApiError::not_found(USER_NOT_FOUND))?;
     let now = now_iso();
-    let member = OrganizationMemberPublic {
-        user_id: subject.id.clone(),
-        joined_at: now.clone(),
-        email: named.email.clone(),
-        full_name: named.full_name.clone(),
-        role: Role::Member.as_str().to_string(),
+    let member = Placed {
+        json: JsonText(member_json(
+            &subject.id,
+            &now,
+            &named.email,
+            named.full_name.as_deref(),
+            Role::Member.as_str(),
+        )),
+        at: now.clone(),
+        id: subject.id.clone(),
     };
     let list = page
         .read(&r)?
-        .with_new(member, Page::FIRST.limit, |m| (&m.joined_at, &m.user_id));
-    let body = serde_json::to_vec(&list)?;
+        .with_new(member, Page::FIRST.limit, |m| (&m.at, &m.id));
+    let body = list.rows().into_body();
     let mut b = cx.db.batch();
     repo::add(&mut b, &access, &subject.id, &now)?;
     let about = Subject::Membership {
@@ -164,8 +168,8 @@ pub(crate) async fn update_member_role(
     let r = b.run().await?;
     // The caller lost the right, or the member left, meanwhile: nothing changed.
     settle_write(r.changes(changed)?)?;
-    json_ok(
-        &r.first(member)?
+    json_text(
+        r.first(member)?
             .ok_or_else(|| ApiError::not_found(NOT_MEMBER))?,
     )
 }

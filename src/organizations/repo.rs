@@ -7,21 +7,23 @@ use crate::access::org::{
     admin_guard, key_guard, owner_guard, permitted, OrgEditor, OrgOwner, Permitted,
 };
 use crate::db::from_row;
-use crate::db::{Arg, Batch, DbResult, Results, Rows, Write};
+use crate::db::{Arg, Batch, DbResult, JsonText, Results, Rows, Write};
 use crate::lists::{
     fold, recent, List, ListQuery, Matcher, Order, Page, Search, Source, RECENT_OFFSET,
 };
 use crate::resources::RESOURCE_TABLES;
 use crate::validation::Patch;
 
+use super::media::number_json;
 pub(crate) use super::models::find;
-use super::models::{ORG_COLUMNS, ORG_FROM};
+use super::models::{ORG_FROM, ORG_JSON};
 
 fn insert_media(b: &mut Batch<'_>, m: &MediaResource) -> DbResult<Write> {
     b.write(
         "insert into media_resources (id, url, resource_type, content_hash, extension, file_size, width, \
          height, duration, aspect_ratio, orientation, alt_text, caption, color_profile, dominant_color, \
-         protected, created_at) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+         protected, created_at, duration_json, aspect_ratio_json) \
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
         &[
             (&m.id).into(),
             (&m.url).into(),
@@ -40,6 +42,8 @@ fn insert_media(b: &mut Batch<'_>, m: &MediaResource) -> DbResult<Write> {
             m.dominant_color.as_deref().into(),
             m.protected.into(),
             (&m.created_at).into(),
+            number_json(m.duration).as_deref().into(),
+            number_json(m.aspect_ratio).as_deref().into(),
         ],
     )
 }
@@ -176,12 +180,12 @@ pub(crate) fn create(
 /// (by the membership index). Each is guarded by the caller's flag, so only one
 /// reads rows; the caller's row, read in the same batch, says which applies.
 pub(crate) struct OrganizationList {
-    all: ListQuery<OrganizationRow>,
-    mine: ListQuery<OrganizationRow>,
+    all: ListQuery<JsonText>,
+    mine: ListQuery<JsonText>,
 }
 
 impl OrganizationList {
-    pub(crate) fn read(self, r: &Results, superuser: bool) -> DbResult<List<OrganizationRow>> {
+    pub(crate) fn read(self, r: &Results, superuser: bool) -> DbResult<List<JsonText>> {
         if superuser {
             self.all.read(r)
         } else {
@@ -208,7 +212,7 @@ pub(crate) fn list(
     // All organizations, newest first, for a superuser; `count` is read only for one.
     let all = |b: &mut Batch<'_>, filter: &str, count: &str, args: &[Arg<'_>]| {
         let source = Source {
-            columns: ORG_COLUMNS,
+            columns: ORG_JSON,
             from: ORG_FROM,
             filter,
             args,
@@ -263,7 +267,7 @@ pub(crate) fn list(
     let mine = ListQuery::keyset(
         b,
         Source {
-            columns: ORG_COLUMNS,
+            columns: ORG_JSON,
             from: &format!("{joined} left join media_resources m on m.id = o.avatar_media_id"),
             filter: "om.user_id = ?1 and (?2 is null or instr(o.name_key, ?2) > 0)",
             args: &args,

@@ -134,11 +134,7 @@ pub(crate) async fn read_organizations(
             repo::list(b, caller_id, &page, &search)
         })
         .await?;
-    json_ok(
-        &list
-            .read(&r, me.is_superuser == 1)?
-            .map(OrganizationPublic::from),
-    )
+    list.read(&r, me.is_superuser == 1)?.respond()
 }
 
 /// Read Organization: members and superusers.

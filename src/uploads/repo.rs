@@ -4,7 +4,7 @@
 
 use crate::db::from_row;
 use crate::db::{Batch, DbResult, Rows, Write};
-use crate::organizations::media::MediaResource;
+use crate::organizations::media::{number_json, MediaResource};
 use crate::organizations::repo::MEDIA_COLUMNS;
 
 /// What `PUT /uploads/{id}` must know of its row before taking the bytes.
@@ -96,8 +96,8 @@ pub(crate) fn complete(
     b.query(
         &format!(
             "update media_resources set status = 'uploaded', object_key = ?2, content_hash = ?3, \
-             file_size = ?4, width = ?5, height = ?6, aspect_ratio = ?7, orientation = ?8 \
-             where id = ?1 and status = 'pending' returning {MEDIA_COLUMNS}"
+             file_size = ?4, width = ?5, height = ?6, aspect_ratio = ?7, orientation = ?8, \
+             aspect_ratio_json = ?9 where id = ?1 and status = 'pending' returning {MEDIA_COLUMNS}"
         ),
         &[
             id.into(),
@@ -108,6 +108,7 @@ pub(crate) fn complete(
             c.height.into(),
             c.aspect_ratio.into(),
             c.orientation.into(),
+            number_json(c.aspect_ratio).as_deref().into(),
         ],
     )
 }

@@ -1,6 +1,6 @@
 //! Webhook shapes: the stored rows, the public answers and the request bodies.
 
-use crate::db::{json_flag, JsonText};
+use crate::db::json_flag;
 use crate::error::ApiResult;
 use crate::events::TYPES;
 use crate::http::input::{Body, Input, Json, Target};
@@ -18,18 +18,6 @@ pub(crate) const ENDPOINT_JSON: &str = concat!(
     json_flag!("enabled"),
     ", 'created_at', created_at) as json"
 );
-
-/// An endpoint's public JSON with its secret: the answers of create and
-/// rotate-secret only.
-pub(crate) fn with_secret(endpoint: JsonText, secret: &str) -> JsonText {
-    let mut text = endpoint.0;
-    if text.ends_with('}') {
-        text.pop();
-        // A secret is base64 after `whsec_`: nothing in it needs escaping.
-        text.push_str(&format!(",\"secret\":\"{secret}\"}}"));
-    }
-    JsonText(text)
-}
 
 /// Every type an endpoint may ask for, and `*` (all of them).
 const WANTED: [&str; TYPES.len() + 1] = {

@@ -2,7 +2,7 @@
 //! `/webhooks` (superusers: endpoints that receive every event). Each handler
 //! serves both: [`HookAdmin`] opens one or the other, as the path says.
 
-use super::models::{with_secret, EndpointCreate, EndpointUpdate, HookBody, HookPath, HookRequest};
+use super::models::{EndpointCreate, EndpointUpdate, HookBody, HookPath, HookRequest};
 use super::repo::{self, Owner};
 use super::{new_secret, sealing_key, DELIVERY_NOT_FOUND, MAX_ENDPOINTS, NOT_FOUND, TOO_MANY};
 use crate::access::org::HookAdmin;
@@ -69,7 +69,7 @@ async fn create(
     // None: full meanwhile, or the caller lost the right (checked just before).
     let row = b.run().await?.first(row)?;
     let row = row.ok_or_else(|| ApiError::bad_request(TOO_MANY))?;
-    json_text(with_secret(row, &secret))
+    json_text(row.with("secret", &secret))
 }
 
 /// Read Webhook Endpoints: newest first, never a secret.
@@ -108,7 +108,7 @@ pub(crate) async fn rotate_webhook_secret(
     let secret = new_secret()?;
     let sealed = sealing_key(&cx.config.secret_key).seal(&path.endpoint, &secret);
     let row = change(&cx, owner(&level), &path.endpoint, (None, Some(&sealed))).await?;
-    json_text(with_secret(row, &secret))
+    json_text(row.with("secret", &secret))
 }
 
 /// An update of endpoint `id` (its settings or its secret), with its event.
