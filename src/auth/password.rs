@@ -8,7 +8,7 @@
 //! of the same cost.
 
 use crate::config::MAX_PASSWORD_ITERATIONS;
-use base64ct::{Base64Unpadded, Encoding};
+use crate::secrets::{base64_unpadded, base64_unpadded_decode};
 use hmac::{Hmac, Mac};
 use sha2::digest::generic_array::GenericArray;
 use sha2::{compress256, Digest, Sha256};
@@ -67,8 +67,8 @@ impl PasswordHash {
         if !(1..=MAX_PASSWORD_ITERATIONS).contains(&iterations) {
             return Err(HashParseError::Iterations);
         }
-        let salt = Base64Unpadded::decode_vec(salt).map_err(|_| HashParseError::Encoding)?;
-        let hash = Base64Unpadded::decode_vec(hash).map_err(|_| HashParseError::Encoding)?;
+        let salt = base64_unpadded_decode(salt).ok_or(HashParseError::Encoding)?;
+        let hash = base64_unpadded_decode(hash).ok_or(HashParseError::Encoding)?;
         if hash.len() != length || hash.is_empty() || salt.is_empty() {
             return Err(HashParseError::Parameters);
         }
@@ -84,8 +84,8 @@ impl PasswordHash {
             "${ALGORITHM}$i={},l={}${}${}",
             self.iterations,
             self.hash.len(),
-            Base64Unpadded::encode_string(&self.salt),
-            Base64Unpadded::encode_string(&self.hash)
+            base64_unpadded(&self.salt),
+            base64_unpadded(&self.hash)
         )
     }
 }

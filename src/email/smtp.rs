@@ -4,7 +4,6 @@
 
 use super::outbox::OutboxRow;
 use crate::config::{EmailConfig, SmtpConfig};
-use base64ct::{Base64, Encoding};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use worker::{SecureTransport, Socket};
 
@@ -79,7 +78,7 @@ fn header_text(s: &str) -> String {
     words.push(&s[start..]);
     words
         .iter()
-        .map(|w| format!("=?UTF-8?B?{}?=", Base64::encode_string(w.as_bytes())))
+        .map(|w| format!("=?UTF-8?B?{}?=", crate::secrets::base64(w.as_bytes())))
         .collect::<Vec<_>>()
         .join("\r\n ")
 }
@@ -99,7 +98,7 @@ fn address(s: &str) -> Result<&str, String> {
 
 /// Base64 in lines of 76 characters.
 fn base64_lines(s: &str) -> String {
-    let encoded = Base64::encode_string(s.as_bytes());
+    let encoded = crate::secrets::base64(s.as_bytes());
     encoded
         .as_bytes()
         .chunks(76)
@@ -179,7 +178,7 @@ pub(crate) async fn send(
             .await?;
     }
     if let (Some(user), Some(password)) = (&smtp.user, &smtp.password) {
-        let token = Base64::encode_string(format!("\0{user}\0{password}").as_bytes());
+        let token = crate::secrets::base64(format!("\0{user}\0{password}").as_bytes());
         s.command(&format!("AUTH PLAIN {token}"), &["235"], "AUTH")
             .await?;
     }
@@ -210,6 +209,7 @@ pub(crate) async fn send(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64ct::{Base64, Encoding};
 
     fn decode(header: &str) -> String {
         header

@@ -17,7 +17,6 @@ pub mod totp;
 use crate::error::{ApiError, ApiResult};
 use crate::http::sealed::SealingKey;
 use crate::secrets::{DerivedKey, Purpose};
-use base32ct::{Base32Unpadded, Encoding as _};
 use base64ct::{Base64UrlUnpadded, Encoding as _};
 
 pub(crate) const ALREADY_ENABLED: &str = "MFA is already enabled";
@@ -77,7 +76,7 @@ pub(crate) fn new_recovery_codes(secret_key: &str) -> ApiResult<(Vec<String>, Ve
     for _ in 0..RECOVERY_CODES {
         let mut bytes = [0u8; 7];
         random(&mut bytes)?;
-        let text = Base32Unpadded::encode_string(&bytes);
+        let text = totp::base32(&bytes, true);
         let code = format!("{}-{}", &text[..5], &text[5..10]);
         hashes.push(recovery_hash(secret_key, &code));
         codes.push(code);

@@ -15,7 +15,7 @@ pub(crate) mod routes;
 use crate::error::{ApiError, ApiResult};
 use crate::http::sealed::SealingKey;
 use crate::secrets::{hmac, Purpose};
-use base64ct::{Base64, Encoding};
+use base64ct::{Base64UrlUnpadded, Encoding};
 use hmac::Mac;
 
 /// Most endpoints per organization (and global ones).
@@ -26,11 +26,14 @@ pub(crate) const DELIVERY_NOT_FOUND: &str = "Webhook delivery not found";
 /// What a secret starts with (Standard Webhooks).
 const SECRET_PREFIX: &str = "whsec_";
 
-/// A new signing secret: `whsec_` and base64 of 32 random bytes.
-pub(crate) fn new_secret() -> ApiResult<String> {
+/// A new signing secret: as shown (`whsec_` and base64 of 32 random bytes)
+/// and as sealed (the bytes in base64url, which the worker decodes elsewhere
+/// too: no second decoder in the upload).
+pub(crate) fn new_secret() -> ApiResult<(String, String)> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(format!("getrandom: {e}")))?;
-    Ok(format!("{SECRET_PREFIX}{}", Base64::encode_string(&bytes)))
+    let shown = format!("{SECRET_PREFIX}{}", crate::secrets::base64(&bytes));
+    Ok((shown, Base64UrlUnpadded::encode_string(&bytes)))
 }
 
 /// The key that seals endpoint secrets in D1 (one derivation of `SECRET_KEY`).
@@ -39,15 +42,15 @@ pub(crate) fn sealing_key(secret_key: &str) -> SealingKey {
 }
 
 /// `webhook-signature`: `v1,` and base64 of HMAC-SHA256 over
-/// `{id}.{timestamp}.{body}`, keyed with the secret's bytes after `whsec_`.
-pub(crate) fn signature(secret: &str, id: &str, timestamp: i64, body: &str) -> Option<String> {
-    let key = Base64::decode_vec(secret.strip_prefix(SECRET_PREFIX)?).ok()?;
+/// `{id}.{timestamp}.{body}`, keyed with the secret's bytes (as sealed: base64url).
+pub(crate) fn signature(sealed_key: &str, id: &str, timestamp: i64, body: &str) -> Option<String> {
+    let key = Base64UrlUnpadded::decode_vec(sealed_key).ok()?;
     let mut mac = hmac(&key);
     mac.update(format!("{id}.{timestamp}.").as_bytes());
     mac.update(body.as_bytes());
     Some(format!(
         "v1,{}",
-        Base64::encode_string(&mac.finalize().into_bytes())
+        crate::secrets::base64(&mac.finalize().into_bytes())
     ))
 }
 
@@ -110,12 +113,15 @@ fn is_internal(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64ct::Base64;
 
     #[test]
     fn the_standard_webhooks_example_signs_as_its_libraries_do() {
-        // The example of the Standard Webhooks specification's libraries.
+        // The example of the Standard Webhooks specification's libraries,
+        // its secret's bytes as the worker seals them.
+        let bytes = Base64::decode_vec("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
         let signed = signature(
-            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            &Base64UrlUnpadded::encode_string(&bytes),
             "msg_p5jXN8AQM9LWM0D4loKWxJek",
             1_614_265_330,
             r#"{"test": 2432232314}"#,
@@ -124,15 +130,16 @@ mod tests {
             signed.as_deref(),
             Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
         );
-        assert_eq!(signature("nope", "a", 1, ""), None);
+        assert_eq!(signature("no+pe", "a", 1, ""), None);
     }
 
     #[test]
     fn a_new_secret_is_whsec_and_32_bytes() {
-        let s = new_secret().unwrap();
-        let raw = Base64::decode_vec(s.strip_prefix("whsec_").unwrap()).unwrap();
+        let (shown, sealed) = new_secret().unwrap();
+        let raw = Base64::decode_vec(shown.strip_prefix("whsec_").unwrap()).unwrap();
         assert_eq!(raw.len(), 32);
-        assert_ne!(s, new_secret().unwrap());
+        assert_eq!(Base64UrlUnpadded::decode_vec(&sealed).unwrap(), raw);
+        assert_ne!(shown, new_secret().unwrap().0);
     }
 
     #[test]

@@ -60,8 +60,8 @@ async fn create(
     if count >= MAX_ENDPOINTS {
         return Err(ApiError::bad_request(TOO_MANY));
     }
-    let (id, secret, now) = (new_id(), new_secret()?, now_iso());
-    let sealed = sealing_key(&cx.config.secret_key).seal(&id, &secret);
+    let (id, (secret, key), now) = (new_id(), new_secret()?, now_iso());
+    let sealed = sealing_key(&cx.config.secret_key).seal(&id, &key);
     let mut b = cx.db.batch();
     let row = repo::create(&mut b, &owner, (&id, input, &sealed, &now))?;
     let (kind, about) = ("webhook_endpoint.created", Subject::WebhookEndpoint(&id));
@@ -105,8 +105,8 @@ pub(crate) async fn rotate_webhook_secret(
     HookRequest { path, .. }: HookRequest,
 ) -> ApiResult<Response> {
     let level = gate.open(&cx.db).await?;
-    let secret = new_secret()?;
-    let sealed = sealing_key(&cx.config.secret_key).seal(&path.endpoint, &secret);
+    let (secret, key) = new_secret()?;
+    let sealed = sealing_key(&cx.config.secret_key).seal(&path.endpoint, &key);
     let row = change(&cx, owner(&level), &path.endpoint, (None, Some(&sealed))).await?;
     json_text(row.with("secret", &secret))
 }
