@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Runs the benchmark described in bench/run.sh and writes bench/results.md."""
-import atexit, base64, gzip, hashlib, hmac, json, os, re, shutil, signal, statistics, struct, subprocess, sys, tempfile, time
+import atexit, base64, gzip, hashlib, hmac, json, os, re, shutil, signal, statistics, struct, subprocess, sys, tempfile, threading, time
 import urllib.error, urllib.parse, urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "lib"))
@@ -467,6 +467,87 @@ def key_vs_token(base, token, runs=3):
     return {"rps": rps, "ratios": ratios}
 
 
+class Receiver:
+    """A local webhook receiver: answers every POST 204 and keeps when each
+    delivery arrived, so the bench can wait for a count (an event, not a sleep)."""
+
+    def __init__(self):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        self.times, self.cond = [], threading.Condition()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(204)
+                self.end_headers()
+                with outer.cond:
+                    outer.times.append(time.perf_counter())
+                    outer.cond.notify_all()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def wait_for(self, n, deadline=600):
+        with self.cond:
+            if not self.cond.wait_for(lambda: len(self.times) >= n, timeout=deadline):
+                raise RuntimeError(f"receiver: {len(self.times)} of {n} deliveries within {deadline} s")
+            return list(self.times[:n])
+
+
+def webhooks_cost(base, admin, state, runs=3):
+    """`POST /organizations/` with no endpoint listening and with a global
+    endpoint subscribed to `organization.created` (each create then writes a
+    delivery in its batch and hands it to the queue): `runs` wrk runs of each at
+    2 connections, in turn. After each run with the endpoint, the bench waits
+    until the receiver has every delivery (the next run starts on an idle
+    consumer); deliveries per second are counted from the first to the last of
+    them."""
+    auth = {"Authorization": f"Bearer {admin}", "Content-Type": "application/json"}
+    receiver = Receiver()
+    _, out = http("POST", f"{base}/api/v1/webhooks/", json.dumps(
+        {"url": receiver.url, "event_types": ["organization.created"]}).encode(), auth)
+    endpoint = json.loads(out)["id"]
+    script = os.path.join(state, "create_org.lua")
+    org = json.dumps({"name": "Hooked", "avatar_image": "https://cdn.example.com/a.png"})
+    with open(script, "w") as f:
+        f.write(f"wrk.method = \"POST\"\nwrk.body = {json.dumps(org)}\n"
+                'wrk.headers["Content-Type"] = "application/json"\n')
+
+    def organizations():
+        _, out = http("GET", f"{base}/api/v1/organizations/?limit=0", headers=auth)
+        return json.loads(out)["count"]
+
+    def fresh_user(i):
+        # Each run creates as a user of its own: a create counts its caller's
+        # organizations (the per-user cap), which would grow run by run.
+        email, password = f"hooked{i}@example.com", "bench-hooked-password"
+        http("POST", f"{base}/api/v1/users/", json.dumps({"email": email, "password": password}).encode(), auth)
+        return login(base, email, password)
+
+    rps, rates, delivered = {"without": [], "with": []}, [], 0
+    for round_ in range(runs):
+        for name in ("without", "with"):
+            http("PATCH", f"{base}/api/v1/webhooks/{endpoint}",
+                 json.dumps({"enabled": name == "with"}).encode(), auth)
+            token = fresh_user(f"{round_}-{name}")
+            before = organizations()
+            r = wrk(f"{base}/api/v1/organizations/", 2, token, script)
+            rps[name].append(r["rps"])
+            if name == "with":
+                made = organizations() - before
+                times = receiver.wait_for(delivered + made)[delivered:]
+                delivered += made
+                rates.append(made / (times[-1] - times[0]))
+    receiver.server.shutdown()
+    ratios = sorted(w / o for w, o in zip(rps["with"], rps["without"]))
+    return {"rps": rps, "ratios": ratios, "rates": sorted(rates), "delivered": delivered}
+
+
 def goal_verdict(p):
     """Met only when every side-by-side round is within the goal; not met when the
     median is over it; otherwise the spread does not decide."""
@@ -525,6 +606,7 @@ def main():
         keyed = key_vs_token(base, user)
         mfa = mfa_vs_plain(base, admin)
         uploaded = uploads(base, user, server.pid)
+        hooks = webhooks_cost(base, admin, state)
         if os.environ.get("BENCH_PBKDF2_ONLY"):
             print(json.dumps(pbkdf2))
             return
@@ -671,6 +753,20 @@ def main():
         f"| MFA, both steps | {mfa['both']:.0f} ({mfa['both'] / mfa['plain']:.2f}x the plain login) |",
         "",
         "The second step hashes no password: it costs what a D1 read and a write cost.",
+        "",
+        "`POST /api/v1/organizations/` with no webhook endpoint listening and with a global one",
+        "subscribed to `organization.created` (each create then writes its delivery in the same",
+        "batch and hands it to `WEBHOOK_QUEUE`), three wrk runs of each at 2 connections, in turn:",
+        "",
+        "| endpoint | req/s, runs 1–3 |",
+        "|---|---|",
+        f"| none | {', '.join(f'{r:.1f}' for r in hooks['rps']['without'])} |",
+        f"| subscribed | {', '.join(f'{r:.1f}' for r in hooks['rps']['with'])} |",
+        "",
+        f"With ÷ without, run by run: median {hooks['ratios'][1]:.2f}x, range {hooks['ratios'][0]:.2f}–"
+        f"{hooks['ratios'][-1]:.2f}x (goal ≥ 0.9x: {'met' if hooks['ratios'][0] >= 0.9 else 'met at the median' if hooks['ratios'][1] >= 0.9 else 'not met'}).",
+        f"The consumer delivered the {hooks['delivered']:,} deliveries those runs made to a local receiver at "
+        f"{', '.join(f'{r:.0f}' for r in hooks['rates'])} per second (each run's, first to last delivery).",
         "",
         "Refresh next to `/users/me`, from Python threads (each with its own session, as a",
         "refresh token rotates), 10 s each:",

@@ -93,7 +93,7 @@ pub(crate) fn base64_unpadded_decode(text: &str) -> Option<Vec<u8>> {
 /// RFC 4648 base64 with its padding (MIME, SMTP AUTH, Standard Webhooks).
 pub(crate) fn base64(bytes: &[u8]) -> String {
     let mut text = base64_unpadded(bytes);
-    while text.len() % 4 != 0 {
+    while !text.len().is_multiple_of(4) {
         text.push('=');
     }
     text
