@@ -3,6 +3,7 @@
 //! that batch committed (and again from the scheduled run, if a hand-over was
 //! lost). Messages are the ids as strings.
 
+use crate::db::{Batch, Db, DbError, DbResult, Write};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{console_error, Context, Env, Queue};
@@ -40,4 +41,35 @@ pub(crate) async fn send(queue: &Queue, id: &str) -> Result<(), String> {
         .map_err(|e| format!("{e:?}"))?;
     JsFuture::from(sent).await.map_err(|e| format!("{e:?}"))?;
     Ok(())
+}
+
+/// The scheduled run's second hand-over: `ids`, rows whose message was lost,
+/// go to the queue bound as `binding` again, and `mark` notes each one sent
+/// (in one batch after them); how many were.
+pub(crate) async fn requeue(
+    db: &Db,
+    env: &Env,
+    binding: &str,
+    ids: Vec<String>,
+    mark: &dyn Fn(&mut Batch<'_>, &str) -> DbResult<Write>,
+) -> DbResult<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let queue = env
+        .queue(binding)
+        .map_err(|e| DbError::other("queue binding", e))?;
+    let mut b = db.batch();
+    let mut handed = 0;
+    for id in &ids {
+        match send(&queue, id).await {
+            Ok(()) => {
+                let _ = mark(&mut b, id)?;
+                handed += 1;
+            }
+            Err(e) => console_error!("{binding}: re-queue of {id} failed ({e})"),
+        }
+    }
+    b.run().await?;
+    Ok(handed)
 }

@@ -138,23 +138,5 @@ pub(crate) async fn requeue(db: &Db, env: &Env, cfg: &EmailConfig) -> DbResult<u
         .into_iter()
         .map(|s| s.id)
         .collect();
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    let queue = env
-        .queue(QUEUE)
-        .map_err(|e| crate::db::DbError::other("queue binding", e))?;
-    let mut b = db.batch();
-    let mut handed = 0;
-    for id in &ids {
-        match crate::queues::send(&queue, id).await {
-            Ok(()) => {
-                let _ = outbox::queued(&mut b, id, now)?;
-                handed += 1;
-            }
-            Err(e) => console_error!("email: re-queue of {id} failed ({e})"),
-        }
-    }
-    b.run().await?;
-    Ok(handed)
+    crate::queues::requeue(db, env, QUEUE, ids, &|b, id| outbox::queued(b, id, now)).await
 }

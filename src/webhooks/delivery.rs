@@ -260,26 +260,11 @@ pub(crate) async fn requeue(db: &Db, env: &Env) -> DbResult<usize> {
         .into_iter()
         .map(|o| o.id)
         .collect();
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    let queue = env
-        .queue(QUEUE)
-        .map_err(|e| crate::db::DbError::other("queue binding", e))?;
-    let mut b = db.batch();
-    let mut handed = 0;
-    for id in &ids {
-        match crate::queues::send(&queue, id).await {
-            Ok(()) => {
-                let _ = b.write(
-                    "update webhook_deliveries set next_attempt_at = ?2 where id = ?1 and status = 'pending'",
-                    &[id.as_str().into(), now.into()],
-                )?;
-                handed += 1;
-            }
-            Err(e) => console_error!("webhook: re-queue of delivery {id} failed ({e})"),
-        }
-    }
-    b.run().await?;
-    Ok(handed)
+    crate::queues::requeue(db, env, QUEUE, ids, &|b, id| {
+        b.write(
+            "update webhook_deliveries set next_attempt_at = ?2 where id = ?1 and status = 'pending'",
+            &[id.into(), now.into()],
+        )
+    })
+    .await
 }
