@@ -62,6 +62,13 @@ class Totals(unittest.TestCase):
         log += stage("fuzz", "a 500 in the worker log", 1)
         self.assertEqual(totals(log, []), (10, 1 + 1 + 1))
 
+    def test_a_report_its_run_left_empty_is_one_failure(self):
+        # `timeout` stopped a fuzz run before schemathesis wrote its report.
+        empty = os.path.join(tempfile.mkdtemp(), "user.xml")
+        open(empty, "w").close()
+        log = stage("fuzz", "fuzz: as user", 1)
+        self.assertEqual(totals(log, [empty]), (0, 1))
+
     def test_a_failing_stage_that_counted_its_failures_adds_none(self):
         log = stage("test-api", "test result: FAILED. 10 passed; 2 failed;", 101)
         self.assertEqual(totals(log, []), (10, 2))

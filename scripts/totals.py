@@ -42,8 +42,16 @@ def count_text(text, unittest=True):
 
 
 def count_junit(path):
+    """Passed and failed cases of a JUnit report; one failure for a report that
+    does not parse (a run stopped before it wrote it, as `timeout` stops one)."""
     passed = failed = 0
-    for case in ET.parse(path).getroot().iter("testcase"):
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError:
+        print(f"totals: {path} is not a JUnit report (its run did not finish): counted as a failure",
+              file=sys.stderr)
+        return 0, 1
+    for case in root.iter("testcase"):
         tags = {child.tag for child in case}
         if tags & {"failure", "error"}:
             failed += 1

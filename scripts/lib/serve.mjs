@@ -5,7 +5,7 @@
 // (tests/api/helpers), the Python scripts through scripts/lib/serve.py.
 //
 //   node scripts/lib/serve.mjs --state DIR [--port P] [--control-port C] [--migrate]
-//        [--log FILE] [--remove-state] [--api-key-limit N] [NAME=VALUE ...]
+//        [--log FILE] [--remove-state] [--api-key-limit N] [--offline] [NAME=VALUE ...]
 //
 // A port of 0 (the default for --port) is chosen by the system when the socket
 // binds, so parallel servers never race for a port probed free beforehand. Once
@@ -24,7 +24,10 @@
 // NAME=VALUE pairs are the worker's vars. With --control-port, a second worker on
 // 127.0.0.1:C answers `POST /d1` (body: SQL, one or more statements) by running the
 // statements as one D1 batch and answering their rows as a JSON array; it is for
-// tests and measurements only and is never part of the API worker. `POST /mark`
+// tests and measurements only and is never part of the API worker. With
+// --offline, the worker's own outbound fetches (webhook deliveries, an HTTP
+// e-mail provider) are answered 502 here instead of leaving the machine: the
+// fuzzer registers webhook endpoints at URLs it made up, which must not be called. `POST /mark`
 // prints its body as a line of the log. `POST /scheduled`
 // runs the API worker's scheduled handler once (as a Cron Trigger would) and answers
 // its outcome. `POST /explain` (body: `[{sql, args}]`) answers each statement's
@@ -54,6 +57,7 @@ const flag = (name) => {
 };
 const migrate = flag("--migrate");
 const removeState = flag("--remove-state");
+const offline = flag("--offline");
 // wrangler.toml's [[ratelimits]] API_KEY_LIMITER's limit, for tests that lower it.
 const limitOption = option("--api-key-limit");
 const apiKeyLimit = limitOption === undefined ? undefined : Number(limitOption);
@@ -255,6 +259,9 @@ const workers = [
     scriptPath: fromToml.main,
     ratelimits,
     bindings,
+    ...(offline
+      ? { outboundService: () => new Response("serve.mjs --offline: nothing leaves this machine", { status: 502 }) }
+      : {}),
   },
 ];
 if (controlPort) {

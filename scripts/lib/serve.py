@@ -21,14 +21,16 @@ import tempfile
 import urllib.request
 
 
-def serve(state, env, *, port=0, control_port=None, log=os.devnull, migrate=False, remove_state=False, timeout=120):
+def serve(state, env, *, port=0, control_port=None, log=os.devnull, migrate=False, remove_state=False, offline=False,
+          timeout=120):
     """The server (in its own session), its URL and its control door's URL (None
     without one). A port of 0 is picked by the system as the socket binds. The
     server writes its URLs as one line to its standard output once every socket
     listens, and closes it empty if it dies first: nothing here polls. It stops
     when its standard input (a pipe held by the returned process object) closes:
     when this process ends, however it ends. `log`: a path the worker's output is
-    appended to (by default, nowhere)."""
+    appended to (by default, nowhere). `offline`: the worker's outbound fetches are
+    answered 502 by the server (serve.mjs --offline)."""
     args = ["node", "scripts/lib/serve.mjs", "--port", str(port), "--state", state]
     if control_port is not None:
         args += ["--control-port", str(control_port)]
@@ -38,6 +40,8 @@ def serve(state, env, *, port=0, control_port=None, log=os.devnull, migrate=Fals
         args.append("--migrate")
     if remove_state:
         args.append("--remove-state")
+    if offline:
+        args.append("--offline")
     proc = subprocess.Popen(args + list(env), stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True)
     if not select.select([proc.stdout], [], [], timeout)[0]:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -73,7 +77,8 @@ def main(command):
            f"FIRST_SUPERUSER={superuser}", f"FIRST_SUPERUSER_PASSWORD={password}"]
     try:
         proc, base, control = serve(state, env, control_port=0, log=os.path.join(state, "log"),
-                                    migrate=True, remove_state=True)
+                                    migrate=True, remove_state=True,
+                                    offline=os.environ.get("SERVE_OFFLINE") == "1")
     except RuntimeError as e:
         log = os.path.join(state, "log")
         sys.exit(f"serve: {e}:\n" + (open(log).read() if os.path.exists(log) else ""))
