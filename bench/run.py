@@ -477,9 +477,15 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            # HTTP/1.1 keep-alive, as receivers in the field answer: with HTTP/1.0 the
+            # server closes each connection as workerd may be reusing it, and about
+            # one delivery in ten fails with "Network connection lost".
+            protocol_version = "HTTP/1.1"
+
             def do_POST(self):
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 self.send_response(204)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
                 with outer.cond:
                     outer.times.append(time.perf_counter())
