@@ -677,12 +677,6 @@ def main():
     ratios = sorted(m["p50"] / h["p50"] for m, h in zip(me, health))
     ratio = (f"median {statistics.median(ratios):.2f}x, range {ratios[0]:.2f}–{ratios[-1]:.2f}x, round by round "
              f"(goal ≤ 1.3x: {'met' if ratios[-1] <= 1.3 else 'met at the median' if statistics.median(ratios) <= 1.3 else 'not met'})")
-    def rps_ratio(row, base_row, goal):
-        """req/s of `row` ÷ req/s of `base_row` at 2 connections, round by round (issue 34's goals)."""
-        r = sorted(a["rps"] / b["rps"] for a, b in zip(runs[(row, 2)], runs[(base_row, 2)]))
-        verdict = "met" if r[0] >= goal else "met at the median" if statistics.median(r) >= goal else "not met"
-        return f"median {statistics.median(r):.2f}x, range {r[0]:.2f}–{r[-1]:.2f}x (goal ≥ {goal}x: {verdict})"
-
     lines = [
         "# Benchmark results",
         "",
@@ -702,9 +696,6 @@ def main():
         "| measure | value |",
         "|---|---|",
         f"| p50 `/users/me` ÷ p50 health check, 2 connections | {ratio} |",
-        f"| req/s `/users/me` ÷ health check, 2 connections | {rps_ratio('GET /api/v1/users/me', 'GET /api/v1/utils/health-check/', 0.9)} |",
-        f"| req/s a member's 50 organizations ÷ `/users/me`, 2 connections (lists assembled in SQL) | {rps_ratio('GET /api/v1/organizations/ (50 orgs)', 'GET /api/v1/users/me', 0.8)} |",
-        f"| req/s `/users/?limit=10` ÷ `/users/me`, 2 connections | {rps_ratio('GET /api/v1/users/?limit=10', 'GET /api/v1/users/me', 0.9)} |",
         f"| wasm size | {len(wasm) / 1024:.1f} KiB raw, {len(gzip.compress(wasm, 9)) / 1024:.1f} KiB gzipped |",
         f"| whole upload (`wrangler deploy --dry-run`) | {upload.group(1) + ' / gzip ' + upload.group(2) if upload else 'n/a'} (budget ≤ 350 KB gzipped, issue 29; `make size` holds it in `make test`) |",
         f"| start of the server to its first 200 (health check; the first superuser exists, so no hashing) | {first_200_ms:.0f} ms |",
