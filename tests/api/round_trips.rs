@@ -123,6 +123,19 @@ const BUDGETS: &[Budget] = &[
     // the reservation rides in the access check's batch; the replay is that batch alone
     budget("create_organization", "with an Idempotency-Key", 200, 2, 21),
     budget("create_organization", "its replay", 200, 1, 7),
+    // the endpoint count rides in the caller's batch; then the insert with its event
+    budget("create_webhook", "", 200, 2, 15),
+    budget("read_webhooks", "", 200, 1, 7),
+    // the level, then the update with its event
+    budget("update_webhook", "", 200, 2, 15),
+    budget("rotate_webhook_secret", "", 200, 2, 15),
+    budget("read_webhook_deliveries", "", 200, 1, 12),
+    budget("retry_webhook_delivery", "", 200, 2, 10),
+    // the level, then one batch: the event, the delete, and the event kept only if the row went
+    budget("delete_webhook", "", 200, 2, 22),
+    // 14 rows when it runs alone, 15 beside the other budget tests (not yet explained)
+    budget("read_organization_events", "", 200, 1, 15),
+    budget("read_events", "", 200, 1, 9),
 ];
 
 const fn budget(
@@ -361,6 +374,59 @@ pub(crate) fn the_role_and_invitation_operations_stay_within_their_round_trip_bu
         "revoke_invitation",
         "",
         &app.revoke_invitation(&owner, org_id, other["id"].as_str().unwrap(), 200),
+    );
+}
+
+#[test]
+pub(crate) fn the_webhook_and_audit_operations_stay_within_their_round_trip_budget() {
+    let _schema = stable_schema();
+    let app = app();
+    let owner = signup_user();
+    let org = new_organization(&owner, "Hooks");
+    let org_id = Some(org.id.as_str());
+    // Nothing listens there: each delivery fails at once, and stays to be retried.
+    let hook = json!({"url": "http://127.0.0.1:1/hook", "event_types": ["*"]});
+    let created: Resp = app.create_webhook(&owner, org_id, &hook, 200);
+    within_budget("create_webhook", "", &created);
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    let endpoint = (org_id, id.as_str());
+    within_budget("read_webhooks", "", &app.read_webhooks(&owner, org_id, 200));
+    let described = json!({"description": "budget"});
+    within_budget(
+        "update_webhook",
+        "",
+        &app.update_webhook(&owner, endpoint, &described, 200),
+    );
+    within_budget(
+        "rotate_webhook_secret",
+        "",
+        &app.rotate_webhook_secret(&owner, endpoint, 200),
+    );
+    let deliveries: Resp = app.read_webhook_deliveries(&owner, endpoint, 200);
+    within_budget("read_webhook_deliveries", "", &deliveries);
+    let delivery = deliveries.json()["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    within_budget(
+        "retry_webhook_delivery",
+        "",
+        &app.retry_webhook_delivery(&owner, (org_id, &id, &delivery), 200),
+    );
+    within_budget(
+        "read_organization_events",
+        "",
+        &app.read_organization_events(&owner, &org.id, "limit=5", 200),
+    );
+    within_budget(
+        "read_events",
+        "",
+        &app.read_events(&superuser_token(), "limit=5", 200),
+    );
+    within_budget(
+        "delete_webhook",
+        "",
+        &app.delete_webhook(&owner, endpoint, 200),
     );
 }
 
