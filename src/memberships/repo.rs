@@ -1,9 +1,10 @@
-//! SQL for `organization_members`. Reads used by the access check take the
-//! organization id; everything else takes the access level that allows it.
+//! SQL for `organization_members`. Reads used by the access check, and the
+//! member list that rides in its batch, take the organization id; everything
+//! else takes the access level that allows it.
 
 use super::models::MEMBER_JSON;
 use crate::access::org::{
-    admin_guard, owner_guard, permitted, MemberRemoval, OrgAdmin, OrgMember, OrgOwner, Permitted,
+    admin_guard, owner_guard, permitted, MemberRemoval, OrgAdmin, OrgOwner, Permitted,
 };
 use crate::db::{Batch, DbResult, FromRow, JsonText, Rows, Write};
 use crate::lists::{ListQuery, Order, Page, Placed, Source};
@@ -28,13 +29,11 @@ fn page_of<T: FromRow>(b: &mut Batch<'_>, org_id: &str, page: &Page) -> DbResult
     )
 }
 
-/// One page of members in the order they joined, and how many there are.
-pub(crate) fn list(
-    b: &mut Batch<'_>,
-    org: &OrgMember,
-    page: Page,
-) -> DbResult<ListQuery<JsonText>> {
-    page_of(b, org.org_id(), &page)
+/// One page of organization `org_id`'s members in the order they joined, and
+/// how many there are (in the caller's batch: its rows are handed out only if
+/// the `OrgMember` check passes).
+pub(crate) fn list(b: &mut Batch<'_>, org_id: &str, page: &Page) -> DbResult<ListQuery<JsonText>> {
+    page_of(b, org_id, page)
 }
 
 /// The first page of members (with the count of all), before a member is

@@ -22,15 +22,16 @@ use worker::Response;
 const OWNER_NOT_REMOVED: &str = "The organization owner cannot be removed";
 const OWNER_ROLE_FIXED: &str = "The owner's role changes only with a transfer of ownership";
 
-/// Read Organization Members: members of an organization, in the order they joined.
+/// Read Organization Members: members of an organization, in the order they
+/// joined. One round trip: the page rides in the caller's batch.
 pub(crate) async fn read_organization_members(
     cx: Ctx,
-    access: OrgMember,
-    (_, page): (OrgPath, Page),
+    gate: Gate<OrgMember>,
+    (OrgPath(org_id), page): (OrgPath, Page),
 ) -> ApiResult<Response> {
-    let mut b = cx.db.batch();
-    let list = repo::list(&mut b, &access, page)?;
-    let r = b.run().await?;
+    let (_, r, list) = gate
+        .open_with(&cx.db, |b, _| repo::list(b, &org_id, &page))
+        .await?;
     list.read(&r)?.respond()
 }
 

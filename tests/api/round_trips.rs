@@ -81,7 +81,7 @@ const BUDGETS: &[Budget] = &[
     budget("read_organizations", "", 200, 1, 22),
     budget("read_organization", "", 200, 1, 8),
     budget("add_organization_member", "", 200, 2, 18),
-    budget("read_organization_members", "", 200, 2, 16),
+    budget("read_organization_members", "", 200, 1, 16),
     budget("update_organization", "renamed and handed over", 200, 2, 46),
     budget("migrate_user_resources", "", 200, 2, 17),
     budget("remove_organization_member", "", 200, 2, 26),
