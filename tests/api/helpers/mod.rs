@@ -662,14 +662,23 @@ pub fn d1(sql: &str) -> Vec<Value> {
     app().d1(sql)
 }
 
-/// Held by a test that changes the schema (a [`Trigger`]) for its whole life,
-/// and shared by tests that pin rows read ([`stable_schema`]): an injected
-/// trigger runs in other tests' statements and reads rows of its own.
+/// Held by a test that changes the schema (a [`Trigger`]) or registers a global
+/// webhook endpoint ([`global_endpoint`]) for its whole life, and shared by
+/// tests that pin rows read ([`stable_schema`]): an injected trigger runs in
+/// other tests' statements and reads rows of its own, and every write's event
+/// reads the global endpoints to fan out to them.
 static SCHEMA: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
-/// While held, no fault trigger exists: rows read are the service's own.
+/// While held, no fault trigger and no global webhook endpoint of another test
+/// exists: rows read are the service's own.
 pub fn stable_schema() -> std::sync::RwLockReadGuard<'static, ()> {
     SCHEMA.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// For a test that registers a global webhook endpoint (and deletes it before
+/// it ends): while held, no test pins the rows a write reads.
+pub fn global_endpoint() -> std::sync::RwLockWriteGuard<'static, ()> {
+    SCHEMA.write().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A fault injected into D1 for one test: a trigger under a fresh name,
