@@ -102,7 +102,8 @@ async fn deliver(db: &Db, config: &Config, id: &str) -> DbResult<Option<u32>> {
     b.run().await?;
     if let Err((_, why)) = &sent {
         let next = retry.map_or("no retry left".into(), |s| format!("retrying in {s} s"));
-        console_error!("webhook: delivery {id} attempt {attempt} failed ({why}); {next}");
+        // `why` may hold the receiver's own text: quoted, so it stays on one line.
+        console_error!("webhook: delivery {id} attempt {attempt} failed ({why:?}); {next}");
     }
     Ok(retry)
 }
