@@ -4,7 +4,7 @@ import atexit, base64, gzip, hashlib, hmac, json, os, re, shutil, signal, statis
 import urllib.error, urllib.parse, urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "lib"))
-from serve import serve as _serve  # noqa: E402
+from serve import serve as _serve, stop  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(ROOT)
@@ -505,14 +505,15 @@ class Receiver:
             return list(self.times[:n])
 
 
-def webhooks_cost(base, admin, state, runs=3):
+def webhooks_cost(base, admin, state, runs=3, consumer=True):
     """`POST /organizations/` with no endpoint listening and with a global
     endpoint subscribed to `organization.created` (each create then writes a
     delivery in its batch and hands it to the queue): `runs` wrk runs of each at
-    2 connections, in turn. After each run with the endpoint, the bench waits
-    until the receiver has every delivery (the next run starts on an idle
-    consumer); deliveries per second are counted from the first to the last of
-    them."""
+    2 connections, in turn. With `consumer`, after each run with the endpoint the
+    bench waits until the receiver has every delivery (the next run starts on an
+    idle consumer); deliveries per second are counted from the first to the last
+    of them. Without (a server started with --no-consumers), the messages stay
+    queued: what is measured is the request's own path."""
     auth = {"Authorization": f"Bearer {admin}", "Content-Type": "application/json"}
     receiver = Receiver()
     _, out = http("POST", f"{base}/api/v1/webhooks/", json.dumps(
@@ -544,7 +545,7 @@ def webhooks_cost(base, admin, state, runs=3):
             before = organizations()
             r = wrk(f"{base}/api/v1/organizations/", 2, token, script)
             rps[name].append(r["rps"])
-            if name == "with":
+            if name == "with" and consumer:
                 made = organizations() - before
                 times = receiver.wait_for(delivered + made)[delivered:]
                 delivered += made
@@ -552,6 +553,22 @@ def webhooks_cost(base, admin, state, runs=3):
     receiver.server.shutdown()
     ratios = sorted(w / o for w, o in zip(rps["with"], rps["without"]))
     return {"rps": rps, "ratios": ratios, "rates": sorted(rates), "delivered": delivered}
+
+
+def webhooks_request_path(env):
+    """webhooks_cost on a second server, on a database of its own, whose queues
+    have no consumer: the requests' cost with an endpoint subscribed, without the
+    consumer's deliveries competing for this machine's two cores (in production
+    the consumer is an invocation of its own)."""
+    state = tempfile.mkdtemp(prefix="users-orgs-bench-quiet-")
+    try:
+        proc, base, _ = _serve(state, env, migrate=True, remove_state=True, no_consumers=True)
+    except RuntimeError as e:
+        sys.exit(f"bench: {e}")
+    try:
+        return webhooks_cost(base, login(base, ADMIN_EMAIL, ADMIN_PASSWORD), state, consumer=False)
+    finally:
+        stop(proc)
 
 
 def goal_verdict(p):
@@ -581,19 +598,24 @@ def main():
     # Tokens are EdDSA from the development ring, as locally and in production.
     ring = next(l.split("=", 1)[1].strip().strip("'") for l in open(".dev.vars.example")
                 if l.startswith("SIGNING_KEYS="))
-    server, base, _ = serve(state, ["ENVIRONMENT=local", f"SECRET_KEY={BENCH_SECRET}", f"SIGNING_KEYS={ring}",
-                               "ACCESS_TOKEN_EXPIRE_MINUTES=11520", f"PASSWORD_HASH_ITERATIONS={iterations}",
-                               f"FIRST_SUPERUSER={ADMIN_EMAIL}",
-                               f"FIRST_SUPERUSER_PASSWORD={ADMIN_PASSWORD}",
-                               # The bench measures hashing and D1, not the brute-force limits
-                               # (16 concurrent logins of one user from one address are past them).
-                               "LOGIN_FAILURE_LIMIT=0", "LOGIN_EMAIL_FAILURE_LIMIT=0", "LOGIN_IP_FAILURE_LIMIT=0",
-                               "SIGNUP_IP_LIMIT_PER_HOUR=0", "PASSWORD_RECOVERY_LIMIT_PER_HOUR=0",
-                               "PASSWORD_RECOVERY_EMAIL_LIMIT_PER_HOUR=0",
-                               # The webhooks rows create organizations by the thousand.
-                               "MAX_ORGANIZATIONS_PER_USER=100000",
-                               # wrk sends far more than a key's 600 a minute.
-                               "--api-key-limit", "1000000000"])
+    env = ["ENVIRONMENT=local", f"SECRET_KEY={BENCH_SECRET}", f"SIGNING_KEYS={ring}",
+           "ACCESS_TOKEN_EXPIRE_MINUTES=11520", f"PASSWORD_HASH_ITERATIONS={iterations}",
+           f"FIRST_SUPERUSER={ADMIN_EMAIL}",
+           f"FIRST_SUPERUSER_PASSWORD={ADMIN_PASSWORD}",
+           # The bench measures hashing and D1, not the brute-force limits
+           # (16 concurrent logins of one user from one address are past them).
+           "LOGIN_FAILURE_LIMIT=0", "LOGIN_EMAIL_FAILURE_LIMIT=0", "LOGIN_IP_FAILURE_LIMIT=0",
+           "SIGNUP_IP_LIMIT_PER_HOUR=0", "PASSWORD_RECOVERY_LIMIT_PER_HOUR=0",
+           "PASSWORD_RECOVERY_EMAIL_LIMIT_PER_HOUR=0",
+           # The webhooks rows create organizations by the thousand.
+           "MAX_ORGANIZATIONS_PER_USER=100000",
+           # wrk sends far more than a key's 600 a minute.
+           "--api-key-limit", "1000000000"]
+    # A quick look at one row: the webhook cost on a server without consumers, as JSON.
+    if os.environ.get("BENCH_WEBHOOKS_ONLY"):
+        print(json.dumps(webhooks_request_path(env)))
+        return
+    server, base, _ = serve(state, env)
     try:
         assert http("GET", f"{base}/api/v1/utils/health-check/")[0] == 200
         first_200_ms = (time.perf_counter() - started) * 1000
@@ -615,6 +637,7 @@ def main():
         mfa = mfa_vs_plain(base, admin)
         uploaded = uploads(base, user, server.pid)
         hooks = webhooks_cost(base, admin, state)
+        quiet = webhooks_request_path(env)
         if os.environ.get("BENCH_PBKDF2_ONLY"):
             print(json.dumps(pbkdf2))
             return
@@ -775,6 +798,21 @@ def main():
         f"{hooks['ratios'][-1]:.2f}x (goal ≥ 0.9x: {'met' if hooks['ratios'][0] >= 0.9 else 'met at the median' if hooks['ratios'][1] >= 0.9 else 'not met'}).",
         f"The consumer delivered the {hooks['delivered']:,} deliveries those runs made to a local receiver at "
         f"{', '.join(f'{r:.0f}' for r in hooks['rates'])} per second (each run's, first to last delivery).",
+        "",
+        "The consumer runs in the same workerd process, on the same two cores, as the requests measured.",
+        "The same runs on a second server whose queues have no consumer (`serve.mjs --no-consumers`, a",
+        "database of its own): the requests' own path, as in production, where the consumer is an",
+        "invocation of its own:",
+        "",
+        "| endpoint, no consumer | req/s, runs 1–3 |",
+        "|---|---|",
+        f"| none | {', '.join(f'{r:.1f}' for r in quiet['rps']['without'])} |",
+        f"| subscribed | {', '.join(f'{r:.1f}' for r in quiet['rps']['with'])} |",
+        "",
+        f"With ÷ without, run by run: median {quiet['ratios'][1]:.2f}x, range {quiet['ratios'][0]:.2f}–"
+        f"{quiet['ratios'][-1]:.2f}x (goal ≥ 0.9x: {'met' if quiet['ratios'][0] >= 0.9 else 'met at the median' if quiet['ratios'][1] >= 0.9 else 'not met'}).",
+        "What a subscribed create adds is its queue send after the answer (`waitUntil`): the delivery row rides",
+        "in the batch the create already sends.",
         "",
         "Refresh next to `/users/me`, from Python threads (each with its own session, as a",
         "refresh token rotates), 10 s each:",

@@ -5,7 +5,8 @@
 // (tests/api/helpers), the Python scripts through scripts/lib/serve.py.
 //
 //   node scripts/lib/serve.mjs --state DIR [--port P] [--control-port C] [--migrate]
-//        [--log FILE] [--remove-state] [--api-key-limit N] [--offline] [NAME=VALUE ...]
+//        [--log FILE] [--remove-state] [--api-key-limit N] [--offline] [--no-consumers]
+//        [NAME=VALUE ...]
 //
 // A port of 0 (the default for --port) is chosen by the system when the socket
 // binds, so parallel servers never race for a port probed free beforehand. Once
@@ -27,7 +28,9 @@
 // tests and measurements only and is never part of the API worker. With
 // --offline, the worker's own outbound fetches (webhook deliveries, an HTTP
 // e-mail provider) are answered 502 here instead of leaving the machine: the
-// fuzzer registers webhook endpoints at URLs it made up, which must not be called. `POST /mark`
+// fuzzer registers webhook endpoints at URLs it made up, which must not be called. With
+// --no-consumers, the queues take messages but nothing consumes them: the bench
+// measures a request's own path without the consumer's work on the same cores. `POST /mark`
 // prints its body as a line of the log. `POST /scheduled`
 // runs the API worker's scheduled handler once (as a Cron Trigger would) and answers
 // its outcome. `POST /explain` (body: `[{sql, args}]`) answers each statement's
@@ -58,6 +61,7 @@ const flag = (name) => {
 const migrate = flag("--migrate");
 const removeState = flag("--remove-state");
 const offline = flag("--offline");
+const noConsumers = flag("--no-consumers");
 // wrangler.toml's [[ratelimits]] API_KEY_LIMITER's limit, for tests that lower it.
 const limitOption = option("--api-key-limit");
 const apiKeyLimit = limitOption === undefined ? undefined : Number(limitOption);
@@ -241,7 +245,7 @@ async function logDoor(request) {
 // vars are this server's own: the NAME=VALUE pairs it was given, not
 // wrangler.toml's [vars] nor a developer's .dev.vars.
 const fromToml = unstable_getMiniflareWorkerOptions("wrangler.toml");
-const { bindings: _tomlVars, ...tomlOptions } = fromToml.workerOptions;
+const { bindings: _tomlVars, queueConsumers, ...tomlOptions } = fromToml.workerOptions;
 const ratelimits = Object.fromEntries(
   Object.entries(tomlOptions.ratelimits ?? {}).map(([name, options]) => [
     name,
@@ -259,6 +263,7 @@ const workers = [
     scriptPath: fromToml.main,
     ratelimits,
     bindings,
+    ...(noConsumers ? {} : { queueConsumers }),
     ...(offline
       ? { outboundService: () => new Response("serve.mjs --offline: nothing leaves this machine", { status: 502 }) }
       : {}),

@@ -22,7 +22,7 @@ import urllib.request
 
 
 def serve(state, env, *, port=0, control_port=None, log=os.devnull, migrate=False, remove_state=False, offline=False,
-          timeout=120):
+          no_consumers=False, timeout=120):
     """The server (in its own session), its URL and its control door's URL (None
     without one). A port of 0 is picked by the system as the socket binds. The
     server writes its URLs as one line to its standard output once every socket
@@ -30,7 +30,8 @@ def serve(state, env, *, port=0, control_port=None, log=os.devnull, migrate=Fals
     when its standard input (a pipe held by the returned process object) closes:
     when this process ends, however it ends. `log`: a path the worker's output is
     appended to (by default, nowhere). `offline`: the worker's outbound fetches are
-    answered 502 by the server (serve.mjs --offline)."""
+    answered 502 by the server (serve.mjs --offline). `no_consumers`: the queues
+    take messages and nothing consumes them (serve.mjs --no-consumers)."""
     args = ["node", "scripts/lib/serve.mjs", "--port", str(port), "--state", state]
     if control_port is not None:
         args += ["--control-port", str(control_port)]
@@ -42,6 +43,8 @@ def serve(state, env, *, port=0, control_port=None, log=os.devnull, migrate=Fals
         args.append("--remove-state")
     if offline:
         args.append("--offline")
+    if no_consumers:
+        args.append("--no-consumers")
     proc = subprocess.Popen(args + list(env), stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True)
     if not select.select([proc.stdout], [], [], timeout)[0]:
         os.killpg(proc.pid, signal.SIGKILL)
