@@ -289,16 +289,6 @@ pub(crate) struct Count {
 }
 from_row!(Count { count });
 
-/// The position of each row of a page, selected beside its columns.
-struct Position {
-    cursor_at: String,
-    cursor_id: String,
-}
-from_row!(Position {
-    cursor_at,
-    cursor_id
-});
-
 /// A list's order: a time column, then a unique column of the same table (its
 /// id), both in one direction. An index on (equality columns, time, id) holds
 /// that order both ways, and a page after a cursor is one range of it.
@@ -354,58 +344,101 @@ pub(crate) struct Source<'q, 'a> {
     pub(crate) only_if: Option<&'q str>,
 }
 
-/// The two statements of a list, in a batch: the page (one row more than the
-/// limit, to know whether another page follows) and its count.
-pub(crate) struct ListQuery<T> {
-    page: Rows<T>,
-    limit: i64,
-    count: Rows<Count>,
+/// The statement of a page: the rows of `source` in `order` after the page's
+/// cursor, one more than the limit (to know whether another page follows), each
+/// with its position (`cursor_at`, `cursor_id`). The page's cursor, limit and
+/// skip bind after `source.args`.
+fn page_statement<'a>(
+    source: &Source<'_, 'a>,
+    order: Order,
+    page: &'a Page,
+) -> (String, Vec<Arg<'a>>) {
+    let Source {
+        columns,
+        from,
+        filter,
+        args,
+        only_if,
+    } = source;
+    let Order { key, id, .. } = order;
+    let (dir, cmp) = order.direction();
+    let mut page_args = args.to_vec();
+    let mut after = String::new();
+    if let Some(Cursor(at, last_id)) = &page.cursor {
+        let n = page_args.len();
+        after = format!(" and ({key}, {id}) {cmp} (?{}, ?{})", n + 1, n + 2);
+        page_args.push(Arg::Text(at));
+        page_args.push(Arg::Text(last_id));
+    }
+    let n = page_args.len();
+    page_args.push(Arg::Int(page.limit + 1));
+    page_args.push(Arg::Int(page.skip));
+    let limit = match only_if {
+        None => format!("?{}", n + 1),
+        Some(condition) => format!("case when {condition} then ?{} else 0 end", n + 1),
+    };
+    let sql = format!(
+        "select {columns}, {key} as cursor_at, {id} as cursor_id from {from} \
+         where ({filter}){after} order by {key} {dir}, {id} {dir} limit {limit} offset ?{}",
+        n + 2
+    );
+    (sql, page_args)
 }
 
-impl<T: FromRow> ListQuery<T> {
-    /// Pushes the page of `source` in `order`, after the page's cursor, and
-    /// `count` (a statement whose one column is `count`). The page's cursor,
-    /// limit and skip bind after `source.args`.
+/// Between the items (and the positions) of a page D1 joined: a control
+/// character, which JSON text never holds unescaped.
+const ITEM_END: char = '\u{1e}';
+/// Between a position's time and id.
+const POSITION_SEP: char = '\u{1f}';
+
+/// A list, in a batch, as one statement whose one row D1 assembles: the
+/// count of all matches, and the page's rows (their JSON, `… as json`) and
+/// positions, each joined in the page's order. The worker reads one row,
+/// not one per item.
+pub(crate) struct ListQuery {
+    joined: Rows<Joined>,
+    limit: i64,
+}
+
+/// The row of a [`ListQuery`]: the count, and the page's rows (up to the
+/// limit and one) as their JSON and their positions, each separated by
+/// [`ITEM_END`].
+#[derive(Default)]
+struct Joined {
+    count: i64,
+    json: String,
+    positions: String,
+}
+from_row!(Joined {
+    count,
+    json,
+    positions
+});
+
+impl ListQuery {
+    /// Pushes the page of `source` in `order`, after the page's cursor, with
+    /// `count` (a statement whose one column is `count`, over `source.args`
+    /// or the first of them).
     pub(crate) fn keyset(
         b: &mut Batch<'_>,
         source: Source<'_, '_>,
         order: Order,
         page: &Page,
-        count: (&str, &[Arg<'_>]),
+        count: &str,
     ) -> DbResult<Self> {
-        let Source {
-            columns,
-            from,
-            filter,
-            args,
-            only_if,
-        } = source;
-        let Order { key, id, .. } = order;
-        let (dir, cmp) = order.direction();
-        let mut page_args = args.to_vec();
-        let mut after = String::new();
-        if let Some(Cursor(at, last_id)) = &page.cursor {
-            let n = page_args.len();
-            after = format!(" and ({key}, {id}) {cmp} (?{}, ?{})", n + 1, n + 2);
-            page_args.push(Arg::Text(at));
-            page_args.push(Arg::Text(last_id));
-        }
-        let n = page_args.len();
-        page_args.push(Arg::Int(page.limit + 1));
-        page_args.push(Arg::Int(page.skip));
-        let limit = match only_if {
-            None => format!("?{}", n + 1),
-            Some(condition) => format!("case when {condition} then ?{} else 0 end", n + 1),
-        };
+        let (page_sql, args) = page_statement(&source, order, page);
+        // A FROM subquery with ORDER BY and LIMIT is not flattened into an
+        // aggregate: SQLite runs it as a co-routine and the aggregates take its
+        // rows in its order (the list tests walk every list through cursors).
         let sql = format!(
-            "select {columns}, {key} as cursor_at, {id} as cursor_id from {from} \
-             where ({filter}){after} order by {key} {dir}, {id} {dir} limit {limit} offset ?{}",
-            n + 2
+            "select ({count}) as count, \
+             coalesce(group_concat(json, char(30)), '') as json, \
+             coalesce(group_concat(cursor_at || char(31) || cursor_id, char(30)), '') as positions \
+             from ({page_sql})"
         );
         Ok(ListQuery {
-            page: b.query(&sql, &page_args)?,
+            joined: b.query(&sql, &args)?,
             limit: page.limit,
-            count: b.query(count.0, count.1)?,
         })
     }
 
@@ -428,19 +461,67 @@ impl<T: FromRow> ListQuery<T> {
             only_if: None,
         };
         let count = format!("select count(*) as count from {table} where {filter}");
-        Self::keyset(b, source, Order::NEWEST, page, (&count, args))
+        Self::keyset(b, source, Order::NEWEST, page, &count)
     }
 
-    pub(crate) fn read(self, r: &Results) -> DbResult<List<T>> {
-        let count = r.first(self.count)?.map_or(0, |c| c.count);
-        let mut positions = r.rows::<Position>(self.page.same())?;
-        let mut data = r.rows(self.page)?;
+    pub(crate) fn read(self, r: &Results) -> DbResult<List<JsonText>> {
+        let joined = r.first(self.joined)?.unwrap_or_default();
         let limit = usize::try_from(self.limit).unwrap_or(0);
+        let mut data: Vec<JsonText> = match joined.json.as_str() {
+            "" => Vec::new(),
+            json => json
+                .split(ITEM_END)
+                .map(|j| JsonText(j.to_string()))
+                .collect(),
+        };
         let more = data.len() > limit;
         data.truncate(limit);
-        positions.truncate(limit);
-        let next_cursor = match positions.pop() {
-            Some(p) if more => Some(Cursor(p.cursor_at, p.cursor_id).encode()),
+        let last = limit.checked_sub(1).filter(|_| more);
+        let next_cursor = last
+            .and_then(|i| joined.positions.split(ITEM_END).nth(i))
+            .and_then(|p| p.split_once(POSITION_SEP))
+            .map(|(at, id)| Cursor(at.to_string(), id.to_string()).encode());
+        Ok(List {
+            data,
+            count: joined.count,
+            next_cursor,
+        })
+    }
+}
+
+/// The first page of a list as rows with their positions, and the count:
+/// what a write reads to answer that page with its new item in place
+/// ([`List::with_new`]).
+pub(crate) struct PlacedQuery {
+    page: Rows<Placed>,
+    count: Rows<Count>,
+}
+
+impl PlacedQuery {
+    /// Pushes the first page of `source` in `order`, and `count` (as for
+    /// [`ListQuery::keyset`]).
+    pub(crate) fn first_page(
+        b: &mut Batch<'_>,
+        source: Source<'_, '_>,
+        order: Order,
+        count: &str,
+    ) -> DbResult<Self> {
+        let first = Page::FIRST;
+        let (sql, args) = page_statement(&source, order, &first);
+        Ok(PlacedQuery {
+            page: b.query(&sql, &args)?,
+            count: b.query(count, source.args)?,
+        })
+    }
+
+    pub(crate) fn read(self, r: &Results) -> DbResult<List<Placed>> {
+        let count = r.first(self.count)?.map_or(0, |c| c.count);
+        let mut data = r.rows(self.page)?;
+        let limit = usize::try_from(Page::FIRST.limit).unwrap_or(0);
+        let more = data.len() > limit;
+        data.truncate(limit);
+        let next_cursor = match data.last() {
+            Some(p) if more => Some(Cursor(p.at.clone(), p.id.clone()).encode()),
             _ => None,
         };
         Ok(List {

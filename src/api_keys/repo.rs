@@ -58,7 +58,7 @@ pub(crate) fn create(
 }
 
 /// One page of the organization's unrevoked keys, newest first.
-pub(crate) fn list(b: &mut Batch<'_>, org_id: &str, page: Page) -> DbResult<ListQuery<JsonText>> {
+pub(crate) fn list(b: &mut Batch<'_>, org_id: &str, page: Page) -> DbResult<ListQuery> {
     ListQuery::newest_first(
         b,
         API_KEY_JSON,

@@ -136,7 +136,7 @@ pub(crate) struct Filters {
 }
 
 /// One page of the events matching `f`, newest first, and their count.
-pub(crate) fn list(b: &mut Batch<'_>, f: &Filters, page: &Page) -> DbResult<ListQuery<JsonText>> {
+pub(crate) fn list(b: &mut Batch<'_>, f: &Filters, page: &Page) -> DbResult<ListQuery> {
     let mut terms = Vec::new();
     let mut args: Vec<Arg<'_>> = Vec::new();
     for (column, value) in [
@@ -172,7 +172,7 @@ pub(crate) fn list(b: &mut Batch<'_>, f: &Filters, page: &Page) -> DbResult<List
         source,
         Order::newest_first("occurred_at", "id"),
         page,
-        (&count, &args),
+        &count,
     )
 }
 

@@ -3,7 +3,7 @@
 use super::models::{InvitationRow, PENDING};
 use crate::access::org::{admin_guard, OrgAdmin};
 use crate::db::from_row;
-use crate::db::{Arg, Batch, DbResult, JsonText, Rows, Write};
+use crate::db::{Arg, Batch, DbResult, Rows, Write};
 use crate::error::{ApiError, ApiResult};
 use crate::lists::{ListQuery, Page};
 use crate::memberships::models::ALREADY_MEMBER;
@@ -146,7 +146,7 @@ pub(crate) fn list(
     status: Option<&str>,
     now: i64,
     page: Page,
-) -> DbResult<ListQuery<JsonText>> {
+) -> DbResult<ListQuery> {
     // The status as shown: a pending invitation past its expiry is 'expired'.
     let shown =
         "(case when status = 'pending' and expires_at <= ?3 then 'expired' else status end)";
@@ -156,12 +156,7 @@ pub(crate) fn list(
 }
 
 /// The open (pending, unexpired) invitations to `user_id`'s address, newest first.
-pub(crate) fn mine(
-    b: &mut Batch<'_>,
-    user_id: &str,
-    now: i64,
-    page: Page,
-) -> DbResult<ListQuery<JsonText>> {
+pub(crate) fn mine(b: &mut Batch<'_>, user_id: &str, now: i64, page: Page) -> DbResult<ListQuery> {
     let filter = "email_key = (select email_key from users where id = ?1) \
                   and status = 'pending' and expires_at > ?2";
     ListQuery::newest_first(

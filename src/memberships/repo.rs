@@ -6,40 +6,38 @@ use super::models::MEMBER_JSON;
 use crate::access::org::{
     admin_guard, owner_guard, permitted, MemberRemoval, OrgAdmin, OrgOwner, Permitted,
 };
-use crate::db::{Batch, DbResult, FromRow, JsonText, Rows, Write};
-use crate::lists::{ListQuery, Order, Page, Placed, Source};
+use crate::db::{Arg, Batch, DbResult, JsonText, Rows, Write};
+use crate::lists::{ListQuery, Order, Page, PlacedQuery, Source};
 
-fn page_of<T: FromRow>(b: &mut Batch<'_>, org_id: &str, page: &Page) -> DbResult<ListQuery<T>> {
-    let args = [org_id.into()];
-    ListQuery::keyset(
-        b,
-        Source {
-            columns: MEMBER_JSON,
-            from: "organization_members m join users u on u.id = m.user_id",
-            filter: "m.organization_id = ?1",
-            args: &args,
-            only_if: None,
-        },
-        Order::oldest_first("m.joined_at", "m.user_id"),
-        page,
-        (
-            "select count(*) as count from organization_members where organization_id = ?1",
-            &args,
-        ),
-    )
+/// The member list's rows: in the order they joined, counted by the index.
+fn members<'q, 'a>(args: &'q [Arg<'a>]) -> (Source<'q, 'a>, Order, &'static str) {
+    let source = Source {
+        columns: MEMBER_JSON,
+        from: "organization_members m join users u on u.id = m.user_id",
+        filter: "m.organization_id = ?1",
+        args,
+        only_if: None,
+    };
+    let order = Order::oldest_first("m.joined_at", "m.user_id");
+    let count = "select count(*) as count from organization_members where organization_id = ?1";
+    (source, order, count)
 }
 
 /// One page of organization `org_id`'s members in the order they joined, and
 /// how many there are (in the caller's batch: its rows are handed out only if
 /// the `OrgMember` check passes).
-pub(crate) fn list(b: &mut Batch<'_>, org_id: &str, page: &Page) -> DbResult<ListQuery<JsonText>> {
-    page_of(b, org_id, page)
+pub(crate) fn list(b: &mut Batch<'_>, org_id: &str, page: &Page) -> DbResult<ListQuery> {
+    let args = [org_id.into()];
+    let (source, order, count) = members(&args);
+    ListQuery::keyset(b, source, order, page, count)
 }
 
 /// The first page of members (with the count of all), before a member is
 /// added: the add answers it with the new member in place (`List::with_new`).
-pub(crate) fn first_page(b: &mut Batch<'_>, org_id: &str) -> DbResult<ListQuery<Placed>> {
-    page_of(b, org_id, &Page::FIRST)
+pub(crate) fn first_page(b: &mut Batch<'_>, org_id: &str) -> DbResult<PlacedQuery> {
+    let args = [org_id.into()];
+    let (source, order, count) = members(&args);
+    PlacedQuery::first_page(b, source, order, count)
 }
 
 /// Adds a member. The primary key decides a second add (a UNIQUE violation

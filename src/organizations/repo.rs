@@ -180,8 +180,8 @@ pub(crate) fn create(
 /// (by the membership index). Each is guarded by the caller's flag, so only one
 /// reads rows; the caller's row, read in the same batch, says which applies.
 pub(crate) struct OrganizationList {
-    all: ListQuery<JsonText>,
-    mine: ListQuery<JsonText>,
+    all: ListQuery,
+    mine: ListQuery,
 }
 
 impl OrganizationList {
@@ -220,7 +220,7 @@ pub(crate) fn list(
         };
         let count = format!("select case when {SUPERUSER} then ({count}) else 0 end as count");
         let order = Order::newest_first("o.created_at", "o.id");
-        ListQuery::keyset(b, source, order, page, (&count, args))
+        ListQuery::keyset(b, source, order, page, &count)
     };
     let all = match search.matcher() {
         Matcher::All => all(
@@ -275,10 +275,7 @@ pub(crate) fn list(
         },
         Order::newest_first("o.created_at", "o.id"),
         page,
-        (
-            &format!("select case when {member} then ({count}) else 0 end as count"),
-            &args,
-        ),
+        &format!("select case when {member} then ({count}) else 0 end as count"),
     )?;
     Ok(OrganizationList { all, mine })
 }

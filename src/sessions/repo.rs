@@ -1,7 +1,7 @@
 //! SQL for `sessions` and `refresh_tokens`.
 
 use crate::db::from_row;
-use crate::db::{Batch, DbResult, JsonText, Rows, Write};
+use crate::db::{Batch, DbResult, Rows, Write};
 use crate::lists::{ListQuery, Order, Page, Source};
 
 /// What a login or a refresh records of the client.
@@ -161,7 +161,7 @@ pub(crate) fn list(
     user_id: &str,
     (now, current): (i64, Option<&str>),
     page: Page,
-) -> DbResult<ListQuery<JsonText>> {
+) -> DbResult<ListQuery> {
     let live = "user_id = ?1 and revoked_at is null and expires_at > ?2";
     let source = Source {
         columns: SESSION_JSON,
@@ -171,8 +171,7 @@ pub(crate) fn list(
         only_if: None,
     };
     let count = format!("select count(*) as count from sessions where {live}");
-    let count_args = [user_id.into(), now.into()];
-    ListQuery::keyset(b, source, Order::NEWEST, &page, (&count, &count_args))
+    ListQuery::keyset(b, source, Order::NEWEST, &page, &count)
 }
 
 /// Ends session `id` if it is `user_id`'s and live.

@@ -3,7 +3,7 @@
 
 use super::models::{UserPublic, UserRow, USER_JSON};
 use crate::db::from_row;
-use crate::db::{Arg, Batch, DbResult, JsonText, Rows, Write};
+use crate::db::{Arg, Batch, DbResult, Rows, Write};
 use crate::lists::{fold, recent, ListQuery, Matcher, Order, Page, Search, Source, RECENT_OFFSET};
 use crate::resources::RESOURCE_TABLES;
 use crate::validation::email::Email;
@@ -155,11 +155,7 @@ pub(crate) fn insert_if_missing(b: &mut Batch<'_>, u: &NewUser<'_>) -> DbResult<
 /// of three characters or more is a phrase of the `users_search` trigram index
 /// (the folded address and name); a shorter one looks among the newest
 /// [`crate::lists::SHORT_SEARCH_WINDOW`] users. Without a search the count is the counter row.
-pub(crate) fn list(
-    b: &mut Batch<'_>,
-    page: &Page,
-    search: &Search,
-) -> DbResult<ListQuery<JsonText>> {
+pub(crate) fn list(b: &mut Batch<'_>, page: &Page, search: &Search) -> DbResult<ListQuery> {
     let source = |filter, args| Source {
         columns: USER_JSON,
         from: "users",
@@ -173,10 +169,7 @@ pub(crate) fn list(
             source("1", &[]),
             Order::NEWEST,
             page,
-            (
-                "select value as count from counters where name = 'users'",
-                &[],
-            ),
+            "select value as count from counters where name = 'users'",
         ),
         Matcher::Indexed(phrase) => {
             let args = [phrase.as_str().into()];
@@ -188,10 +181,7 @@ pub(crate) fn list(
                 ),
                 Order::NEWEST,
                 page,
-                (
-                    "select count(*) as count from users_search where users_search match ?1",
-                    &args,
-                ),
+                "select count(*) as count from users_search where users_search match ?1",
             )
         }
         Matcher::Recent(q) => {
@@ -205,10 +195,7 @@ pub(crate) fn list(
                 source(&filter, &args),
                 Order::NEWEST,
                 page,
-                (
-                    &format!("select count(*) as count from users where {filter}"),
-                    &args,
-                ),
+                &format!("select count(*) as count from users where {filter}"),
             )
         }
     }

@@ -69,11 +69,7 @@ pub(crate) fn create(
 }
 
 /// One page of the owner's endpoints, newest first.
-pub(crate) fn list(
-    b: &mut Batch<'_>,
-    org: Option<&str>,
-    page: &Page,
-) -> DbResult<ListQuery<JsonText>> {
+pub(crate) fn list(b: &mut Batch<'_>, org: Option<&str>, page: &Page) -> DbResult<ListQuery> {
     ListQuery::newest_first(
         b,
         ENDPOINT_JSON,
@@ -145,11 +141,7 @@ pub(crate) fn delete(b: &mut Batch<'_>, owner: &Owner<'_>, id: &str) -> DbResult
 }
 
 /// One page of an endpoint's deliveries, newest first.
-pub(crate) fn deliveries(
-    b: &mut Batch<'_>,
-    endpoint: &str,
-    page: &Page,
-) -> DbResult<ListQuery<JsonText>> {
+pub(crate) fn deliveries(b: &mut Batch<'_>, endpoint: &str, page: &Page) -> DbResult<ListQuery> {
     ListQuery::newest_first(
         b,
         DELIVERY_JSON,
