@@ -386,7 +386,8 @@ fn a_list_item_is_byte_for_byte_the_single_answer() {
         let owner = signup_user();
         let org = json!({
             "name": tricky,
-            "description": "line one\nline two\r\n\"quoted\"",
+            // U+001E and U+001F: what a list joins its items and positions with (SQLite escapes them).
+            "description": "line one\nline two\r\n\"quoted\" \u{1e}\u{1f}",
             "avatar_image": {"url": AVATAR, "width": width, "height": height, "duration": duration,
                              "alt_text": tricky, "caption": "\u{1F600}", "protected": true}
         });
