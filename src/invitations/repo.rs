@@ -266,8 +266,10 @@ pub(crate) fn join(
     now: &str,
 ) -> DbResult<Write> {
     b.write(
-        "insert into organization_members (organization_id, user_id, joined_at, role) \
-         select organization_id, ?3, ?4, role from invitations where id = ?1 and response_mark = ?2",
+        "insert into organization_members (organization_id, user_id, joined_at, role, \
+         org_created_at) select organization_id, ?3, ?4, role, (select created_at from \
+         organizations o where o.id = invitations.organization_id) from invitations \
+         where id = ?1 and response_mark = ?2",
         &[id.into(), mark.into(), user_id.into(), now.into()],
     )
 }

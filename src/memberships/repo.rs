@@ -44,8 +44,9 @@ pub(crate) fn first_page(b: &mut Batch<'_>, org_id: &str) -> DbResult<PlacedQuer
 /// on the membership), so racing adds give one success and conflicts.
 pub(crate) fn add(b: &mut Batch<'_>, org: &OrgAdmin, user_id: &str, now: &str) -> DbResult<()> {
     let _ = b.write(
-        "insert into organization_members (organization_id, user_id, joined_at, role) \
-         values (?1, ?2, ?3, 'member')",
+        "insert into organization_members (organization_id, user_id, joined_at, role, \
+         org_created_at) values (?1, ?2, ?3, 'member', \
+         (select created_at from organizations where id = ?1))",
         &[org.org_id().into(), user_id.into(), now.into()],
     )?;
     Ok(())

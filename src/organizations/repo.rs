@@ -168,8 +168,8 @@ pub(crate) fn create(
         ],
     )?;
     let _ = b.write(
-        "insert into organization_members (organization_id, user_id, joined_at, role) \
-         values (?1, ?2, ?3, 'owner')",
+        "insert into organization_members (organization_id, user_id, joined_at, role, \
+         org_created_at) values (?1, ?2, ?3, 'owner', ?3)",
         &[org.id.into(), org.owner_id.into(), org.now.into()],
     )?;
     attach_avatar(b, avatar)
@@ -273,7 +273,9 @@ pub(crate) fn list(
             args: &args,
             only_if: Some(&member),
         },
-        Order::newest_first("o.created_at", "o.id"),
+        // The organization's time, kept on the membership: the page is one
+        // range of `organization_members_user_orgs`, not a sort of them all.
+        Order::newest_first("om.org_created_at", "om.organization_id"),
         page,
         &format!("select case when {member} then ({count}) else 0 end as count"),
     )?;

@@ -420,3 +420,59 @@ fn a_list_item_is_byte_for_byte_the_single_answer() {
     let token = created.text.rfind(",\"token\":").expect(&created.text);
     assert_eq!(format!("{}}}", &created.text[..token]), only_item(&listed));
 }
+
+/// A member's organizations are one range of an index in the list's order
+/// (each membership keeps its organization's time, migration 0021): a page
+/// reads as many rows however many organizations the member is in, and only
+/// the count walks them all. A membership written without that time, as the
+/// release serving while the migration is applied writes it, gets it from the
+/// migration's trigger, and takes its place in the list.
+#[test]
+fn a_members_page_reads_as_few_rows_at_any_number_of_organizations() {
+    let _schema = stable_schema();
+    let app = app();
+    let owner = signup_user();
+    let member = signup_user();
+    let mut orgs: Vec<OrganizationPublic> = (0..30)
+        .map(|i| new_organization(&owner.token, &format!("Range {i}")))
+        .collect();
+    let join = |orgs: &[OrganizationPublic]| {
+        let values: Vec<String> = orgs
+            .iter()
+            .map(|o| {
+                format!(
+                    "('{}', '{}', '2026-01-01T00:00:00.000000Z', 'member')",
+                    o.id, member.id
+                )
+            })
+            .collect();
+        d1(&format!(
+            "insert into organization_members (organization_id, user_id, joined_at, role) values {}",
+            values.join(", ")
+        ));
+    };
+    let page_cost = || {
+        let page: Resp = app.read_organizations(&member.token, "limit=1", 200);
+        d1_cost(&page).1
+    };
+    join(&orgs[..10]);
+    let at_10 = page_cost();
+    join(&orgs[10..]);
+    let at_30 = page_cost();
+    // 20 more memberships: 20 more index entries counted, nothing more read
+    assert!(
+        at_30 <= at_10 + 20 + 4,
+        "a page of 1 read {at_10} rows at 10 organizations, {at_30} at 30"
+    );
+
+    let unset = d1(&format!(
+        "select count(*) as n from organization_members where user_id = '{}' and org_created_at is null",
+        member.id
+    ));
+    assert_eq!(unset, vec![json!({"n": 0})]);
+    orgs.sort_by(|a, b| (&b.created_at, &b.id).cmp(&(&a.created_at, &a.id)));
+    let listed: Page<OrganizationPublic> = app.read_organizations(&member.token, "limit=100", 200);
+    let ids: Vec<&str> = listed.data.iter().map(|o| o.id.as_str()).collect();
+    let expected: Vec<&str> = orgs.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(ids, expected);
+}
