@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make bench-scale`: the release build on a D1 seeded with SQL (no API calls) with
-100,000 users, 20,000 organizations (one user a member of 50) and 1,000,000 resource
-rows across the 13 tables; wrk per read endpoint, rows read per request (Server-Timing),
+100,000 users, 20,000 organizations (one user a member of 50, one organization with every
+user a member and 100,000 events) and 1,000,000 resource rows across the 13 tables; wrk per read endpoint, rows read per request (Server-Timing),
 bytes per row (page count × page size, D1's `size_after`, before and after each part of the seed), and
 `migrate-resources` of a user who owns 100,000 rows of every type. Writes the
 "At scale" section of bench/results.md (the rest of the file is `make bench`'s)."""
@@ -17,6 +17,8 @@ TABLES = ["products", "subjects", "styles", "generations", "shootings", "shot_ty
           "shooting_guidelines", "export_configurations"]
 BENCH_ID, ADMIN_ID, MOVER_ID = (f"00000000-0000-4000-8000-{n:012d}" for n in (900_000_001, 900_000_002, 900_000_003))
 MARK = "## At scale"
+BIG = 2  # the organization every user is a member of, with EVENTS events
+EVENTS = 100_000
 
 
 def uid(expr):
@@ -55,7 +57,7 @@ def seed_steps():
         f"{numbers(ORGS)} insert into organizations (id, name, name_key, owner_id, created_at, updated_at) "
         f"select {oid('i')}, 'Org ' || i, 'org ' || i, {uid('i')}, {at('i')}, {at('i')} from n",
     ]
-    yield "memberships", ORGS * 2 + MEMBER_OF + 1, [
+    yield "memberships", ORGS * 2 + MEMBER_OF + 1 + USERS - 2, [
         f"{numbers(ORGS)} insert into organization_members (organization_id, user_id, joined_at, role) "
         f"select {oid('i')}, {uid('i')}, {at('i')}, 'owner' from n",
         # a second member in every organization, and the bench user in 50 of them
@@ -66,6 +68,14 @@ def seed_steps():
         # the mover is a member of the organization its rows move to
         f"insert into organization_members (organization_id, user_id, joined_at, role) "
         f"values ({oid(1)}, '{MOVER_ID}', '{now}', 'member')",
+        # every user in one organization (its owner and second member are already)
+        f"{numbers(USERS)} insert into organization_members (organization_id, user_id, joined_at, role) "
+        f"select {oid(BIG)}, {uid('i')}, {at('i')}, 'member' from n where i not in ({BIG}, {BIG + ORGS})",
+    ]
+    yield "events", EVENTS, [
+        f"{numbers(EVENTS)} insert into events (id, type, occurred_at, organization_id, actor_type, actor_id, "
+        f"subject_type, subject_id, data) select 'e-' || i, 'organization.updated', {at('i')}, {oid(BIG)}, "
+        f"'user', {uid(BIG)}, 'organization', {oid(BIG)}, '{{\"name\":\"Org ' || i || '\"}}' from n",
     ]
     per = RESOURCE_ROWS // len(TABLES)
     # a third of the rows belong to an organization, the rest are personal
@@ -139,6 +149,10 @@ def main():
             ("GET /api/v1/organizations/ (a member of 50)", "/api/v1/organizations/", user),
             ("GET /api/v1/organizations/?limit=10 (superuser)", "/api/v1/organizations/?limit=10", admin),
             ("GET /api/v1/organizations/?search=org 777", "/api/v1/organizations/?search=org%20777", admin),
+            (f"GET /api/v1/organizations/{{id}}/members?limit=10 ({USERS:,} members)",
+             f"/api/v1/organizations/{'10000000-0000-4000-8000-%012d' % BIG}/members?limit=10", admin),
+            (f"GET /api/v1/organizations/{{id}}/events?limit=10 ({EVENTS:,} events)",
+             f"/api/v1/organizations/{'10000000-0000-4000-8000-%012d' % BIG}/events?limit=10", admin),
         ]
         rows = []
         for name, path, token in targets:
@@ -171,8 +185,9 @@ def main():
         MARK,
         "",
         f"`make bench-scale` on {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}: the same release build and server,",
-        f"local D1 seeded with SQL in {seed_seconds:.0f} s: {USERS:,} users, {ORGS:,} organizations (two members each, and one",
-        f"user in {MEMBER_OF}), {RESOURCE_ROWS:,} resource rows across the 13 tables, {USERS:,} sessions, and one user owning",
+        f"local D1 seeded with SQL in {seed_seconds:.0f} s: {USERS:,} users, {ORGS:,} organizations (two members each, one",
+        f"user in {MEMBER_OF}, and one with every user and {EVENTS:,} events), {RESOURCE_ROWS:,} resource rows across the",
+        f"13 tables, {USERS:,} sessions, and one user owning",
         f"{MIGRATED_PER_TYPE:,} personal rows of every type. wrk {run.DURATION} per row after a 2 s warm-up.",
         "",
         "| endpoint | connections | req/s | p50 ms | p99 ms | D1 round trips | rows read | failed |",

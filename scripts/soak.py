@@ -186,6 +186,14 @@ def invariants(w, seeded):
         "no resource was lost or made up (counts match the seed)":
             "select " + " + ".join(f"(select count(*) from {t})" for t in TABLES) + f" - {seeded} as n",
         "the foreign keys hold": "select count(*) as n from pragma_foreign_key_check",
+        # the counts the lists answer, kept by triggers (migration 0022), against a walk
+        "every organization's member and event counts are its rows":
+            "select count(*) as n from organizations o where member_count <> (select count(*) from "
+            "organization_members m where m.organization_id = o.id) or event_count <> "
+            "(select count(*) from events e where e.organization_id = o.id)",
+        "every user's organization count is their memberships":
+            "select count(*) as n from users u where organization_count <> "
+            "(select count(*) from organization_members m where m.user_id = u.id)",
     }
     failed = []
     for name, sql in checks.items():
