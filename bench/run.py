@@ -505,10 +505,10 @@ class Receiver:
             return list(self.times[:n])
 
 
-def webhooks_cost(base, admin, state, runs=3, consumer=True):
-    """`POST /organizations/` with no endpoint listening and with a global
-    endpoint subscribed to `organization.created` (each create then writes a
-    delivery in its batch and hands it to the queue): `runs` wrk runs of each at
+def webhooks_cost(base, admin, state, runs=3, consumer=True, endpoints=1):
+    """`POST /organizations/` with no endpoint listening and with `endpoints`
+    global endpoints subscribed to `organization.created` (each create then
+    writes a delivery to each in its batch and hands them to the queue): `runs` wrk runs of each at
     2 connections, in turn. With `consumer`, after each run with the endpoint the
     bench waits until the receiver has every delivery (the next run starts on an
     idle consumer); deliveries per second are counted from the first to the last
@@ -516,9 +516,9 @@ def webhooks_cost(base, admin, state, runs=3, consumer=True):
     queued: what is measured is the request's own path."""
     auth = {"Authorization": f"Bearer {admin}", "Content-Type": "application/json"}
     receiver = Receiver()
-    _, out = http("POST", f"{base}/api/v1/webhooks/", json.dumps(
-        {"url": receiver.url, "event_types": ["organization.created"]}).encode(), auth)
-    endpoint = json.loads(out)["id"]
+    hooks = [json.loads(http("POST", f"{base}/api/v1/webhooks/", json.dumps(
+        {"url": receiver.url, "event_types": ["organization.created"]}).encode(), auth)[1])["id"]
+        for _ in range(endpoints)]
     script = os.path.join(state, "create_org.lua")
     org = json.dumps({"name": "Hooked", "avatar_image": "https://cdn.example.com/a.png"})
     with open(script, "w") as f:
@@ -539,14 +539,15 @@ def webhooks_cost(base, admin, state, runs=3, consumer=True):
     rps, rates, delivered = {"without": [], "with": []}, [], 0
     for round_ in range(runs):
         for name in ("without", "with"):
-            http("PATCH", f"{base}/api/v1/webhooks/{endpoint}",
-                 json.dumps({"enabled": name == "with"}).encode(), auth)
+            for endpoint in hooks:
+                http("PATCH", f"{base}/api/v1/webhooks/{endpoint}",
+                     json.dumps({"enabled": name == "with"}).encode(), auth)
             token = fresh_user(f"{round_}-{name}")
             before = organizations()
             r = wrk(f"{base}/api/v1/organizations/", 2, token, script)
             rps[name].append(r["rps"])
             if name == "with" and consumer:
-                made = organizations() - before
+                made = (organizations() - before) * endpoints
                 times = receiver.wait_for(delivered + made)[delivered:]
                 delivered += made
                 rates.append(made / (times[-1] - times[0]))
@@ -555,7 +556,7 @@ def webhooks_cost(base, admin, state, runs=3, consumer=True):
     return {"rps": rps, "ratios": ratios, "rates": sorted(rates), "delivered": delivered}
 
 
-def webhooks_request_path(env):
+def webhooks_request_path(env, endpoints=1):
     """webhooks_cost on a second server, on a database of its own, whose queues
     have no consumer: the requests' cost with an endpoint subscribed, without the
     consumer's deliveries competing for this machine's two cores (in production
@@ -566,7 +567,8 @@ def webhooks_request_path(env):
     except RuntimeError as e:
         sys.exit(f"bench: {e}")
     try:
-        return webhooks_cost(base, login(base, ADMIN_EMAIL, ADMIN_PASSWORD), state, consumer=False)
+        return webhooks_cost(base, login(base, ADMIN_EMAIL, ADMIN_PASSWORD), state, consumer=False,
+                             endpoints=endpoints)
     finally:
         stop(proc)
 
@@ -611,9 +613,10 @@ def main():
            "MAX_ORGANIZATIONS_PER_USER=100000",
            # wrk sends far more than a key's 600 a minute.
            "--api-key-limit", "1000000000"]
-    # A quick look at one row: the webhook cost on a server without consumers, as JSON.
+    # A quick look at one row: the webhook cost on a server without consumers, as
+    # JSON (BENCH_ENDPOINTS: how many endpoints each create fans out to; 1).
     if os.environ.get("BENCH_WEBHOOKS_ONLY"):
-        print(json.dumps(webhooks_request_path(env)))
+        print(json.dumps(webhooks_request_path(env, int(os.environ.get("BENCH_ENDPOINTS", "1")))))
         return
     server, base, _ = serve(state, env)
     try:

@@ -4,12 +4,15 @@
 //! lost). Messages are the ids as strings.
 
 use crate::db::{Batch, Db, DbError, DbResult, Write};
+use worker::js_sys::{Array, Object, Reflect};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{console_error, Context, Env, Queue};
 
 /// Hands `ids` to the queue bound as `binding` without holding the response
-/// (`waitUntil`). What fails stays pending, for the scheduled run.
+/// (`waitUntil`), all in one `sendBatch`: a change that fans out to twenty
+/// endpoints makes one call to the queue, not twenty. What fails stays
+/// pending, for the scheduled run.
 pub(crate) fn hand_over(env: &Env, ctx: &Context, binding: &'static str, ids: Vec<String>) {
     if ids.is_empty() {
         return;
@@ -21,23 +24,35 @@ pub(crate) fn hand_over(env: &Env, ctx: &Context, binding: &'static str, ids: Ve
         }
     };
     ctx.wait_until(async move {
-        for id in ids {
-            if let Err(e) = send(&queue, &id).await {
+        for chunk in ids.chunks(MAX_BATCH) {
+            if let Err(e) = send(&queue, chunk).await {
                 console_error!(
-                    "{binding}: enqueue of {id} failed ({e}); the scheduled run will retry"
+                    "{binding}: enqueue of {} message(s) failed ({e}); the scheduled run will retry",
+                    chunk.len()
                 );
             }
         }
     });
 }
 
-/// One message (an id, as a string) onto the queue, through the binding
-/// itself: worker's `Queue::send` serializes through serde_wasm_bindgen,
-/// several KB of wasm to pass a string on.
-pub(crate) async fn send(queue: &Queue, id: &str) -> Result<(), String> {
+/// The most messages one `sendBatch` takes (a Queues limit; at 36 bytes an
+/// id, far under its 256 KB).
+const MAX_BATCH: usize = 100;
+
+/// Messages (each an id, as a string) onto the queue in one `sendBatch`,
+/// through the binding itself: worker's `Queue::send_batch` serializes
+/// through serde_wasm_bindgen, several KB of wasm to pass strings on.
+async fn send(queue: &Queue, ids: &[String]) -> Result<(), String> {
     let queue: &worker::worker_sys::Queue = queue.as_ref().unchecked_ref();
+    let messages = Array::new();
+    for id in ids {
+        let message = Object::new();
+        Reflect::set(&message, &"body".into(), &JsValue::from_str(id))
+            .map_err(|e| format!("{e:?}"))?;
+        messages.push(&message);
+    }
     let sent = queue
-        .send(JsValue::from_str(id), JsValue::NULL)
+        .send_batch(messages, JsValue::UNDEFINED)
         .map_err(|e| format!("{e:?}"))?;
     JsFuture::from(sent).await.map_err(|e| format!("{e:?}"))?;
     Ok(())
@@ -61,13 +76,15 @@ pub(crate) async fn requeue(
         .map_err(|e| DbError::other("queue binding", e))?;
     let mut b = db.batch();
     let mut handed = 0;
-    for id in &ids {
-        match send(&queue, id).await {
+    for chunk in ids.chunks(MAX_BATCH) {
+        match send(&queue, chunk).await {
             Ok(()) => {
-                let _ = mark(&mut b, id)?;
-                handed += 1;
+                for id in chunk {
+                    let _ = mark(&mut b, id)?;
+                }
+                handed += chunk.len();
             }
-            Err(e) => console_error!("{binding}: re-queue of {id} failed ({e})"),
+            Err(e) => console_error!("{binding}: re-queue of {} failed ({e})", chunk.len()),
         }
     }
     b.run().await?;

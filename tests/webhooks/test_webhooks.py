@@ -199,6 +199,27 @@ class Webhooks(unittest.TestCase):
         self.assertEqual([h["id"] for h in hooks["data"]], [hook["id"]])
         self.assertNotIn("secret", hooks["data"][0])
 
+    def test_one_event_reaches_every_endpoint_that_wants_it_each_signed_with_its_own_secret(self):
+        # the change's deliveries go to the queue together (one sendBatch)
+        _, owner = self.user()
+        org = self.organization(owner)
+        scope = f"/organizations/{org}"
+        hooks = [self.endpoint(owner, f"/fan-{i}", types, scope)
+                 for i, types in enumerate([["organization.updated", "membership.created"],
+                                                ["organization.updated"], ["organization.updated"]])]
+        self.assertEqual(self.call("PUT", scope, {"name": "fanned out"}, owner)[0], 200)
+        ids = set()
+        for i, hook in enumerate(hooks):
+            [request] = self.receiver.wait_for(f"/fan-{i}", 1)
+            payload = self.verified(hook["secret"], request)
+            self.assertEqual(payload["type"], "organization.updated")
+            ids.add(request[1]["webhook-id"])
+            for other in hooks:
+                if other is not hook:
+                    with self.assertRaises(WebhookVerificationError):
+                        self.verified(other["secret"], request)
+        self.assertEqual(len(ids), 1)
+
     def test_a_receiver_that_fails_twice_gets_three_attempts_under_one_id(self):
         _, owner = self.user()
         org = self.organization(owner)
