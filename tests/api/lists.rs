@@ -478,10 +478,10 @@ fn a_members_page_reads_as_few_rows_at_any_number_of_organizations() {
     assert_eq!(ids, expected);
 }
 
-/// The counts an organization's members, its audit log and an endpoint's
-/// deliveries answer are kept by triggers (migration 0022), not walked: a page
-/// reads as many rows with 40 more members, events and deliveries, and says
-/// how many there are.
+/// The counts an organization's members, its audit log, its invitations and
+/// an endpoint's deliveries answer are kept by triggers (migrations 0022 and
+/// 0023), not walked: a page reads as many rows with 40 more members, events,
+/// invitations and deliveries, and says how many there are.
 #[test]
 fn a_page_reads_its_count_as_one_row_at_any_size() {
     let _schema = stable_schema();
@@ -500,7 +500,9 @@ fn a_page_reads_its_count_as_one_row_at_any_size() {
         let members: Resp = app.read_organization_members(&owner, &org.id, "limit=1", 200);
         let events: Resp = app.read_organization_events(&owner, &org.id, "limit=1", 200);
         let delivered: Resp = app.call("GET", &deliveries, &owner, Body::None, 200);
-        [members, events, delivered].map(|r| (d1_cost(&r).1, r.json()["count"].as_i64().unwrap()))
+        let invited: Resp = app.read_invitations(&owner, &org.id, "limit=1", 200);
+        [members, events, delivered, invited]
+            .map(|r| (d1_cost(&r).1, r.json()["count"].as_i64().unwrap()))
     };
     let before = pages();
     let now = "strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')";
@@ -522,9 +524,17 @@ fn a_page_reads_its_count_as_one_row_at_any_size() {
          occurred_at from events where organization_id = '{}' and type = 'organization.updated'",
         org.id
     ));
+    d1(&format!(
+        "with recursive n(i) as (select 1 union all select i + 1 from n where i < 40) \
+         insert into invitations (id, organization_id, email, email_key, role, token_hash, status, \
+         created_at, expires_at) select lower(hex(randomblob(16))), '{}', 'gone' || i || \
+         '@example.com', 'gone' || i || '@example.com', 'member', lower(hex(randomblob(32))), \
+         'revoked', {now}, 0 from n",
+        org.id
+    ));
     let after = pages();
     for (list, ((rows_before, count_before), (rows_after, count_after))) in
-        ["members", "events", "deliveries"]
+        ["members", "events", "deliveries", "invitations"]
             .iter()
             .zip(before.iter().zip(after.iter()))
     {
