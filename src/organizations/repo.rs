@@ -259,7 +259,9 @@ pub(crate) fn list(
     let joined = "organization_members om join organizations o on o.id = om.organization_id";
     let count = match folded {
         // Kept by triggers on the memberships: one row at any number of them.
-        None => "select organization_count from users where id = ?1".to_string(),
+        None => {
+            "select coalesce((select organization_count from users where id = ?1), 0)".to_string()
+        }
         Some(_) => format!(
             "select count(*) from {joined} where om.user_id = ?1 and instr(o.name_key, ?2) > 0"
         ),
