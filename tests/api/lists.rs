@@ -566,3 +566,46 @@ fn a_page_reads_its_count_as_one_row_at_any_size() {
     let _: Resp = app.delete_organization(&owner, &org.id, 200);
     assert_eq!(counted(&owner.id), json!(owned.as_i64().unwrap() - 1));
 }
+
+/// An organization's key list, and the count a new key is checked against,
+/// read its unrevoked keys only (index `api_keys_live`, migration 0024):
+/// revoked keys are kept, and 40 of them more read no more rows.
+#[test]
+fn revoked_api_keys_are_not_walked() {
+    let _schema = stable_schema();
+    let app = app();
+    let owner = signup_user();
+    let org = new_organization(&owner, "Keyed");
+    let body = json!({"name": "live", "scopes": ["organization:read"]});
+    // the list and a create, with the key made revoked again: each call sees
+    // the same unrevoked keys
+    let costs = || {
+        let listed: Resp = app.read_api_keys(&owner, &org.id, 200);
+        let made: Resp = app.create_api_key(&owner, &org.id, &body, 200);
+        let id = made.json()["id"].as_str().unwrap().to_string();
+        let _: Resp = app.revoke_api_key(&owner, &org.id, &id, 200);
+        [d1_cost(&listed).1, d1_cost(&made).1]
+    };
+    let _: Resp = app.create_api_key(&owner, &org.id, &body, 200);
+    let before = costs();
+    d1(&format!(
+        "with recursive n(i) as (select 1 union all select i + 1 from n where i < 40) \
+         insert into api_keys (id, organization_id, name, prefix, key_hash, scopes, created_by_id, \
+         created_at, revoked_at) select lower(hex(randomblob(16))), '{}', 'revoked', 'uoa_revoked0', \
+         lower(hex(randomblob(32))), '[\"organization:read\"]', '{}', \
+         strftime('%Y-%m-%dT%H:%M:%f000Z', 'now'), 1 from n",
+        org.id, owner.id
+    ));
+    let after = costs();
+    for (what, (b, a)) in ["list", "create"]
+        .iter()
+        .zip(before.iter().zip(after.iter()))
+    {
+        assert!(
+            a <= &(b + 2),
+            "{what}: {b} rows read, {a} with 40 revoked keys more"
+        );
+    }
+    let listed: Value = app.read_api_keys(&owner, &org.id, 200);
+    assert_eq!(listed["count"], json!(1));
+}
