@@ -443,15 +443,16 @@ impl ListQuery {
     }
 
     /// `table`'s rows matching `filter` (over `?1..?n`, bound to `args`),
-    /// newest first, counted with `count(*)` under the same filter: for lists
-    /// bounded by an indexed owner (an organization's, a user's).
+    /// newest first, counted by `kept` (a statement reading a count the
+    /// writes keep, as for [`Self::keyset`]) or else with `count(*)` under the
+    /// same filter: for lists bounded by an indexed owner (an organization's,
+    /// a user's).
     pub(crate) fn newest_first(
         b: &mut Batch<'_>,
-        columns: &str,
-        table: &str,
-        filter: &str,
+        (columns, table, filter): (&str, &str, &str),
         args: &[Arg<'_>],
         page: &Page,
+        kept: Option<&str>,
     ) -> DbResult<Self> {
         let source = Source {
             columns,
@@ -460,7 +461,10 @@ impl ListQuery {
             args,
             only_if: None,
         };
-        let count = format!("select count(*) as count from {table} where {filter}");
+        let count = match kept {
+            Some(kept) => kept.to_string(),
+            None => format!("select count(*) as count from {table} where {filter}"),
+        };
         Self::keyset(b, source, Order::NEWEST, page, &count)
     }
 

@@ -59,13 +59,13 @@ pub(crate) fn create(
 
 /// One page of the organization's unrevoked keys, newest first.
 pub(crate) fn list(b: &mut Batch<'_>, org_id: &str, page: Page) -> DbResult<ListQuery> {
+    let filter = "organization_id = ?1 and revoked_at is null";
     ListQuery::newest_first(
         b,
-        API_KEY_JSON,
-        "api_keys",
-        "organization_id = ?1 and revoked_at is null",
+        (API_KEY_JSON, "api_keys", filter),
         &[org_id.into()],
         &page,
+        None,
     )
 }
 

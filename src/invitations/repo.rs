@@ -5,7 +5,7 @@ use crate::access::org::{admin_guard, OrgAdmin};
 use crate::db::from_row;
 use crate::db::{Arg, Batch, DbResult, Rows, Write};
 use crate::error::{ApiError, ApiResult};
-use crate::lists::{ListQuery, Order, Page, Source};
+use crate::lists::{ListQuery, Page};
 use crate::memberships::models::ALREADY_MEMBER;
 
 const TOO_MANY_PENDING: &str = "Too many pending invitations";
@@ -152,34 +152,24 @@ pub(crate) fn list(
         "(case when status = 'pending' and expires_at <= ?3 then 'expired' else status end)";
     let filter = format!("organization_id = ?1 and (?2 is null or {shown} = ?2)");
     let args: [Arg<'_>; 3] = [org_id.into(), status.into(), now.into()];
-    let source = Source {
-        columns: &public_json(3),
-        from: "invitations",
-        filter: &filter,
-        args: &args,
-        only_if: None,
-    };
     // Every status: the organization's count, kept by triggers (one row
     // however many it ever sent); one status: counted by the index.
-    let count = format!(
+    let kept = format!(
         "select case when ?2 is null then (select invitation_count from organizations \
          where id = ?1) else (select count(*) from invitations where {filter}) end as count"
     );
-    ListQuery::keyset(b, source, Order::NEWEST, &page, &count)
+    let columns = public_json(3);
+    let source = (columns.as_str(), "invitations", filter.as_str());
+    ListQuery::newest_first(b, source, &args, &page, Some(&kept))
 }
 
 /// The open (pending, unexpired) invitations to `user_id`'s address, newest first.
 pub(crate) fn mine(b: &mut Batch<'_>, user_id: &str, now: i64, page: Page) -> DbResult<ListQuery> {
     let filter = "email_key = (select email_key from users where id = ?1) \
                   and status = 'pending' and expires_at > ?2";
-    ListQuery::newest_first(
-        b,
-        &public_json(2),
-        "invitations",
-        filter,
-        &[user_id.into(), now.into()],
-        &page,
-    )
+    let columns = public_json(2);
+    let args = [user_id.into(), now.into()];
+    ListQuery::newest_first(b, (&columns, "invitations", filter), &args, &page, None)
 }
 
 /// Revokes a pending invitation of the organization, if the caller may still.

@@ -6,7 +6,7 @@ use super::models::{EndpointCreate, EndpointUpdate, DELIVERY_JSON, ENDPOINT_JSON
 use super::MAX_ENDPOINTS;
 use crate::access::org::{admin_guard, superuser_guard};
 use crate::db::{from_row, Arg, Batch, DbResult, JsonText, Rows};
-use crate::lists::{ListQuery, Order, Page, Source};
+use crate::lists::{ListQuery, Page};
 use crate::validation::Patch;
 
 /// Whose endpoints: an organization's (its owner, admins, superusers) or the
@@ -70,14 +70,8 @@ pub(crate) fn create(
 
 /// One page of the owner's endpoints, newest first.
 pub(crate) fn list(b: &mut Batch<'_>, org: Option<&str>, page: &Page) -> DbResult<ListQuery> {
-    ListQuery::newest_first(
-        b,
-        ENDPOINT_JSON,
-        "webhook_endpoints",
-        "organization_id is ?1",
-        &[org.into()],
-        page,
-    )
+    let source = (ENDPOINT_JSON, "webhook_endpoints", "organization_id is ?1");
+    ListQuery::newest_first(b, source, &[org.into()], page, None)
 }
 
 /// Endpoint `id` of the owner, if it is theirs.
@@ -143,16 +137,10 @@ pub(crate) fn delete(b: &mut Batch<'_>, owner: &Owner<'_>, id: &str) -> DbResult
 /// One page of an endpoint's deliveries, newest first, counted by the
 /// endpoint's `delivery_count` (kept by triggers: one row, however many).
 pub(crate) fn deliveries(b: &mut Batch<'_>, endpoint: &str, page: &Page) -> DbResult<ListQuery> {
-    let source = Source {
-        columns: DELIVERY_JSON,
-        from: "webhook_deliveries",
-        filter: "endpoint_id = ?1",
-        args: &[endpoint.into()],
-        only_if: None,
-    };
-    let count =
+    let source = (DELIVERY_JSON, "webhook_deliveries", "endpoint_id = ?1");
+    let kept =
         "select coalesce((select delivery_count from webhook_endpoints where id = ?1), 0) as count";
-    ListQuery::keyset(b, source, Order::NEWEST, page, count)
+    ListQuery::newest_first(b, source, &[endpoint.into()], page, Some(kept))
 }
 
 /// Delivery `id` of the owner's endpoint `endpoint`, pending again from `now`
