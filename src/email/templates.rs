@@ -30,11 +30,6 @@ pub(crate) fn escape(s: &str) -> String {
     out
 }
 
-/// A query value made safe for a URL.
-fn url_component(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
 fn page(
     cfg: &EmailConfig,
     heading: &str,
@@ -71,7 +66,7 @@ pub(crate) fn password_recovery(cfg: &EmailConfig, email: &str, token: &str) -> 
     let link = format!(
         "{}/reset-password?token={}",
         cfg.frontend_host,
-        url_component(token)
+        crate::http::percent_encode(token)
     );
     let hours = cfg.reset_token_hours;
     let valid = format!(
@@ -103,7 +98,7 @@ pub(crate) fn verification(cfg: &EmailConfig, email: &str, token: &str) -> Messa
     let link = format!(
         "{}/verify-email?token={}",
         cfg.frontend_host,
-        url_component(token)
+        crate::http::percent_encode(token)
     );
     Message {
         kind: "email_verification",
@@ -137,7 +132,7 @@ pub(crate) fn invitation(
     let link = format!(
         "{}/accept-invitation?token={}",
         cfg.frontend_host,
-        url_component(token)
+        crate::http::percent_encode(token)
     );
     Message {
         kind: "invitation",

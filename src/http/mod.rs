@@ -54,6 +54,21 @@ pub(crate) async fn drain(mut stream: worker::ByteStream, mut read: usize) {
     }
 }
 
+/// RFC 3986 percent-encoding of everything but the unreserved characters
+/// (Python's `urllib.parse.quote` with `safe=""`): a query value, a path
+/// segment or an `otpauth://` label made safe for a URL.
+pub(crate) fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// [`drain`] of a request whose body nobody read (nothing if it was read).
 pub(crate) async fn drain_body(req: &mut Request) {
     if let Ok(stream) = req.stream() {

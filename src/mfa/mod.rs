@@ -15,6 +15,7 @@ pub(crate) mod service;
 pub mod totp;
 
 use crate::error::{ApiError, ApiResult};
+use crate::http::percent_encode;
 use crate::http::sealed::SealingKey;
 use crate::secrets::{DerivedKey, Purpose};
 use base64ct::{Base64UrlUnpadded, Encoding as _};
@@ -100,25 +101,12 @@ pub(crate) fn recovery_hash(secret_key: &str, code: &str) -> String {
 pub(crate) fn otpauth_uri(issuer: &str, account: &str, secret: &str) -> String {
     format!(
         "otpauth://totp/{}:{}?secret={secret}&issuer={}&algorithm=SHA1&digits={}&period={}",
-        quote(issuer),
-        quote(account),
-        quote(issuer),
+        percent_encode(issuer),
+        percent_encode(account),
+        percent_encode(issuer),
         totp::DIGITS,
         totp::STEP_SECONDS
     )
-}
-
-/// RFC 3986 percent-encoding of everything but the unreserved characters.
-fn quote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
