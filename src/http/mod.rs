@@ -22,22 +22,6 @@ pub(crate) const DRAIN_BYTES: usize = 32 << 20;
 /// that stopped sending, or never ends its body, gets its answer then).
 const DRAIN_PAUSE_MS: u32 = 2000;
 
-/// Resolves after `ms` milliseconds: the runtime's `scheduler.wait()`, called
-/// through the bindings already in the bundle (`worker::Delay` brings a
-/// callback timer and its glue: 0.8 KB gzipped). Where there is no
-/// `scheduler`, it resolves at once.
-fn pause(ms: u32) -> worker::wasm_bindgen_futures::JsFuture {
-    use worker::js_sys::{global, Function, Promise, Reflect};
-    use worker::wasm_bindgen::{JsCast, JsValue};
-    let promise = Reflect::get(&global(), &JsValue::from_str("scheduler"))
-        .and_then(|s| {
-            let wait: Function = Reflect::get(&s, &JsValue::from_str("wait"))?.dyn_into()?;
-            wait.call1(&s, &JsValue::from(ms))?.dyn_into::<Promise>()
-        })
-        .unwrap_or_else(|_| Promise::resolve(&JsValue::UNDEFINED));
-    worker::wasm_bindgen_futures::JsFuture::from(promise)
-}
-
 /// Reads what is left of a refused body (up to [`DRAIN_BYTES`] in all, `read`
 /// of them read already, and while chunks keep coming) and drops it, before
 /// the early answer goes out. Answering while the client is still sending
@@ -47,7 +31,7 @@ pub(crate) async fn drain(mut stream: worker::ByteStream, mut read: usize) {
     use futures_util::future::{select, Either};
     use futures_util::StreamExt;
     while read <= DRAIN_BYTES {
-        match select(stream.next(), pause(DRAIN_PAUSE_MS)).await {
+        match select(stream.next(), crate::clock::pause(DRAIN_PAUSE_MS)).await {
             Either::Left((Some(Ok(chunk)), _)) => read += chunk.len(),
             _ => return, // the end, an error, or a pause
         }
