@@ -32,7 +32,8 @@
 // --no-consumers, the queues take messages but nothing consumes them: the bench
 // measures a request's own path without the consumer's work on the same cores. `POST /mark`
 // prints its body as a line of the log. `POST /scheduled`
-// runs the API worker's scheduled handler once (as a Cron Trigger would) and answers
+// runs the API worker's scheduled handler once (as a Cron Trigger would; the body, if
+// any, is the cron it is given, for a test to find that run's log line) and answers
 // its outcome. `POST /explain` (body: `[{sql, args}]`) answers each statement's
 // `EXPLAIN QUERY PLAN` rows, bound to its values; `POST /size` the database's size
 // in bytes (page count times page size, as D1 reports it); `POST /r2` (body: a
@@ -160,7 +161,7 @@ export default {
       if (path === "/scheduled") {
         // Resolves once the handler has finished (a throw rejects it); older
         // runtimes answer {outcome}, newer ones nothing.
-        const result = await env.API.scheduled({ cron: "*/30 * * * *" });
+        const result = await env.API.scheduled({ cron: body || "*/30 * * * *" });
         return Response.json(result ?? { outcome: "ok" });
       }
       if (path === "/size") {

@@ -4,7 +4,7 @@
 
 use crate::clock::now_iso;
 use crate::db::from_row;
-use crate::db::{Batch, DbResult, Rows, Write};
+use crate::db::{Batch, Counted, DbResult, Rows, Write};
 
 pub(crate) use crate::secrets::{new_token, token_hash as hash};
 
@@ -116,8 +116,8 @@ pub(crate) fn taken_by(hash: u8, mark: u8) -> String {
 }
 
 /// Deletes tokens past their expiry (the scheduled run).
-pub(crate) fn prune(b: &mut Batch<'_>, now: i64) -> DbResult<Write> {
-    b.write(
+pub(crate) fn prune(b: &mut Batch<'_>, now: i64) -> DbResult<Counted> {
+    b.counted(
         "delete from email_tokens where expires_at <= ?1",
         &[now.into()],
     )

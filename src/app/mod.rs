@@ -275,13 +275,13 @@ pub(crate) async fn scheduled(cron: &str, env: Env) {
         let redelivered = crate::webhooks::delivery::requeue(&db, &env).await?;
         let media = crate::uploads::cleanup(&db, &env).await?;
         let pruned = (
-            r.changes(pruned)?,
-            r.changes(tokens)?,
-            r.changes(sessions)?,
-            r.changes(keys)?,
-            r.changes(outbox)?,
-            r.changes(challenges)?,
-            r.changes(audit)?,
+            r.counted(pruned)?,
+            r.counted(tokens)?,
+            r.counted(sessions)?,
+            r.counted(keys)?,
+            r.counted(outbox)?,
+            r.counted(challenges)?,
+            r.counted(audit)?,
         );
         Ok::<_, ApiError>((pruned, (requeued, redelivered), media))
     }

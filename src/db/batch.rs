@@ -43,6 +43,15 @@ pub(crate) struct Write {
     index: usize,
 }
 
+/// The rows one write of a batch changed itself: SQLite's `changes()`, read
+/// by the statement after it. D1's own count adds what the write's triggers
+/// and foreign-key actions changed (a pruned event counts its organization's
+/// kept count and its deliveries too).
+#[must_use]
+pub(crate) struct Counted {
+    index: usize,
+}
+
 /// The results of a batch that ran: D1's result objects, read where taken.
 pub(crate) struct Results {
     results: Vec<D1Result>,
@@ -87,6 +96,14 @@ impl<'db> Batch<'db> {
     pub(crate) fn write(&mut self, sql: &str, args: &[Arg<'_>]) -> DbResult<Write> {
         Ok(Write {
             index: self.push(sql, args)?,
+        })
+    }
+
+    /// A write whose own rows the caller reads ([`Counted`]).
+    pub(crate) fn counted(&mut self, sql: &str, args: &[Arg<'_>]) -> DbResult<Counted> {
+        self.push(sql, args)?;
+        Ok(Counted {
+            index: self.push("select changes() as n", &[])?,
         })
     }
 
@@ -242,7 +259,15 @@ impl Results {
         Ok(self.raw(rows.index)?.length() > 0)
     }
 
-    /// Rows the write changed, as D1 reports it.
+    /// Rows the write changed itself.
+    pub(crate) fn counted(&self, counted: Counted) -> DbResult<u64> {
+        let n = self.first_raw(counted.index)?.map(|(row, _)| row);
+        let n = n.and_then(|row| Reflect::get(&row, &JsValue::from_str("n")).ok());
+        Ok(n.and_then(|n| n.as_f64()).map_or(0, |n| n.max(0.0) as u64))
+    }
+
+    /// Rows the write changed, as D1 reports it (its triggers' and foreign-key
+    /// actions' changes included).
     pub(crate) fn changes(&self, write: Write) -> DbResult<u64> {
         Ok(meta(self.result(write.index)?, "changes"))
     }

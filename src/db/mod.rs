@@ -11,7 +11,7 @@ mod batch;
 mod error;
 mod row;
 
-pub(crate) use batch::{Batch, Results, Rows, Write};
+pub(crate) use batch::{Batch, Counted, Results, Rows, Write};
 pub(crate) use error::{DbError, DbResult, ResultExt};
 pub(crate) use row::{from_row, json_flag, FromRow, JsonText, Row};
 

@@ -3,7 +3,7 @@
 
 use super::templates::Message;
 use crate::db::from_row;
-use crate::db::{Batch, DbResult, Rows, Write};
+use crate::db::{Batch, Counted, DbResult, Rows, Write};
 
 /// An outbox row as the consumer reads it.
 #[derive(Debug)]
@@ -199,8 +199,8 @@ pub(crate) fn queued(b: &mut Batch<'_>, id: &str, now_secs: i64) -> DbResult<Wri
 pub(crate) const KEEP_SECONDS: i64 = 7 * 86_400;
 
 /// Deletes rows sent or failed over [`KEEP_SECONDS`] ago (the scheduled run).
-pub(crate) fn prune(b: &mut Batch<'_>, now_secs: i64) -> DbResult<Write> {
-    b.write(
+pub(crate) fn prune(b: &mut Batch<'_>, now_secs: i64) -> DbResult<Counted> {
+    b.counted(
         "delete from outbox where status in ('sent', 'failed') and queued_at < ?1",
         &[(now_secs - KEEP_SECONDS).into()],
     )

@@ -1,7 +1,7 @@
 //! SQL for `events` and the deliveries an event fans out to.
 
 use super::{Event, Origin, Pending};
-use crate::db::{Arg, Batch, DbResult, JsonText, Rows, Write};
+use crate::db::{Arg, Batch, Counted, DbResult, JsonText, Rows};
 use crate::lists::{ListQuery, Order, Page, Source};
 
 /// A delivery's id, made by SQLite in the event's statement: a version 4 UUID.
@@ -186,8 +186,8 @@ pub(crate) fn list(b: &mut Batch<'_>, f: &Filters, page: &Page) -> DbResult<List
 
 /// Deletes events that occurred before `before` (RFC 3339), oldest first, at
 /// most `limit` of them (their deliveries go with them).
-pub(crate) fn prune(b: &mut Batch<'_>, before: &str, limit: i64) -> DbResult<Write> {
-    b.write(
+pub(crate) fn prune(b: &mut Batch<'_>, before: &str, limit: i64) -> DbResult<Counted> {
+    b.counted(
         "delete from events where id in (select id from events where occurred_at < ?1 \
          order by occurred_at limit ?2)",
         &[before.into(), limit.into()],

@@ -22,7 +22,7 @@
 use super::sealed::SealingKey;
 use super::{json_response, Ctx};
 use crate::db::from_row;
-use crate::db::{Arg, Batch, Db, DbResult, Results, Rows, Write};
+use crate::db::{Arg, Batch, Counted, Db, DbResult, Results, Rows};
 use crate::error::{ApiError, ApiResult};
 use crate::secrets::{DerivedKey, Purpose};
 use crate::validation::{Fail, Validator};
@@ -364,8 +364,8 @@ pub(crate) fn replayed(status: u16, body: Vec<u8>) -> Response {
 }
 
 /// Deletes keys older than 24 hours (the cron run).
-pub(crate) fn prune(b: &mut Batch<'_>, now: i64) -> DbResult<Write> {
-    b.write(
+pub(crate) fn prune(b: &mut Batch<'_>, now: i64) -> DbResult<Counted> {
+    b.counted(
         "delete from idempotency_keys where created_at <= ?1",
         &[(now - KEEP_SECONDS).into()],
     )

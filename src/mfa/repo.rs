@@ -4,7 +4,7 @@
 //! the rest of the batch (a session, new recovery codes) commits only with it.
 
 use crate::db::from_row;
-use crate::db::{Batch, DbResult, Rows, Write};
+use crate::db::{Batch, Counted, DbResult, Rows, Write};
 
 /// A user's TOTP row.
 pub(crate) struct TotpRow {
@@ -234,8 +234,8 @@ pub(crate) fn count_wrong_code(b: &mut Batch<'_>, token_hash: &str) -> DbResult<
 }
 
 /// Deletes challenges past their expiry: the scheduled run.
-pub(crate) fn prune(b: &mut Batch<'_>, now: i64) -> DbResult<Write> {
-    b.write(
+pub(crate) fn prune(b: &mut Batch<'_>, now: i64) -> DbResult<Counted> {
+    b.counted(
         "delete from mfa_challenges where expires_at <= ?1",
         &[now.into()],
     )

@@ -192,8 +192,8 @@ pub(crate) fn record(b: &mut Batch<'_>, key: &str, now: i64) -> DbResult<()> {
 }
 
 /// Deletes every event older than `max_window` seconds (the scheduled run).
-pub(crate) fn prune(b: &mut Batch<'_>, now: i64, max_window: i64) -> DbResult<Write> {
-    b.write(
+pub(crate) fn prune(b: &mut Batch<'_>, now: i64, max_window: i64) -> DbResult<crate::db::Counted> {
+    b.counted(
         "delete from rate_limit_events where at <= ?1",
         &[(now - max_window).into()],
     )

@@ -1,7 +1,7 @@
 //! SQL for `sessions` and `refresh_tokens`.
 
 use crate::db::from_row;
-use crate::db::{Batch, DbResult, Rows, Write};
+use crate::db::{Batch, Counted, DbResult, Rows, Write};
 use crate::lists::{ListQuery, Order, Page, Source};
 
 /// What a login or a refresh records of the client.
@@ -206,8 +206,8 @@ pub(crate) fn revoke_by_id(b: &mut Batch<'_>, id: &str, now: i64) -> DbResult<Wr
 
 /// Deletes sessions that expired, or were revoked over a day ago (their
 /// refresh tokens go with them): the scheduled run.
-pub(crate) fn prune(b: &mut Batch<'_>, now: i64) -> DbResult<Write> {
-    b.write(
+pub(crate) fn prune(b: &mut Batch<'_>, now: i64) -> DbResult<Counted> {
+    b.counted(
         "delete from sessions where expires_at <= ?1 or revoked_at <= ?1 - 86400",
         &[now.into()],
     )

@@ -466,7 +466,13 @@ impl TestApp {
 
     /// Runs the worker's scheduled handler once, as its Cron Trigger would.
     pub fn scheduled(&self) {
-        let outcome: Value = self.door("/scheduled", "").into_json().unwrap();
+        self.scheduled_as("");
+    }
+
+    /// [`App::scheduled`] given `cron` (its log line names it; empty: the
+    /// trigger's own).
+    pub fn scheduled_as(&self, cron: &str) {
+        let outcome: Value = self.door("/scheduled", cron).into_json().unwrap();
         assert_eq!(outcome["outcome"], "ok", "{outcome}");
     }
 
