@@ -12,17 +12,18 @@ pub(crate) fn key(secret_key: &str, kind: &str, value: &str) -> String {
 }
 
 /// The group a client address counts in: an IPv4 address as it is, an IPv6
-/// address by its /64 (one subscriber usually holds a whole /64).
+/// address by its /64 (one subscriber usually holds a whole /64), its four
+/// groups written in full (`2001:db8:0:0::/64`: only ever the input of a key,
+/// so no need for the standard compressed form's code).
 pub(crate) fn address_group(ip: &str) -> String {
     match ip.parse::<Ipv6Addr>() {
-        Ok(v6) if v6.to_ipv4_mapped().is_none() => {
-            let s = v6.segments();
-            let prefix = Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
-            format!("{prefix}/64")
-        }
-        Ok(v6) => v6
-            .to_ipv4_mapped()
-            .map_or_else(|| ip.to_string(), |v4| v4.to_string()),
+        Ok(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
         Err(_) => ip.to_string(),
     }
 }
@@ -50,6 +51,7 @@ mod tests {
     #[test]
     fn ipv6_addresses_count_by_their_64() {
         assert_eq!(address_group("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(address_group("2001:db8::1"), "2001:db8:0:0::/64");
         assert_eq!(
             address_group("2001:db8:1:2:ffff:ffff:ffff:ffff"),
             address_group("2001:db8:1:2::")
