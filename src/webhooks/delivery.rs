@@ -46,49 +46,78 @@ from_row!(Sending {
     enabled
 });
 
-/// The consumer: each message is a delivery id.
+/// The consumer: each message is a delivery id. The batch's deliveries are
+/// read in one D1 round trip and their outcomes written in one more,
+/// whatever its size (up to `max_batch_size`, 10): two round trips a batch,
+/// not two a delivery.
 pub(crate) async fn consume(batch: MessageBatch<String>, db: &Db, config: &Config) {
-    for message in batch.raw_iter() {
-        let id = message.body().as_string().unwrap_or_default();
-        match deliver(db, config, &id).await {
+    let ids: Vec<String> = batch
+        .raw_iter()
+        .map(|m| m.body().as_string().unwrap_or_default())
+        .collect();
+    let retries = deliver(db, config, &ids).await;
+    if let Err(e) = &retries {
+        console_error!("webhook: deliveries {ids:?} failed in D1 ({e:?}); retrying");
+    }
+    for (i, message) in batch.raw_iter().enumerate() {
+        match retries.as_ref().map(|r| r[i]) {
             Ok(None) => message.ack(),
             Ok(Some(delay)) => message.retry_with_options(
                 &QueueRetryOptionsBuilder::new()
                     .with_delay_seconds(delay)
                     .build(),
             ),
-            Err(e) => {
-                console_error!("webhook: delivery {id} failed in D1 ({e:?}); retrying");
-                message.retry();
-            }
+            Err(_) => message.retry(),
         }
     }
 }
 
-/// One attempt; `Some(delay)`: try again in that many seconds.
-async fn deliver(db: &Db, config: &Config, id: &str) -> DbResult<Option<u32>> {
+/// One attempt of each of `ids`, in order: for each, `Some(delay)` to try
+/// again in that many seconds. (An id the batch holds twice is sent twice;
+/// the second outcome's write finds the row settled and changes nothing.)
+async fn deliver(db: &Db, config: &Config, ids: &[String]) -> DbResult<Vec<Option<u32>>> {
     let mut b = db.batch();
-    let sending = b.query::<Sending>(
-        "select d.id, d.status, d.attempts, d.event_id, d.endpoint_id, e.url, e.secret_sealed, e.enabled \
-         from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id where d.id = ?1",
-        &[id.into()],
-    )?;
-    let event = of_delivery(&mut b, id)?;
-    let r = b.run().await?;
-    let (Some(d), Some(body)) = (r.first(sending)?, r.first(event)?) else {
-        return Ok(None); // gone with its endpoint or its event
-    };
-    if d.status != "pending" {
-        return Ok(None); // delivered (or given up) already
+    let mut reads = Vec::with_capacity(ids.len());
+    for id in ids {
+        let sending = b.query::<Sending>(
+            "select d.id, d.status, d.attempts, d.event_id, d.endpoint_id, e.url, e.secret_sealed, \
+             e.enabled from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id \
+             where d.id = ?1",
+            &[id.into()],
+        )?;
+        reads.push((sending, of_delivery(&mut b, id)?));
     }
-    let attempt = d.attempts + 1;
+    let r = b.run().await?;
     let mut b = db.batch();
+    let mut retries = Vec::with_capacity(ids.len());
+    for (sending, event) in reads {
+        let retry = match (r.first(sending)?, r.first(event)?) {
+            // Delivered (or given up) already, or gone with its endpoint or its event.
+            (Some(d), Some(body)) if d.status == "pending" => {
+                attempt(&mut b, config, &d, &body.0).await?
+            }
+            _ => None,
+        };
+        retries.push(retry);
+    }
+    b.run().await?;
+    Ok(retries)
+}
+
+/// Sends `d` and adds its outcome to `b`; `Some(delay)`: try again then.
+async fn attempt(
+    b: &mut Batch<'_>,
+    config: &Config,
+    d: &Sending,
+    body: &str,
+) -> DbResult<Option<u32>> {
+    let attempt = d.attempts + 1;
     let sent = if d.enabled == 0 {
         Err((None, "the endpoint is disabled".to_string()))
     } else {
         let key = super::sealing_key(&config.secret_key);
         let secret = key.open(&d.endpoint_id, &d.secret_sealed);
-        post(&config.webhooks, &d, secret.as_deref(), &body.0).await
+        post(&config.webhooks, d, secret.as_deref(), body).await
     };
     let cfg = &config.webhooks;
     let retry = match &sent {
@@ -98,12 +127,14 @@ async fn deliver(db: &Db, config: &Config, id: &str) -> DbResult<Option<u32>> {
             .ok()
             .and_then(|n| cfg.retry_schedule.get(n).copied()),
     };
-    let _ = record(&mut b, &d.id, attempt, &sent, retry)?;
-    b.run().await?;
+    let _ = record(b, &d.id, attempt, &sent, retry)?;
     if let Err((_, why)) = &sent {
         let next = retry.map_or("no retry left".into(), |s| format!("retrying in {s} s"));
         // `why` may hold the receiver's own text: quoted, so it stays on one line.
-        console_error!("webhook: delivery {id} attempt {attempt} failed ({why:?}); {next}");
+        console_error!(
+            "webhook: delivery {} attempt {attempt} failed ({why:?}); {next}",
+            d.id
+        );
     }
     Ok(retry)
 }

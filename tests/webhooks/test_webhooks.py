@@ -236,6 +236,24 @@ class Webhooks(unittest.TestCase):
         self.assertEqual((delivery["status"], delivery["attempts"], delivery["last_status_code"]),
                          ("delivered", 3, 204))
 
+    def test_in_one_batch_each_delivery_keeps_its_own_outcome(self):
+        # One change's deliveries reach the consumer together: read in one round
+        # trip, written in one; the failed one alone is retried.
+        _, owner = self.user()
+        org = self.organization(owner)
+        scope = f"/organizations/{org}"
+        self.receiver.fail["/mixed-fails"] = 1
+        failing = self.endpoint(owner, "/mixed-fails", ["organization.updated"], scope)
+        fine = self.endpoint(owner, "/mixed-fine", ["organization.updated"], scope)
+        self.assertEqual(self.call("PUT", scope, {"description": "mixed"}, owner)[0], 200)
+        self.assertEqual(len(self.receiver.wait_for("/mixed-fails", 2)), 2)
+        for hook, attempts in ((failing, 2), (fine, 1)):
+            page = self.settled(owner, hook, scope, lambda d: d and d[0]["status"] == "delivered")
+            [delivery] = page["data"]
+            self.assertEqual((delivery["status"], delivery["attempts"], delivery["last_status_code"]),
+                             ("delivered", attempts, 204))
+        self.assertEqual(len(self.receiver.of("/mixed-fine")), 1)
+
     def test_a_receiver_that_answers_after_the_timeout_is_sent_it_again(self):
         _, owner = self.user()
         org = self.organization(owner)
