@@ -814,8 +814,8 @@ def main():
         "",
         f"With ÷ without, run by run: median {quiet['ratios'][1]:.2f}x, range {quiet['ratios'][0]:.2f}–"
         f"{quiet['ratios'][-1]:.2f}x (goal ≥ 0.9x: {'met' if quiet['ratios'][0] >= 0.9 else 'met at the median' if quiet['ratios'][1] >= 0.9 else 'not met'}).",
-        "What a subscribed create adds is its queue send after the answer (`waitUntil`): the delivery row rides",
-        "in the batch the create already sends.",
+        "What a subscribed create adds is its delivery row, in the batch the create already sends, and its id in",
+        "the isolate's next hand-over to the queue, after the answer: one `sendBatch` per 20 ms (`src/queues.rs`).",
         "",
         "Refresh next to `/users/me`, from Python threads (each with its own session, as a",
         "refresh token rotates), 10 s each:",
