@@ -12,9 +12,9 @@ use worker::{console_error, Context, Env, Queue};
 /// Hands `ids` to the queue bound as `binding` without holding the response
 /// (`waitUntil`). What the isolate's requests hand over within
 /// [`WINDOW_MS`] of each other goes in one `sendBatch` per queue: a change
-/// that fans out to twenty endpoints, or forty changes a second, make one
-/// call to the queue, not twenty or forty. What fails stays pending, for the
-/// scheduled run.
+/// that fans out to twenty endpoints makes one call to the queue, and so do
+/// all the changes an isolate commits in those milliseconds. What fails stays
+/// pending, for the scheduled run.
 pub(crate) fn hand_over(env: &Env, ctx: &Context, binding: &'static str, ids: Vec<String>) {
     if ids.is_empty() {
         return;
