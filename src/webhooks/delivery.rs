@@ -9,9 +9,9 @@ use crate::clock::{now_iso, now_secs};
 use crate::config::{Config, WebhookConfig};
 use crate::db::{from_row, Batch, Db, DbResult, Rows, Write};
 use crate::events::repo::of_delivery;
-use worker::js_sys::{Promise, Reflect};
+use worker::js_sys::{Array, Promise, Reflect};
 use worker::wasm_bindgen::prelude::wasm_bindgen;
-use worker::wasm_bindgen::JsCast;
+use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{console_error, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
@@ -73,8 +73,10 @@ pub(crate) async fn consume(batch: MessageBatch<String>, db: &Db, config: &Confi
 }
 
 /// One attempt of each of `ids`, in order: for each, `Some(delay)` to try
-/// again in that many seconds. (An id the batch holds twice is sent twice;
-/// the second outcome's write finds the row settled and changes nothing.)
+/// again in that many seconds. The POSTs go out together, so one slow
+/// receiver holds the others for its timeout at most once. (An id the batch
+/// holds twice is sent twice; the second outcome's write finds the row settled
+/// and changes nothing.)
 async fn deliver(db: &Db, config: &Config, ids: &[String]) -> DbResult<Vec<Option<u32>>> {
     let mut b = db.batch();
     let mut reads = Vec::with_capacity(ids.len());
@@ -88,38 +90,37 @@ async fn deliver(db: &Db, config: &Config, ids: &[String]) -> DbResult<Vec<Optio
         reads.push((sending, of_delivery(&mut b, id)?));
     }
     let r = b.run().await?;
-    let mut b = db.batch();
-    let mut retries = Vec::with_capacity(ids.len());
-    for (sending, event) in reads {
-        let retry = match (r.first(sending)?, r.first(event)?) {
-            // Delivered (or given up) already, or gone with its endpoint or its event.
-            (Some(d), Some(body)) if d.status == "pending" => {
-                attempt(&mut b, config, &d, &body.0).await?
+    // Delivered (or given up) already, or gone with its endpoint or its event: nothing to do.
+    let mut due = Vec::with_capacity(ids.len());
+    for (i, (sending, event)) in reads.into_iter().enumerate() {
+        if let (Some(d), Some(body)) = (r.first(sending)?, r.first(event)?) {
+            if d.status == "pending" {
+                due.push((i, d, body.0));
             }
-            _ => None,
-        };
-        retries.push(retry);
+        }
+    }
+    let sent = post_all(config, &due).await;
+    let mut b = db.batch();
+    let mut retries = vec![None; ids.len()];
+    for ((i, d, _), sent) in due.iter().zip(sent) {
+        retries[*i] = outcome(&mut b, &config.webhooks, d, sent)?;
     }
     b.run().await?;
     Ok(retries)
 }
 
-/// Sends `d` and adds its outcome to `b`; `Some(delay)`: try again then.
-async fn attempt(
+/// What one attempt came to: `Ok(status)` for a 2xx within the timeout, else
+/// the status (if any) and why.
+type Sent = Result<u16, (Option<u16>, String)>;
+
+/// `d`'s attempt, `sent`, added to `b`; `Some(delay)`: try again then.
+fn outcome(
     b: &mut Batch<'_>,
-    config: &Config,
+    cfg: &WebhookConfig,
     d: &Sending,
-    body: &str,
+    sent: Sent,
 ) -> DbResult<Option<u32>> {
     let attempt = d.attempts + 1;
-    let sent = if d.enabled == 0 {
-        Err((None, "the endpoint is disabled".to_string()))
-    } else {
-        let key = super::sealing_key(&config.secret_key);
-        let secret = key.open(&d.endpoint_id, &d.secret_sealed);
-        post(&config.webhooks, d, secret.as_deref(), body).await
-    };
-    let cfg = &config.webhooks;
     let retry = match &sent {
         Ok(_) => None,
         Err(_) if d.enabled == 0 => None,
@@ -145,7 +146,7 @@ fn record(
     b: &mut Batch<'_>,
     id: &str,
     attempt: i64,
-    sent: &Result<u16, (Option<u16>, String)>,
+    sent: &Sent,
     retry: Option<u32>,
 ) -> DbResult<Write> {
     let now = now_secs();
@@ -171,97 +172,95 @@ fn record(
     )
 }
 
-/// The POST: `Ok(status)` for a 2xx within the timeout, else the status (if
-/// any) and why. Redirects are not followed; at most 1 KiB of the answer is read.
-async fn post(
-    cfg: &WebhookConfig,
-    d: &Sending,
-    secret: Option<&str>,
-    body: &str,
-) -> Result<u16, (Option<u16>, String)> {
+/// Each of `due` POSTed, signed, all at once (the runtime holds six
+/// connections open at a time and queues the rest): in `due`'s order, what
+/// each came to. Redirects are not followed; at most 1 KiB of an answer is read.
+async fn post_all(config: &Config, due: &[(usize, Sending, String)]) -> Vec<Sent> {
     let timestamp = now_secs();
-    let signed = secret.and_then(|s| signature(s, &d.event_id, timestamp, body));
-    let signed = signed.ok_or((None, "the endpoint's secret did not open".to_string()))?;
     let stamp = timestamp.to_string();
-    let headers = (d.event_id.as_str(), stamp.as_str(), signed.as_str());
-    let answer = fetch(&d.url, headers, body, cfg.timeout_seconds).await;
-    match answer {
-        Ok((status @ 200..=299, _)) => Ok(status),
-        Ok((status, text)) => Err((Some(status), format!("answered {status}: {text}"))),
-        Err(why) => Err((None, why)),
+    let key = super::sealing_key(&config.secret_key);
+    let mut sent: Vec<Sent> = Vec::with_capacity(due.len());
+    let posts = Array::new();
+    for (_, d, body) in due {
+        let secret = key.open(&d.endpoint_id, &d.secret_sealed);
+        let signed = secret.and_then(|s| signature(&s, &d.event_id, timestamp, body));
+        sent.push(match signed {
+            _ if d.enabled == 0 => Err((None, "the endpoint is disabled".to_string())),
+            None => Err((None, "the endpoint's secret did not open".to_string())),
+            Some(signed) => {
+                let post = [d.url.as_str(), &d.event_id, &stamp, &signed, body];
+                posts.push(&post.iter().map(|s| JsValue::from_str(s)).collect::<Array>());
+                Ok(0) // answered below
+            }
+        });
+    }
+    let seconds = config.webhooks.timeout_seconds;
+    let answers = match JsFuture::from(post_webhooks(&posts, seconds * 1000)).await {
+        Ok(answers) => answers.unchecked_into::<Array>(),
+        Err(_) => Array::new(), // it does not reject; each counts as unanswered below
+    };
+    for (i, s) in sent.iter_mut().filter(|s| s.is_ok()).enumerate() {
+        *s = answered(&answers.get(i as u32), seconds);
+    }
+    sent
+}
+
+/// One answer of [`post_webhooks`]: `[status, text]`, or `[0, "", name,
+/// message]` for a POST that got none.
+fn answered(answer: &JsValue, timeout_seconds: u32) -> Sent {
+    let at = |i| Reflect::get_u32(answer, i).ok();
+    let text = |i| at(i).and_then(|t| t.as_string()).unwrap_or_default();
+    match at(0).and_then(|s| s.as_f64()).unwrap_or(0.0) as u16 {
+        status @ 200..=299 => Ok(status),
+        0 if matches!(text(2).as_str(), "TimeoutError" | "AbortError") => {
+            Err((None, format!("no answer within {timeout_seconds} s")))
+        }
+        0 => Err((None, format!("could not be reached: {}", text(3)))),
+        status => Err((Some(status), format!("answered {status}: {}", text(1)))),
     }
 }
 
 #[wasm_bindgen(
     wasm_bindgen = worker::wasm_bindgen,
     inline_js = r#"
-export async function postWebhook(url, id, timestamp, signature, body, ms) {
-  const response = await fetch(url, {
-    method: "POST",
-    body,
-    headers: {
-      "content-type": "application/json",
-      "webhook-id": id,
-      "webhook-timestamp": timestamp,
-      "webhook-signature": signature,
-    },
-    redirect: "manual",
-    signal: AbortSignal.timeout(ms),
-  });
-  let text = "";
-  if (response.body) {
-    const reader = response.body.getReader();
-    const { value } = await reader.read();
-    if (value) text = new TextDecoder().decode(value.subarray(0, 1024));
-    reader.cancel().catch(() => {});
-  }
-  return [response.status, text];
+export function postWebhooks(posts, ms) {
+  return Promise.all(posts.map(async ([url, id, timestamp, signature, body]) => {
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        body,
+        headers: {
+          "content-type": "application/json",
+          "webhook-id": id,
+          "webhook-timestamp": timestamp,
+          "webhook-signature": signature,
+        },
+        redirect: "manual",
+        signal: AbortSignal.timeout(ms),
+      });
+      let text = "";
+      if (response.body) {
+        const reader = response.body.getReader();
+        const { value } = await reader.read();
+        if (value) text = new TextDecoder().decode(value.subarray(0, 1024));
+        reader.cancel().catch(() => {});
+      }
+      return [response.status, text];
+    } catch (e) {
+      return [0, "", String(e?.name ?? ""), String(e?.message ?? e)];
+    }
+  }));
 }
 "#
 )]
 extern "C" {
-    /// The POST, in JavaScript: the runtime's `fetch` with a timeout, no
-    /// redirects followed, and at most the first KiB of the answer read
-    /// (`[status, text]`). A few lines of JavaScript where the same calls
-    /// made from Rust through `Reflect` cost several KB of wasm.
-    #[wasm_bindgen(js_name = postWebhook)]
-    fn post_webhook(
-        url: &str,
-        id: &str,
-        timestamp: &str,
-        signature: &str,
-        body: &str,
-        ms: u32,
-    ) -> Promise;
-}
-
-/// [`post_webhook`], awaited: the status and the start of the answer.
-async fn fetch(
-    url: &str,
-    (id, timestamp, signature): (&str, &str, &str),
-    body: &str,
-    timeout_seconds: u32,
-) -> Result<(u16, String), String> {
-    let posted = post_webhook(url, id, timestamp, signature, body, timeout_seconds * 1000);
-    match JsFuture::from(posted).await {
-        Ok(answer) => {
-            let status = Reflect::get_u32(&answer, 0).ok().and_then(|s| s.as_f64());
-            let text = Reflect::get_u32(&answer, 1)
-                .ok()
-                .and_then(|t| t.as_string());
-            Ok((status.unwrap_or(0.0) as u16, text.unwrap_or_default()))
-        }
-        Err(e) => {
-            let error = e.dyn_ref::<worker::js_sys::Error>();
-            let name = error.map(|e| String::from(e.name())).unwrap_or_default();
-            Err(if name == "TimeoutError" || name == "AbortError" {
-                format!("no answer within {timeout_seconds} s")
-            } else {
-                let why = error.map(|e| String::from(e.message())).unwrap_or_default();
-                format!("could not be reached: {why}")
-            })
-        }
-    }
+    /// The POSTs, in JavaScript: the runtime's `fetch` for each
+    /// `[url, id, timestamp, signature, body]`, all at once, each with a
+    /// timeout of `ms`, no redirects followed, and at most the first KiB of
+    /// an answer read. A few lines of JavaScript where the same calls made
+    /// from Rust through `Reflect` cost several KB of wasm.
+    #[wasm_bindgen(js_name = postWebhooks)]
+    fn post_webhooks(posts: &Array, ms: u32) -> Promise;
 }
 
 /// A delivery to hand over again.

@@ -50,13 +50,15 @@ def call(base, method, path, body=None, token=None, form=None):
 class Receiver:
     """A local webhook receiver. Each path behaves as the test set it up:
     `fail` answers 500 that many times first; `hold` keeps the first request
-    waiting (past the worker's timeout) until `release` is set."""
+    waiting (past the worker's timeout) until `release` is set; `meet` keeps
+    the first request waiting until each of the paths it names has had one."""
 
     def __init__(self):
         self.lock = threading.Condition()
         self.requests = []  # (path, headers, body)
         self.fail = {}
         self.hold = {}
+        self.meet = {}
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -74,6 +76,9 @@ class Receiver:
                     receiver.lock.notify_all()
                     fail = receiver.fail.get(self.path, 0) > seen
                     hold = receiver.hold.get(self.path) if seen == 0 else None
+                    if seen == 0 and self.path in receiver.meet:
+                        receiver.lock.wait_for(lambda: all(receiver.of(p) for p in receiver.meet[self.path]),
+                                               DEADLINE)
                 if hold is not None:
                     hold.wait(DEADLINE)
                 self.send_response(500 if fail else 204)
@@ -253,6 +258,22 @@ class Webhooks(unittest.TestCase):
             self.assertEqual((delivery["status"], delivery["attempts"], delivery["last_status_code"]),
                              ("delivered", attempts, 204))
         self.assertEqual(len(self.receiver.of("/mixed-fine")), 1)
+
+    def test_the_deliveries_of_a_batch_are_sent_together(self):
+        # Each receiver answers its first request only once the other's has
+        # arrived: sent one after the other, the first would wait past the
+        # worker's timeout (1 s here) and be tried again.
+        _, owner = self.user()
+        org = self.organization(owner)
+        scope = f"/organizations/{org}"
+        self.receiver.meet["/together-a"] = ["/together-b"]
+        self.receiver.meet["/together-b"] = ["/together-a"]
+        hooks = [self.endpoint(owner, f"/together-{x}", ["organization.updated"], scope) for x in "ab"]
+        self.assertEqual(self.call("PUT", scope, {"description": "together"}, owner)[0], 200)
+        for hook in hooks:
+            page = self.settled(owner, hook, scope, lambda d: d and d[0]["status"] != "pending")
+            [delivery] = page["data"]
+            self.assertEqual((delivery["status"], delivery["attempts"]), ("delivered", 1))
 
     def test_a_receiver_that_answers_after_the_timeout_is_sent_it_again(self):
         _, owner = self.user()
