@@ -60,14 +60,14 @@ pub(crate) async fn consume(batch: MessageBatch<String>, db: &Db, config: &Confi
         console_error!("webhook: deliveries {ids:?} failed in D1 ({e:?}); retrying");
     }
     for (i, message) in batch.raw_iter().enumerate() {
-        match retries.as_ref().map(|r| r[i]) {
-            Ok(None) => message.ack(),
-            Ok(Some(delay)) => message.retry_with_options(
+        match retries.as_ref().ok().and_then(|r| r.get(i)) {
+            Some(None) => message.ack(),
+            Some(Some(delay)) => message.retry_with_options(
                 &QueueRetryOptionsBuilder::new()
-                    .with_delay_seconds(delay)
+                    .with_delay_seconds(*delay)
                     .build(),
             ),
-            Err(_) => message.retry(),
+            None => message.retry(),
         }
     }
 }
@@ -102,10 +102,15 @@ async fn deliver(db: &Db, config: &Config, ids: &[String]) -> DbResult<Vec<Optio
     let sent = post_all(config, &due).await;
     let mut b = db.batch();
     let mut retries = vec![None; ids.len()];
+    let mut failed = Vec::new();
     for ((i, d, _), sent) in due.iter().zip(sent) {
-        retries[*i] = outcome(&mut b, &config.webhooks, d, sent)?;
+        let (retry, line) = outcome(&mut b, &config.webhooks, d, sent)?;
+        retries[*i] = retry;
+        failed.extend(line);
     }
     b.run().await?;
+    // Logged once recorded: a line means the row says so.
+    failed.iter().for_each(|line| console_error!("{line}"));
     Ok(retries)
 }
 
@@ -113,13 +118,14 @@ async fn deliver(db: &Db, config: &Config, ids: &[String]) -> DbResult<Vec<Optio
 /// the status (if any) and why.
 type Sent = Result<u16, (Option<u16>, String)>;
 
-/// `d`'s attempt, `sent`, added to `b`; `Some(delay)`: try again then.
+/// `d`'s attempt, `sent`, added to `b`: `Some(delay)` to try again then, and
+/// the log line of a failed attempt.
 fn outcome(
     b: &mut Batch<'_>,
     cfg: &WebhookConfig,
     d: &Sending,
     sent: Sent,
-) -> DbResult<Option<u32>> {
+) -> DbResult<(Option<u32>, Option<String>)> {
     let attempt = d.attempts + 1;
     let retry = match &sent {
         Ok(_) => None,
@@ -129,15 +135,15 @@ fn outcome(
             .and_then(|n| cfg.retry_schedule.get(n).copied()),
     };
     let _ = record(b, &d.id, attempt, &sent, retry)?;
-    if let Err((_, why)) = &sent {
+    let line = sent.err().map(|(_, why)| {
         let next = retry.map_or("no retry left".into(), |s| format!("retrying in {s} s"));
         // `why` may hold the receiver's own text: quoted, so it stays on one line.
-        console_error!(
+        format!(
             "webhook: delivery {} attempt {attempt} failed ({why:?}); {next}",
             d.id
-        );
-    }
-    Ok(retry)
+        )
+    });
+    Ok((retry, line))
 }
 
 /// The attempt's outcome on the delivery's row: delivered, pending until
