@@ -2,7 +2,7 @@
 //! taken by handle. A batch is one transaction and one round trip.
 
 use super::row::{Columns, FromRow, Row};
-use super::{Arg, Db, DbError, DbResult};
+use super::{from_row, Arg, Db, DbError, DbResult};
 use std::marker::PhantomData;
 use worker::js_sys::{Array, Reflect};
 use worker::wasm_bindgen::{JsCast, JsValue};
@@ -49,8 +49,14 @@ pub(crate) struct Write {
 /// kept count and its deliveries too).
 #[must_use]
 pub(crate) struct Counted {
-    index: usize,
+    changes: Rows<Changes>,
 }
+
+/// The row of `select changes() as n`.
+struct Changes {
+    n: i64,
+}
+from_row!(Changes { n });
 
 /// The results of a batch that ran: D1's result objects, read where taken.
 pub(crate) struct Results {
@@ -103,7 +109,7 @@ impl<'db> Batch<'db> {
     pub(crate) fn counted(&mut self, sql: &str, args: &[Arg<'_>]) -> DbResult<Counted> {
         self.push(sql, args)?;
         Ok(Counted {
-            index: self.push("select changes() as n", &[])?,
+            changes: self.query("select changes() as n", &[])?,
         })
     }
 
@@ -261,9 +267,8 @@ impl Results {
 
     /// Rows the write changed itself.
     pub(crate) fn counted(&self, counted: Counted) -> DbResult<u64> {
-        let n = self.first_raw(counted.index)?.map(|(row, _)| row);
-        let n = n.and_then(|row| Reflect::get(&row, &JsValue::from_str("n")).ok());
-        Ok(n.and_then(|n| n.as_f64()).map_or(0, |n| n.max(0.0) as u64))
+        let changes = self.first(counted.changes)?;
+        Ok(changes.map_or(0, |c| u64::try_from(c.n).unwrap_or(0)))
     }
 
     /// Rows the write changed, as D1 reports it (its triggers' and foreign-key
