@@ -47,9 +47,8 @@ mod utils;
 pub mod validation;
 mod webhooks;
 
-use worker::{
-    event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext, ScheduledEvent,
-};
+use worker::wasm_bindgen::{prelude::wasm_bindgen, JsValue};
+use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
@@ -57,9 +56,26 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 }
 
 /// The consumer of both queues: e-mail (see `email`) and webhook deliveries (see `webhooks`).
-#[event(queue)]
-pub async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<()> {
-    app::queue(batch, env).await
+/// Exported by hand, as `#[event(queue)]` exports it, so that the consumers hold
+/// the runtime's messages themselves (`queues::Received`). A batch that cannot
+/// be started (no D1, bad settings) fails whole: the runtime retries it.
+#[wasm_bindgen(
+    wasm_bindgen = ::worker::wasm_bindgen,
+    wasm_bindgen_futures = ::worker::wasm_bindgen_futures,
+    js_sys = ::worker::js_sys
+)]
+pub async fn queue(
+    batch: worker::worker_sys::MessageBatch,
+    env: Env,
+    _ctx: worker::worker_sys::Context,
+) -> std::result::Result<JsValue, JsValue> {
+    match app::queue(batch, env).await {
+        Ok(()) => Ok(JsValue::UNDEFINED),
+        Err(e) => {
+            worker::console_error!("queue: the batch could not be started ({e:?})");
+            Err(JsValue::from_str("the queue consumer could not start"))
+        }
+    }
 }
 
 /// The Cron Trigger of `wrangler.toml`: cleanup (see `app::scheduled`).

@@ -9,6 +9,50 @@ use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{console_error, Context, Env, Queue};
 
+/// A message a consumer was handed, as the runtime handed it: its body is
+/// an id. (Not `worker::RawMessage`: its `retry_with_options` serializes the
+/// options through serde, about 1 KB of gzipped wasm for one number.)
+pub(crate) struct Received(worker::worker_sys::Message);
+
+impl Received {
+    /// The messages of `batch`.
+    pub(crate) fn all(batch: &worker::worker_sys::MessageBatch) -> Vec<Received> {
+        let messages = batch.messages().unwrap_or_default();
+        messages
+            .iter()
+            .map(|m| Received(m.unchecked_into()))
+            .collect()
+    }
+
+    /// Its body: the id of a row.
+    pub(crate) fn id(&self) -> String {
+        self.0
+            .body()
+            .ok()
+            .and_then(|b| b.as_string())
+            .unwrap_or_default()
+    }
+
+    /// Done with: acknowledged.
+    pub(crate) fn ack(&self) {
+        let _ = self.0.ack();
+    }
+
+    /// To be handed again, after `delay_seconds` or, with `None`, after the
+    /// queue's own delay.
+    pub(crate) fn retry(&self, delay_seconds: Option<u32>) {
+        let options = match delay_seconds {
+            Some(delay) => {
+                let options = Object::new();
+                let _ = Reflect::set(&options, &"delaySeconds".into(), &delay.into());
+                options.into()
+            }
+            None => JsValue::NULL,
+        };
+        let _ = self.0.retry(options);
+    }
+}
+
 /// Hands `ids` to the queue bound as `binding` without holding the response
 /// (`waitUntil`). What the isolate's requests hand over within
 /// [`WINDOW_MS`] of each other goes in one `sendBatch` per queue: a change

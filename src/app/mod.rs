@@ -18,8 +18,7 @@ use crate::http::{
 use crate::{cors, rate_limits, users};
 use router::{match_route, Matched};
 use worker::{
-    console_error, console_log, Context, D1DatabaseSession, Env, MessageBatch, Method, Request,
-    Response,
+    console_error, console_log, Context, D1DatabaseSession, Env, Method, Request, Response,
 };
 
 const NOT_FOUND: &str = "Not Found";
@@ -301,13 +300,17 @@ pub(crate) async fn scheduled(cron: &str, env: Env) {
 
 /// The consumer of both queues (`[[queues.consumers]]`): webhook deliveries
 /// (a queue whose name holds `webhook`) and e-mail.
-pub(crate) async fn queue(batch: MessageBatch<String>, env: Env) -> worker::Result<()> {
-    let (db, config) = open(&env).map_err(|e| worker::Error::RustError(format!("{e:?}")))?;
-    if batch.queue().contains("webhook") {
-        crate::webhooks::delivery::consume(batch, &db, &config).await;
-        return Ok(());
+pub(crate) async fn queue(batch: worker::worker_sys::MessageBatch, env: Env) -> ApiResult<()> {
+    let (db, config) = open(&env)?;
+    let webhooks = batch.queue().is_ok_and(|q| q.includes("webhook", 0));
+    let messages = crate::queues::Received::all(&batch);
+    if webhooks {
+        crate::webhooks::delivery::consume(messages, &db, &config).await;
+    } else {
+        let prepare = crate::account::prepare;
+        crate::email::delivery::consume(messages, &db, &config.email, prepare).await;
     }
-    crate::email::delivery::consume(batch, &db, &config.email, crate::account::prepare).await
+    Ok(())
 }
 
 /// D1 and the settings, outside a request.

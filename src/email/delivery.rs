@@ -6,11 +6,10 @@ use super::providers;
 use crate::clock::{now_iso, now_secs};
 use crate::config::EmailConfig;
 use crate::db::{Db, DbResult};
+use crate::queues::Received;
 use std::future::Future;
 use std::pin::Pin;
-use worker::{
-    console_error, console_log, Context, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder,
-};
+use worker::{console_error, console_log, Context, Env};
 
 /// The queue binding (`[[queues.producers]]` in `wrangler.toml`).
 pub(crate) const QUEUE: &str = "EMAIL_QUEUE";
@@ -40,29 +39,18 @@ enum Outcome {
 
 /// The queue consumer: sends each row once, retrying failures with a doubling
 /// delay until `EMAIL_MAX_ATTEMPTS`, after which the row records its error.
-pub(crate) async fn consume(
-    batch: MessageBatch<String>,
-    db: &Db,
-    cfg: &EmailConfig,
-    prepare: Prepare,
-) -> worker::Result<()> {
-    // Raw messages: their bodies are strings, read without serde.
-    for message in batch.raw_iter() {
-        let id = message.body().as_string().unwrap_or_default();
+pub(crate) async fn consume(messages: Vec<Received>, db: &Db, cfg: &EmailConfig, prepare: Prepare) {
+    for message in messages {
+        let id = message.id();
         match deliver(db, cfg, &id, prepare).await {
             Ok(Outcome::Done) => message.ack(),
-            Ok(Outcome::RetryIn(delay)) => message.retry_with_options(
-                &QueueRetryOptionsBuilder::new()
-                    .with_delay_seconds(delay)
-                    .build(),
-            ),
+            Ok(Outcome::RetryIn(delay)) => message.retry(Some(delay)),
             Err(e) => {
                 console_error!("email: delivery of {id} failed in D1 ({e:?}); retrying");
-                message.retry();
+                message.retry(None);
             }
         }
     }
-    Ok(())
 }
 
 async fn deliver(db: &Db, cfg: &EmailConfig, id: &str, prepare: Prepare) -> DbResult<Outcome> {

@@ -9,11 +9,12 @@ use crate::clock::{now_iso, now_secs};
 use crate::config::{Config, WebhookConfig};
 use crate::db::{from_row, Batch, Db, DbResult, Rows, Write};
 use crate::events::repo::of_delivery;
+use crate::queues::Received;
 use worker::js_sys::{Array, Promise, Reflect};
 use worker::wasm_bindgen::prelude::wasm_bindgen;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{console_error, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
+use worker::{console_error, Env};
 
 /// The queue binding (`[[queues.producers]]` in `wrangler.toml`).
 pub(crate) const QUEUE: &str = "WEBHOOK_QUEUE";
@@ -50,24 +51,17 @@ from_row!(Sending {
 /// read in one D1 round trip and their outcomes written in one more,
 /// whatever its size (up to `max_batch_size`, 10): two round trips a batch,
 /// not two a delivery.
-pub(crate) async fn consume(batch: MessageBatch<String>, db: &Db, config: &Config) {
-    let ids: Vec<String> = batch
-        .raw_iter()
-        .map(|m| m.body().as_string().unwrap_or_default())
-        .collect();
+pub(crate) async fn consume(messages: Vec<Received>, db: &Db, config: &Config) {
+    let ids: Vec<String> = messages.iter().map(Received::id).collect();
     let retries = deliver(db, config, &ids).await;
     if let Err(e) = &retries {
         console_error!("webhook: deliveries {ids:?} failed in D1 ({e:?}); retrying");
     }
-    for (i, message) in batch.raw_iter().enumerate() {
+    for (i, message) in messages.iter().enumerate() {
         match retries.as_ref().ok().and_then(|r| r.get(i)) {
             Some(None) => message.ack(),
-            Some(Some(delay)) => message.retry_with_options(
-                &QueueRetryOptionsBuilder::new()
-                    .with_delay_seconds(*delay)
-                    .build(),
-            ),
-            None => message.retry(),
+            Some(Some(delay)) => message.retry(Some(*delay)),
+            None => message.retry(None),
         }
     }
 }
