@@ -139,7 +139,7 @@ pub(crate) fn reset_password(
     b.write(
         &format!(
             "update users set hashed_password = ?3, password_changed_at = ?4, token_version = token_version + 1, \
-             email_verified = case when email = ?5 then 1 else email_verified end, updated_at = ?6 \
+             email_verified = case when email = ?5 then 1 else email_verified end, updated_at = ?6, version = version + 1 \
              where id = ?7 and {}",
             taken_by(1, 2)
         ),

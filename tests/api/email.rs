@@ -78,6 +78,7 @@ fn a_recovery_link_works_once_and_ends_older_tokens() {
 fn a_reset_ends_every_session_refresh_tokens_included() {
     let u = signup_user();
     let session = app().login_access_token::<Value>(&u.email, &u.password, 200);
+    let before: Resp = app().read_user_me(&u.token, 200);
     recover(&u.email).expect(200);
     let token = sink().delivered(&u.email, RECOVERY).token();
     app().reset_password::<Resp>(&token, "brand-new-pw-1", 200);
@@ -85,6 +86,10 @@ fn a_reset_ends_every_session_refresh_tokens_included() {
         app().refresh::<Detail>(session["refresh_token"].as_str().unwrap(), 401),
         Detail::new("Invalid refresh token")
     );
+    // The reset moved `updated_at`: a new version, so a new ETag.
+    let after: Resp = app().read_user_me(&login(&u.email, "brand-new-pw-1"), 200);
+    assert_ne!(after.json()["updated_at"], before.json()["updated_at"]);
+    assert_ne!(after.header("etag"), before.header("etag"));
 }
 
 #[test]
