@@ -6,6 +6,11 @@
 //! costs the same at any depth; `skip` still counts rows from where the page
 //! starts.
 
+mod kept;
+
+use kept::KeptPage;
+use std::rc::Rc;
+
 use crate::db::from_row;
 use crate::db::{Arg, Batch, DbResult, Results, Rows};
 use crate::db::{FromRow, JsonText};
@@ -230,28 +235,57 @@ impl List<JsonText> {
     /// The page's JSON, byte for byte what serializing a `List` of the same
     /// objects gives: the rows' own JSON, joined.
     pub(crate) fn into_body(self) -> Vec<u8> {
-        let rows: usize = self.data.iter().map(|r| r.0.len() + 1).sum();
-        let mut body = Vec::with_capacity(rows + 64);
-        body.extend_from_slice(b"{\"data\":[");
-        for (i, row) in self.data.iter().enumerate() {
-            if i > 0 {
-                body.push(b',');
-            }
-            body.extend_from_slice(row.0.as_bytes());
-        }
-        body.extend_from_slice(format!("],\"count\":{},\"next_cursor\":", self.count).as_bytes());
-        match &self.next_cursor {
-            // base64url: nothing in it needs escaping.
-            Some(cursor) => body.extend_from_slice(format!("\"{cursor}\"}}").as_bytes()),
-            None => body.extend_from_slice(b"null}"),
-        }
-        body
+        let rows: Vec<&str> = self.data.iter().map(|r| r.0.as_str()).collect();
+        page_body(&join_rows(&rows), self.count, self.next_cursor.as_deref())
     }
+}
 
+/// The rows' JSON, comma-separated.
+fn join_rows(rows: &[&str]) -> String {
+    let mut data = String::with_capacity(rows.iter().map(|r| r.len() + 1).sum());
+    for row in rows {
+        if !data.is_empty() {
+            data.push(',');
+        }
+        data.push_str(row);
+    }
+    data
+}
+
+/// `{"data": [data], "count": count, "next_cursor": next}`, `data` being the
+/// rows' JSON already joined.
+fn page_body(data: &str, count: i64, next: Option<&str>) -> Vec<u8> {
+    // base64url: nothing in a cursor needs escaping.
+    let next = next.map_or("null".to_string(), |cursor| format!("\"{cursor}\""));
+    format!("{{\"data\":[{data}],\"count\":{count},\"next_cursor\":{next}}}").into_bytes()
+}
+
+/// A list's answer, its body built.
+pub(crate) struct ListBody(pub(crate) Vec<u8>);
+
+impl ListBody {
     /// A 200 with this page.
     pub(crate) fn respond(self) -> ApiResult<worker::Response> {
-        Ok(crate::http::json_response(200, self.into_body()))
+        Ok(crate::http::json_response(200, self.0))
     }
+}
+
+/// Where a kept list's page is kept: its statement and the values bound to
+/// it (each marked with its type, a text with its length, so no two
+/// different bindings read alike).
+fn kept_key(sql: &str, args: &[Arg<'_>]) -> String {
+    use std::fmt::Write as _;
+    let mut key = String::new();
+    for arg in args {
+        let _ = match arg {
+            Arg::Null => write!(key, "n;"),
+            Arg::Text(t) => write!(key, "t{}:{t};", t.len()),
+            Arg::Int(i) => write!(key, "i{i};"),
+            Arg::Real(r) => write!(key, "r{:x};", r.to_bits()),
+        };
+    }
+    key.push_str(sql);
+    key
 }
 
 impl<T> List<T> {
@@ -342,23 +376,30 @@ pub(crate) struct Source<'q, 'a> {
     /// before the loop: when false, the page reads no rows (as a WHERE term,
     /// it would be tested against every row of the walk).
     pub(crate) only_if: Option<&'q str>,
+    /// The rows' version column, raised by every write that changes their
+    /// JSON: the list's pages are then kept in the isolate ([`kept`]) and
+    /// answered again while their rows' versions stand.
+    pub(crate) version: Option<&'q str>,
 }
 
-/// The statement of a page: the rows of `source` in `order` after the page's
-/// cursor, one more than the limit (to know whether another page follows), each
-/// with its position (`cursor_at`, `cursor_id`). The page's cursor, limit and
-/// skip bind after `source.args`.
+/// The statement of a page: `columns` of the rows of `source` in `order`
+/// after the page's cursor, one more than the limit (to know whether another
+/// page follows), each with its position (`cursor_at`, `cursor_id`), if
+/// `read_if` (a condition on no row, as `source.only_if`) holds. The page's
+/// cursor, limit and skip bind after `source.args`.
 fn page_statement<'a>(
     source: &Source<'_, 'a>,
     order: Order,
     page: &'a Page,
+    columns: &str,
+    read_if: Option<&str>,
 ) -> (String, Vec<Arg<'a>>) {
     let Source {
-        columns,
         from,
         filter,
         args,
         only_if,
+        ..
     } = source;
     let Order { key, id, .. } = order;
     let (dir, cmp) = order.direction();
@@ -373,9 +414,10 @@ fn page_statement<'a>(
     let n = page_args.len();
     page_args.push(Arg::Int(page.limit + 1));
     page_args.push(Arg::Int(page.skip));
-    let limit = match only_if {
-        None => format!("?{}", n + 1),
-        Some(condition) => format!("case when {condition} then ?{} else 0 end", n + 1),
+    let limit = match (*only_if, read_if) {
+        (None, None) => format!("?{}", n + 1),
+        (Some(c), None) | (None, Some(c)) => format!("case when {c} then ?{} else 0 end", n + 1),
+        (Some(c), Some(d)) => format!("case when {c} and {d} then ?{} else 0 end", n + 1),
     };
     let sql = format!(
         "select {columns}, {key} as cursor_at, {id} as cursor_id from {from} \
@@ -398,6 +440,9 @@ const POSITION_SEP: char = '\u{1f}';
 pub(crate) struct ListQuery {
     joined: Rows<Joined>,
     limit: i64,
+    /// A kept list's key here (its statement and arguments), and the page
+    /// kept under it when the statement was sent.
+    kept: Option<(String, Option<Rc<KeptPage>>)>,
 }
 
 /// The row of a [`ListQuery`]: the count, and the page's rows (up to the
@@ -408,11 +453,14 @@ struct Joined {
     count: i64,
     json: String,
     positions: String,
+    /// A kept list's rows as `id:version`s (a JSON array).
+    stamps: Option<String>,
 }
 from_row!(Joined {
     count,
     json,
-    positions
+    positions,
+    stamps
 });
 
 impl ListQuery {
@@ -426,19 +474,56 @@ impl ListQuery {
         page: &Page,
         count: &str,
     ) -> DbResult<Self> {
-        let (page_sql, args) = page_statement(&source, order, page);
         // A FROM subquery with ORDER BY and LIMIT is not flattened into an
-        // aggregate: SQLite runs it as a co-routine and the aggregates take its
-        // rows in its order (the list tests walk every list through cursors).
-        let sql = format!(
-            "select ({count}) as count, \
-             coalesce(group_concat(json, char(30)), '') as json, \
-             coalesce(group_concat(cursor_at || char(31) || cursor_id, char(30)), '') as positions \
-             from ({page_sql})"
-        );
+        // aggregate: SQLite runs it as a co-routine and the aggregates take
+        // its rows in its order (the list tests walk every list through cursors).
+        let joined = |stamps: &str, page_sql: &str| {
+            format!(
+                "select ({count}) as count, \
+                 coalesce(group_concat(json, char(30)), '') as json, \
+                 coalesce(group_concat(cursor_at || char(31) || cursor_id, char(30)), '') as positions\
+                 {stamps} from ({page_sql})"
+            )
+        };
+        let Some(version) = source.version else {
+            let (page_sql, args) = page_statement(&source, order, page, source.columns, None);
+            return Ok(ListQuery {
+                joined: b.query(&joined("", &page_sql), &args)?,
+                limit: page.limit,
+                kept: None,
+            });
+        };
+        // A kept list's page is read with its rows' stamps (`id:version`),
+        // the first time in this isolate as any other; that statement is the
+        // page's key here.
+        let stamps = "json_group_array(cursor_id || ':' || version)";
+        let columns = format!("{}, {version} as version", source.columns);
+        let (page_sql, mut args) = page_statement(&source, order, page, &columns, None);
+        let mut sql = joined(&format!(", {stamps} as stamps"), &page_sql);
+        let key = kept_key(&sql, &args);
+        let held = kept::get(&key);
+        if let Some(held) = &held {
+            // Then, the stamps first, alone (no JSON, no join but the rows'):
+            // the same as the kept page's, and the page reads nothing more.
+            let k = args.len() + 1;
+            let walk = format!("{version} as version");
+            let (walk, _) = page_statement(&source, order, page, &walk, None);
+            let same = "(select same from k)";
+            let read_if = format!("not {same}");
+            let (page_sql, _) = page_statement(&source, order, page, &columns, Some(&read_if));
+            sql = format!(
+                "with k(same) as materialized (select {stamps} = ?{k} from ({walk})) {}",
+                joined(
+                    &format!(", iif({same}, null, {stamps}) as stamps"),
+                    &page_sql
+                )
+            );
+            args.push(Arg::Text(&held.stamps));
+        }
         Ok(ListQuery {
             joined: b.query(&sql, &args)?,
             limit: page.limit,
+            kept: Some((key, held)),
         })
     }
 
@@ -460,6 +545,7 @@ impl ListQuery {
             filter,
             args,
             only_if: None,
+            version: None,
         };
         let count = match kept {
             Some(kept) => kept.to_string(),
@@ -468,28 +554,41 @@ impl ListQuery {
         Self::keyset(b, source, Order::NEWEST, page, &count)
     }
 
-    pub(crate) fn read(self, r: &Results) -> DbResult<List<JsonText>> {
+    /// The page's answer; a kept list's page is kept for the next one.
+    pub(crate) fn read(self, r: &Results) -> DbResult<ListBody> {
         let joined = r.first(self.joined)?.unwrap_or_default();
+        let (key, held) = self
+            .kept
+            .map_or((None, None), |(key, held)| (Some(key), held));
+        // No stamps from a kept list: its rows are the kept page's.
+        if let (Some(held), None) = (held, &joined.stamps) {
+            let next = held.next_cursor.as_deref();
+            return Ok(ListBody(page_body(&held.data, joined.count, next)));
+        }
         let limit = usize::try_from(self.limit).unwrap_or(0);
-        let mut data: Vec<JsonText> = match joined.json.as_str() {
+        let rows = match joined.json.as_str() {
             "" => Vec::new(),
-            json => json
-                .split(ITEM_END)
-                .map(|j| JsonText(j.to_string()))
-                .collect(),
+            json => json.split(ITEM_END).collect(),
         };
-        let more = data.len() > limit;
-        data.truncate(limit);
+        let more = rows.len() > limit;
+        let data = join_rows(&rows[..rows.len().min(limit)]);
         let last = limit.checked_sub(1).filter(|_| more);
         let next_cursor = last
             .and_then(|i| joined.positions.split(ITEM_END).nth(i))
             .and_then(|p| p.split_once(POSITION_SEP))
             .map(|(at, id)| Cursor(at.to_string(), id.to_string()).encode());
-        Ok(List {
-            data,
-            count: joined.count,
-            next_cursor,
-        })
+        let body = page_body(&data, joined.count, next_cursor.as_deref());
+        if let (Some(key), Some(stamps)) = (key, joined.stamps) {
+            kept::keep(
+                key,
+                KeptPage {
+                    stamps,
+                    data,
+                    next_cursor,
+                },
+            );
+        }
+        Ok(ListBody(body))
     }
 }
 
@@ -511,7 +610,7 @@ impl PlacedQuery {
         count: &str,
     ) -> DbResult<Self> {
         let first = Page::FIRST;
-        let (sql, args) = page_statement(&source, order, &first);
+        let (sql, args) = page_statement(&source, order, &first, source.columns, None);
         Ok(PlacedQuery {
             page: b.query(&sql, &args)?,
             count: b.query(count, source.args)?,

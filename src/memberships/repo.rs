@@ -18,6 +18,7 @@ fn members<'q, 'a>(args: &'q [Arg<'a>]) -> (Source<'q, 'a>, Order, &'static str)
         filter: "m.organization_id = ?1",
         args,
         only_if: None,
+        version: None,
     };
     let order = Order::oldest_first("m.joined_at", "m.user_id");
     let count =

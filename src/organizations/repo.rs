@@ -7,9 +7,9 @@ use crate::access::org::{
     admin_guard, key_guard, owner_guard, permitted, OrgEditor, OrgOwner, Permitted,
 };
 use crate::db::from_row;
-use crate::db::{Arg, Batch, DbResult, JsonText, Results, Rows, Write};
+use crate::db::{Arg, Batch, DbResult, Results, Rows, Write};
 use crate::lists::{
-    fold, recent, List, ListQuery, Matcher, Order, Page, Search, Source, RECENT_OFFSET,
+    fold, recent, ListBody, ListQuery, Matcher, Order, Page, Search, Source, RECENT_OFFSET,
 };
 use crate::resources::RESOURCE_TABLES;
 use crate::validation::Patch;
@@ -185,7 +185,7 @@ pub(crate) struct OrganizationList {
 }
 
 impl OrganizationList {
-    pub(crate) fn read(self, r: &Results, superuser: bool) -> DbResult<List<JsonText>> {
+    pub(crate) fn read(self, r: &Results, superuser: bool) -> DbResult<ListBody> {
         if superuser {
             self.all.read(r)
         } else {
@@ -217,6 +217,7 @@ pub(crate) fn list(
             filter,
             args,
             only_if: Some(SUPERUSER),
+            version: Some("o.version"),
         };
         let count = format!("select case when {SUPERUSER} then ({count}) else 0 end as count");
         let order = Order::newest_first("o.created_at", "o.id");
@@ -274,6 +275,7 @@ pub(crate) fn list(
             filter: "om.user_id = ?1 and (?2 is null or instr(o.name_key, ?2) > 0)",
             args: &args,
             only_if: Some(&member),
+            version: Some("o.version"),
         },
         // The organization's time, kept on the membership: the page is one
         // range of `organization_members_user_orgs`, not a sort of them all.

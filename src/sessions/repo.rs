@@ -169,6 +169,7 @@ pub(crate) fn list(
         filter: live,
         args: &[user_id.into(), now.into(), current.into()],
         only_if: None,
+        version: None,
     };
     let count = format!("select count(*) as count from sessions where {live}");
     ListQuery::keyset(b, source, Order::NEWEST, &page, &count)

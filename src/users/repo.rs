@@ -162,6 +162,7 @@ pub(crate) fn list(b: &mut Batch<'_>, page: &Page, search: &Search) -> DbResult<
         filter,
         args,
         only_if: None,
+        version: Some("version"),
     };
     match search.matcher() {
         Matcher::All => ListQuery::keyset(

@@ -421,6 +421,73 @@ fn a_list_item_is_byte_for_byte_the_single_answer() {
     assert_eq!(format!("{}}}", &created.text[..token]), only_item(&listed));
 }
 
+/// Users' and organizations' pages are kept in the isolate (`src/lists/kept.rs`)
+/// and answered again while their rows' versions and their count stand. Each
+/// answer here is checked against the single answers of its items, read
+/// straight from D1, so a kept row that went stale fails it: a change the
+/// service makes, one made straight in D1 (migration 0025's triggers raise the
+/// version), a new row that moves the page and a count that moves alone are
+/// each seen at once.
+#[test]
+fn a_kept_page_is_answered_again_only_while_its_rows_and_count_stand() {
+    let app = app();
+    let admin = superuser_token();
+    let older = new_organization(&signup_user(), "Kept, older");
+    let owner = signup_user();
+    let a = new_organization(&owner, "Kept A");
+    let b = new_organization(&owner, "Kept B");
+    let page = |expected: &[&str], count: i64| {
+        let list: Resp = app.read_organizations(&owner, "limit=2", 200);
+        let items: Vec<String> = expected
+            .iter()
+            .map(|id| app.read_organization::<Resp>(&owner, id, 200).text)
+            .collect();
+        let head = format!("{{\"data\":[{}],\"count\":{count},", items.join(","));
+        assert!(list.text.starts_with(&head), "{}\nnot {head}", list.text);
+        list
+    };
+    let first = page(&[&b.id, &a.id], 2);
+    let again = page(&[&b.id, &a.id], 2);
+    assert_eq!(again.text, first.text);
+
+    let renamed = json!({"name": "Kept A, renamed"});
+    let _: Value = app.update_organization(&owner, &a.id, &renamed, 200);
+    page(&[&b.id, &a.id], 2);
+    d1(&format!(
+        "update organizations set description = 'changed straight in D1' where id = '{}'",
+        b.id
+    ));
+    let straight = page(&[&b.id, &a.id], 2);
+    assert!(straight.text.contains("changed straight in D1"));
+    let c = new_organization(&owner, "Kept C");
+    let moved = page(&[&c.id, &b.id], 3);
+    assert!(
+        !moved.text.contains("\"next_cursor\":null"),
+        "{}",
+        moved.text
+    );
+    // An older organization joined: the page's rows stand, its count moves.
+    d1(&format!(
+        "insert into organization_members (organization_id, user_id, joined_at, role) \
+         values ('{}', '{}', '2026-01-01T00:00:00.000000Z', 'member')",
+        older.id, owner.id
+    ));
+    page(&[&c.id, &b.id], 4);
+    page(&[&c.id, &b.id], 4);
+
+    // A superuser's user list, kept the same way.
+    let search = format!("search={}", owner.email);
+    let user = || app.read_user_by_id::<Resp>(&admin, &owner.id, 200).text;
+    let listed = || app.read_users::<Resp>(&admin, &search, 200);
+    assert_eq!(only_item(&listed()), user());
+    d1(&format!(
+        "update users set full_name = 'Changed straight in D1' where id = '{}'",
+        owner.id
+    ));
+    assert!(user().contains("Changed straight in D1"));
+    assert_eq!(only_item(&listed()), user());
+}
+
 /// A member's organizations are one range of an index in the list's order
 /// (each membership keeps its organization's time, migration 0021): a page
 /// reads as many rows however many organizations the member is in, and only
@@ -455,6 +522,9 @@ fn a_members_page_reads_as_few_rows_at_any_number_of_organizations() {
         let page: Resp = app.read_organizations(&member.token, "limit=1", 200);
         d1_cost(&page).1
     };
+    // Each page below follows a change of the one the isolate keeps (see
+    // `a_kept_page_...`): both read its rows' stamps, then the page.
+    page_cost();
     join(&orgs[..10]);
     let at_10 = page_cost();
     join(&orgs[10..]);
