@@ -3,14 +3,18 @@
 100,000 users, 20,000 organizations (one user a member of 50, one organization with every
 user a member and 100,000 events) and 1,000,000 resource rows across the 13 tables; wrk per read endpoint, rows read per request (Server-Timing),
 bytes per row (page count × page size, D1's `size_after`, before and after each part of the seed), and
-`migrate-resources` of a user who owns 100,000 rows of every type. Writes the
-"At scale" section of bench/results.md (the rest of the file is `make bench`'s)."""
+`migrate-resources` of a user who owns 100,000 rows of every type. Beside it, a second server
+on the same shape at a hundredth of the size (1,000 users, 200 organizations, the member of 50
+and the organization of every user with its 1,000 events): each read runs on both in turn, and
+its ratio at scale ÷ small is issue 34's goal (≥ 0.8x). Writes the "At scale" section of
+bench/results.md (the rest of the file is `make bench`'s)."""
 import json, os, signal, subprocess, sys, tempfile, time, urllib.error, urllib.parse, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402  (make bench's helpers: http, login, wrk, phc, serve)
 
 USERS, ORGS, MEMBER_OF, RESOURCE_ROWS, MIGRATED_PER_TYPE = 100_000, 20_000, 50, 1_000_000, 100_000
+SMALL = 100  # the small set: every count a hundredth (but the member's 50 organizations)
 ITERATIONS = 1000  # the bench measures reads; hashing is make bench's
 TABLES = ["products", "subjects", "styles", "generations", "shootings", "shot_types", "stylists",
           "background_presets", "resolution_presets", "product_type_shot_types", "external_integrations",
@@ -19,6 +23,12 @@ BENCH_ID, ADMIN_ID, MOVER_ID = (f"00000000-0000-4000-8000-{n:012d}" for n in (90
 MARK = "## At scale"
 BIG = 2  # the organization every user is a member of, with EVENTS events
 EVENTS = 100_000
+
+
+def shape(divisor):
+    """The seed's counts at 1/`divisor` of the full size."""
+    return {"users": USERS // divisor, "orgs": ORGS // divisor, "events": EVENTS // divisor,
+            "resource_rows": RESOURCE_ROWS // divisor, "migrated": MIGRATED_PER_TYPE // divisor}
 
 
 def uid(expr):
@@ -39,12 +49,14 @@ def numbers(n):
     return f"with recursive n(i) as (select 1 union all select i + 1 from n where i < {n})"
 
 
-def seed_steps():
+def seed_steps(n):
+    """The seed in steps, `n` its counts (`shape`)."""
+    users, orgs, events = n["users"], n["orgs"], n["events"]
     h = run.phc(run.BENCH_PASSWORD, b"bench-salt-16byt", ITERATIONS)
     admin = run.phc(run.ADMIN_PASSWORD, b"bench-admin-salt", ITERATIONS)
     now = "2025-01-01T00:00:00.000000Z"
-    yield "users", USERS + 3, [
-        f"{numbers(USERS)} insert into users (id, email, email_key, hashed_password, full_name, name_key, "
+    yield "users", users + 3, [
+        f"{numbers(users)} insert into users (id, email, email_key, hashed_password, full_name, name_key, "
         f"password_changed_at, created_at, updated_at) select {uid('i')}, 'user' || i || '@example.com', "
         f"'user' || i || '@example.com', '{h}', 'User ' || i, 'user ' || i, 0, {at('i')}, {at('i')} from n",
         f"insert into users (id, email, email_key, hashed_password, full_name, name_key, is_superuser, "
@@ -53,44 +65,44 @@ def seed_steps():
         f"('{ADMIN_ID}', '{run.ADMIN_EMAIL}', '{run.ADMIN_EMAIL}', '{admin}', null, null, 1, 0, '{now}', '{now}'), "
         f"('{MOVER_ID}', 'mover@example.com', 'mover@example.com', '{h}', 'Mover', 'mover', 0, 0, '{now}', '{now}')",
     ]
-    yield "organizations", ORGS, [
-        f"{numbers(ORGS)} insert into organizations (id, name, name_key, owner_id, created_at, updated_at) "
+    yield "organizations", orgs, [
+        f"{numbers(orgs)} insert into organizations (id, name, name_key, owner_id, created_at, updated_at) "
         f"select {oid('i')}, 'Org ' || i, 'org ' || i, {uid('i')}, {at('i')}, {at('i')} from n",
     ]
-    yield "memberships", ORGS * 2 + MEMBER_OF + 1 + USERS - 2, [
-        f"{numbers(ORGS)} insert into organization_members (organization_id, user_id, joined_at, role) "
+    yield "memberships", orgs * 2 + MEMBER_OF + 1 + users - 2, [
+        f"{numbers(orgs)} insert into organization_members (organization_id, user_id, joined_at, role) "
         f"select {oid('i')}, {uid('i')}, {at('i')}, 'owner' from n",
         # a second member in every organization, and the bench user in 50 of them
-        f"{numbers(ORGS)} insert into organization_members (organization_id, user_id, joined_at, role) "
-        f"select {oid('i')}, {uid('i + 20000')}, {at('i')}, 'member' from n",
+        f"{numbers(orgs)} insert into organization_members (organization_id, user_id, joined_at, role) "
+        f"select {oid('i')}, {uid(f'i + {orgs}')}, {at('i')}, 'member' from n",
         f"{numbers(MEMBER_OF)} insert into organization_members (organization_id, user_id, joined_at, role) "
-        f"select {oid('i * 400')}, '{BENCH_ID}', {at('i')}, 'member' from n",
+        f"select {oid(f'i * {orgs // MEMBER_OF}')}, '{BENCH_ID}', {at('i')}, 'member' from n",
         # the mover is a member of the organization its rows move to
         f"insert into organization_members (organization_id, user_id, joined_at, role) "
         f"values ({oid(1)}, '{MOVER_ID}', '{now}', 'member')",
         # every user in one organization (its owner and second member are already)
-        f"{numbers(USERS)} insert into organization_members (organization_id, user_id, joined_at, role) "
-        f"select {oid(BIG)}, {uid('i')}, {at('i')}, 'member' from n where i not in ({BIG}, {BIG + ORGS})",
+        f"{numbers(users)} insert into organization_members (organization_id, user_id, joined_at, role) "
+        f"select {oid(BIG)}, {uid('i')}, {at('i')}, 'member' from n where i not in ({BIG}, {BIG + orgs})",
     ]
-    yield "events", EVENTS, [
-        f"{numbers(EVENTS)} insert into events (id, type, occurred_at, organization_id, actor_type, actor_id, "
+    yield "events", events, [
+        f"{numbers(events)} insert into events (id, type, occurred_at, organization_id, actor_type, actor_id, "
         f"subject_type, subject_id, data) select 'e-' || i, 'organization.updated', {at('i')}, {oid(BIG)}, "
         f"'user', {uid(BIG)}, 'organization', {oid(BIG)}, '{{\"name\":\"Org ' || i || '\"}}' from n",
     ]
-    per = RESOURCE_ROWS // len(TABLES)
+    per = n["resource_rows"] // len(TABLES)
     # a third of the rows belong to an organization, the rest are personal
     yield "resource rows", per * len(TABLES), [
         f"{numbers(per)} insert into {t} (id, owner_id, organization_id, name, created_at, updated_at) "
-        f"select '{k:02d}-' || i, {uid('1 + i % 100000')}, case when i % 3 = 0 then {oid('1 + i % 20000')} end, "
+        f"select '{k:02d}-' || i, {uid(f'1 + i % {users}')}, case when i % 3 = 0 then {oid(f'1 + i % {orgs}')} end, "
         f"'{t} ' || i, {at('i')}, {at('i')} from n"
         for k, t in enumerate(TABLES)
     ]
-    yield "sessions", USERS, [
-        f"{numbers(USERS)} insert into sessions (id, user_id, created_at, last_used_at, expires_at) "
+    yield "sessions", users, [
+        f"{numbers(users)} insert into sessions (id, user_id, created_at, last_used_at, expires_at) "
         f"select 's-' || i, {uid('i')}, {at('i')}, {at('i')}, 4102444800 from n",
     ]
-    yield "mover's rows", MIGRATED_PER_TYPE * len(TABLES), [
-        f"{numbers(MIGRATED_PER_TYPE)} insert into {t} (id, owner_id, organization_id, name, created_at, updated_at) "
+    yield "mover's rows", n["migrated"] * len(TABLES), [
+        f"{numbers(n['migrated'])} insert into {t} (id, owner_id, organization_id, name, created_at, updated_at) "
         f"select 'm{k:02d}-' || i, '{MOVER_ID}', null, '{t} ' || i, {at('i')}, {at('i')} from n"
         for k, t in enumerate(TABLES)
     ]
@@ -107,7 +119,9 @@ def db_bytes(control):
     return json.loads(run.http("POST", f"{control}/size")[1])["bytes"]
 
 
-def main():
+def seeded_server(n):
+    """A server on its own local D1 seeded with counts `n`: the process, its URL,
+    its control door, its state folder, and each seed step's size and time."""
     state = tempfile.mkdtemp(prefix="users-orgs-scale-")
     subprocess.run([run.WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
                    check=True, capture_output=True, env={**os.environ, "CI": "true"})
@@ -115,52 +129,73 @@ def main():
                                "ACCESS_TOKEN_EXPIRE_MINUTES=11520", f"PASSWORD_HASH_ITERATIONS={ITERATIONS}",
                                "LOGIN_FAILURE_LIMIT=0", "LOGIN_EMAIL_FAILURE_LIMIT=0", "LOGIN_IP_FAILURE_LIMIT=0"],
                                       control=True)
-    try:
-        sizes, seed_seconds = [], 0.0
-        before = db_bytes(control)
-        for name, count, statements in seed_steps():
-            t = time.perf_counter()
-            for sql in statements:
-                door(control, sql)
-            seconds = time.perf_counter() - t
-            seed_seconds += seconds
-            after = db_bytes(control)
-            sizes.append((name, count, after - before, seconds))
-            print(f"seeded {name}: {count:,} rows, {(after - before) / count:.0f} bytes each, {seconds:.1f} s", flush=True)
-            before = after
-        total_bytes = before
+    sizes = []
+    before = db_bytes(control)
+    for name, count, statements in seed_steps(n):
+        t = time.perf_counter()
+        for sql in statements:
+            door(control, sql)
+        seconds = time.perf_counter() - t
+        after = db_bytes(control)
+        sizes.append((name, count, after - before, seconds))
+        print(f"seeded {name}: {count:,} rows, {(after - before) / count:.0f} bytes each, {seconds:.1f} s", flush=True)
+        before = after
+    return server, base, control, state, sizes, before
 
-        admin = run.login(base, run.ADMIN_EMAIL, run.ADMIN_PASSWORD)
-        user = run.login(base, run.BENCH_EMAIL, run.BENCH_PASSWORD)
-        mine = json.loads(run.http("GET", f"{base}/api/v1/organizations/",
-                                   headers={"Authorization": f"Bearer {user}"})[1])
-        assert mine["count"] == MEMBER_OF, mine["count"]
-        page = json.loads(run.http("GET", base + "/api/v1/users/?limit=1000", headers={"Authorization": f"Bearer {admin}"})[1])
-        for _ in range(49):  # 50,000 users deep
-            page = json.loads(run.http("GET", base + f"/api/v1/users/?limit=1000&cursor={page['next_cursor']}",
-                                       headers={"Authorization": f"Bearer {admin}"})[1])
-        deep = f"/api/v1/users/?limit=10&cursor={page['next_cursor']}"
-        targets = [
-            ("GET /api/v1/users/me", "/api/v1/users/me", user),
-            ("GET /api/v1/users/?limit=10", "/api/v1/users/?limit=10", admin),
-            ("GET /api/v1/users/?limit=10, a cursor 50,000 deep", deep, admin),
-            ("GET /api/v1/users/?search=user4242&limit=10", "/api/v1/users/?search=user4242&limit=10", admin),
-            ("GET /api/v1/users/?search=42&limit=10 (short: newest 10,000)", "/api/v1/users/?search=42&limit=10", admin),
-            ("GET /api/v1/organizations/ (a member of 50)", "/api/v1/organizations/", user),
-            ("GET /api/v1/organizations/?limit=10 (superuser)", "/api/v1/organizations/?limit=10", admin),
-            ("GET /api/v1/organizations/?search=org 777", "/api/v1/organizations/?search=org%20777", admin),
-            (f"GET /api/v1/organizations/{{id}}/members?limit=10 ({USERS:,} members)",
-             f"/api/v1/organizations/{'10000000-0000-4000-8000-%012d' % BIG}/members?limit=10", admin),
-            (f"GET /api/v1/organizations/{{id}}/events?limit=10 ({EVENTS:,} events)",
-             f"/api/v1/organizations/{'10000000-0000-4000-8000-%012d' % BIG}/events?limit=10", admin),
-        ]
+
+def targets(base, n):
+    """The reads measured, with the token each needs, on the server at `base`
+    seeded with counts `n`."""
+    admin = run.login(base, run.ADMIN_EMAIL, run.ADMIN_PASSWORD)
+    user = run.login(base, run.BENCH_EMAIL, run.BENCH_PASSWORD)
+    mine = json.loads(run.http("GET", f"{base}/api/v1/organizations/",
+                               headers={"Authorization": f"Bearer {user}"})[1])
+    assert mine["count"] == MEMBER_OF, mine["count"]
+    step = n["users"] // 100
+    page = json.loads(run.http("GET", base + f"/api/v1/users/?limit={step}", headers={"Authorization": f"Bearer {admin}"})[1])
+    for _ in range(49):  # half of the users deep
+        page = json.loads(run.http("GET", base + f"/api/v1/users/?limit={step}&cursor={page['next_cursor']}",
+                                   headers={"Authorization": f"Bearer {admin}"})[1])
+    deep = f"/api/v1/users/?limit=10&cursor={page['next_cursor']}"
+    big = "10000000-0000-4000-8000-%012d" % BIG
+    return [
+        ("GET /api/v1/users/me", "/api/v1/users/me", user),
+        ("GET /api/v1/users/?limit=10", "/api/v1/users/?limit=10", admin),
+        ("GET /api/v1/users/?limit=10, a cursor half of the users deep", deep, admin),
+        ("GET /api/v1/users/?search=user4242&limit=10", "/api/v1/users/?search=user4242&limit=10", admin),
+        ("GET /api/v1/users/?search=42&limit=10 (short: newest 10,000)", "/api/v1/users/?search=42&limit=10", admin),
+        ("GET /api/v1/organizations/ (a member of 50)", "/api/v1/organizations/", user),
+        ("GET /api/v1/organizations/?limit=10 (superuser)", "/api/v1/organizations/?limit=10", admin),
+        ("GET /api/v1/organizations/?search=org 777", "/api/v1/organizations/?search=org%20777", admin),
+        ("GET /api/v1/organizations/{id}/members?limit=10 (every user)", f"/api/v1/organizations/{big}/members?limit=10", admin),
+        ("GET /api/v1/organizations/{id}/events?limit=10 (as many as users)", f"/api/v1/organizations/{big}/events?limit=10", admin),
+    ]
+
+
+def main():
+    full, small = shape(1), shape(SMALL)
+    servers = []
+    try:
+        server, base, control, state, sizes, total_bytes = seeded_server(full)
+        servers.append((server, state))
+        seed_seconds = sum(s for *_, s in sizes)
+        small_server, small_base, _, small_state, _, _ = seeded_server(small)
+        servers.append((small_server, small_state))
+        big_targets, small_targets = targets(base, full), targets(small_base, small)
         rows = []
-        for name, path, token in targets:
+        # Each read on the small set and at scale in turn, so that a slow spell
+        # of the machine touches both alike.
+        for (name, path, token), (_, small_path, small_token) in zip(big_targets, small_targets):
             trips, read = run.cost(base, path, token)
+            _, small_read = run.cost(small_base, small_path, small_token)
             for c in (2, 16):
+                s = run.wrk(small_base + small_path, c, small_token)
                 r = run.wrk(base + path, c, token)
-                rows.append((name, c, r, trips, read))
-                print(f"{name:60} c={c:<3} {r['rps']:8.1f} req/s  p50 {r['p50']:7.2f} ms  {trips} trip(s), {read} rows read  failed {r['errors']}", flush=True)
+                rows.append((name, c, r, s, trips, read, small_read))
+                print(f"{name:60} c={c:<3} {r['rps']:8.1f} req/s (small: {s['rps']:8.1f}, {r['rps'] / s['rps']:.2f}x)  "
+                      f"p50 {r['p50']:7.2f} ms  {trips} trip(s), {read} rows read ({small_read})  failed {r['errors']}",
+                      flush=True)
+        admin = run.login(base, run.ADMIN_EMAIL, run.ADMIN_PASSWORD)
 
         # migrate-resources of a user who owns 100,000 rows of every type: one batch
         body = json.dumps({"user_id": MOVER_ID, **{f"migrate_{t}": True for t in TABLES}}).encode()
@@ -177,9 +212,10 @@ def main():
         moved = door(control, f"select count(*) as n from products where owner_id = '{MOVER_ID}' and organization_id is not null")[0]["n"]
         print(f"migrate-resources: {status} in {migrate_seconds:.1f} s, {timing}, products moved {moved}", flush=True)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=60)
-        subprocess.run(["rm", "-rf", state])
+        for server, state in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=60)
+            subprocess.run(["rm", "-rf", state])
 
     lines = [
         MARK,
@@ -188,13 +224,17 @@ def main():
         f"local D1 seeded with SQL in {seed_seconds:.0f} s: {USERS:,} users, {ORGS:,} organizations (two members each, one",
         f"user in {MEMBER_OF}, and one with every user and {EVENTS:,} events), {RESOURCE_ROWS:,} resource rows across the",
         f"13 tables, {USERS:,} sessions, and one user owning",
-        f"{MIGRATED_PER_TYPE:,} personal rows of every type. wrk {run.DURATION} per row after a 2 s warm-up.",
+        f"{MIGRATED_PER_TYPE:,} personal rows of every type. Beside it, the small set: the same shape at a",
+        f"hundredth of the size ({small['users']:,} users, {small['orgs']:,} organizations, the member of {MEMBER_OF}, the",
+        f"organization of every user with {small['events']:,} events). wrk {run.DURATION} per row after a 2 s warm-up, each",
+        "read on the small set and at scale in turn.",
         "",
-        "| endpoint | connections | req/s | p50 ms | p99 ms | D1 round trips | rows read | failed |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| endpoint | connections | req/s | small set | at scale ÷ small (goal ≥ 0.8x) | p50 ms | p99 ms | D1 round trips | rows read (small set) | failed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    lines += [f"| `{n}` | {c} | {r['rps']:.1f} | {r['p50']:.2f} | {r['p99']:.2f} | {trips} | {read} | {r['errors']} |"
-              for n, c, r, trips, read in rows]
+    lines += [f"| `{n}` | {c} | {r['rps']:.1f} | {s['rps']:.1f} | {r['rps'] / s['rps']:.2f}x | {r['p50']:.2f} | "
+              f"{r['p99']:.2f} | {trips} | {read} ({small_read}) | {r['errors']} |"
+              for n, c, r, s, trips, read, small_read in rows]
     lines += [
         "",
         "Bytes per row, from the database size (page count × page size; D1 refuses `PRAGMA page_count`",
