@@ -4,8 +4,8 @@
 //! migration 0025's triggers).
 //!
 //! A kept page is never answered without D1. Its statement first reads the
-//! page's rows' `id:version`s alone (the rows' own index and table, no JSON,
-//! no join): when they are the kept page's ([`KeptPage::stamps`]), the page
+//! page's rows' `id:version`s alone (the walk that finds the rows, a member's
+//! memberships joined to their organizations, but no JSON and no avatar): when they are the kept page's ([`KeptPage::stamps`]), the page
 //! reads nothing more and the worker answers the kept rows with the count
 //! read now. When they are not, the same statement reads the page as any
 //! other, and it is kept in place of the old one. So an unchanged page costs

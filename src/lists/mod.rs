@@ -503,7 +503,7 @@ impl ListQuery {
         let key = kept_key(&sql, &args);
         let held = kept::get(&key);
         if let Some(held) = &held {
-            // Then, the stamps first, alone (no JSON, no join but the rows'):
+            // Then, the stamps first, alone (the rows' walk, no JSON, no avatar):
             // the same as the kept page's, and the page reads nothing more.
             let k = args.len() + 1;
             let walk = format!("{version} as version");
