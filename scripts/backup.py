@@ -12,9 +12,12 @@ running server is no problem) and writes, in this order:
 1. `PRAGMA defer_foreign_keys = on`, then every ordinary table's `CREATE TABLE`;
 2. its rows, with their `rowid` (the FTS5 indexes are external-content indexes keyed by
    the rowids of `users` and `organizations`);
-3. the indexes; then the FTS5 tables (`users_search`, `organizations_search`) created
-   empty and rebuilt from their content tables (`insert into x (x) values ('rebuild')`:
-   their shadow tables are never exported, they hold nothing the tables do not);
+3. the indexes and the views; then the FTS5 tables created empty and filled again:
+   the trigram indexes (`users_search`, `organizations_search`) rebuilt from their
+   content tables (`insert into x (x) values ('rebuild')`), the contentless gram indexes
+   (`users_grams`, `organizations_grams`) from the views that give their text
+   (`x_source`). Their shadow tables are never exported: they hold nothing the tables
+   do not;
 4. the triggers last, so that loading the rows fires none (no counter counted twice,
    no search row indexed twice).
 
@@ -24,6 +27,7 @@ into a state folder that holds no database yet."""
 import argparse
 import glob
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -89,10 +93,13 @@ def dump(db):
         header = f'insert into "{t}" ({", ".join(names)}) values '
         for row in db.execute(f'select {select} from "{t}"'):
             out.append(header + "(" + ", ".join(literal(v) for v in row) + ");")
-    out += [sql + ";" for kind, name, _, sql in schema if kind == "index"]
+    out += [sql + ";" for kind, name, _, sql in schema if kind in ("index", "view")]
     for name in virtual:
         out.append(sql_of[name] + ";")
-        out.append(f"insert into {name} ({name}) values ('rebuild');")
+        if re.search(r"content\s*=\s*''", sql_of[name]):
+            out.append(f"insert into {name} (rowid, grams) select rowid, grams from {name}_source;")
+        else:
+            out.append(f"insert into {name} ({name}) values ('rebuild');")
     out += [sql + ";" for kind, _, _, sql in schema if kind == "trigger"]
     return out
 

@@ -104,6 +104,9 @@ class BackupAndRestore(unittest.TestCase):
             call(base, "GET", "/api/v1/users/?search=bright", None, token)["count"],
             call(base, "GET", "/api/v1/organizations/?search=holdings", None, token),
             call(base, "GET", f"/api/v1/organizations/{seeded['org']['id']}/members", None, seeded["key"]),
+            # one and two characters: the contentless gram indexes, refilled from their views
+            call(base, "GET", "/api/v1/users/?search=Qu", None, token),
+            call(base, "GET", "/api/v1/organizations/?search=h", None, token),
         ]
 
     def test_a_backup_restores_every_row_and_search_into_a_fresh_database(self):
@@ -113,6 +116,8 @@ class BackupAndRestore(unittest.TestCase):
         self.assertEqual(before[0]["count"], 1)
         self.assertEqual(before[1], 1)
         self.assertEqual(before[2]["count"], 1)
+        self.assertEqual(before[4]["count"], 2)
+        self.assertEqual(before[5]["count"], 1)
         users = call(base, "GET", "/api/v1/users/?limit=1", None, seeded["token"])["count"]
         stopped = self.workers.pop()
         kill(stopped, signal.SIGTERM, timeout=30)
