@@ -163,10 +163,11 @@ def targets(base, n):
         ("GET /api/v1/users/?limit=10", "/api/v1/users/?limit=10", admin),
         ("GET /api/v1/users/?limit=10, a cursor half of the users deep", deep, admin),
         ("GET /api/v1/users/?search=user4242&limit=10", "/api/v1/users/?search=user4242&limit=10", admin),
-        ("GET /api/v1/users/?search=42&limit=10 (short: newest 10,000)", "/api/v1/users/?search=42&limit=10", admin),
+        ("GET /api/v1/users/?search=42&limit=10 (two characters)", "/api/v1/users/?search=42&limit=10", admin),
         ("GET /api/v1/organizations/ (a member of 50)", "/api/v1/organizations/", user),
         ("GET /api/v1/organizations/?limit=10 (superuser)", "/api/v1/organizations/?limit=10", admin),
         ("GET /api/v1/organizations/?search=org 777", "/api/v1/organizations/?search=org%20777", admin),
+        ("GET /api/v1/organizations/?search=7&limit=10 (one character)", "/api/v1/organizations/?search=7&limit=10", admin),
         ("GET /api/v1/organizations/{id}/members?limit=10 (every user)", f"/api/v1/organizations/{big}/members?limit=10", admin),
         ("GET /api/v1/organizations/{id}/events?limit=10 (as many as users)", f"/api/v1/organizations/{big}/events?limit=10", admin),
     ]

@@ -161,6 +161,7 @@ pub(crate) fn list(b: &mut Batch<'_>, f: &Filters, page: &Page) -> DbResult<List
         args: &args,
         only_if: None,
         version: None,
+        walk: None,
     };
     // Unfiltered, and an organization's alone, the trigger-kept counters: no
     // walk of what grows with every change. A deleted organization's events

@@ -19,6 +19,7 @@ fn members<'q, 'a>(args: &'q [Arg<'a>]) -> (Source<'q, 'a>, Order, &'static str)
         args,
         only_if: None,
         version: None,
+        walk: None,
     };
     let order = Order::oldest_first("m.joined_at", "m.user_id");
     let count =

@@ -8,9 +8,7 @@ use crate::access::org::{
 };
 use crate::db::from_row;
 use crate::db::{Arg, Batch, DbResult, Results, Rows, Write};
-use crate::lists::{
-    fold, recent, ListBody, ListQuery, Matcher, Order, Page, Search, Source, RECENT_OFFSET,
-};
+use crate::lists::{fold, ListBody, ListQuery, Matcher, Order, Page, Search, Source, Walk};
 use crate::resources::RESOURCE_TABLES;
 use crate::validation::Patch;
 
@@ -196,11 +194,11 @@ impl OrganizationList {
 
 /// One page of the organizations `caller_id` may see (superusers: all; others:
 /// those they belong to), newest first, and the number of all matches. A
-/// superuser's search of three characters or more is a phrase of the
-/// `organizations_search` trigram index, a shorter one looks among the newest
-/// [`crate::lists::SHORT_SEARCH_WINDOW`] organizations; a member's search looks through the
-/// member's own organizations.
-/// Long: the three list queries (all, by trigram, in the short window) side by side.
+/// superuser's search is a phrase of an FTS5 index of the folded name (the
+/// trigram index `organizations_search` from three characters, the windows of
+/// `organizations_grams` below); a member's search looks through the member's
+/// own organizations.
+/// Long: the list queries (all, by an index, none) side by side.
 pub(crate) fn list(
     b: &mut Batch<'_>,
     caller_id: &str,
@@ -210,7 +208,7 @@ pub(crate) fn list(
     const SUPERUSER: &str = "exists (select 1 from users where id = ?1 and is_superuser = 1)";
     let member = format!("not {SUPERUSER}");
     // All organizations, newest first, for a superuser; `count` is read only for one.
-    let all = |b: &mut Batch<'_>, filter: &str, count: &str, args: &[Arg<'_>]| {
+    let all = |b: &mut Batch<'_>, filter: &str, count: &str, args: &[Arg<'_>], walk| {
         let source = Source {
             columns: ORG_JSON,
             from: ORG_FROM,
@@ -218,6 +216,7 @@ pub(crate) fn list(
             args,
             only_if: Some(SUPERUSER),
             version: Some("o.version"),
+            walk,
         };
         let count = format!("select case when {SUPERUSER} then ({count}) else 0 end as count");
         let order = Order::newest_first("o.created_at", "o.id");
@@ -229,27 +228,21 @@ pub(crate) fn list(
             "1",
             "select value from counters where name = 'organizations'",
             &[caller_id.into()],
+            None,
         )?,
-        Matcher::Indexed(phrase) => {
-            let found =
-                "select rowid from organizations_search where organizations_search match ?2";
+        Matcher::Indexed(index, phrase) => {
+            let index = index.of("organizations");
+            let found = format!("select rowid from {index} where {index} match ?2");
+            let walk = Walk {
+                filter: &format!("+o.rowid in ({found})"),
+                total: "select value from counters where name = 'organizations'",
+            };
             all(
                 b,
                 &format!("o.rowid in ({found})"),
                 &format!("select count(*) from ({found})"),
                 &[caller_id.into(), phrase.as_str().into()],
-            )?
-        }
-        Matcher::Recent(q) => {
-            let filter = format!(
-                "{} and instr(o.name_key, ?2) > 0",
-                recent("organizations", "o.", 3)
-            );
-            all(
-                b,
-                &filter,
-                &format!("select count(*) from organizations o where {filter}"),
-                &[caller_id.into(), q.as_str().into(), RECENT_OFFSET.into()],
+                Some(walk),
             )?
         }
     };
@@ -276,6 +269,7 @@ pub(crate) fn list(
             args: &args,
             only_if: Some(&member),
             version: Some("o.version"),
+            walk: None,
         },
         // The organization's time, kept on the membership: the page is one
         // range of `organization_members_user_orgs`, not a sort of them all.

@@ -170,6 +170,7 @@ pub(crate) fn list(
         args: &[user_id.into(), now.into(), current.into()],
         only_if: None,
         version: None,
+        walk: None,
     };
     let count = format!("select count(*) as count from sessions where {live}");
     ListQuery::keyset(b, source, Order::NEWEST, &page, &count)

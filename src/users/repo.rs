@@ -4,7 +4,7 @@
 use super::models::{UserPublic, UserRow, USER_JSON};
 use crate::db::from_row;
 use crate::db::{Arg, Batch, DbResult, Rows, Write};
-use crate::lists::{fold, recent, ListQuery, Matcher, Order, Page, Search, Source, RECENT_OFFSET};
+use crate::lists::{fold, ListQuery, Matcher, Order, Page, Search, Source, Walk};
 use crate::resources::RESOURCE_TABLES;
 use crate::validation::email::Email;
 use crate::validation::Patch;
@@ -152,51 +152,42 @@ pub(crate) fn insert_if_missing(b: &mut Batch<'_>, u: &NewUser<'_>) -> DbResult<
 }
 
 /// One page of users, newest first, and the number of all matches. A search
-/// of three characters or more is a phrase of the `users_search` trigram index
-/// (the folded address and name); a shorter one looks among the newest
-/// [`crate::lists::SHORT_SEARCH_WINDOW`] users. Without a search the count is the counter row.
+/// is a phrase of an FTS5 index of the folded address and name: the trigram
+/// index (`users_search`) from three characters, the index of one- and
+/// two-character windows (`users_grams`) below. Without a search the count is
+/// the counter row.
 pub(crate) fn list(b: &mut Batch<'_>, page: &Page, search: &Search) -> DbResult<ListQuery> {
-    let source = |filter, args| Source {
+    let source = |filter, args, walk| Source {
         columns: USER_JSON,
         from: "users",
         filter,
         args,
         only_if: None,
         version: Some("version"),
+        walk,
     };
     match search.matcher() {
         Matcher::All => ListQuery::keyset(
             b,
-            source("1", &[]),
+            source("1", &[], None),
             Order::NEWEST,
             page,
             "select value as count from counters where name = 'users'",
         ),
-        Matcher::Indexed(phrase) => {
+        Matcher::Indexed(index, phrase) => {
             let args = [phrase.as_str().into()];
+            let index = index.of("users");
+            let found = format!("rowid in (select rowid from {index} where {index} match ?1)");
+            let walk = Walk {
+                filter: &format!("+{found}"),
+                total: "select value from counters where name = 'users'",
+            };
             ListQuery::keyset(
                 b,
-                source(
-                    "rowid in (select rowid from users_search where users_search match ?1)",
-                    &args,
-                ),
+                source(&found, &args, Some(walk)),
                 Order::NEWEST,
                 page,
-                "select count(*) as count from users_search where users_search match ?1",
-            )
-        }
-        Matcher::Recent(q) => {
-            let args = [q.as_str().into(), RECENT_OFFSET.into()];
-            let filter = format!(
-                "{} and (instr(email_key, ?1) > 0 or instr(name_key, ?1) > 0)",
-                recent("users", "", 2)
-            );
-            ListQuery::keyset(
-                b,
-                source(&filter, &args),
-                Order::NEWEST,
-                page,
-                &format!("select count(*) as count from users where {filter}"),
+                &format!("select count(*) as count from {index} where {index} match ?1"),
             )
         }
     }

@@ -28,15 +28,11 @@ fn problem(sql: &str, detail: &str, nested: bool) -> Option<String> {
     if name.starts_with('(') || name == "CONSTANT" || rest.contains("VIRTUAL TABLE") {
         return None;
     }
-    let lower = sql.to_lowercase();
-    if [format!("with {name}("), format!("with {name} as")]
-        .iter()
-        .any(|w| lower.starts_with(w.as_str()))
-    {
+    let (outer, inner) = query_levels(sql);
+    if with_tables(&outer).contains(&name) {
         return None;
     }
     let in_order = rest.contains("USING INDEX") || rest.contains("USING COVERING INDEX");
-    let (outer, inner) = query_levels(sql);
     let limited = if nested {
         inner.iter().any(|q| q.contains(" limit "))
     } else {
@@ -46,6 +42,18 @@ fn problem(sql: &str, detail: &str, nested: bool) -> Option<String> {
         return None;
     }
     Some(detail.to_string())
+}
+
+/// The names of the tables a statement's `WITH` defines, from its outer query
+/// ([`query_levels`]: `with c as , k as materialized  select ...`).
+fn with_tables(outer: &str) -> Vec<&str> {
+    let Some(ctes) = outer.strip_prefix("with ") else {
+        return Vec::new();
+    };
+    let ctes = ctes.split(" select ").next().unwrap_or("");
+    ctes.split(',')
+        .filter_map(|cte| cte.split_whitespace().next())
+        .collect()
 }
 
 /// The statement's outer query (its text outside every parenthesis) and each
@@ -115,6 +123,18 @@ fn the_problem_rule_tells_walks_from_lookups() {
     let with =
         "with k(same) as materialized (select 1) select a from users where (select same from k)";
     assert_eq!(problem(with, "SCAN k", true), None);
+    // any table of the WITH, not only its first; a table named in a subquery's
+    // text is no table of the statement's WITH
+    let two = "with c(n) as (select 1), k as materialized (select 2) select a from users where (select n from c)";
+    assert_eq!(problem(two, "SCAN c", true), None);
+    assert_eq!(problem(two, "SCAN k", true), None);
+    assert!(problem(two, "SCAN users", false).is_some());
+    assert!(problem(
+        "select a from users where b in (select 1 as k)",
+        "SCAN k",
+        true
+    )
+    .is_some());
     assert!(problem(with, "SCAN users", false).is_some());
     assert!(problem(page, "SCAN users", false).is_some());
     let count = "select count(*) from users";
