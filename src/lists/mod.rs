@@ -543,10 +543,16 @@ impl ListQuery {
         // A FROM subquery with ORDER BY and LIMIT is not flattened into an
         // aggregate: SQLite runs it as a co-routine and the aggregates take
         // its rows in its order (the list tests walk every list through cursors).
-        // The count first, once (a search's [`Walk`] chooses its way by it).
+        // The count first, once, where a search's [`Walk`] chooses its way
+        // by it (elsewhere the CTE goes unread, and SQLite compiles no code
+        // for it).
+        let counted = match source.walk {
+            Some(_) => "select count from c",
+            None => count,
+        };
         let joined = |with: &str, stamps: &str, page_sql: &str| {
             format!(
-                "with c(count) as ({count}){with} select (select count from c) as count, \
+                "with c(count) as ({count}){with} select ({counted}) as count, \
                  coalesce(group_concat(json, char(30)), '') as json, \
                  coalesce(group_concat(cursor_at || char(31) || cursor_id, char(30)), '') as positions\
                  {stamps} from ({page_sql})"
