@@ -759,44 +759,25 @@ mod tests {
 
     #[test]
     fn searches_use_the_trigram_index_from_three_characters_and_the_gram_index_below() {
-        let matcher = |s: &str| Search(Some(s.into())).matcher();
         assert_eq!(Search(None).matcher(), Matcher::All);
-        assert_eq!(
-            matcher("ÉLO"),
-            Matcher::Indexed(Index::Trigrams, "\"élo\"".into())
-        );
-        // a quote is a character of the phrase, not its end
-        assert_eq!(
-            matcher("a\"b OR c"),
-            Matcher::Indexed(Index::Trigrams, "\"a\"\"b or c\"".into())
-        );
-        // one or two characters: SQLite's hex() of the folded UTF-8
-        assert_eq!(
-            matcher("Ab"),
-            Matcher::Indexed(Index::Grams, "\"6162\"".into())
-        );
-        assert_eq!(
-            matcher("É"),
-            Matcher::Indexed(Index::Grams, "\"C3A9\"".into())
-        );
-        assert_eq!(
-            matcher("@"),
-            Matcher::Indexed(Index::Grams, "\"40\"".into())
-        );
-        assert_eq!(
-            matcher("ω\u{1F600}"),
-            Matcher::Indexed(Index::Grams, "\"CF89F09F9880\"".into())
-        );
-        // FTS5 would stop reading at a NUL: in hex it is read whole (and a
-        // token of five characters is no row's window)
-        assert_eq!(
-            matcher("3y\0ab"),
-            Matcher::Indexed(Index::Grams, "\"3379006162\"".into())
-        );
-        assert_eq!(
-            matcher("\0"),
-            Matcher::Indexed(Index::Grams, "\"00\"".into())
-        );
+        use Index::{Grams, Trigrams};
+        for (search, index, phrase) in [
+            ("ÉLO", Trigrams, "\"élo\""),
+            // a quote is a character of the phrase, not its end
+            ("a\"b OR c", Trigrams, "\"a\"\"b or c\""),
+            // one or two characters: SQLite's hex() of the folded UTF-8
+            ("Ab", Grams, "\"6162\""),
+            ("É", Grams, "\"C3A9\""),
+            ("@", Grams, "\"40\""),
+            ("ω\u{1F600}", Grams, "\"CF89F09F9880\""),
+            // FTS5 would stop reading at a NUL: in hex it is read whole (and
+            // a token of five characters is no row's window)
+            ("3y\0ab", Grams, "\"3379006162\""),
+            ("\0", Grams, "\"00\""),
+        ] {
+            let found = Search(Some(search.into())).matcher();
+            assert_eq!(found, Matcher::Indexed(index, phrase.into()), "{search:?}");
+        }
     }
 
     #[test]
