@@ -198,7 +198,7 @@ impl OrganizationList {
 /// trigram index `organizations_search` from three characters, the windows of
 /// `organizations_grams` below); a member's search looks through the member's
 /// own organizations.
-/// Long: the list queries (all, by an index, none) side by side.
+/// Long: the list queries (all, or by an index with its walk) side by side.
 pub(crate) fn list(
     b: &mut Batch<'_>,
     caller_id: &str,
