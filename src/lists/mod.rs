@@ -175,20 +175,13 @@ impl Search {
             Some(q) if q.chars().count() >= 3 && !q.contains('\0') => {
                 Matcher::Indexed(Index::Trigrams, format!("\"{}\"", q.replace('"', "\"\"")))
             }
-            Some(q) => Matcher::Indexed(Index::Grams, format!("\"{}\"", hex_upper(&q))),
+            // SQLite's `hex()` writes the windows in upper case.
+            Some(q) => {
+                let hex = crate::ids::hex(q.as_bytes()).to_ascii_uppercase();
+                Matcher::Indexed(Index::Grams, format!("\"{hex}\""))
+            }
         }
     }
-}
-
-/// SQLite's `hex()` of text: its UTF-8 bytes, two upper-case digits each.
-fn hex_upper(text: &str) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(text.len() * 2);
-    for b in text.bytes() {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    out
 }
 
 /// Text as it is compared and searched: NFC, then Unicode lower case. The
