@@ -50,8 +50,8 @@ fn wrong_code(secret: &str) -> String {
 }
 
 /// A user with MFA on: their secret and ten recovery codes.
-struct MfaUser {
-    user: TestUser,
+pub(crate) struct MfaUser {
+    pub(crate) user: TestUser,
     secret: String,
     recovery: Vec<String>,
 }
@@ -66,7 +66,7 @@ fn verify(token: &str, code: &str) -> Resp {
         .json(&json!({ "code": code }))
 }
 
-fn mfa_user() -> MfaUser {
+pub(crate) fn mfa_user() -> MfaUser {
     let user = signup_user();
     let secret = enrol(&user.token)["secret"].as_str().unwrap().to_string();
     let answer = verify(&user.token, &code_at(&secret, step_now())).ok();
