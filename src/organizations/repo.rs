@@ -234,14 +234,19 @@ pub(crate) fn list(
             let index = index.of("organizations");
             let found = format!("select rowid from {index} where {index} match ?2");
             let walk = Walk {
-                filter: &format!("+o.rowid in ({found})"),
+                filter: "instr(o.name_key, ?3) > 0",
                 total: "select value from counters where name = 'organizations'",
             };
+            let folded = search.folded();
             all(
                 b,
                 &format!("o.rowid in ({found})"),
                 &format!("select count(*) from ({found})"),
-                &[caller_id.into(), phrase.as_str().into()],
+                &[
+                    caller_id.into(),
+                    phrase.as_str().into(),
+                    folded.as_deref().into(),
+                ],
                 Some(walk),
             )?
         }

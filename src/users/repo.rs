@@ -177,11 +177,12 @@ pub(crate) fn list(b: &mut Batch<'_>, page: &Page, search: &Search) -> DbResult<
             "select value as count from counters where name = 'users'",
         ),
         Matcher::Indexed(index, phrase) => {
-            let args = [phrase.as_str().into()];
+            let folded = search.folded();
+            let args = [phrase.as_str().into(), folded.as_deref().into()];
             let index = index.of("users");
             let found = format!("rowid in (select rowid from {index} where {index} match ?1)");
             let walk = Walk {
-                filter: &format!("+{found}"),
+                filter: "instr(email_key, ?2) > 0 or instr(name_key, ?2) > 0",
                 total: "select value from counters where name = 'users'",
             };
             ListQuery::keyset(
