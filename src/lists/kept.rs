@@ -1,12 +1,14 @@
 //! List pages kept in this isolate's memory, for lists whose rows carry a
-//! version (users, organizations: raised by every write that changes what
-//! the API shows of the row, by the service and, for any other write, by
-//! migration 0025's triggers).
+//! version (the organizations': raised by every write that changes what the
+//! API shows of the row, by the service and, for any other write, by
+//! migration 0025's triggers). The users list keeps none since its JSON is
+//! stored (migration 0027; docs/architecture.md says why).
 //!
 //! A kept page is never answered without D1. Its statement first reads the
 //! page's rows' `id:version`s alone (the walk that finds the rows, a member's
-//! memberships joined to their organizations, but no JSON and no avatar): when they are the kept page's ([`KeptPage::stamps`]), the page
-//! reads nothing more and the worker answers the kept rows with the count
+//! memberships joined to their organizations, but no JSON and no avatar):
+//! when they are the kept page's ([`KeptPage::stamps`]), the page reads
+//! nothing more and the worker answers the kept rows with the count
 //! read now. When they are not, the same statement reads the page as any
 //! other, and it is kept in place of the old one. So an unchanged page costs
 //! a walk of its rows' versions, a changed one that walk more than a page
