@@ -165,10 +165,13 @@ impl Search {
     pub(crate) fn folded(&self) -> Option<String> {
         self.0.as_deref().map(fold)
     }
+}
 
-    /// How to find the matches in a table with an FTS5 trigram index.
-    pub(crate) fn matcher(&self) -> Matcher {
-        match self.folded() {
+impl Matcher {
+    /// How to find the matches of a search, folded ([`Search::folded`]), in
+    /// a table with the FTS5 indexes of its folded columns.
+    pub(crate) fn of(folded: Option<&str>) -> Matcher {
+        match folded {
             None => Matcher::All,
             // FTS5 would read a phrase only up to a NUL. In hex it is a token
             // like any other, and one of three characters or more is no window.
@@ -756,7 +759,7 @@ mod tests {
 
     #[test]
     fn searches_use_the_trigram_index_from_three_characters_and_the_gram_index_below() {
-        assert_eq!(Search(None).matcher(), Matcher::All);
+        assert_eq!(Matcher::of(Search(None).folded().as_deref()), Matcher::All);
         use Index::{Grams, Trigrams};
         for (search, index, phrase) in [
             ("ÉLO", Trigrams, "\"élo\""),
@@ -772,7 +775,7 @@ mod tests {
             ("3y\0ab", Grams, "\"3379006162\""),
             ("\0", Grams, "\"00\""),
         ] {
-            let found = Search(Some(search.into())).matcher();
+            let found = Matcher::of(Search(Some(search.into())).folded().as_deref());
             assert_eq!(found, Matcher::Indexed(index, phrase.into()), "{search:?}");
         }
     }

@@ -222,7 +222,8 @@ pub(crate) fn list(
         let order = Order::newest_first("o.created_at", "o.id");
         ListQuery::keyset(b, source, order, page, &count)
     };
-    let all = match search.matcher() {
+    let folded = search.folded();
+    let all = match Matcher::of(folded.as_deref()) {
         Matcher::All => all(
             b,
             "1",
@@ -237,7 +238,6 @@ pub(crate) fn list(
                 filter: "instr(o.name_key, ?3) > 0",
                 total: "select value from counters where name = 'organizations'",
             };
-            let folded = search.folded();
             all(
                 b,
                 &format!("o.rowid in ({found})"),
@@ -253,7 +253,6 @@ pub(crate) fn list(
     };
 
     // The caller's own, through the membership index, for everyone else.
-    let folded = search.folded();
     let args = [caller_id.into(), folded.as_deref().into()];
     let joined = "organization_members om join organizations o on o.id = om.organization_id";
     let count = match folded {

@@ -168,7 +168,8 @@ pub(crate) fn list(b: &mut Batch<'_>, page: &Page, search: &Search) -> DbResult<
         version: None,
         walk,
     };
-    match search.matcher() {
+    let folded = search.folded();
+    match Matcher::of(folded.as_deref()) {
         Matcher::All => ListQuery::keyset(
             b,
             source("1", &[], None),
@@ -177,7 +178,6 @@ pub(crate) fn list(b: &mut Batch<'_>, page: &Page, search: &Search) -> DbResult<
             "select value as count from counters where name = 'users'",
         ),
         Matcher::Indexed(index, phrase) => {
-            let folded = search.folded();
             let args = [phrase.as_str().into(), folded.as_deref().into()];
             let index = index.of("users");
             let found = format!("rowid in (select rowid from {index} where {index} match ?1)");
