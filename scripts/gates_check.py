@@ -6,8 +6,9 @@ level's rule, which run only when the gate is opened. A gate bound as `_`,
 that takes one and fails unless its body uses the gate (opens it, or hands it
 to a function that does). It also fails on a `forbidden(` in a routes.rs: the
 permission rules are named checks in `access`; and on an error message spelled
-inline instead of named as a constant. Prints each problem; exits 1 if
-there is one."""
+inline instead of named as a constant; and on a `limit ?n` whose bound value
+SQLite would compile the statement again for (see `crate::db`). Prints each
+problem; exits 1 if there is one."""
 import pathlib, re, sys
 
 root = pathlib.Path(__file__).resolve().parent.parent
@@ -53,6 +54,13 @@ for path in sorted((root / "src").rglob("*.rs")):
     for m in literal.finditer(code):
         n = code[:m.start()].count("\n") + 1
         problems.append(f"{path.relative_to(root)}:{n} spells an error message inline: make it a constant")
+# A LIMIT of a bound value is an expression (`?n + 0`): SQLite compiles a
+# statement twice on every run for a bare `limit ?n` (`crate::db`).
+bare_limit = re.compile(r"\blimit\s+\?\d+(?!\s*\+\s*0)", re.I)
+for path in sorted((root / "src").rglob("*.rs")):
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if bare_limit.search(line):
+            problems.append(f"{path.relative_to(root)}:{n} has a bare `limit ?n`: write `limit ?n + 0`")
 for p in problems:
     print(f"gates: {p}")
 print(f"gates: {checked} handlers with a gate checked, {len(problems)} problem(s)")

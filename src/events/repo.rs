@@ -191,7 +191,7 @@ pub(crate) fn list(b: &mut Batch<'_>, f: &Filters, page: &Page) -> DbResult<List
 pub(crate) fn prune(b: &mut Batch<'_>, before: &str, limit: i64) -> DbResult<Counted> {
     b.counted(
         "delete from events where id in (select id from events where occurred_at < ?1 \
-         order by occurred_at limit ?2)",
+         order by occurred_at limit ?2 + 0)",
         &[before.into(), limit.into()],
     )
 }

@@ -446,8 +446,9 @@ fn page_statement<'a>(
     let n = page_args.len();
     page_args.push(Arg::Int(page.limit + 1));
     page_args.push(Arg::Int(page.skip));
+    // Not a bare `?n`: see `crate::db` (a LIMIT of a bound value).
     let limit = match (*only_if, read_if) {
-        (None, None) => format!("?{}", n + 1),
+        (None, None) => format!("?{} + 0", n + 1),
         (Some(c), None) | (None, Some(c)) => format!("case when {c} then ?{} else 0 end", n + 1),
         (Some(c), Some(d)) => format!("case when {c} and {d} then ?{} else 0 end", n + 1),
     };
@@ -778,6 +779,21 @@ mod tests {
             let found = Matcher::of(Search(Some(search.into())).folded().as_deref());
             assert_eq!(found, Matcher::Indexed(index, phrase.into()), "{search:?}");
         }
+    }
+
+    #[test]
+    fn a_page_limit_is_computed_not_a_bare_parameter() {
+        let source = Source {
+            columns: "x",
+            from: "t",
+            filter: "1",
+            args: &[],
+            only_if: None,
+            version: None,
+            walk: None,
+        };
+        let (sql, _) = page_statement(&source, Order::NEWEST, &Page::FIRST, "x", None);
+        assert!(sql.ends_with(" limit ?1 + 0 offset ?2"), "{sql}");
     }
 
     #[test]

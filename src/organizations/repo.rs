@@ -463,7 +463,7 @@ from_row!(Owned { count });
 
 pub(crate) fn owned(b: &mut Batch<'_>, owner_id: &str, cap: i64) -> DbResult<Rows<Owned>> {
     b.query(
-        "select count(*) as count from (select 1 from organizations where owner_id = ?1 limit ?2)",
+        "select count(*) as count from (select 1 from organizations where owner_id = ?1 limit ?2 + 0)",
         &[owner_id.into(), cap.into()],
     )
 }

@@ -148,7 +148,7 @@ pub(crate) fn orphan_stale(b: &mut Batch<'_>, before: &str) -> DbResult<(Write, 
         &[before.into()],
     )?;
     let orphans = b.query(
-        "select id, object_key from media_resources where status = 'orphaned' order by created_at limit ?1",
+        "select id, object_key from media_resources where status = 'orphaned' order by created_at limit ?1 + 0",
         &[ORPHANS_PER_RUN.into()],
     )?;
     Ok((stale, orphans))

@@ -272,7 +272,7 @@ from_row!(Overdue { id });
 fn overdue(b: &mut Batch<'_>, before: i64) -> DbResult<Rows<Overdue>> {
     b.query(
         "select id from webhook_deliveries where status = 'pending' and next_attempt_at < ?1 \
-         order by next_attempt_at limit ?2",
+         order by next_attempt_at limit ?2 + 0",
         &[before.into(), REQUEUE_PER_RUN.into()],
     )
 }
