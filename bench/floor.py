@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Reads against the runtime's floor (issue 34): the same seed as `make bench`, two
 servers on copies of it (the caller cache off, and `CALLER_CACHE_SECONDS=1`), and wrk at
-2 connections over each read, in rounds: every round runs every row once, in turn, so a
-slow spell of the machine touches every row alike. Reports each row's median and range
+2 connections over each read, in rounds. A round gives every row its 10 s in 5 slices of
+2 s, taken row after row (slice 1 of every row, then slice 2...): so a slow spell of the
+machine, which on this VM moves one row's rate by 20 % from one minute to the next, falls
+on every row of the round alike, and the ratios compare rates measured side by side. Reports each row's median and range
 of req/s and each goal's ratio run by run, and writes the "Reads at the floor" section of
 bench/results.md. `make bench` runs it; alone: `BENCH_SCRIPT=bench/floor.py bench/run.sh`."""
 import os, shutil, signal, statistics, subprocess, sys, tempfile
@@ -11,6 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402  (make bench's helpers: seed, serve, login, wrk)
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SLICES = int(os.environ.get("BENCH_SLICES", "5"))
 
 
 def seeded_state():
@@ -58,13 +61,19 @@ def main():
         if only:
             rows = [row for row in rows if any(o in row[0] for o in only.split(","))]
         rps = {name: [] for name, *_ in rows}
+        seconds = int(run.DURATION.rstrip("s"))
         for i in range(ROUNDS):
-            for name, base, path, token in rows:
-                r = run.wrk(base + path, 2, token)
-                if r["errors"] and "404" not in name:
-                    sys.exit(f"floor: {name} failed {r['failed']}")
-                rps[name].append(r["rps"])
-                print(f"round {i + 1} {name:48} {r['rps']:8.1f} req/s", flush=True)
+            slices = {name: [] for name, *_ in rows}
+            for s in range(SLICES):
+                for name, base, path, token in rows:
+                    # Each row warms up once, before its first slice.
+                    r = run.wrk(base + path, 2, token, duration=f"{seconds / SLICES:g}s", warm_up=i == s == 0)
+                    if r["errors"] and "404" not in name:
+                        sys.exit(f"floor: {name} failed {r['failed']}")
+                    slices[name].append(r["rps"])
+            for name, *_ in rows:
+                rps[name].append(statistics.mean(slices[name]))
+                print(f"round {i + 1} {name:48} {rps[name][-1]:8.1f} req/s", flush=True)
     finally:
         for s in servers:
             os.killpg(s.pid, signal.SIGTERM)
@@ -82,7 +91,7 @@ def main():
         "",
         f"`BENCH_SCRIPT=bench/floor.py bench/run.sh` (run by `make bench`): the seed of `make bench`, two servers",
         "on copies of it (the caller cache off, and `CALLER_CACHE_SECONDS=1`), wrk at 2 connections for "
-        f"{run.DURATION} per row; {ROUNDS} rounds, each running every row once in turn.",
+        f"{run.DURATION} per row and round, in {SLICES} slices taken row after row; {ROUNDS} rounds.",
         "",
         "| read | req/s median | range |",
         "|---|---:|---|",

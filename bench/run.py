@@ -72,8 +72,10 @@ def login(base, email, password):
     return json.loads(out)["access_token"]
 
 
-def wrk(url, connections, token=None, lua=None, slow=False):
-    cmd = ["wrk", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{DURATION}", "--latency", "--timeout", "30s"]
+def wrk(url, connections, token=None, lua=None, slow=False, duration=DURATION, warm_up=True):
+    """wrk against `url` for `duration` (after a 2 s warm-up unless `warm_up` is
+    false): req/s, p50 and p99 in ms, and failed requests."""
+    cmd = ["wrk", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{duration}", "--latency", "--timeout", "30s"]
     if token:
         cmd += ["-H", f"Authorization: Bearer {token}"]
     if lua:
@@ -84,10 +86,10 @@ def wrk(url, connections, token=None, lua=None, slow=False):
         # Warm up with one login that is waited for, and measure for longer so
         # that 16 connections complete more than a few.
         login(url.split("/api/")[0], BENCH_EMAIL, BENCH_PASSWORD)
-        cmd[cmd.index(f"-d{DURATION}")] = "-d30s"
-    else:
+        cmd[cmd.index(f"-d{duration}")] = "-d30s"
+    elif warm_up:
         warm = cmd.copy()
-        warm[warm.index(f"-d{DURATION}")] = "-d2s"
+        warm[warm.index(f"-d{duration}")] = "-d2s"
         subprocess.run(warm + [url], capture_output=True, check=True)
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
