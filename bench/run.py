@@ -110,6 +110,34 @@ def wrk(url, connections, token=None, lua=None, slow=False, duration=DURATION, w
             "failed": f"{errors} ({kinds})" if errors else "0"}
 
 
+def side_by_side(first, second, connections, slices=5):
+    """Two reads measured side by side: `DURATION` each, in `slices` slices taken
+    in turn (each read warms up once, before its first), so that a slow spell of
+    the machine falls on both alike. `first` and `second` are (url, token); the
+    result is wrk's for each, the slices' mean req/s, median p50 and p99, and
+    their failed requests summed by kind."""
+    seconds = int(DURATION.rstrip("s"))
+    runs = ([], [])
+    for s in range(slices):
+        for (url, token), out in zip((first, second), runs):
+            out.append(wrk(url, connections, token, duration=f"{seconds / slices:g}s", warm_up=s == 0))
+    return tuple(merged(r) for r in runs)
+
+
+def merged(runs):
+    """wrk results of slices of one read, as one."""
+    kinds = {}
+    for r in runs:
+        for part in r["failed"].partition("(")[2].rstrip(")").split(", "):
+            if part:
+                kind, n = part.rsplit(" ", 1)
+                kinds[kind] = kinds.get(kind, 0) + int(n)
+    errors = sum(kinds.values())
+    failed = f"{errors} ({', '.join(f'{k} {v}' for k, v in kinds.items())})" if errors else "0"
+    return {"rps": statistics.mean(r["rps"] for r in runs), "p50": statistics.median(r["p50"] for r in runs),
+            "p99": statistics.median(r["p99"] for r in runs), "errors": errors, "failed": failed}
+
+
 RESULTS = "bench/results.md"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 

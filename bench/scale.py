@@ -186,15 +186,15 @@ def main():
         pairs = list(zip(big_targets, small_targets))
         costs = [(run.cost(base, path, token), run.cost(small_base, small_path, small_token)[1])
                  for (_, path, token), (_, small_path, small_token) in pairs]
-        # Each read on the small set and at scale in turn, so that a slow spell
-        # of the machine touches both alike; at 2 connections in rounds (each
-        # round runs every row once), as the goal is judged, at 16 once.
+        # Each read on the small set and at scale side by side, in slices taken
+        # in turn (run.side_by_side), so that a slow spell of the machine falls
+        # on both alike; at 2 connections in rounds (each round runs every row
+        # once), as the goal is judged, at 16 once.
         runs = {}
         for rnd in range(run.ROUNDS):
             for i, ((name, path, token), (_, small_path, small_token)) in enumerate(pairs):
                 for c in (2, 16) if rnd == 0 else (2,):
-                    s = run.wrk(small_base + small_path, c, small_token)
-                    r = run.wrk(base + path, c, token)
+                    s, r = run.side_by_side((small_base + small_path, small_token), (base + path, token), c)
                     runs.setdefault((i, c), []).append((r, s))
                     print(f"round {rnd + 1} {name:60} c={c:<3} {r['rps']:8.1f} req/s (small: {s['rps']:8.1f}, "
                           f"{r['rps'] / s['rps']:.2f}x)  p50 {r['p50']:7.2f} ms  failed {r['errors']}", flush=True)
@@ -235,7 +235,7 @@ def main():
         f"{MIGRATED_PER_TYPE:,} personal rows of every type. Beside it, the small set: the same shape at a",
         f"hundredth of the size ({small['users']:,} users, {small['orgs']:,} organizations, the member of {MEMBER_OF}, the",
         f"organization of every user with {small['events']:,} events). wrk {run.DURATION} per row after a 2 s warm-up, each",
-        f"read on the small set and at scale in turn: at 2 connections in {run.ROUNDS} rounds (each running every row",
+        f"read on the small set and at scale side by side, in 5 slices of it taken in turn: at 2 connections in {run.ROUNDS} rounds (each running every row",
         "once; medians, and the range of the ratios round by round), at 16 connections once.",
         "",
         "| endpoint | connections | req/s | small set | at scale ÷ small (goal ≥ 0.8x) | p50 ms | p99 ms | D1 round trips | rows read (small set) | failed |",
