@@ -124,8 +124,8 @@ def side_by_side(first, second, connections, slices=5):
     return tuple(merged(r) for r in runs)
 
 
-def merged(runs):
-    """wrk results of slices of one read, as one."""
+def failures(runs):
+    """The failed requests of wrk runs, summed by kind: (count, "N (kind n, ...)")."""
     kinds = {}
     for r in runs:
         for part in r["failed"].partition("(")[2].rstrip(")").split(", "):
@@ -133,7 +133,12 @@ def merged(runs):
                 kind, n = part.rsplit(" ", 1)
                 kinds[kind] = kinds.get(kind, 0) + int(n)
     errors = sum(kinds.values())
-    failed = f"{errors} ({', '.join(f'{k} {v}' for k, v in kinds.items())})" if errors else "0"
+    return errors, f"{errors} ({', '.join(f'{k} {v}' for k, v in kinds.items())})" if errors else "0"
+
+
+def merged(runs):
+    """wrk results of slices of one read, as one."""
+    errors, failed = failures(runs)
     return {"rps": statistics.mean(r["rps"] for r in runs), "p50": statistics.median(r["p50"] for r in runs),
             "p99": statistics.median(r["p99"] for r in runs), "errors": errors, "failed": failed}
 
@@ -146,14 +151,7 @@ def summary(runs, trips_read):
     """One row of the table from its runs: medians, the range of req/s, and
     every failed request of all runs by kind."""
     rps = sorted(r["rps"] for r in runs)
-    kinds = {}
-    for r in runs:
-        for part in r["failed"].partition("(")[2].rstrip(")").split(", "):
-            if part:
-                kind, n = part.rsplit(" ", 1)
-                kinds[kind] = kinds.get(kind, 0) + int(n)
-    errors = sum(kinds.values())
-    failed = f"{errors} ({', '.join(f'{k} {v}' for k, v in kinds.items())})" if errors else "0"
+    _, failed = failures(runs)
     return {"rps": statistics.median(rps), "rps_min": rps[0], "rps_max": rps[-1],
             "p50": statistics.median(r["p50"] for r in runs), "p99": statistics.median(r["p99"] for r in runs),
             "trips": trips_read[0], "read": trips_read[1], "failed": failed}
