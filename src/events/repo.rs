@@ -159,7 +159,6 @@ pub(crate) fn list(b: &mut Batch<'_>, f: &Filters, page: &Page) -> DbResult<List
         from: "events",
         filter: &filter,
         args: &args,
-        only_if: None,
         version: None,
         walk: None,
     };

@@ -372,17 +372,12 @@ impl Order {
 }
 
 /// What a list selects: `select {columns} from {from} where {filter}`, with
-/// `args` bound to `?1..?n` of `filter` (and of `only_if`).
+/// `args` bound to `?1..?n` of `filter`.
 pub(crate) struct Source<'q, 'a> {
     pub(crate) columns: &'q str,
     pub(crate) from: &'q str,
     pub(crate) filter: &'q str,
     pub(crate) args: &'q [Arg<'a>],
-    /// A condition on no row (the caller's flag) under which the page is
-    /// read at all. It decides the page's LIMIT, which SQLite computes once
-    /// before the loop: when false, the page reads no rows (as a WHERE term,
-    /// it would be tested against every row of the walk).
-    pub(crate) only_if: Option<&'q str>,
     /// The rows' version column, raised by every write that changes their
     /// JSON: the list's pages are then kept in the isolate ([`kept`]) and
     /// answered again while their rows' versions stand.
@@ -417,8 +412,10 @@ pub(crate) struct Walk<'q> {
 /// The statement of a page: `columns` of the rows of `source` in `order`
 /// after the page's cursor, one more than the limit (to know whether another
 /// page follows), each with its position (`cursor_at`, `cursor_id`), if
-/// `read_if` (a condition on no row, as `source.only_if`) holds. The page's
-/// cursor, limit and skip bind after `source.args`.
+/// `read_if` (a condition on no row) holds. It decides the page's LIMIT, which
+/// SQLite computes once before the loop: when false, the page reads no rows
+/// (as a WHERE term, it would be tested against every row of the walk). The
+/// page's cursor, limit and skip bind after `source.args`.
 fn page_statement<'a>(
     source: &Source<'_, 'a>,
     order: Order,
@@ -427,11 +424,7 @@ fn page_statement<'a>(
     read_if: Option<&str>,
 ) -> (String, Vec<Arg<'a>>) {
     let Source {
-        from,
-        filter,
-        args,
-        only_if,
-        ..
+        from, filter, args, ..
     } = source;
     let Order { key, id, .. } = order;
     let (dir, cmp) = order.direction();
@@ -447,10 +440,9 @@ fn page_statement<'a>(
     page_args.push(Arg::Int(page.limit + 1));
     page_args.push(Arg::Int(page.skip));
     // Not a bare `?n`: see `crate::db` (a LIMIT of a bound value).
-    let limit = match (*only_if, read_if) {
-        (None, None) => format!("?{} + 0", n + 1),
-        (Some(c), None) | (None, Some(c)) => format!("case when {c} then ?{} else 0 end", n + 1),
-        (Some(c), Some(d)) => format!("case when {c} and {d} then ?{} else 0 end", n + 1),
+    let limit = match read_if {
+        None => format!("?{} + 0", n + 1),
+        Some(c) => format!("case when {c} then ?{} else 0 end", n + 1),
     };
     let sql = format!(
         "select {columns}, {key} as cursor_at, {id} as cursor_id from {from} \
@@ -486,12 +478,59 @@ fn page_of<'a>(
         ..*source
     };
     let (walked, _) = page_statement(&walked, order, page, columns, Some(&when(take_walk)));
-    let dir = order.direction().0;
-    let sql = format!(
-        "select * from ({lookups}) union all select * from ({walked}) \
-         order by cursor_at {dir}, cursor_id {dir}"
-    );
-    (sql, args)
+    one_of(vec![(lookups, args), (walked, Vec::new())])
+}
+
+/// The union of page statements of which at most one reads rows (their
+/// conditions exclude each other): that one's rows, in its order. SQLite
+/// reads the parts of a UNION ALL in turn, each in its own order; an ORDER BY
+/// over the union would sort the rows again, as SQLite cannot know that the
+/// other parts are empty. The parts bind the same arguments: the first's are
+/// returned.
+fn one_of<'a>(mut parts: Vec<(String, Vec<Arg<'a>>)>) -> (String, Vec<Arg<'a>>) {
+    if parts.len() <= 1 {
+        return parts.pop().unwrap_or_default();
+    }
+    let sql = parts
+        .iter()
+        .map(|(sql, _)| format!("select * from ({sql})"))
+        .collect::<Vec<_>>()
+        .join(" union all ");
+    (sql, parts.swap_remove(0).1)
+}
+
+/// One way to a list's page: `source` in `order`, read if `when` (a
+/// condition on no row) holds.
+struct Way<'w, 'q, 'a> {
+    source: &'w Source<'q, 'a>,
+    order: Order,
+    when: Option<&'w str>,
+}
+
+impl<'a> Way<'_, '_, 'a> {
+    /// The page's rows ([`page_of`]) of `columns` (of each way's source),
+    /// read if `read_if` holds too: the one way's whose `when` holds.
+    fn pages(
+        ways: &[Way<'_, '_, 'a>],
+        page: &'a Page,
+        columns: &dyn Fn(&Source<'_, 'a>) -> String,
+        read_if: Option<&str>,
+    ) -> (String, Vec<Arg<'a>>) {
+        let parts = ways.iter().map(|w| {
+            let read_if = match (w.when, read_if) {
+                (Some(a), Some(b)) => Some(format!("{a} and {b}")),
+                (a, b) => a.or(b).map(str::to_string),
+            };
+            page_of(
+                w.source,
+                w.order,
+                page,
+                &columns(w.source),
+                read_if.as_deref(),
+            )
+        });
+        one_of(parts.collect())
+    }
 }
 
 /// Between the items (and the positions) of a page D1 joined: a control
@@ -541,52 +580,109 @@ impl ListQuery {
         page: &Page,
         count: &str,
     ) -> DbResult<Self> {
+        let way = Way {
+            source: &source,
+            order,
+            when: None,
+        };
+        Self::of(b, &[way], page, count)
+    }
+
+    /// Pushes a list that is one of two, in one statement: where `when` (a
+    /// condition on no row, as the caller's flag) holds, the page of `first`
+    /// and its count; else those of `second`. Both are compiled, and only the
+    /// one that applies reads rows. They read the same arguments (`second`'s
+    /// filter and count may leave some unread) and list newest or oldest first
+    /// alike.
+    pub(crate) fn either(
+        b: &mut Batch<'_>,
+        when: &str,
+        first: (Source<'_, '_>, Order, &str),
+        second: (Source<'_, '_>, Order, &str),
+        page: &Page,
+    ) -> DbResult<Self> {
+        debug_assert_eq!(first.0.args.len(), second.0.args.len());
+        debug_assert_eq!(first.1.newest_first, second.1.newest_first);
+        let not = format!("not {when}");
+        let ways = [
+            Way {
+                source: &first.0,
+                order: first.1,
+                when: Some(when),
+            },
+            Way {
+                source: &second.0,
+                order: second.1,
+                when: Some(&not),
+            },
+        ];
+        let count = format!(
+            "select case when {when} then ({}) else ({}) end",
+            first.2, second.2
+        );
+        Self::of(b, &ways, page, &count)
+    }
+
+    /// The statement of a page read one of `ways`, with `count`.
+    fn of(b: &mut Batch<'_>, ways: &[Way<'_, '_, '_>], page: &Page, count: &str) -> DbResult<Self> {
         // A FROM subquery with ORDER BY and LIMIT is not flattened into an
         // aggregate: SQLite runs it as a co-routine and the aggregates take
         // its rows in its order (the list tests walk every list through cursors).
         // The count first, once, where a search's [`Walk`] chooses its way
-        // by it (elsewhere the CTE goes unread, and SQLite compiles no code
-        // for it).
-        let counted = match source.walk {
-            Some(_) => "select count from c",
-            None => count,
+        // by it; elsewhere it is read where it is needed, as the one CTE.
+        let (mut ctes, counted) = if ways.iter().any(|w| w.source.walk.is_some()) {
+            (
+                vec![format!("c(count) as ({count})")],
+                "select count from c",
+            )
+        } else {
+            (Vec::new(), count)
         };
-        let joined = |with: &str, stamps: &str, page_sql: &str| {
+        let joined = |ctes: &[String], stamps: &str, page_sql: &str| {
+            let with = match ctes {
+                [] => String::new(),
+                ctes => format!("with {} ", ctes.join(", ")),
+            };
             format!(
-                "with c(count) as ({count}){with} select ({counted}) as count, \
+                "{with}select ({counted}) as count, \
                  coalesce(group_concat(json, char(30)), '') as json, \
                  coalesce(group_concat(cursor_at || char(31) || cursor_id, char(30)), '') as positions\
                  {stamps} from ({page_sql})"
             )
         };
-        let Some(version) = source.version else {
-            let (page_sql, args) = page_of(&source, order, page, source.columns, None);
+        let versioned = ways.iter().all(|w| w.source.version.is_some());
+        if !versioned {
+            let (page_sql, args) = Way::pages(ways, page, &|s| s.columns.to_string(), None);
             return Ok(ListQuery {
-                joined: b.query(&joined("", "", &page_sql), &args)?,
+                joined: b.query(&joined(&ctes, "", &page_sql), &args)?,
                 limit: page.limit,
                 kept: None,
             });
-        };
+        }
         // A kept list's page is read with its rows' stamps (`id:version`),
         // the first time in this isolate as any other; that statement is the
         // page's key here.
         let stamps = "json_group_array(cursor_id || ':' || version)";
-        let columns = format!("{}, {version} as version", source.columns);
-        let (page_sql, mut args) = page_of(&source, order, page, &columns, None);
-        let mut sql = joined("", &format!(", {stamps} as stamps"), &page_sql);
+        fn version<'q>(s: &Source<'q, '_>) -> &'q str {
+            s.version.unwrap_or("null")
+        }
+        let columns = |s: &Source<'_, '_>| format!("{}, {} as version", s.columns, version(s));
+        let (page_sql, mut args) = Way::pages(ways, page, &columns, None);
+        let mut sql = joined(&ctes, &format!(", {stamps} as stamps"), &page_sql);
         let key = kept_key(&sql, &args);
         let held = kept::get(&key);
         if let Some(held) = &held {
             // Then, the stamps first, alone (the rows' walk, no JSON, no avatar):
             // the same as the kept page's, and the page reads nothing more.
             let k = args.len() + 1;
-            let walk = format!("{version} as version");
-            let (walk, _) = page_of(&source, order, page, &walk, None);
+            let (walk, _) = Way::pages(ways, page, &|s| format!("{} as version", version(s)), None);
+            ctes.push(format!(
+                "k(same) as materialized (select {stamps} = ?{k} from ({walk}))"
+            ));
             let same = "(select same from k)";
-            let read_if = format!("not {same}");
-            let (page_sql, _) = page_of(&source, order, page, &columns, Some(&read_if));
+            let (page_sql, _) = Way::pages(ways, page, &columns, Some(&format!("not {same}")));
             sql = joined(
-                &format!(", k(same) as materialized (select {stamps} = ?{k} from ({walk}))"),
+                &ctes,
                 &format!(", iif({same}, null, {stamps}) as stamps"),
                 &page_sql,
             );
@@ -616,7 +712,6 @@ impl ListQuery {
             from: table,
             filter,
             args,
-            only_if: None,
             version: None,
             walk: None,
         };
@@ -788,7 +883,6 @@ mod tests {
             from: "t",
             filter: "1",
             args: &[],
-            only_if: None,
             version: None,
             walk: None,
         };

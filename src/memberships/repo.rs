@@ -17,7 +17,6 @@ fn members<'q, 'a>(args: &'q [Arg<'a>]) -> (Source<'q, 'a>, Order, &'static str)
         from: "organization_members m join users u on u.id = m.user_id",
         filter: "m.organization_id = ?1",
         args,
-        only_if: None,
         version: None,
         walk: None,
     };

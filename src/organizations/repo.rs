@@ -7,8 +7,8 @@ use crate::access::org::{
     admin_guard, key_guard, owner_guard, permitted, OrgEditor, OrgOwner, Permitted,
 };
 use crate::db::from_row;
-use crate::db::{Arg, Batch, DbResult, Results, Rows, Write};
-use crate::lists::{fold, ListBody, ListQuery, Matcher, Order, Page, Search, Source, Walk};
+use crate::db::{Arg, Batch, DbResult, Rows, Write};
+use crate::lists::{fold, ListQuery, Matcher, Order, Page, Search, Source, Walk};
 use crate::resources::RESOURCE_TABLES;
 use crate::validation::Patch;
 
@@ -173,89 +173,58 @@ pub(crate) fn create(
     attach_avatar(b, avatar)
 }
 
-/// The two lists of organizations a caller may see, in one batch: all of them
-/// (for a superuser, by the `organizations_created` index) and the caller's own
-/// (by the membership index). Each is guarded by the caller's flag, so only one
-/// reads rows; the caller's row, read in the same batch, says which applies.
-pub(crate) struct OrganizationList {
-    all: ListQuery,
-    mine: ListQuery,
-}
-
-impl OrganizationList {
-    pub(crate) fn read(self, r: &Results, superuser: bool) -> DbResult<ListBody> {
-        if superuser {
-            self.all.read(r)
-        } else {
-            self.mine.read(r)
-        }
-    }
-}
-
 /// One page of the organizations `caller_id` may see (superusers: all; others:
-/// those they belong to), newest first, and the number of all matches. A
-/// superuser's search is a phrase of an FTS5 index of the folded name (the
-/// trigram index `organizations_search` from three characters, the windows of
-/// `organizations_grams` below); a member's search looks through the member's
-/// own organizations.
-/// Long: the list queries (all, or by an index with its walk) side by side.
+/// those they belong to), newest first, and the number of all matches, in
+/// one statement whose two ways (all of them by the `organizations_created`
+/// index; the caller's own by the membership index) are each read only if the
+/// caller's flag says it applies. A superuser's search is a phrase of an FTS5
+/// index of the folded name (the trigram index `organizations_search` from
+/// three characters, the windows of `organizations_grams` below); a member's
+/// search looks through the member's own organizations.
+/// Long: the two ways and their counts side by side.
 pub(crate) fn list(
     b: &mut Batch<'_>,
     caller_id: &str,
     page: &Page,
     search: &Search,
-) -> DbResult<OrganizationList> {
+) -> DbResult<ListQuery> {
     const SUPERUSER: &str = "exists (select 1 from users where id = ?1 and is_superuser = 1)";
-    let member = format!("not {SUPERUSER}");
-    // All organizations, newest first, for a superuser; `count` is read only for one.
-    let all = |b: &mut Batch<'_>, filter: &str, count: &str, args: &[Arg<'_>], walk| {
-        let source = Source {
-            columns: ORG_JSON,
-            from: ORG_FROM,
-            filter,
-            args,
-            only_if: Some(SUPERUSER),
-            version: Some("o.version"),
-            walk,
-        };
-        let count = format!("select case when {SUPERUSER} then ({count}) else 0 end as count");
-        let order = Order::newest_first("o.created_at", "o.id");
-        ListQuery::keyset(b, source, order, page, &count)
-    };
+    const ALL: &str = "select value from counters where name = 'organizations'";
     let folded = search.folded();
-    let all = match Matcher::of(folded.as_deref()) {
-        Matcher::All => all(
-            b,
-            "1",
-            "select value from counters where name = 'organizations'",
-            &[caller_id.into()],
-            None,
-        )?,
+    let matcher = Matcher::of(folded.as_deref());
+    // `?1` the caller, `?2` the folded search, `?3` an index's phrase.
+    let mut args: Vec<Arg<'_>> = vec![caller_id.into(), folded.as_deref().into()];
+    let found = match &matcher {
+        Matcher::All => None,
         Matcher::Indexed(index, phrase) => {
+            args.push(phrase.as_str().into());
             let index = index.of("organizations");
-            let found = format!("select rowid from {index} where {index} match ?2");
-            let walk = Walk {
-                filter: "instr(o.name_key, ?3) > 0",
-                total: "select value from counters where name = 'organizations'",
-            };
-            all(
-                b,
-                &format!("o.rowid in ({found})"),
-                &format!("select count(*) from ({found})"),
-                &[
-                    caller_id.into(),
-                    phrase.as_str().into(),
-                    folded.as_deref().into(),
-                ],
-                Some(walk),
-            )?
+            Some(format!("select rowid from {index} where {index} match ?3"))
         }
     };
-
+    // All of them, for a superuser: by an index's phrase, with its walk.
+    let (filter, count, walk) = match &found {
+        None => ("1".to_string(), ALL.to_string(), None),
+        Some(found) => (
+            format!("o.rowid in ({found})"),
+            format!("select count(*) from ({found})"),
+            Some(Walk {
+                filter: "instr(o.name_key, ?2) > 0",
+                total: ALL,
+            }),
+        ),
+    };
+    let all = Source {
+        columns: ORG_JSON,
+        from: ORG_FROM,
+        filter: &filter,
+        args: &args,
+        version: Some("o.version"),
+        walk,
+    };
     // The caller's own, through the membership index, for everyone else.
-    let args = [caller_id.into(), folded.as_deref().into()];
     let joined = "organization_members om join organizations o on o.id = om.organization_id";
-    let count = match folded {
+    let own_count = match folded {
         // Kept by triggers on the memberships: one row at any number of them.
         None => {
             "select coalesce((select organization_count from users where id = ?1), 0)".to_string()
@@ -264,24 +233,28 @@ pub(crate) fn list(
             "select count(*) from {joined} where om.user_id = ?1 and instr(o.name_key, ?2) > 0"
         ),
     };
-    let mine = ListQuery::keyset(
+    let from = format!("{joined} left join media_resources m on m.id = o.avatar_media_id");
+    let own = Source {
+        columns: ORG_JSON,
+        from: &from,
+        filter: "om.user_id = ?1 and (?2 is null or instr(o.name_key, ?2) > 0)",
+        args: &args,
+        version: Some("o.version"),
+        walk: None,
+    };
+    ListQuery::either(
         b,
-        Source {
-            columns: ORG_JSON,
-            from: &format!("{joined} left join media_resources m on m.id = o.avatar_media_id"),
-            filter: "om.user_id = ?1 and (?2 is null or instr(o.name_key, ?2) > 0)",
-            args: &args,
-            only_if: Some(&member),
-            version: Some("o.version"),
-            walk: None,
-        },
+        SUPERUSER,
+        (all, Order::newest_first("o.created_at", "o.id"), &count),
         // The organization's time, kept on the membership: the page is one
         // range of `organization_members_user_orgs`, not a sort of them all.
-        Order::newest_first("om.org_created_at", "om.organization_id"),
+        (
+            own,
+            Order::newest_first("om.org_created_at", "om.organization_id"),
+            &own_count,
+        ),
         page,
-        &format!("select case when {member} then ({count}) else 0 end as count"),
-    )?;
-    Ok(OrganizationList { all, mine })
+    )
 }
 
 /// What an update changes; `None` / `Patch::Absent` leaves a column as it is.

@@ -168,7 +168,6 @@ pub(crate) fn list(
         from: "sessions",
         filter: live,
         args: &[user_id.into(), now.into(), current.into()],
-        only_if: None,
         version: None,
         walk: None,
     };

@@ -162,7 +162,6 @@ pub(crate) fn list(b: &mut Batch<'_>, page: &Page, search: &Search) -> DbResult<
         from: "users",
         filter,
         args,
-        only_if: None,
         // Not kept in the isolate: a page of users is a few KB of stored text,
         // which D1 hands over for less than checking a kept page costs.
         version: None,
