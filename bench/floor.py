@@ -61,18 +61,14 @@ def main():
         if only:
             rows = [row for row in rows if any(o in row[0] for o in only.split(","))]
         rps = {name: [] for name, *_ in rows}
-        seconds = int(run.DURATION.rstrip("s"))
         for i in range(ROUNDS):
-            slices = {name: [] for name, *_ in rows}
-            for s in range(SLICES):
-                for name, base, path, token in rows:
-                    # Each row warms up once, before its first slice.
-                    r = run.wrk(base + path, 2, token, duration=f"{seconds / SLICES:g}s", warm_up=i == s == 0)
-                    if r["errors"] and "404" not in name:
-                        sys.exit(f"floor: {name} failed {r['failed']}")
-                    slices[name].append(r["rps"])
-            for name, *_ in rows:
-                rps[name].append(statistics.mean(slices[name]))
+            # Each row warms up once, before its first slice of the first round.
+            reads = [(base + path, token) for _, base, path, token in rows]
+            results = run.sliced(reads, 2, SLICES, warm_up=i == 0)
+            for (name, *_), r in zip(rows, results):
+                if r["errors"] and "404" not in name:
+                    sys.exit(f"floor: {name} failed {r['failed']}")
+                rps[name].append(r["rps"])
                 print(f"round {i + 1} {name:48} {rps[name][-1]:8.1f} req/s", flush=True)
     finally:
         for s in servers:

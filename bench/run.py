@@ -110,18 +110,19 @@ def wrk(url, connections, token=None, lua=None, slow=False, duration=DURATION, w
             "failed": f"{errors} ({kinds})" if errors else "0"}
 
 
-def side_by_side(first, second, connections, slices=5):
-    """Two reads measured side by side: `DURATION` each, in `slices` slices taken
-    in turn (each read warms up once, before its first), so that a slow spell of
-    the machine falls on both alike. `first` and `second` are (url, token); the
-    result is wrk's for each, the slices' mean req/s, median p50 and p99, and
-    their failed requests summed by kind."""
+def sliced(reads, connections, slices=5, warm_up=True):
+    """Reads measured side by side: `DURATION` each, in `slices` slices taken
+    in turn, read after read, so that a slow spell of the machine falls on
+    all of them alike (each read warms up once, before its first slice, if
+    `warm_up`). `reads` are (url, token); the result is wrk's for each, the
+    slices' mean req/s, median p50 and p99, and their failed requests summed
+    by kind."""
     seconds = int(DURATION.rstrip("s"))
-    runs = ([], [])
+    runs = [[] for _ in reads]
     for s in range(slices):
-        for (url, token), out in zip((first, second), runs):
-            out.append(wrk(url, connections, token, duration=f"{seconds / slices:g}s", warm_up=s == 0))
-    return tuple(merged(r) for r in runs)
+        for (url, token), out in zip(reads, runs):
+            out.append(wrk(url, connections, token, duration=f"{seconds / slices:g}s", warm_up=warm_up and s == 0))
+    return [merged(r) for r in runs]
 
 
 def failures(runs):

@@ -187,14 +187,14 @@ def main():
         costs = [(run.cost(base, path, token), run.cost(small_base, small_path, small_token)[1])
                  for (_, path, token), (_, small_path, small_token) in pairs]
         # Each read on the small set and at scale side by side, in slices taken
-        # in turn (run.side_by_side), so that a slow spell of the machine falls
+        # in turn (run.sliced), so that a slow spell of the machine falls
         # on both alike; at 2 connections in rounds (each round runs every row
         # once), as the goal is judged, at 16 once.
         runs = {}
         for rnd in range(run.ROUNDS):
             for i, ((name, path, token), (_, small_path, small_token)) in enumerate(pairs):
                 for c in (2, 16) if rnd == 0 else (2,):
-                    s, r = run.side_by_side((small_base + small_path, small_token), (base + path, token), c)
+                    s, r = run.sliced([(small_base + small_path, small_token), (base + path, token)], c)
                     runs.setdefault((i, c), []).append((r, s))
                     print(f"round {rnd + 1} {name:60} c={c:<3} {r['rps']:8.1f} req/s (small: {s['rps']:8.1f}, "
                           f"{r['rps'] / s['rps']:.2f}x)  p50 {r['p50']:7.2f} ms  failed {r['errors']}", flush=True)
