@@ -628,8 +628,8 @@ impl ListQuery {
         // A FROM subquery with ORDER BY and LIMIT is not flattened into an
         // aggregate: SQLite runs it as a co-routine and the aggregates take
         // its rows in its order (the list tests walk every list through cursors).
-        // The count first, once, where a search's [`Walk`] chooses its way
-        // by it; elsewhere it is read where it is needed, as the one CTE.
+        // The count first, once (the CTE `c`), where a search's [`Walk`]
+        // chooses its way by it; elsewhere it is only the answer's column.
         let (mut ctes, counted) = if ways.iter().any(|w| w.source.walk.is_some()) {
             (
                 vec![format!("c(count) as ({count})")],
