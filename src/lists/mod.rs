@@ -379,8 +379,8 @@ pub(crate) struct Source<'q, 'a> {
     pub(crate) filter: &'q str,
     pub(crate) args: &'q [Arg<'a>],
     /// The rows' version column, raised by every write that changes their
-    /// JSON: the list's pages are then kept in the isolate ([`kept`]) and
-    /// answered again while their rows' versions stand.
+    /// JSON: where every way of a list names one, its pages are kept in the
+    /// isolate ([`kept`]) and answered again while their rows' versions stand.
     pub(crate) version: Option<&'q str>,
     /// For a search through an FTS5 index: the other way to its page.
     pub(crate) walk: Option<Walk<'q>>,

@@ -194,25 +194,22 @@ pub(crate) fn list(
     let matcher = Matcher::of(folded.as_deref());
     // `?1` the caller, `?2` the folded search, `?3` an index's phrase.
     let mut args: Vec<Arg<'_>> = vec![caller_id.into(), folded.as_deref().into()];
-    let found = match &matcher {
-        Matcher::All => None,
+    // All of them, for a superuser: by an index's phrase, with its walk.
+    let (filter, count, walk) = match &matcher {
+        Matcher::All => ("1".to_string(), ALL.to_string(), None),
         Matcher::Indexed(index, phrase) => {
             args.push(phrase.as_str().into());
             let index = index.of("organizations");
-            Some(format!("select rowid from {index} where {index} match ?3"))
+            let found = format!("select rowid from {index} where {index} match ?3");
+            (
+                format!("o.rowid in ({found})"),
+                format!("select count(*) from ({found})"),
+                Some(Walk {
+                    filter: "instr(o.name_key, ?2) > 0",
+                    total: ALL,
+                }),
+            )
         }
-    };
-    // All of them, for a superuser: by an index's phrase, with its walk.
-    let (filter, count, walk) = match &found {
-        None => ("1".to_string(), ALL.to_string(), None),
-        Some(found) => (
-            format!("o.rowid in ({found})"),
-            format!("select count(*) from ({found})"),
-            Some(Walk {
-                filter: "instr(o.name_key, ?2) > 0",
-                total: ALL,
-            }),
-        ),
     };
     let all = Source {
         columns: ORG_JSON,
