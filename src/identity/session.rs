@@ -59,7 +59,7 @@ pub(crate) fn find_caller(
     user_id: &str,
     session_id: Option<&str>,
 ) -> DbResult<Rows<CallerRow>> {
-    b.query(
+    b.lead(
         &format!(
             "select u.id, u.email, u.hashed_password, u.full_name, u.is_active, u.is_superuser, \
              u.rework_available, u.password_changed_at, u.token_version, u.email_verified, \

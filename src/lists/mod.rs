@@ -654,7 +654,7 @@ impl ListQuery {
         if !versioned {
             let (page_sql, args) = Way::pages(ways, page, &|s| s.columns.to_string(), None);
             return Ok(ListQuery {
-                joined: b.query(&joined(&ctes, "", &page_sql), &args)?,
+                joined: b.beside(&joined(&ctes, "", &page_sql), &args)?,
                 limit: page.limit,
                 kept: None,
             });
@@ -689,7 +689,7 @@ impl ListQuery {
             args.push(Arg::Text(&held.stamps));
         }
         Ok(ListQuery {
-            joined: b.query(&sql, &args)?,
+            joined: b.beside(&sql, &args)?,
             limit: page.limit,
             kept: Some((key, held)),
         })

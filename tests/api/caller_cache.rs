@@ -36,6 +36,18 @@ fn with_the_cache_on_users_me_is_served_without_d1_and_every_write_here_takes_ef
     );
     assert_eq!(second.json(), first.json());
 
+    // A list, its caller served from the cache: the page is read on its own
+    // (elsewhere it rides in the caller's statement), and answers alike.
+    let created: Resp = worker.create_organization(&token, &NewOrganization::named("Cached"), 200);
+    me(&worker, &token).expect(200);
+    assert_eq!(d1_cost(&me(&worker, &token).expect(200)), (0, 0));
+    let list: Resp = worker.read_organizations(&token, "", 200);
+    assert_eq!(d1_cost(&list).0, 1);
+    assert_eq!(
+        list.json(),
+        json!({"data": [created.json()], "count": 1, "next_cursor": null})
+    );
+
     // A change made elsewhere (straight in D1) is not seen within the setting's
     // seconds: this is the staleness the setting allows.
     let id = first.json()["id"].as_str().unwrap().to_string();

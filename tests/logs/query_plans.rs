@@ -17,7 +17,8 @@ use std::collections::BTreeMap;
 const ALLOWED: &[(&str, &str)] = &[];
 
 /// Why a plan row is a problem, if it is: a `SCAN` of a table (not an FTS5
-/// index, a subquery, a constant row or the statement's own `WITH` table,
+/// index, a subquery, a constant row or a table of one of the statement's
+/// `WITH`s, the outer query's or a subquery's,
 /// whose rows the plan's `MATERIALIZE` part reads and is checked for), unless it walks an index in order
 /// under a LIMIT of its own query (a page: it stops after the page). `nested`:
 /// the row is under a subquery of the plan; its own query is then one of the
@@ -29,7 +30,10 @@ fn problem(sql: &str, detail: &str, nested: bool) -> Option<String> {
         return None;
     }
     let (outer, inner) = query_levels(sql);
-    if with_tables(&outer).contains(&name) {
+    if std::iter::once(&outer)
+        .chain(&inner)
+        .any(|q| with_tables(q).contains(&name))
+    {
         return None;
     }
     let in_order = rest.contains("USING INDEX") || rest.contains("USING COVERING INDEX");
@@ -44,7 +48,7 @@ fn problem(sql: &str, detail: &str, nested: bool) -> Option<String> {
     Some(detail.to_string())
 }
 
-/// The names of the tables a statement's `WITH` defines, from its outer query
+/// The names of the tables a query's `WITH` defines, from its own text
 /// ([`query_levels`]: `with c as , k as materialized  select ...`).
 fn with_tables(outer: &str) -> Vec<&str> {
     let Some(ctes) = outer.strip_prefix("with ") else {
@@ -57,8 +61,8 @@ fn with_tables(outer: &str) -> Vec<&str> {
 }
 
 /// The statement's outer query (its text outside every parenthesis) and each
-/// parenthesized `select`'s own text (outside the parentheses nested in it),
-/// lower case.
+/// parenthesized query's own text (a `select`, or a `with` and its `select`;
+/// outside the parentheses nested in it), lower case.
 fn query_levels(sql: &str) -> (String, Vec<String>) {
     let sql = sql.to_lowercase();
     let mut stack: Vec<String> = vec![String::new()];
@@ -73,7 +77,10 @@ fn query_levels(sql: &str) -> (String, Vec<String>) {
     let outer = stack.swap_remove(0);
     let selects = done
         .into_iter()
-        .filter(|q| q.trim_start().starts_with("select"))
+        .filter(|q| {
+            let q = q.trim_start();
+            q.starts_with("select") || q.starts_with("with")
+        })
         .collect();
     (outer, selects)
 }
@@ -129,6 +136,12 @@ fn the_problem_rule_tells_walks_from_lookups() {
     assert_eq!(problem(two, "SCAN c", true), None);
     assert_eq!(problem(two, "SCAN k", true), None);
     assert!(problem(two, "SCAN users", false).is_some());
+    // a WITH of a subquery (a list read beside the caller's row)
+    let beside =
+        "select * from (with c(n) as (select 1) select a from users where (select n from c)) \
+                  cross join (select b from sessions)";
+    assert_eq!(problem(beside, "SCAN c", true), None);
+    assert!(problem(beside, "SCAN sessions", true).is_some());
     assert!(problem(
         "select a from users where b in (select 1 as k)",
         "SCAN k",
