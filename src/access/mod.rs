@@ -666,7 +666,7 @@ impl CallerReads {
 /// The API key whose SHA-256 is `hash`: read in the caller's batch, so it
 /// lives here, beside it.
 fn api_key(b: &mut Batch<'_>, hash: &str) -> DbResult<Rows<ApiKeyRow>> {
-    b.query(
+    b.lead(
         &format!(
             "select {} from api_keys where key_hash = ?1",
             crate::identity::api_key::COLUMNS

@@ -24,6 +24,25 @@ fn create_key(token: &str, org: &OrganizationPublic, scopes: &[&str]) -> (String
     (body["key"].as_str().unwrap().to_string(), body)
 }
 
+/// A key's read of a list rides in the statement that reads the key, as a
+/// user's does in the one that reads the user: the page is the owner's.
+#[test]
+fn a_key_reads_an_organizations_lists_as_its_owner_does() {
+    let owner = signup_user();
+    let org = new_organization(&owner.token, "Listed by a key");
+    for _ in 0..3 {
+        add_member(&owner.token, &org, &signup_user().id).expect(200);
+    }
+    let (key, _) = create_key(&owner.token, &org, &[READ]);
+    for path in ["members", "members?limit=2", "invitations"] {
+        let path = format!("{}/{path}", paths::organization(&org.id));
+        let by_key = get(&path).token(&key).send().expect(200);
+        let by_owner = get(&path).token(&owner.token).send().expect(200);
+        assert_eq!(by_key.json(), by_owner.json(), "{path}");
+        assert_eq!(crate::round_trips::d1_cost(&by_key).0, 1, "{path}");
+    }
+}
+
 #[test]
 fn a_key_is_shown_once_and_never_listed() {
     let owner = signup_user();
