@@ -18,14 +18,19 @@ pub(crate) struct Batch<'db> {
     conditional: bool,
     /// Statements whose returned `id`s go to the queue once the batch commits.
     enqueue: Vec<usize>,
-    /// The read that a later one-row read joins ([`Batch::beside`]): its
-    /// index, text and values. Gone once anything writes.
+    /// The read that a later one-row read joins ([`Batch::beside`]). Gone
+    /// once anything writes.
     lead: Option<Lead>,
 }
 
-/// A batch's lead: its statement's index, its text and its values (for D1
-/// and the trace).
-struct Lead(usize, String, Vec<JsValue>, Vec<serde_json::Value>);
+/// A batch's lead, as it was pushed.
+struct Lead {
+    index: usize,
+    sql: String,
+    values: Vec<JsValue>,
+    /// The values as JSON, for the trace (when it is on).
+    traced: Vec<serde_json::Value>,
+}
 
 /// The rows one statement of a batch returns, decoded as `T`.
 #[must_use]
@@ -117,10 +122,20 @@ impl<'db> Batch<'db> {
     /// A read that a later one-row read of the batch may join
     /// ([`Batch::beside`]): the caller's, in a gate's batch.
     pub(crate) fn lead<T: FromRow>(&mut self, sql: &str, args: &[Arg<'_>]) -> DbResult<Rows<T>> {
-        let rows = self.query(sql, args)?;
         let (values, traced) = self.values(args);
-        self.lead = Some(Lead(rows.index, sql.to_string(), values, traced));
-        Ok(rows)
+        let stmt = self.prepare(sql, &values, traced.clone())?;
+        self.stmts.push(stmt);
+        let index = self.stmts.len() - 1;
+        self.lead = Some(Lead {
+            index,
+            sql: sql.to_string(),
+            values,
+            traced,
+        });
+        Ok(Rows {
+            index,
+            row: PhantomData,
+        })
     }
 
     /// A read whose one row (an aggregate's) is columns beside the lead's
@@ -131,20 +146,21 @@ impl<'db> Batch<'db> {
     /// where the lead's statement does, so it is only for what the batch
     /// does not write before it; its column names are not the lead's. With
     /// no lead (the caller cache had the caller, or something wrote), it is
-    /// a statement of its own. Where the lead finds no row, nor does it: its
-    /// rows are then not read (a caller that fails the checks).
+    /// a statement of its own. Where the lead finds no row (a caller that
+    /// fails the checks), the statement answers none.
     pub(crate) fn beside<T: FromRow>(&mut self, sql: &str, args: &[Arg<'_>]) -> DbResult<Rows<T>> {
-        let Some(Lead(index, lead, mut lead_values, mut lead_traced)) = self.lead.take() else {
+        let Some(mut lead) = self.lead.take() else {
             return self.query(sql, args);
         };
         // The lead's values go after this read's, so its numbers move.
         let sql = format!(
             "select * from ({sql}) cross join ({})",
-            shifted(&lead, args.len())
+            shifted(&lead.sql, args.len())
         );
         let (mut values, mut traced) = self.values(args);
-        values.append(&mut lead_values);
-        traced.append(&mut lead_traced);
+        values.append(&mut lead.values);
+        traced.append(&mut lead.traced);
+        let index = lead.index;
         self.stmts[index] = self.prepare(&sql, &values, traced)?;
         Ok(Rows {
             index,
