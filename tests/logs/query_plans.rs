@@ -50,8 +50,8 @@ fn problem(sql: &str, detail: &str, nested: bool) -> Option<String> {
 
 /// The names of the tables a query's `WITH` defines, from its own text
 /// ([`query_levels`]: `with c as , k as materialized  select ...`).
-fn with_tables(outer: &str) -> Vec<&str> {
-    let Some(ctes) = outer.strip_prefix("with ") else {
+fn with_tables(query: &str) -> Vec<&str> {
+    let Some(ctes) = query.trim_start().strip_prefix("with ") else {
         return Vec::new();
     };
     let ctes = ctes.split(" select ").next().unwrap_or("");
