@@ -667,7 +667,7 @@ impl CallerReads {
 /// lives here, beside it.
 fn api_key(b: &mut Batch<'_>, hash: &str) -> DbResult<Rows<ApiKeyRow>> {
     b.lead(
-        &format!(
+        format!(
             "select {} from api_keys where key_hash = ?1",
             crate::identity::api_key::COLUMNS
         ),

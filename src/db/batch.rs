@@ -88,7 +88,17 @@ impl<'db> Batch<'db> {
 
     fn push(&mut self, sql: &str, args: &[Arg<'_>]) -> DbResult<usize> {
         let (values, traced) = self.values(args);
-        let stmt = self.prepare(sql, &values, traced)?;
+        self.push_values(sql, &values, traced)
+    }
+
+    /// [`Batch::push`] of arguments already turned into values.
+    fn push_values(
+        &mut self,
+        sql: &str,
+        values: &[JsValue],
+        traced: Vec<serde_json::Value>,
+    ) -> DbResult<usize> {
+        let stmt = self.prepare(sql, values, traced)?;
         self.stmts.push(stmt);
         Ok(self.stmts.len() - 1)
     }
@@ -121,14 +131,12 @@ impl<'db> Batch<'db> {
 
     /// A read that a later one-row read of the batch may join
     /// ([`Batch::beside`]): the caller's, in a gate's batch.
-    pub(crate) fn lead<T: FromRow>(&mut self, sql: &str, args: &[Arg<'_>]) -> DbResult<Rows<T>> {
+    pub(crate) fn lead<T: FromRow>(&mut self, sql: String, args: &[Arg<'_>]) -> DbResult<Rows<T>> {
         let (values, traced) = self.values(args);
-        let stmt = self.prepare(sql, &values, traced.clone())?;
-        self.stmts.push(stmt);
-        let index = self.stmts.len() - 1;
+        let index = self.push_values(&sql, &values, traced.clone())?;
         self.lead = Some(Lead {
             index,
-            sql: sql.to_string(),
+            sql,
             values,
             traced,
         });

@@ -60,7 +60,7 @@ pub(crate) fn find_caller(
     session_id: Option<&str>,
 ) -> DbResult<Rows<CallerRow>> {
     b.lead(
-        &format!(
+        format!(
             "select u.id, u.email, u.hashed_password, u.full_name, u.is_active, u.is_superuser, \
              u.rework_available, u.password_changed_at, u.token_version, u.email_verified, \
              u.mfa_enabled, u.created_at, u.updated_at, u.version, s.* from users u \
