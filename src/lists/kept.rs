@@ -1,7 +1,9 @@
 //! List pages kept in this isolate's memory, for lists whose rows carry a
 //! version (the organizations': raised by every write that changes what the
 //! API shows of the row, by the service and, for any other write, by
-//! migration 0025's triggers). The users list keeps none since its JSON is
+//! migration 0025's triggers; a change of an avatar's media row raises the
+//! version of every organization showing it, by migration 0028's). The users
+//! list keeps none since its JSON is
 //! stored (migration 0027; docs/architecture.md says why).
 //!
 //! A kept page is never answered without D1. Its statement first reads the

@@ -72,25 +72,42 @@ fn store_avatar(b: &mut Batch<'_>, avatar: &Avatar) -> DbResult<()> {
     }
 }
 
-/// An upload an organization now points at is attached (the cron run leaves
-/// it), with the descriptions the request gave.
-fn attach_avatar(b: &mut Batch<'_>, avatar: &Avatar) -> DbResult<()> {
+/// An upload an organization points at is attached (the cron run leaves it),
+/// with the descriptions the request gave. `updated`: the organization and the
+/// time of an update, which it waits for (that it applied, pointing at the
+/// upload). A change of the descriptions raises the version of every
+/// organization that shows the upload then (migration 0028).
+fn attach_avatar(
+    b: &mut Batch<'_>,
+    avatar: &Avatar,
+    updated: Option<(&str, &str)>,
+) -> DbResult<()> {
     if !avatar.uploaded {
         return Ok(());
     }
     let m = &avatar.media;
+    let mut args: Vec<Arg<'_>> = vec![
+        (&m.id).into(),
+        m.alt_text.as_deref().into(),
+        m.caption.as_deref().into(),
+        m.color_profile.as_deref().into(),
+        m.dominant_color.as_deref().into(),
+        m.protected.into(),
+    ];
+    let when = match updated {
+        None => "",
+        Some((org_id, now)) => {
+            args.extend([org_id.into(), now.into()]);
+            " and exists (select 1 from organizations where id = ?7 and avatar_media_id = ?1 \
+               and updated_at = ?8)"
+        }
+    };
     let _ = b.write(
-        "update media_resources set status = 'attached', alt_text = ?2, caption = ?3, \
-         color_profile = ?4, dominant_color = ?5, protected = ?6 \
-         where id = ?1 and exists (select 1 from organizations where avatar_media_id = ?1)",
-        &[
-            (&m.id).into(),
-            m.alt_text.as_deref().into(),
-            m.caption.as_deref().into(),
-            m.color_profile.as_deref().into(),
-            m.dominant_color.as_deref().into(),
-            m.protected.into(),
-        ],
+        &format!(
+            "update media_resources set status = 'attached', alt_text = ?2, caption = ?3, \
+             color_profile = ?4, dominant_color = ?5, protected = ?6 where id = ?1{when}"
+        ),
+        &args,
     )?;
     Ok(())
 }
@@ -151,6 +168,11 @@ pub(crate) fn create(
     avatar: &Avatar,
 ) -> DbResult<()> {
     store_avatar(b, avatar)?;
+    // Before the organization points at it: the organizations that already show
+    // the upload get a new version if its descriptions change, and this one starts
+    // at `FIRST_VERSION`, the ETag its answer gives. If the insert fails, the batch
+    // is undone whole.
+    attach_avatar(b, avatar, None)?;
     let _ = b.write(
         "insert into organizations (id, name, description, rework_available, owner_id, avatar_media_id, \
          created_at, updated_at, name_key) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
@@ -170,7 +192,7 @@ pub(crate) fn create(
          org_created_at) values (?1, ?2, ?3, 'owner', ?3)",
         &[org.id.into(), org.owner_id.into(), org.now.into()],
     )?;
-    attach_avatar(b, avatar)
+    Ok(())
 }
 
 /// One page of the organizations `caller_id` may see (superusers: all; others:
@@ -364,7 +386,9 @@ pub(crate) fn update(
         )?;
     }
     if let Some(new) = c.avatar {
-        attach_avatar(b, new)?;
+        // If the update applied. This organization's version is raised again
+        // when the descriptions change; its answer reads the row back.
+        attach_avatar(b, new, Some((org_id, c.now)))?;
         // Whichever avatar no organization points at any more is released: the
         // old one, or a new URL's row if the update did not apply (an upload
         // not used stays the caller's).

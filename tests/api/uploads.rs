@@ -310,6 +310,85 @@ fn a_replaced_avatar_is_no_longer_served_and_the_cron_run_deletes_it() {
 }
 
 #[test]
+fn one_upload_is_the_avatar_of_two_organizations_and_both_show_its_latest_descriptions() {
+    let u = signup_user();
+    let logo = uploaded_png(&u.token);
+    let avatar = |alt: &str| json!({"media_resource_id": logo, "alt_text": alt, "protected": true});
+    // A creation's ETag is the new organization's, though it changed the
+    // upload's descriptions (the stored ones were none).
+    let create = |name: &str, alt: &str| {
+        let created = post(&paths::organizations())
+            .token(&u.token)
+            .json(&json!({"name": name, "avatar_image": avatar(alt)}));
+        let tag = created.header("etag").unwrap().to_string();
+        let org = created.ok();
+        let path = paths::organization(org["id"].as_str().unwrap());
+        let again = get(&path)
+            .token(&u.token)
+            .header("If-None-Match", &tag)
+            .send();
+        assert_eq!(again.status, 304);
+        (org, path, tag)
+    };
+    let name = format!("Shared logo {}", uuid::Uuid::new_v4().simple());
+    let (first, path, tag) = create(&name, "our logo");
+    assert_eq!(first["avatar_image_media"]["alt_text"], "our logo");
+    // The superuser's search finds the first one alone: a page read again.
+    let found = || {
+        let search = with_query(
+            paths::organizations(),
+            &format!("search={}", urlencode(&name)),
+        );
+        get(&search).token(&superuser_token()).send().ok()["data"].clone()
+    };
+    assert_eq!(found(), json!([first]));
+
+    // The second organization's descriptions are the upload's: the first one
+    // shows them too, under a new ETag, in its own answer and in lists.
+    let (second, second_path, _) = create("Second", "their logo");
+    assert_eq!(second["avatar_image_media"]["alt_text"], "their logo");
+    let now = get(&path)
+        .token(&u.token)
+        .header("If-None-Match", &tag)
+        .send();
+    assert_eq!(now.status, 200);
+    let tag = now.header("etag").unwrap().to_string();
+    let now = now.json();
+    assert_eq!(now["avatar_image_media"], second["avatar_image_media"]);
+    assert_eq!(found(), json!([now]));
+    let mine = get(&paths::organizations()).token(&u.token).send().ok();
+    assert_eq!(mine["data"], json!([second, now]));
+
+    // Saved again with the same descriptions, nothing moves; with others, both
+    // move, and the update's own ETag is its organization's.
+    let update = |alt: &str| {
+        put(&second_path)
+            .token(&u.token)
+            .json(&json!({"avatar_image": avatar(alt)}))
+    };
+    update("their logo").expect(200);
+    let same = get(&path)
+        .token(&u.token)
+        .header("If-None-Match", &tag)
+        .send();
+    assert_eq!(same.status, 304);
+    let updated = update("a new logo");
+    let second_tag = updated.header("etag").unwrap().to_string();
+    assert_eq!(updated.ok()["avatar_image_media"]["alt_text"], "a new logo");
+    let again = get(&second_path)
+        .token(&u.token)
+        .header("If-None-Match", &second_tag)
+        .send();
+    assert_eq!(again.status, 304);
+    let moved = get(&path)
+        .token(&u.token)
+        .header("If-None-Match", &tag)
+        .send();
+    assert_eq!(moved.status, 200);
+    assert_eq!(moved.json()["avatar_image_media"]["alt_text"], "a new logo");
+}
+
+#[test]
 pub(crate) fn the_cron_run_deletes_uploads_unfinished_or_unused_after_a_day() {
     let u = signup_user();
     let pending = presign(&u.token, "image/png", PNG.len());
