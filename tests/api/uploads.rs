@@ -315,7 +315,7 @@ fn one_upload_is_the_avatar_of_two_organizations_and_both_show_its_latest_descri
     let logo = uploaded_png(&u.token);
     let avatar = |alt: &str| json!({"media_resource_id": logo, "alt_text": alt, "protected": true});
     // A creation's ETag is the new organization's, though it changed the
-    // upload's descriptions (the stored ones were none).
+    // upload's descriptions (to its own, from none or from another's).
     let create = |name: &str, alt: &str| {
         let created = post(&paths::organizations())
             .token(&u.token)
