@@ -156,6 +156,36 @@ fn the_runtime_lower_cases_as_rust_does() {
 }
 
 #[wasm_bindgen_test]
+fn the_runtime_reads_a_urls_host_as_the_url_crate_does() {
+    use users_orgs_api::validation::runtime::url_host;
+    for url in [
+        "https://hooks.example.com/in",
+        "https://HOOKS.Example.COM:8443/a?b#c",
+        "https://2130706433/",
+        "https://0x7f.1/",
+        "https://0177.0.0.1/",
+        "https://127.0.0.1./",
+        "https://0/",
+        "https://localhost./",
+        "https://%6c%6fcalhost/",
+        "https://\u{ff4c}ocalhost/", // fullwidth l
+        "https://b\u{fc}cher.example/",
+        "https://localhost\\.example.com/",
+        "https://[0:0:0:0:0:0:0:1]/",
+        "https://[::ffff:127.0.0.1]/",
+        "https://[FE80::1]/",
+        "https://exa<mple.com/",
+        "https://[::1/",
+        "https://999.1.1.1/",
+    ] {
+        let theirs = url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string));
+        assert_eq!(url_host(url), theirs, "{url}");
+    }
+}
+
+#[wasm_bindgen_test]
 fn the_runtime_reads_decimals_as_rust_does() {
     use users_orgs_api::validation::runtime::to_f64;
     for text in [

@@ -64,7 +64,7 @@ pub(crate) fn url_problem(url: &str, local: bool) -> Option<(&'static str, Strin
         return Some(("url_parsing", "relative URL without a base".into()));
     };
     let scheme = scheme.to_ascii_lowercase();
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or("");
     let host = match authority.rsplit_once(':') {
         // A port (digits after the last colon, outside an IPv6 literal's brackets).
         Some((host, port)) if !port.contains(']') => {
@@ -84,30 +84,57 @@ pub(crate) fn url_problem(url: &str, local: bool) -> Option<(&'static str, Strin
     if scheme != "https" && !(local && scheme == "http") {
         return Some(("url_scheme", String::new()));
     }
-    if !local && is_internal(&host.to_ascii_lowercase()) {
+    // The host as `fetch` will read it: `https://2130706433/`, `https://0x7f.1/`
+    // and `https://localhost./` are all this machine.
+    let Some(host) = crate::validation::runtime::url_host(url) else {
+        return Some(("url_parsing", "invalid host".into()));
+    };
+    if !local && is_internal(&host) {
         return Some(("value_error", String::new()));
     }
     None
 }
 
-/// A loopback, private, link-local or unspecified host: only locally.
+/// A loopback, private, shared (RFC 6598), link-local or unspecified host, as
+/// the URL parser writes it (see [`crate::validation::runtime::url_host`]):
+/// only locally.
+/// Read byte by byte: string patterns cost the upload half a KB here.
 fn is_internal(host: &str) -> bool {
-    let v4 = |prefix: &str| host.starts_with(prefix);
-    let private_172 = host
-        .strip_prefix("172.")
-        .and_then(|r| r.split('.').next())
-        .and_then(|n| n.parse::<u8>().ok())
-        .is_some_and(|n| (16..32).contains(&n));
-    host == "localhost"
-        || host.ends_with(".localhost")
-        || ["127.", "10.", "192.168.", "169.254.", "0."]
-            .into_iter()
-            .any(v4)
-        || private_172
-        || host.starts_with('[')
-            && ["[::", "[fc", "[fd", "[fe80:", "[::ffff:"]
-                .into_iter()
-                .any(|p| host.starts_with(p))
+    let mut name = host.as_bytes();
+    while let [rest @ .., b'.'] = name {
+        name = rest;
+    }
+    if let [b'[', v6 @ ..] = name {
+        // A first group of zero (`::1`, `::`, the IPv4-mapped `::ffff:7f00:1`),
+        // unique local (fc00::/7) or link-local (fe80::/10): the parser
+        // writes groups in lower case without leading zeros.
+        let first = v6.split(|b| *b == b':').next().unwrap_or_default();
+        return matches!(
+            first,
+            [] | [b'0'] | [b'f', b'c' | b'd', _, _] | [b'f', b'e', b'8'..=b'b', _]
+        );
+    }
+    if !name.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
+        return name == b"localhost" || name.ends_with(b".localhost");
+    }
+    // An IPv4 address, in dotted decimal: its first two numbers.
+    let mut numbers = [0u32; 4];
+    let mut i = 0;
+    for &b in name {
+        if b == b'.' {
+            i = (i + 1).min(3);
+        } else {
+            numbers[i] = numbers[i]
+                .saturating_mul(10)
+                .saturating_add(u32::from(b - b'0'));
+        }
+    }
+    let [a, b, ..] = numbers;
+    matches!(a, 0 | 10 | 127)
+        || (a, b) == (192, 168)
+        || (a, b) == (169, 254)
+        || a == 172 && (16..32).contains(&b)
+        || a == 100 && (64..128).contains(&b)
 }
 
 #[cfg(test)]
@@ -147,6 +174,11 @@ mod tests {
         let ok = [
             "https://hooks.example.com/in",
             "https://example.com:8443/a?b=c#d",
+            "https://172.32.0.1/in",
+            "https://100.128.0.1/in",
+            "https://[2001:db8::1]/in",
+            "https://10.0.0.1.example.com/in",
+            "https://b\u{fc}cher.example/in",
         ];
         for url in ok {
             assert_eq!(url_problem(url, false), None, "{url}");
@@ -159,6 +191,8 @@ mod tests {
             ("https://user:pw@example.com/", "url_parsing"),
             ("https://example.com:99999/", "url_parsing"),
             ("https://exa mple.com/", "url_parsing"),
+            ("https://exa<mple.com/", "url_parsing"),
+            ("https://[::1/", "url_parsing"),
             ("https://localhost/in", "value_error"),
             ("https://api.localhost/in", "value_error"),
             ("https://127.0.0.1:8080/in", "value_error"),
@@ -166,8 +200,23 @@ mod tests {
             ("https://172.20.0.1/in", "value_error"),
             ("https://192.168.1.1/in", "value_error"),
             ("https://169.254.169.254/latest", "value_error"),
+            ("https://100.64.0.1/in", "value_error"),
             ("https://[::1]:8080/in", "value_error"),
             ("https://[fd00::1]/in", "value_error"),
+            // The same hosts as the URL parser (and `fetch`) reads other spellings.
+            ("https://2130706433/in", "value_error"),
+            ("https://0x7f.1/in", "value_error"),
+            ("https://0177.0.0.1/in", "value_error"),
+            ("https://127.0.0.1./in", "value_error"),
+            ("https://0/in", "value_error"),
+            ("https://LocalHost./in", "value_error"),
+            ("https://%6c%6fcalhost/in", "value_error"),
+            ("https://\u{ff4c}ocalhost/in", "value_error"),
+            ("https://localhost\\.example.com/in", "value_error"),
+            ("https://[0:0:0:0:0:0:0:1]/in", "value_error"),
+            ("https://[::ffff:127.0.0.1]/in", "value_error"),
+            ("https://[::]/in", "value_error"),
+            ("https://[febf::1]/in", "value_error"),
         ];
         for (url, kind) in refused {
             let problem = url_problem(url, false).map(|p| p.0);
@@ -179,10 +228,10 @@ mod tests {
         );
         // Locally, a receiver on this machine.
         assert_eq!(url_problem("http://127.0.0.1:9000/hook", true), None);
+        assert_eq!(url_problem("https://localhost./hook", true), None);
         assert_eq!(
             url_problem("ftp://127.0.0.1/hook", true).map(|p| p.0),
             Some("url_scheme")
         );
-        assert_eq!(url_problem("https://172.32.0.1/in", false), None);
     }
 }

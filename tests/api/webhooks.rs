@@ -4,7 +4,7 @@
 //! with the `standardwebhooks` package in `tests/webhooks` (`make webhooks`).
 
 use crate::helpers::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// A receiver nobody listens on: deliveries stay pending, which is all these
 /// tests need (this worker runs with `ENVIRONMENT=local`).
@@ -222,4 +222,72 @@ fn a_global_endpoint_is_a_superusers_and_hears_users_own_events() {
         app().retry_webhook_delivery(&su, (None, &hook.id, &delivery.id), 200);
     assert_eq!(again.status, "pending");
     let _: Message = app().delete_webhook(&su, (None, &hook.id), 200);
+}
+
+/// Outside local development an endpoint's host is read as `fetch` will read
+/// it (the runtime's URL parser): no spelling of a loopback or private host
+/// gets through, and a public host does.
+#[test]
+fn outside_local_development_no_spelling_of_a_private_host_is_an_endpoint() {
+    let worker = spawn_worker(
+        &[
+            "SECRET_KEY=production-secret-key-0123456789abcdef".to_string(),
+            "ENVIRONMENT=production".to_string(),
+            format!("PASSWORD_HASH_ITERATIONS={TEST_ITERATIONS}"),
+            "EMAIL_PROVIDER=http".to_string(),
+            "EMAIL_API_URL=https://mail.example.com/send".to_string(),
+            "EMAIL_VERIFICATION_ON_SIGNUP=false".to_string(),
+            format!("FRONTEND_HOST={FRONTEND_HOST}"),
+        ],
+        404,
+    );
+    let email = random_email();
+    let user = json!({"email": email, "password": "password123", "full_name": "Prod"});
+    let _: UserPublic = worker.register_user(&user, 200);
+    let token: Token = worker.login_access_token(&email, "password123", 200);
+    let owner = token.access_token;
+    let org: OrganizationPublic =
+        worker.create_organization(&owner, &NewOrganization::named("Hooked"), 200);
+    let scope = Some(org.id.as_str());
+    let endpoint = |url: &str| json!({"url": url, "event_types": ["*"]});
+
+    let why = "the URL's host is a loopback or private address";
+    let refused: Value =
+        worker.create_webhook(&owner, scope, &endpoint("https://2130706433/in"), 422);
+    assert_eq!(
+        refused,
+        json!({"detail": [{
+            "type": "value_error",
+            "loc": ["body", "url"],
+            "msg": format!("Value error, {why}"),
+            "input": "https://2130706433/in",
+            "ctx": {"error": why},
+        }]})
+    );
+    for url in [
+        "https://127.0.0.1/in",
+        "https://0x7f.1/in",
+        "https://localhost./in",
+        "https://%6c%6fcalhost/in",
+        "https://\u{ff4c}ocalhost/in",
+        "https://localhost\\.example.com/in",
+        "https://[0:0:0:0:0:0:0:1]/in",
+        "https://[::ffff:169.254.169.254]/latest",
+        "https://10.0.0.1/in",
+    ] {
+        let refused: Validation = worker.create_webhook(&owner, scope, &endpoint(url), 422);
+        assert_eq!(refused.detail[0].kind, "value_error", "{url}");
+    }
+    let refused: Validation =
+        worker.create_webhook(&owner, scope, &endpoint("https://a<b.example/"), 422);
+    assert_eq!(
+        (
+            refused.detail[0].kind.as_str(),
+            refused.detail[0].msg.as_str()
+        ),
+        ("url_parsing", "Input should be a valid URL, invalid host")
+    );
+    let public = "https://hooks.example.com/in";
+    let hook: WebhookEndpoint = worker.create_webhook(&owner, scope, &endpoint(public), 200);
+    assert_eq!(hook.url, public);
 }
