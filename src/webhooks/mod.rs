@@ -97,8 +97,8 @@ pub(crate) fn url_problem(url: &str, local: bool) -> Option<(&'static str, Strin
 
 /// A loopback, private, shared (RFC 6598), link-local or unspecified host, as
 /// the URL parser writes it (see [`crate::validation::runtime::url_host`]):
-/// only locally.
-/// Read byte by byte: string patterns cost the upload half a KB here.
+/// only locally. Read byte by byte: string patterns cost the upload half a KB
+/// here.
 fn is_internal(host: &str) -> bool {
     let mut name = host.as_bytes();
     while let [rest @ .., b'.'] = name {
