@@ -72,6 +72,7 @@ test-wasm: bootstrap
 API_TEST_LOG ?= $(CURDIR)/target/api-worker.log
 test-api:
 	rm -f $(API_TEST_LOG)
+	node scripts/lib/serve.mjs --prepare-migrations
 	API_TEST_LOG=$(API_TEST_LOG) cargo test --test api -- --test-threads=8
 
 # Checks that read the whole log of the last `make test-api` run, once it has ended:

@@ -4,6 +4,7 @@
 // server behind every test and measurement: the Rust tests start it
 // (tests/api/helpers), the Python scripts through scripts/lib/serve.py.
 //
+//   node scripts/lib/serve.mjs --prepare-migrations
 //   node scripts/lib/serve.mjs --state DIR [--port P] [--control-port C] [--migrate]
 //        [--log FILE] [--remove-state] [--api-key-limit N] [--offline] [--no-consumers]
 //        [NAME=VALUE ...]
@@ -18,10 +19,15 @@
 //
 // The server stops when its standard input closes (its caller ended, however it
 // ended), or on SIGTERM/SIGINT: workerd is stopped, and with --remove-state DIR is
-// removed, before the process exits.
+// removed, before the process exits. A server that fails (its migrations, say)
+// exits with status 1 and keeps DIR, so its log there can be read.
 //
 // DIR is a `wrangler ... --persist-to` folder (its D1 lives in DIR/v3/d1). With
-// --migrate, `wrangler d1 migrations apply --local --persist-to DIR` runs first.
+// --migrate, a new DIR gets a D1 on which `wrangler d1 migrations apply --local`
+// has applied every migration, run once per set of migrations and then copied;
+// a DIR that has a D1 already gets the migrations it lacks applied.
+// `node scripts/lib/serve.mjs --prepare-migrations` makes that D1 and exits, so
+// that servers started together find it made.
 // NAME=VALUE pairs are the worker's vars. With --control-port, a second worker on
 // 127.0.0.1:C answers `POST /d1` (body: SQL, one or more statements) by running the
 // statements as one D1 batch and answering their rows as a JSON array; it is for
@@ -41,7 +47,19 @@
 // first line workerd printed that contains it, once that line is printed (404
 // after 30 s): the worker's log is written after its answer, by another process.
 import { spawnSync } from "node:child_process";
-import { openSync, rmSync, writeSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { format } from "node:util";
 import { Miniflare, Response } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
@@ -63,6 +81,9 @@ const migrate = flag("--migrate");
 const removeState = flag("--remove-state");
 const offline = flag("--offline");
 const noConsumers = flag("--no-consumers");
+const prepareOnly = flag("--prepare-migrations");
+// Where --migrate keeps the migrated D1 it copies (see migratedTemplate).
+const MIGRATED_DIR = "target/migrated-d1";
 // wrangler.toml's [[ratelimits]] API_KEY_LIMITER's limit, for tests that lower it.
 const limitOption = option("--api-key-limit");
 const apiKeyLimit = limitOption === undefined ? undefined : Number(limitOption);
@@ -101,7 +122,8 @@ async function stop(code) {
     }
     await mf?.dispose();
   } finally {
-    if (removeState) rmSync(state, { recursive: true, force: true });
+    // A failure keeps the state, and the log in it, for its caller to read.
+    if (removeState && code === 0) rmSync(state, { recursive: true, force: true });
     process.exit(code);
   }
 }
@@ -110,15 +132,60 @@ process.stdin.on("error", () => stop(0));
 process.stdin.resume();
 for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => stop(0));
 
-if (migrate) {
+/** Applies the migrations not yet applied to the D1 in `dir`; false (said in the log) if they failed. */
+function migrated(dir) {
   const applied = spawnSync(
     "node_modules/.bin/wrangler",
-    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
+    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir],
     { stdio: ["ignore", logFd, logFd], env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" } },
   );
-  if (applied.status !== 0) {
-    console.error(`serve: the migrations failed (${applied.error ?? `exit ${applied.status}`})`);
-    await stop(1);
+  if (applied.status === 0) return true;
+  console.error(`serve: the migrations failed (${applied.error ?? `exit ${applied.status}`})`);
+  return false;
+}
+
+/**
+ * A `--persist-to` folder whose local D1 has every migration applied by
+ * `wrangler d1 migrations apply`, made once for these migrations and this
+ * wrangler and kept in MIGRATED_DIR (null if the migrations failed; their
+ * output is in the log). Wrangler starts a workerd per migration, some thirty
+ * processes and seconds of CPU: each server copies the result instead. Servers
+ * starting together may each apply them; the first to rename its folder into
+ * place wins, so a folder found there is always whole.
+ */
+function migratedTemplate() {
+  const hash = createHash("sha256");
+  hash.update(readFileSync("node_modules/wrangler/package.json"));
+  hash.update(readFileSync("wrangler.toml"));
+  for (const name of readdirSync("migrations").sort()) {
+    hash.update(name + "\0" + readFileSync(`migrations/${name}`) + "\0");
+  }
+  const done = `${MIGRATED_DIR}/${hash.digest("hex").slice(0, 16)}`;
+  if (existsSync(done)) return done;
+  mkdirSync(MIGRATED_DIR, { recursive: true });
+  const fresh = mkdtempSync(`${MIGRATED_DIR}/applying-`);
+  if (!migrated(fresh)) {
+    rmSync(fresh, { recursive: true, force: true });
+    return null;
+  }
+  try {
+    renameSync(fresh, done);
+  } catch {
+    rmSync(fresh, { recursive: true, force: true }); // another server's is in place
+  }
+  return done;
+}
+
+if (prepareOnly) process.exit(migratedTemplate() === null ? 1 : 0);
+if (migrate) {
+  // A folder a server stopped before has its D1 brought up to date; a new one
+  // gets a copy of the migrated D1.
+  if (existsSync(`${state}/v3/d1`)) {
+    if (!migrated(state)) await stop(1);
+  } else {
+    const template = migratedTemplate();
+    if (template === null) await stop(1);
+    cpSync(template, state, { recursive: true });
   }
 }
 

@@ -14,6 +14,7 @@ tells COMMAND it runs under this launcher."""
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -84,7 +85,9 @@ def main(command):
                                     offline=os.environ.get("SERVE_OFFLINE") == "1")
     except RuntimeError as e:
         log = os.path.join(state, "log")
-        sys.exit(f"serve: {e}:\n" + (open(log).read() if os.path.exists(log) else ""))
+        said = open(log).read() if os.path.exists(log) else ""
+        shutil.rmtree(state, ignore_errors=True)  # a failed server keeps it for its log
+        sys.exit(f"serve: {e}:\n" + said)
     port, control_port = base.rsplit(":", 1)[1], control.rsplit(":", 1)[1]
     try:
         urllib.request.urlopen(base + "/api/v1/utils/health-check/", timeout=60).read()

@@ -268,8 +268,14 @@ fn spawn_logging_to(
         .unwrap();
     // Dropped on a panic below: the server stops then.
     let stdin = child.stdin.take().unwrap();
+    // A server that fails before it is ready keeps its state, log included
+    // (serve.mjs): read here, then removed as its stop would have.
     let fail = |why: &str| -> ! {
-        let log = std::fs::read_to_string(log_path).unwrap_or_default();
+        let log = std::fs::read_to_string(log_path)
+            .unwrap_or_else(|e| format!("(no log at {}: {e})", log_path.display()));
+        if remove {
+            let _ = std::fs::remove_dir_all(state_dir);
+        }
         panic!("the worker {why}; it said:\n{log}");
     };
     // The ready line, or nothing if the server stopped first.
@@ -284,7 +290,10 @@ fn spawn_logging_to(
         fail("was not ready within 120 s");
     };
     let Ok(ready) = serde_json::from_str::<Value>(&line) else {
-        fail("stopped before it was ready");
+        let status = child
+            .wait()
+            .map_or_else(|e| e.to_string(), |s| s.to_string());
+        fail(&format!("stopped before it was ready ({status})"));
     };
     let app = TestApp {
         base_url: ready["url"].as_str().unwrap().to_string(),
