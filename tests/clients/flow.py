@@ -42,20 +42,28 @@ BASE = os.environ["BASE"]
 
 
 class GeneratedPythonClient(unittest.TestCase):
+    def client(self, token=None):
+        """A client of the generated package, anonymous or with `token`, closed
+        (its connections with it) when the test ends."""
+        made = Client(base_url=BASE) if token is None else AuthenticatedClient(base_url=BASE, token=token)
+        made.__enter__()
+        self.addCleanup(made.__exit__, None, None, None)
+        return made
+
     def test_login_me_organization_member_list_delete(self):
         login = login_login_access_token.sync(
-            client=Client(base_url=BASE),
+            client=self.client(),
             body=LoginForm(username=os.environ["SUPERUSER"], password=os.environ["SUPERUSER_PASSWORD"]),
         )
         self.assertEqual(login.token_type, "bearer")
-        api = AuthenticatedClient(base_url=BASE, token=login.access_token)
+        api = self.client(login.access_token)
 
         me = users_read_user_me.sync(client=api)
         self.assertTrue(me.is_superuser)
 
         email = f"py-client-{time.time_ns()}@example.com"
         member = users_register_user.sync(
-            client=Client(base_url=BASE), body=UserRegister(email=email, password="py-client-password")
+            client=self.client(), body=UserRegister(email=email, password="py-client-password")
         )
         self.assertEqual(member.email, email)
 
@@ -82,7 +90,7 @@ class GeneratedPythonClient(unittest.TestCase):
             body=ApiKeyCreate.from_dict({"name": "py-client", "scopes": ["organization:read"]}),
         )
         self.assertTrue(key.key.startswith("uoa_"))
-        keyed = AuthenticatedClient(base_url=BASE, token=key.key)
+        keyed = self.client(key.key)
         members = organizations_read_organization_members.sync(organization_id=org.id, client=keyed)
         self.assertEqual(members.count, 2)
 
@@ -96,12 +104,12 @@ class GeneratedPythonClient(unittest.TestCase):
 
     def test_mfa_enrolment_and_a_login_in_two_steps(self):
         email = f"py-mfa-{time.time_ns()}@example.com"
-        anonymous = Client(base_url=BASE)
+        anonymous = self.client()
         users_register_user.sync(client=anonymous, body=UserRegister(email=email, password="py-mfa-password"))
         form = LoginForm(username=email, password="py-mfa-password")
         login = login_login_access_token.sync(client=anonymous, body=form)
         self.assertIsInstance(login, Token)
-        api = AuthenticatedClient(base_url=BASE, token=login.access_token)
+        api = self.client(login.access_token)
 
         enrolment = users_enrol_totp.sync(client=api)
         totp = pyotp.TOTP(enrolment.secret)
@@ -122,7 +130,7 @@ class GeneratedPythonClient(unittest.TestCase):
         code = totp.at(time.time() + 30)
         second = login_login_mfa.sync(client=anonymous, body=MfaLogin(mfa_token=first.mfa_token, code=code))
         self.assertIsInstance(second, Token)
-        me = users_read_user_me.sync(client=AuthenticatedClient(base_url=BASE, token=second.access_token))
+        me = users_read_user_me.sync(client=self.client(second.access_token))
         self.assertEqual(me.email, email)
 
 
