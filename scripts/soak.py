@@ -34,8 +34,6 @@ class Worker:
         # says which); a restart takes the same ones again, as
         # a restarted server keeps its address for the clients still running.
         self.port = self.control = 0
-        subprocess.run(["node_modules/.bin/wrangler", "d1", "migrations", "apply", "DB", "--local",
-                        "--persist-to", self.state], check=True, capture_output=True, env={**os.environ, "CI": "true"})
         self.proc = None
 
     def start(self):
@@ -45,7 +43,8 @@ class Worker:
                 self.state, ["ENVIRONMENT=local", "SECRET_KEY=soak-secret-key-0123456789abcdef",
                              "PASSWORD_HASH_ITERATIONS=1000", f"FIRST_SUPERUSER={ADMIN}",
                              f"FIRST_SUPERUSER_PASSWORD={ADMIN_PASSWORD}"],
-                port=self.port, control_port=self.control, log=log)
+                # The first start gets the migrated D1; a restart keeps its own.
+                port=self.port, control_port=self.control, log=log, migrate=self.port == 0)
         except RuntimeError as e:
             sys.exit(f"soak: {e}:\n" + open(log).read())
         self.port = int(self.base.rsplit(":", 1)[1])
