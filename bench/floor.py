@@ -2,10 +2,10 @@
 """Reads against the runtime's floor (issue 34): the same seed as `make bench`, two
 servers on copies of it (the caller cache off, and `CALLER_CACHE_SECONDS=1`), and wrk at
 2 connections over each read, in rounds. A round gives every row its 10 s in 5 slices of
-2 s, taken row after row (slice 1 of every row, then slice 2...; `run.sliced`): so a slow
-spell of the machine, which on this VM moves one row's rate by 20 % from one minute to the
-next, falls on every row of the round alike, and the ratios compare rates measured side
-by side. Reports each row's median and range of req/s and each goal's ratio run by
+2 s, taken row after row (slice 1 of every row, then slice 2..., every other slice in the
+reverse order; `run.sliced`): so a slow spell of the machine, which on this VM moves one
+row's rate by 20 % from one minute to the next, falls on every row of the round alike, and
+the ratios compare rates measured side by side. Reports each row's median and range of req/s and each goal's ratio run by
 run, and writes the "Reads at the floor" section of bench/results.md. `make bench` runs
 it; alone: `BENCH_SCRIPT=bench/floor.py bench/run.sh`."""
 import os, shutil, signal, statistics, subprocess, sys, tempfile
@@ -88,7 +88,8 @@ def main():
         "",
         f"`BENCH_SCRIPT=bench/floor.py bench/run.sh` (run by `make bench`): the seed of `make bench`, two servers",
         "on copies of it (the caller cache off, and `CALLER_CACHE_SECONDS=1`), wrk at 2 connections for "
-        f"{run.DURATION} per row and round, in {SLICES} slices taken row after row; {ROUNDS} rounds.",
+        f"{run.DURATION} per row and round,",
+        f"in {SLICES} slices taken row after row (every other slice in the reverse order); {ROUNDS} rounds.",
         "",
         "| read | req/s median | range |",
         "|---|---:|---|",

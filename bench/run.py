@@ -114,13 +114,16 @@ def sliced(reads, connections, slices=5, warm_up=True):
     """Reads measured side by side: `DURATION` each, in `slices` slices taken
     in turn, read after read, so that a slow spell of the machine falls on
     all of them alike (each read warms up once, before its first slice, if
-    `warm_up`). `reads` are (url, token); the result is wrk's for each, the
-    slices' mean req/s, median p50 and p99, and their failed requests summed
-    by kind."""
+    `warm_up`). Every other slice takes the reads in the reverse order: a
+    machine that slows (or speeds up) steadily through a run would otherwise
+    favour the first read of every slice over the last. `reads` are (url,
+    token); the result is wrk's for each, the slices' mean req/s, median p50
+    and p99, and their failed requests summed by kind."""
     seconds = int(DURATION.rstrip("s"))
     runs = [[] for _ in reads]
     for s in range(slices):
-        for (url, token), out in zip(reads, runs):
+        turn = list(zip(reads, runs))
+        for (url, token), out in turn if s % 2 == 0 else reversed(turn):
             out.append(wrk(url, connections, token, duration=f"{seconds / slices:g}s", warm_up=warm_up and s == 0))
     return [merged(r) for r in runs]
 
