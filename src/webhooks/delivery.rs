@@ -14,7 +14,7 @@ use worker::js_sys::{Array, Promise, Reflect};
 use worker::wasm_bindgen::prelude::wasm_bindgen;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{console_error, Env};
+use worker::{console_error, console_log, Env};
 
 /// The queue binding (`[[queues.producers]]` in `wrangler.toml`).
 pub(crate) const QUEUE: &str = "WEBHOOK_QUEUE";
@@ -96,15 +96,20 @@ async fn deliver(db: &Db, config: &Config, ids: &[String]) -> DbResult<Vec<Optio
     let sent = post_all(config, &due).await;
     let mut b = db.batch();
     let mut retries = vec![None; ids.len()];
-    let mut failed = Vec::new();
+    let mut lines = Vec::with_capacity(due.len());
     for ((i, d, _), sent) in due.iter().zip(sent) {
         let (retry, line) = outcome(&mut b, &config.webhooks, d, sent)?;
         retries[*i] = retry;
-        failed.extend(line);
+        lines.push(line);
     }
     b.run().await?;
     // Logged once recorded: a line means the row says so.
-    failed.iter().for_each(|line| console_error!("{line}"));
+    for line in lines {
+        match line {
+            Ok(line) => console_log!("{line}"),
+            Err(line) => console_error!("{line}"),
+        }
+    }
     Ok(retries)
 }
 
@@ -113,13 +118,13 @@ async fn deliver(db: &Db, config: &Config, ids: &[String]) -> DbResult<Vec<Optio
 type Sent = Result<u16, (Option<u16>, String)>;
 
 /// `d`'s attempt, `sent`, added to `b`: `Some(delay)` to try again then, and
-/// the log line of a failed attempt.
+/// the attempt's log line (`Err` for a failed one).
 fn outcome(
     b: &mut Batch<'_>,
     cfg: &WebhookConfig,
     d: &Sending,
     sent: Sent,
-) -> DbResult<(Option<u32>, Option<String>)> {
+) -> DbResult<(Option<u32>, Result<String, String>)> {
     let attempt = d.attempts + 1;
     let retry = match &sent {
         Ok(_) => None,
@@ -129,14 +134,19 @@ fn outcome(
             .and_then(|n| cfg.retry_schedule.get(n).copied()),
     };
     let _ = record(b, &d.id, attempt, &sent, retry)?;
-    let line = sent.err().map(|(_, why)| {
-        let next = retry.map_or("no retry left".into(), |s| format!("retrying in {s} s"));
-        // `why` may hold the receiver's own text: quoted, so it stays on one line.
-        format!(
-            "webhook: delivery {} attempt {attempt} failed ({why:?}); {next}",
-            d.id
-        )
-    });
+    let id = &d.id;
+    let line = match sent {
+        Ok(status) => Ok(format!(
+            "webhook: delivery {id} attempt {attempt} delivered ({status})"
+        )),
+        Err((_, why)) => {
+            let next = retry.map_or("no retry left".into(), |s| format!("retrying in {s} s"));
+            // `why` may hold the receiver's own text: quoted, so it stays on one line.
+            Err(format!(
+                "webhook: delivery {id} attempt {attempt} failed ({why:?}); {next}"
+            ))
+        }
+    };
     Ok((retry, line))
 }
 

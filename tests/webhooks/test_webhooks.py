@@ -3,9 +3,10 @@ that checks every delivery with the `standardwebhooks` package from PyPI (not
 our own code). The worker runs with WEBHOOK_RETRY_SCHEDULE=1,1 and
 WEBHOOK_TIMEOUT_SECONDS=1, so the retry schedule runs in test time.
 
-Nothing here sleeps: a test waits on the receiver's condition (a request
-arrived) or, for what the consumer writes to D1 after a receiver answered,
-reads the delivery list until it says so, up to a deadline.
+Nothing here sleeps or polls: a test waits on the receiver's condition (a
+request arrived) or, for what the consumer writes to D1 after a receiver
+answered, on the consumer's log line of that attempt, which it prints once D1
+records the outcome (the server's control door answers a line once printed).
 
     make webhooks         (a stage of `make test`)
 """
@@ -15,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import unittest
 import urllib.error
 import urllib.parse
@@ -107,11 +107,11 @@ class Webhooks(unittest.TestCase):
     def setUpClass(cls):
         os.chdir(ROOT)
         cls.state = tempfile.mkdtemp(prefix="users-orgs-webhooks-")
-        cls.api, cls.base, _ = serve(cls.state, [
+        cls.api, cls.base, cls.control = serve(cls.state, [
             "ENVIRONMENT=local", "SECRET_KEY=webhooks-secret-key-0123456789abcdef",
             "PASSWORD_HASH_ITERATIONS=1000", f"FIRST_SUPERUSER={ADMIN}",
             f"FIRST_SUPERUSER_PASSWORD={ADMIN_PASSWORD}", "WEBHOOK_RETRY_SCHEDULE=1,1",
-            "WEBHOOK_TIMEOUT_SECONDS=1"], log=os.path.join(cls.state, "log"), migrate=True)
+            "WEBHOOK_TIMEOUT_SECONDS=1"], log=os.path.join(cls.state, "log"), migrate=True, control_port=0)
         cls.receiver = Receiver()
         cls.admin = cls.login(ADMIN, ADMIN_PASSWORD)
         cls.n = 0
@@ -159,15 +159,21 @@ class Webhooks(unittest.TestCase):
         self.assertEqual(status, 200, page)
         return page
 
-    def settled(self, token, hook, scope, done):
-        """The delivery list once `done(list)` holds (the consumer records an
-        attempt in D1 after the receiver answered it)."""
-        deadline = time.monotonic() + DEADLINE
-        while True:
-            page = self.deliveries(token, hook, scope)
-            if done(page["data"]) or time.monotonic() > deadline:
-                return page
-            time.sleep(0.2)
+    def settled(self, token, hook, scope, attempt):
+        """The endpoint's delivery list once the outcome of its one delivery's
+        `attempt` is recorded: the consumer writes it to D1 after the receiver
+        answered, then logs it ("webhook: delivery ID attempt N delivered" or
+        "... failed ..."). The list itself is final from the start: deliveries
+        are written with their events."""
+        [delivery] = self.deliveries(token, hook, scope)["data"]
+        needle = f"webhook: delivery {delivery['id']} attempt {attempt} "
+        req = urllib.request.Request(self.control + "/log", data=needle.encode(), method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=DEADLINE + 10) as r:
+                r.read()
+        except urllib.error.HTTPError as e:
+            self.fail(f"no line {needle!r} within {DEADLINE} s ({e.code})")
+        return self.deliveries(token, hook, scope)
 
     def verified(self, secret, request):
         _, headers, body = request
@@ -236,7 +242,7 @@ class Webhooks(unittest.TestCase):
         self.assertEqual(len({r[1]["webhook-id"] for r in requests}), 1)
         for request in requests:
             self.verified(hook["secret"], request)
-        page = self.settled(owner, hook, scope, lambda d: d and d[0]["status"] == "delivered")
+        page = self.settled(owner, hook, scope, 3)
         [delivery] = page["data"]
         self.assertEqual((delivery["status"], delivery["attempts"], delivery["last_status_code"]),
                          ("delivered", 3, 204))
@@ -253,7 +259,7 @@ class Webhooks(unittest.TestCase):
         self.assertEqual(self.call("PUT", scope, {"description": "mixed"}, owner)[0], 200)
         self.assertEqual(len(self.receiver.wait_for("/mixed-fails", 2)), 2)
         for hook, attempts in ((failing, 2), (fine, 1)):
-            page = self.settled(owner, hook, scope, lambda d: d and d[0]["status"] == "delivered")
+            page = self.settled(owner, hook, scope, attempts)
             [delivery] = page["data"]
             self.assertEqual((delivery["status"], delivery["attempts"], delivery["last_status_code"]),
                              ("delivered", attempts, 204))
@@ -271,7 +277,7 @@ class Webhooks(unittest.TestCase):
         hooks = [self.endpoint(owner, f"/together-{x}", ["organization.updated"], scope) for x in "ab"]
         self.assertEqual(self.call("PUT", scope, {"description": "together"}, owner)[0], 200)
         for hook in hooks:
-            page = self.settled(owner, hook, scope, lambda d: d and d[0]["status"] != "pending")
+            page = self.settled(owner, hook, scope, 1)
             [delivery] = page["data"]
             self.assertEqual((delivery["status"], delivery["attempts"]), ("delivered", 1))
 
@@ -347,7 +353,7 @@ class Webhooks(unittest.TestCase):
         self.assertIsNone(hook["organization_id"])
         user, _ = self.user()
         self.receiver.wait_for("/global", 3)
-        page = self.settled(self.admin, hook, "", lambda d: d and d[0]["status"] == "failed")
+        page = self.settled(self.admin, hook, "", 3)
         [failed] = page["data"]
         self.assertEqual((failed["status"], failed["attempts"], failed["last_status_code"]),
                          ("failed", 3, 500))
@@ -357,7 +363,7 @@ class Webhooks(unittest.TestCase):
         requests = self.receiver.wait_for("/global", 4)
         payload = self.verified(hook["secret"], requests[-1])
         self.assertEqual((payload["type"], payload["data"]["subject"]["id"]), ("user.created", user))
-        page = self.settled(self.admin, hook, "", lambda d: d and d[0]["status"] == "delivered")
+        page = self.settled(self.admin, hook, "", 4)
         self.assertEqual(page["data"][0]["attempts"], 4)
         status, gone = self.call("DELETE", f"/webhooks/{hook['id']}", token=self.admin)
         self.assertEqual((status, gone), (200, {"message": "Webhook endpoint deleted"}))
